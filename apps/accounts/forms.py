@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import zoneinfo
+
+from django import forms
+from django.contrib.auth import forms as auth_forms
+
+from apps.clients.models import Client
+
+from . import throttle
+from .choices import TokenScope
+from .services import MAX_TOKEN_DAYS
+
+GENERIC_LOGIN_ERROR = "That e-mail address and password do not match an active account."
+THROTTLED_LOGIN_ERROR = "Too many sign-in attempts. Wait {minutes} minutes, then try again."
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    """E-mail and password, with attempts counted before the password is checked."""
+
+    username = auth_forms.UsernameField(
+        label="E-mail address",
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+    error_messages = {
+        "invalid_login": GENERIC_LOGIN_ERROR,
+        "inactive": GENERIC_LOGIN_ERROR,
+    }
+
+    def clean(self):
+        email = self.cleaned_data.get("username") or ""
+        password = self.cleaned_data.get("password")
+        if email and password:
+            verdict = throttle.register_attempt(email, self.request.META.get("REMOTE_ADDR") if self.request else None)
+            if not verdict.allowed:
+                minutes = max(1, -(-verdict.retry_after_seconds // 60))
+                raise forms.ValidationError(THROTTLED_LOGIN_ERROR.format(minutes=minutes), code="throttled")
+        cleaned = super().clean()
+        throttle.clear_account(email)
+        return cleaned
+
+
+TIME_ZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(max_length=150, required=False, label="Name")
+    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, help_text="Every date in the portal is shown in it.")
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What uses this key, e.g. 'DAM sync job'.")
+    scope = forms.ChoiceField(choices=TokenScope.choices, initial=TokenScope.READ)
+    expires_days = forms.IntegerField(min_value=1, max_value=MAX_TOKEN_DAYS, initial=90, label="Expires after (days)")
+    client = forms.ModelChoiceField(
+        queryset=Client.objects.none(),
+        required=False,
+        empty_label="All my clients",
+        help_text="Restrict the key to one client.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = Client.objects.visible_to(user)

@@ -1,0 +1,151 @@
+"""Demo data for the embedded default: two agency clients, regions, and one user per persona per client."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from apps.accounts.choices import RoleCode
+from apps.accounts.models import Membership, Region, Role, User
+from apps.clients.choices import TaskKind
+from apps.clients.models import Client
+
+DEMO_PASSWORD = "greenlight-demo"  # noqa: S105 - printed for the demo; the command refuses to run in production
+
+REGIONS = {
+    "emea": ("EMEA", "AT BE CH DE DK ES FI FR GB IE IT NL NO PL PT SE AE SA ZA EG NG KE"),
+    "apac": ("APAC", "AU CN HK IN ID JP KR MY NZ PH SG TH TW VN"),
+    "amer": ("AMER", "US CA MX BR AR CL CO PE"),
+}
+
+CLIENTS = [
+    {
+        "slug": "northwind",
+        "name": "Northwind Outdoor",
+        "rights_warning_days": 30,
+        "usage_threshold_percent": 80,
+        "required_metadata_fields": ["title", "keywords", "copyright_notice"],
+        "sla_hours": {TaskKind.APPROVAL: 48, TaskKind.RENEWAL: 72},
+        "escalation_contacts": ["content-ops@northwind.example"],
+    },
+    {
+        "slug": "contoso",
+        "name": "Contoso Pharma",
+        "rights_warning_days": 60,
+        "usage_threshold_percent": 70,
+        "required_metadata_fields": [
+            "title",
+            "keywords",
+            "copyright_notice",
+            "model_release",
+            "usage_restrictions",
+        ],
+        "sla_hours": {TaskKind.APPROVAL: 24, TaskKind.COMPLIANCE: 24},
+        "escalation_contacts": ["legal-escalations@contoso.example", "brand-office@contoso.example"],
+    },
+]
+
+# persona -> (roles, regions, display names per client). The regional reviewer shows region scoping at work.
+PERSONAS: dict[str, tuple[list[str], list[str], dict[str, str]]] = {
+    "requester": ([RoleCode.REQUESTER], [], {"northwind": "Rita Requester", "contoso": "Ravi Requester"}),
+    "reviewer": (
+        [RoleCode.REVIEWER, RoleCode.MARKETING],
+        ["emea"],
+        {"northwind": "Eva Reviewer", "contoso": "Emil Reviewer"},
+    ),
+    "legal": ([RoleCode.LEGAL], [], {"northwind": "Lena Legal", "contoso": "Lars Legal"}),
+    "brand": ([RoleCode.BRAND], [], {"northwind": "Bea Brand", "contoso": "Ben Brand"}),
+    "marketing": ([RoleCode.MARKETING], [], {"northwind": "Mia Marketing", "contoso": "Max Marketing"}),
+    "compliance": (
+        [RoleCode.COMPLIANCE],
+        [],
+        {"northwind": "Clara Compliance", "contoso": "Colin Compliance"},
+    ),
+    "product": ([RoleCode.PRODUCT], ["amer"], {"northwind": "Paula Product", "contoso": "Pedro Product"}),
+    "content-manager": (
+        [RoleCode.CONTENT_MANAGER],
+        [],
+        {"northwind": "Cem Content", "contoso": "Cora Content"},
+    ),
+    "procurement": (
+        [RoleCode.PROCUREMENT],
+        [],
+        {"northwind": "Priya Procurement", "contoso": "Piet Procurement"},
+    ),
+    "owner": ([RoleCode.CONTENT_OWNER], [], {"northwind": "Olga Owner", "contoso": "Omar Owner"}),
+    "creative": ([RoleCode.CREATIVE], [], {"northwind": "Carlos Creative", "contoso": "Chloe Creative"}),
+    "client-admin": ([RoleCode.AGENCY_ADMIN], [], {"northwind": "Nina Admin", "contoso": "Conor Admin"}),
+    "external": ([RoleCode.EXTERNAL], [], {"northwind": "Ed External", "contoso": "Elsa External"}),
+    "integrator": ([RoleCode.INTEGRATOR], [], {"northwind": "Ian Integrator", "contoso": "Ines Integrator"}),
+}
+
+AGENCY_ADMIN_EMAIL = "admin@agency.example"
+
+
+class Command(BaseCommand):
+    help = "Create demo clients, regions and one user per persona per client (idempotent), and print the logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing when any client already exists.")
+        parser.add_argument("--allow-production", action="store_true", help="Run even with DEBUG off (a staging demo).")
+        parser.add_argument("--quiet-logins", action="store_true", help="Do not print the table of logins.")
+
+    def handle(self, *args, if_empty, allow_production, quiet_logins, **options):
+        if not settings.DEBUG and not allow_production:
+            raise CommandError("Demo users share a published password; use --allow-production to seed anyway.")
+        if if_empty and Client.objects.exists():
+            self.stdout.write("Clients exist already; demo data left as it is.")
+        else:
+            with transaction.atomic():
+                created = self.seed()
+            self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new users)."))
+        if not quiet_logins:
+            self.print_logins()
+
+    def seed(self) -> int:
+        regions = {}
+        for code, (name, countries) in REGIONS.items():
+            region, _ = Region.objects.update_or_create(
+                code=code, defaults={"name": name, "countries": countries.split()}
+            )
+            regions[code] = region
+        roles = {role.code: role for role in Role.objects.all()}
+        created = 0
+        for spec in CLIENTS:
+            spec = dict(spec)
+            slug = spec.pop("slug")
+            spec["sla_hours"] = {str(kind): hours for kind, hours in spec["sla_hours"].items()}
+            client, _ = Client.objects.update_or_create(slug=slug, defaults=spec)
+            for persona, (role_codes, region_codes, names) in PERSONAS.items():
+                user, is_new = self.user(f"{persona}@{slug}.example", names[slug])
+                created += is_new
+                self.member(user, client, [roles[c] for c in role_codes], [regions[c] for c in region_codes])
+        admin, is_new = self.user(AGENCY_ADMIN_EMAIL, "Alex Agency-Admin", is_staff=True, is_superuser=True)
+        created += is_new
+        for client in Client.objects.filter(slug__in=[c["slug"] for c in CLIENTS]):
+            self.member(admin, client, [roles[RoleCode.AGENCY_ADMIN], roles[RoleCode.COMPLIANCE]], [])
+        return created
+
+    @staticmethod
+    def user(email: str, full_name: str, **flags) -> tuple[User, bool]:
+        user, is_new = User.objects.get_or_create(email=email, defaults={"full_name": full_name, **flags})
+        if is_new:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        return user, is_new
+
+    @staticmethod
+    def member(user: User, client: Client, roles: list[Role], regions: list[Region]) -> None:
+        membership, _ = Membership.objects.get_or_create(user=user, client=client)
+        membership.roles.set(roles)
+        membership.regions.set(regions)
+
+    def print_logins(self) -> None:
+        self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
+        self.stdout.write(f"  {AGENCY_ADMIN_EMAIL:<36} agency admin of every client, operator admin site")
+        for spec in CLIENTS:
+            for persona, (role_codes, region_codes, _names) in PERSONAS.items():
+                scope = f" ({', '.join(r.upper() for r in region_codes)} only)" if region_codes else ""
+                roles = ", ".join(RoleCode(code).label.lower() for code in role_codes)
+                self.stdout.write(f"  {persona + '@' + spec['slug'] + '.example':<36} {roles}{scope}")

@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+import hashlib
+import zoneinfo
+from functools import cached_property
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django_countries.fields import CountryField
+
+from apps.common.querysets import ClientScopedQuerySet
+
+from .choices import SCOPE_RANK, RoleCode, TokenScope, roles_with
+
+
+def validate_time_zone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(f"{value!r} is not a known IANA time zone.")
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def _create_user(self, email: str, password: str | None, **extra) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=normalize_email(email), **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_user(self, email: str, password: str | None = None, **extra) -> User:
+        extra.setdefault("is_staff", False)
+        extra.setdefault("is_superuser", False)
+        return self._create_user(email, password, **extra)
+
+    def create_superuser(self, email: str, password: str | None = None, **extra) -> User:
+        extra.update(is_staff=True, is_superuser=True)
+        return self._create_user(email, password, **extra)
+
+    def get_by_natural_key(self, username: str) -> User:
+        return self.get(email=normalize_email(username))
+
+
+def normalize_email(email: str) -> str:
+    """E-mail addresses are compared case-insensitively everywhere; we store them lower-cased."""
+    return (email or "").strip().lower()
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A person who signs in with an e-mail address. What they may see comes from their memberships."""
+
+    email = models.EmailField(unique=True)
+    full_name = models.CharField(max_length=150, blank=True)
+    time_zone = models.CharField(
+        max_length=64,
+        default="UTC",
+        validators=[validate_time_zone],
+        help_text="Dates are shown in this zone.",
+    )
+    is_active = models.BooleanField(default=True)
+    is_staff = models.BooleanField(default=False, help_text="May sign in to the operator admin site.")
+    date_joined = models.DateTimeField(default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.full_name or self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = normalize_email(self.email)
+
+    def get_full_name(self) -> str:
+        return self.full_name or self.email
+
+    def get_short_name(self) -> str:
+        return self.full_name.split(" ")[0] if self.full_name else self.email
+
+    # -- tenancy ------------------------------------------------------------------------------------------------
+    # An API token bound to one client narrows everything this user object can see for that request.
+    token_client_id: int | None = None
+
+    def _memberships(self) -> models.QuerySet:
+        memberships = Membership.objects.filter(user=self)
+        if self.token_client_id is not None:
+            memberships = memberships.filter(client_id=self.token_client_id)
+        return memberships
+
+    def visible_client_ids(self) -> models.QuerySet:
+        """A lazy subquery of the client ids this user may see; used by every ``visible_to``."""
+        return self._memberships().values("client_id")
+
+    def client_ids_with(self, capability: str) -> models.QuerySet:
+        """The client ids in which one of this user's roles grants ``capability``."""
+        return self._memberships().filter(roles__code__in=roles_with(capability)).values("client_id")
+
+    def has_capability(self, client, capability: str) -> bool:
+        return self._memberships().filter(client=client, roles__code__in=roles_with(capability)).exists()
+
+    @cached_property
+    def membership_list(self) -> list[Membership]:
+        """This user's memberships with clients, roles and regions, for navigation and the profile page."""
+        return list(
+            self._memberships().select_related("client").prefetch_related("roles", "regions").order_by("client__name")
+        )
+
+
+class Role(models.Model):
+    """One row per ``RoleCode``; a table rather than a JSON list so memberships can be queried by role."""
+
+    code = models.CharField(max_length=32, unique=True, choices=RoleCode.choices)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.get_code_display()
+
+
+class Region(models.Model):
+    """A named set of ISO-3166 countries (EMEA, APAC, AMER...) that scopes regional reviewers."""
+
+    code = models.SlugField(max_length=30, unique=True)
+    name = models.CharField(max_length=100)
+    countries = CountryField(multiple=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipQuerySet(ClientScopedQuerySet):
+    pass
+
+
+class Membership(models.Model):
+    """A user's place in one client: the roles they hold there and the regions they are scoped to.
+
+    No regions means the member is not region-scoped (sees every region of the client).
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="memberships")
+    roles = models.ManyToManyField(Role, blank=True, related_name="memberships")
+    regions = models.ManyToManyField(Region, blank=True, related_name="memberships")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["client__name", "user__email"]
+        constraints = [models.UniqueConstraint(fields=["user", "client"], name="membership_user_client_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.client}"
+
+    @property
+    def role_codes(self) -> list[str]:
+        return [role.code for role in self.roles.all()]
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self) -> ApiTokenQuerySet:
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now(), user__is_active=True)
+
+
+class ApiToken(models.Model):
+    """A personal API key: only its SHA-256 is stored, the key itself is shown once when it is created.
+
+    Keys are 256-bit random, so a fast hash is enough (no offline guessing is feasible); ``prefix`` is the
+    non-secret start of the key that lets a person recognise it in a list.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    client = models.ForeignKey(
+        "clients.Client",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_tokens",
+        help_text="Restrict the token to this client; empty means every client the user is a member of.",
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=8, choices=TokenScope.choices, default=TokenScope.READ)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(scope__in=TokenScope.values), name="apitoken_scope_valid"),
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="apitoken_expires_after_created",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @property
+    def is_usable(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at:
+            return "revoked"
+        return "active" if self.expires_at > timezone.now() else "expired"
+
+    def allows(self, scope: str) -> bool:
+        return SCOPE_RANK[TokenScope(self.scope)] >= SCOPE_RANK[TokenScope(scope)]
+
+
+class LoginThrottle(models.Model):
+    """An attempt counter per key (account or client IP) and fixed time window, incremented atomically."""
+
+    key = models.CharField(max_length=300, unique=True)
+    window_start = models.BigIntegerField(help_text="Start of the window, in seconds since the epoch.")
+    count = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.count}"

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse_lazy
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.audit import services as audit
+
+from . import services
+from .forms import ApiTokenForm, LoginForm, ProfileForm
+from .middleware import start_session_clock
+from .models import ApiToken
+
+logger = logging.getLogger(__name__)
+
+
+class LoginView(auth_views.LoginView):
+    """Sign-in by e-mail; Django's login() rotates the session key (ASVS 7.2.4)."""
+
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        start_session_clock(self.request)
+        audit.record("accounts.user.login", actor=form.get_user(), obj=form.get_user())
+        return response
+
+    def form_invalid(self, form):
+        logger.warning("Sign-in refused (%s)", ",".join(e.code or "invalid" for e in form.non_field_errors().data))
+        return super().form_invalid(form)
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's LogoutView refuses GET), so a link on another site cannot sign anyone out."""
+
+    def post(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            audit.record("accounts.user.logout", actor=request.user, obj=request.user)
+        response = super().post(request, *args, **kwargs)
+        messages.success(request, "You are signed out.")
+        return response
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit.record("accounts.user.change_password", actor=self.request.user, obj=self.request.user)
+        messages.success(self.request, "Your password is changed. Other sessions of yours are signed out.")
+        return response
+
+
+def _profile_context(request, **extra) -> dict:
+    tokens = ApiToken.objects.filter(user=request.user).select_related("client")
+    return {
+        "profile_form": ProfileForm(initial={"full_name": request.user.full_name, "time_zone": request.user.time_zone}),
+        "token_form": ApiTokenForm(user=request.user),
+        "tokens": tokens,
+        **extra,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def profile(request):
+    """Name, time zone, memberships and API tokens of the signed-in user."""
+    if request.method == "POST":
+        form = ProfileForm(request.POST)
+        if form.is_valid():
+            services.update_profile(request.user, actor=request.user, **form.cleaned_data)
+            messages.success(request, "Profile saved.")
+            return redirect("accounts:profile")
+        return render(request, "accounts/profile.html", _profile_context(request, profile_form=form), status=400)
+    return render(request, "accounts/profile.html", _profile_context(request))
+
+
+@login_required
+@require_POST
+def token_create(request):
+    """Create a key and show it once, in this response only (it is not stored anywhere in clear)."""
+    form = ApiTokenForm(request.POST, user=request.user)
+    if not form.is_valid():
+        return render(request, "accounts/profile.html", _profile_context(request, token_form=form), status=400)
+    try:
+        issued = services.create_api_token(request.user, actor=request.user, **form.cleaned_data)
+    except services.TokenError as exc:
+        form.add_error(None, str(exc))
+        return render(request, "accounts/profile.html", _profile_context(request, token_form=form), status=400)
+    response = render(request, "accounts/profile.html", _profile_context(request, issued=issued), status=201)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk: int):
+    token = get_object_or_404(ApiToken, pk=pk, user=request.user)
+    services.revoke_api_token(token, actor=request.user)
+    messages.success(request, f"Token “{token.name}” is revoked.")
+    return redirect("accounts:profile")

@@ -1,0 +1,56 @@
+import django_filters
+from django import forms
+from django.db.models import Q
+
+from apps.clients.models import Client
+
+from .models import AuditEvent
+
+
+def _visible_clients(request):
+    if request is None:
+        return Client.objects.none()
+    return Client.objects.visible_to(request.user)
+
+
+class AuditEventFilterSet(django_filters.FilterSet):
+    """One filterset for the audit page, its CSV export and the API."""
+
+    client = django_filters.ModelChoiceFilter(
+        queryset=_visible_clients, to_field_name="slug", empty_label="All my clients"
+    )
+    action = django_filters.CharFilter(
+        field_name="action",
+        lookup_expr="startswith",
+        label="Action",
+        help_text="e.g. clients. or accounts.apitoken",
+    )
+    actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="icontains", label="Actor e-mail")
+    object_type = django_filters.CharFilter(field_name="object_type", label="Object type")
+    object_id = django_filters.CharFilter(field_name="object_id", label="Object id")
+    since = django_filters.IsoDateTimeFilter(
+        field_name="created_at",
+        lookup_expr="gte",
+        label="From",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    until = django_filters.IsoDateTimeFilter(
+        field_name="created_at",
+        lookup_expr="lt",
+        label="Until",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "object, reason, person"}),
+    )
+
+    class Meta:
+        model = AuditEvent
+        fields = ["client", "action", "actor", "object_type", "object_id", "since", "until", "q"]
+
+    def search(self, queryset, name, value):
+        return queryset.filter(
+            Q(object_repr__icontains=value) | Q(reason__icontains=value) | Q(actor_label__icontains=value)
+        )

@@ -1,0 +1,26 @@
+from __future__ import annotations
+
+from typing import Self
+
+from django.db import models
+
+from apps.accounts.choices import Capability
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def visible_to(self, user) -> Self:
+        """Events of clients where the user may read the audit trail, plus the user's own client-less events.
+
+        A member without the audit capability still sees nothing of a client's trail; nobody ever sees an
+        event of a client they are not a member of.
+        """
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(
+            models.Q(client_id__in=user.client_ids_with(Capability.VIEW_AUDIT))
+            | models.Q(client__isnull=True, actor=user)
+        )
+
+    def for_client(self, client) -> Self:
+        """Narrow to one client; ``None`` (all my clients) leaves the queryset as it is."""
+        return self if client is None else self.filter(client=client)

@@ -1,0 +1,32 @@
+"""The client a person is working in: chosen in the navigation, kept in the session, always re-checked.
+
+``None`` means "all my clients". HTML lists narrow to the active client; the API ignores it and takes an explicit
+``client`` filter instead.
+"""
+
+from __future__ import annotations
+
+from .models import Client
+
+SESSION_KEY = "greenlight_active_client"
+
+
+def get_active_client(request) -> Client | None:
+    if not request.user.is_authenticated:
+        return None
+    if not hasattr(request, "_active_client"):
+        client_id = request.session.get(SESSION_KEY)
+        client = None
+        if client_id is not None:
+            # A membership removed since the choice was made simply falls back to "all my clients".
+            client = Client.objects.visible_to(request.user).filter(pk=client_id).first()
+        request._active_client = client
+    return request._active_client
+
+
+def set_active_client(request, client: Client | None) -> None:
+    if client is None:
+        request.session.pop(SESSION_KEY, None)
+    else:
+        request.session[SESSION_KEY] = client.pk
+    request._active_client = client

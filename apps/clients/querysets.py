@@ -1,0 +1,20 @@
+from __future__ import annotations
+
+from typing import Self
+
+from django.db import models
+
+
+class ClientQuerySet(models.QuerySet):
+    """Clients are the tenants themselves: a user sees the clients they are a member of."""
+
+    def visible_to(self, user) -> Self:
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(pk__in=user.visible_client_ids())
+
+    def with_capability(self, user, capability: str) -> Self:
+        """The visible clients in which ``user`` holds a role granting ``capability``."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(pk__in=user.client_ids_with(capability))

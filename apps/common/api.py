@@ -1,0 +1,111 @@
+"""REST API plumbing shared by every app: cursor pagination, per-principal throttling, RFC 7807 errors."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django_guid import get_guid
+from rest_framework import exceptions, pagination, status, throttling
+from rest_framework.response import Response
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+class CursorPagination(pagination.CursorPagination):
+    """Keyset pagination: page 10,000 costs what page 1 costs. Ordering must be unique and indexed."""
+
+    ordering = "-id"
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+    def get_ordering(self, request, queryset, view):
+        """A viewset names its keyset with ``ordering`` (unique and indexed); otherwise newest id first."""
+        ordering = getattr(view, "ordering", None) or self.ordering
+        return (ordering,) if isinstance(ordering, str) else tuple(ordering)
+
+
+class PrincipalRateThrottle(throttling.SimpleRateThrottle):
+    """One budget per API token (so two integrations of one user do not starve each other), else per user.
+
+    DRF throttles count in the cache with a read-modify-write, so they smooth load; they are not a security
+    control (login attempts are limited atomically elsewhere).
+    """
+
+    scope = "principal"
+
+    def get_cache_key(self, request, view):
+        token = getattr(request, "auth", None)
+        if token is not None and getattr(token, "pk", None) is not None:
+            ident = f"token:{token.pk}"
+        elif request.user and request.user.is_authenticated:
+            ident = f"user:{request.user.pk}"
+        else:
+            ident = f"ip:{self.get_ident(request)}"
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+def problem(status_code: int, *, code: str, title: str, detail: str = "", instance: str = "", **extra) -> Response:
+    """An RFC 7807 problem document. ``type`` is a URN naming the problem; docs/api/errors.md lists them."""
+    body = {
+        "type": f"urn:greenlight:problem:{code.replace('_', '-')}",
+        "title": title,
+        "status": status_code,
+        "detail": detail or title,
+        "instance": instance,
+        "request_id": get_guid() or "",
+        **extra,
+    }
+    return Response(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+
+
+def problem_exception_handler(exc, context):
+    """Turn DRF and Django exceptions into problem documents, keeping DRF's status codes and headers."""
+    # Imported here: rest_framework.views reads DEFAULT_THROTTLE_CLASSES, which names a class of this module.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # an unexpected error: Django's 500 handling and logging take over
+    request = context.get("request")
+    instance = request.path if request is not None else ""
+    code = getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.ValidationError):
+        errors = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        result = problem(
+            status.HTTP_400_BAD_REQUEST,
+            code="validation_error",
+            title="The request is not valid.",
+            detail="One or more fields are invalid; see errors.",
+            instance=instance,
+            errors=errors,
+        )
+    else:
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        result = problem(
+            response.status_code,
+            code=code,
+            title=_TITLES.get(response.status_code, "Request failed."),
+            detail=detail,
+            instance=instance,
+        )
+    for header, value in response.items():
+        if header.lower() in {"www-authenticate", "retry-after", "allow"}:
+            result[header] = value
+    return result
+
+
+_TITLES = {
+    400: "Bad request.",
+    401: "Authentication required.",
+    403: "Not allowed.",
+    404: "Not found.",
+    405: "Method not allowed.",
+    406: "Not acceptable.",
+    409: "Conflict.",
+    415: "Unsupported media type.",
+    429: "Too many requests.",
+}

@@ -1,0 +1,18 @@
+"""Recurring jobs, (re)declared after every migrate so a deployment never runs with a stale schedule."""
+
+from __future__ import annotations
+
+SCHEDULES = [
+    # (name, dotted function, minutes between runs)
+    ("integrations.heartbeat", "apps.integrations.tasks.heartbeat", 1),
+]
+
+
+def ensure_schedules(**kwargs) -> None:
+    from django_q.models import Schedule
+
+    for name, func, minutes in SCHEDULES:
+        Schedule.objects.update_or_create(
+            name=name,
+            defaults={"func": func, "schedule_type": Schedule.MINUTES, "minutes": minutes, "repeats": -1},
+        )

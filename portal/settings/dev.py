@@ -1,0 +1,27 @@
+"""Local development and the embedded demo (``make run``): DEBUG on, SQLite and the ORM broker unless set."""
+
+import os
+import secrets
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+_ROOT = Path(__file__).resolve().parent.parent.parent
+load_dotenv(_ROOT / ".env")
+
+
+def _local_secret_key() -> str:
+    """A random key kept in var/ so sessions survive restarts; generated on first use, never committed."""
+    path = _ROOT / "var" / "dev-secret-key"
+    path.parent.mkdir(exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+os.environ.setdefault("SECRET_KEY", _local_secret_key())
+os.environ.setdefault("DEBUG", "true")
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+
+from .base import *  # noqa: E402, F403

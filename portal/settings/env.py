@@ -1,0 +1,67 @@
+"""Typed readers for configuration from the environment.
+
+Each helper raises ``ImproperlyConfigured`` on a malformed value so that a typo in a deployment fails at start-up,
+not at the first request that happens to read it. ``required=True`` (or no default) means the variable must be set.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.exceptions import ImproperlyConfigured
+
+T = TypeVar("T")
+_MISSING = object()
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _read(name: str, default: object, parse: Callable[[str], T]) -> T:
+    raw = os.environ.get(name)
+    if raw is None:
+        if default is _MISSING:
+            raise ImproperlyConfigured(f"Set the {name} environment variable.")
+        return default  # type: ignore[return-value]
+    try:
+        return parse(raw)
+    except (TypeError, ValueError) as exc:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not valid: {exc}") from None
+
+
+def env_str(name: str, default: str | object = _MISSING) -> str:
+    """A string; an unset variable without a default is an error."""
+    return _read(name, default, str)
+
+
+def env_bool(name: str, default: bool | object = _MISSING) -> bool:
+    """``1/true/yes/on`` or ``0/false/no/off`` (case-insensitive); anything else is an error."""
+
+    def parse(raw: str) -> bool:
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ValueError("expected one of 1/0, true/false, yes/no, on/off")
+
+    return _read(name, default, parse)
+
+
+def env_int(name: str, default: int | object = _MISSING, *, minimum: int | None = None) -> int:
+    """An integer, optionally bounded below."""
+
+    def parse(raw: str) -> int:
+        value = int(raw.strip())
+        if minimum is not None and value < minimum:
+            raise ValueError(f"must be at least {minimum}")
+        return value
+
+    return _read(name, default, parse)
+
+
+def env_list(name: str, default: list[str] | object = _MISSING) -> list[str]:
+    """A comma-separated list; blanks around items are dropped, empty items are ignored."""
+    return _read(name, default, lambda raw: [item.strip() for item in raw.split(",") if item.strip()])

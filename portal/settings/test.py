@@ -1,0 +1,20 @@
+"""Test settings: PostgreSQL when DATABASE_URL is set (CI), SQLite otherwise; fast hashing; no real platforms."""
+
+import os
+import secrets
+
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ["DEBUG"] = "false"
+
+from .base import *  # noqa: F403
+from .base import DATABASES, REST_FRAMEWORK
+
+# Hashing cost is not under test; the MD5 hasher keeps persona fixtures fast.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": ""}  # in-memory, shared with the live-server thread
+# Throttling has its own tests, which lower the rate explicitly.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"principal": "100000/min"}}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+LOGGING_CONFIG = None

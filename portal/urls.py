@@ -1,0 +1,36 @@
+from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.urls import include, path, reverse
+
+from apps.integrations.views import healthz
+from apps.reviews.views import dashboard
+
+from . import errors
+
+
+def admin_login(request, extra_context=None):
+    """The admin signs in through the portal's login page, so the same attempt limits apply."""
+    if request.user.is_authenticated:
+        raise PermissionDenied("The admin site is for operators (staff accounts).")
+    return redirect_to_login(request.GET.get("next", reverse("admin:index")), login_url=reverse("accounts:login"))
+
+
+admin.site.login = admin_login
+admin.site.site_header = "Greenlight operations"
+admin.site.site_title = "Greenlight admin"
+
+urlpatterns = [
+    path("", dashboard, name="dashboard"),
+    path("accounts/", include("apps.accounts.urls")),
+    path("clients/", include("apps.clients.urls")),
+    path("audit/", include("apps.audit.urls")),
+    path("api/v1/", include("portal.api_urls")),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = errors.bad_request
+handler403 = errors.permission_denied
+handler404 = errors.page_not_found
+handler500 = errors.server_error
