@@ -57,6 +57,7 @@ def create_api_token(
             prefix=f"{TOKEN_PREFIX}{prefix}",
             key_hash=ApiToken.hash_key(key),
             scope=scope,
+            created_at=now,
             expires_at=now + timedelta(days=days),
         )
         audit.record(

@@ -57,9 +57,9 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
     "apps.accounts.middleware.SessionTimeoutMiddleware",
     "apps.accounts.middleware.UserTimezoneMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
     "apps.common.middleware.HtmxMessagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -90,7 +90,7 @@ TEMPLATES = [
 # PostgreSQL when DATABASE_URL is set; otherwise one SQLite file under var/ that a web process and a q2 worker
 # share: WAL lets readers run beside the single writer, busy_timeout waits for the lock instead of failing, and
 # IMMEDIATE transactions take the write lock up front so two writers never deadlock on a lock upgrade.
-VAR_DIR.mkdir(exist_ok=True)
+(VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'greenlight.sqlite3'}"),

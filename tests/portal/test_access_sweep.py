@@ -1,0 +1,213 @@
+"""S2: every URL pattern and API endpoint, walked as anonymous, as an outsider and as a member.
+
+Each named route of the project must appear in ``ROUTES`` (a test fails otherwise), so a new page or endpoint
+cannot ship without saying who may reach it. Objects always belong to client B ("Beta Brands"):
+- anonymous: HTML redirects to the login page, the API answers 401, public routes answer 200;
+- the outsider (agency admin of client A, every capability there) gets 404 for each of B's objects, by session and
+  by API token, and lists that contain none of B's rows;
+- the member (agency admin of client B) reaches the same objects, so the 404s above are not vacuous;
+- POST-only routes refuse GET with 405.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.test import Client as HttpClient
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from apps.accounts.choices import RoleCode
+from apps.accounts.models import ApiToken
+from apps.accounts.services import create_api_token
+from apps.audit import services as audit
+from tests.factories import ClientFactory, member
+
+pytestmark = pytest.mark.django_db
+
+MARKER = "Beta Brands"  # client B's name: must never appear in a page or response shown to an outsider
+
+
+@dataclass
+class Route:
+    kind: str  # "html", "api", "public", "post" (POST-only HTML), "admin"
+    kwargs: Callable[[dict], dict] = field(default=lambda objs: {})
+    lists_foreign_rows: bool = False  # a list that would show B's rows if tenancy failed
+
+
+def _b_event(objs):
+    return {"pk": objs["event_b"].pk}
+
+
+ROUTES: dict[str, Route] = {
+    "dashboard": Route("html", lists_foreign_rows=True),
+    "healthz": Route("public"),
+    "accounts:login": Route("public"),
+    "accounts:logout": Route("post"),
+    "accounts:password_change": Route("html"),
+    "accounts:profile": Route("html", lists_foreign_rows=True),
+    "accounts:token_create": Route("post"),
+    "accounts:token_revoke": Route("post", lambda objs: {"pk": objs["token_b"].pk}),
+    "clients:client_list": Route("html", lists_foreign_rows=True),
+    "clients:client_switch": Route("post"),
+    "clients:client_detail": Route("html", lambda objs: {"slug": "beta"}),
+    "clients:client_policies": Route("html", lambda objs: {"slug": "beta"}),
+    "audit:event_list": Route("html", lists_foreign_rows=True),
+    "audit:event_export": Route("html", lists_foreign_rows=True),
+    "audit:event_detail": Route("html", _b_event),
+    "api:me": Route("api", lists_foreign_rows=True),
+    "api:client-list": Route("api", lists_foreign_rows=True),
+    "api:client-detail": Route("api", lambda objs: {"slug": "beta"}),
+    "api:auditevent-list": Route("api", lists_foreign_rows=True),
+    "api:auditevent-detail": Route("api", _b_event),
+    "api:schema": Route("public"),
+    "api:docs": Route("public"),
+}
+
+
+def _named_routes(resolver=None, namespace=""):
+    """Every named URL of the project, by its reversible name; the operator admin is covered separately."""
+    names = set()
+    for entry in (resolver or get_resolver()).url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue
+            prefix = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            names |= _named_routes(entry, prefix)
+        elif isinstance(entry, URLPattern) and entry.name:
+            names.add(f"{namespace}{entry.name}")
+    return names
+
+
+def test_every_route_is_in_the_sweep():
+    assert _named_routes() == set(ROUTES)
+
+
+@pytest.fixture
+def world(db):
+    """Client B with an agency admin, an audit event and an API token; client A with its own admin (the outsider)."""
+    client_a = ClientFactory(name="Acme Outdoor", slug="acme")
+    client_b = ClientFactory(name=MARKER, slug="beta")
+    outsider = member(client_a, RoleCode.AGENCY_ADMIN, RoleCode.COMPLIANCE, email="admin@acme.example")
+    insider = member(client_b, RoleCode.AGENCY_ADMIN, RoleCode.COMPLIANCE, email="admin@beta.example")
+    event_b = audit.record("clients.client.update_policies", actor=insider, client=client_b, obj=client_b)
+    token_b = create_api_token(insider, actor=insider, name="beta key", scope="admin").token
+    return {
+        "client_a": client_a,
+        "client_b": client_b,
+        "outsider": outsider,
+        "insider": insider,
+        "event_b": event_b,
+        "token_b": token_b,
+    }
+
+
+def _url(name, world):
+    return reverse(name, kwargs=ROUTES[name].kwargs(world))
+
+
+def _body(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_anonymous(name, world):
+    route = ROUTES[name]
+    url = _url(name, world)
+    http = HttpClient()
+    if route.kind == "post":
+        response = http.post(url)
+        assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+    elif route.kind == "api":
+        response = http.get(url)
+        assert response.status_code == 401
+        assert response["Content-Type"] == "application/problem+json"
+    elif route.kind == "public":
+        assert http.get(url).status_code == 200
+    else:
+        response = http.get(url)
+        assert response.status_code == 302
+        assert response.url.startswith("/accounts/login/?next=")
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.kind == "post"))
+def test_post_only_routes_refuse_get(name, world):
+    http = HttpClient()
+    http.force_login(world["outsider"])
+    assert http.get(_url(name, world)).status_code == 405
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.kind in {"html", "post", "api"}))
+def test_outsider_by_session(name, world):
+    route = ROUTES[name]
+    url = _url(name, world)
+    http = HttpClient()
+    http.force_login(world["outsider"])
+    response = http.post(url) if route.kind == "post" else http.get(url)
+    _assert_outsider(route, response, world)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.kind == "api"))
+def test_outsider_by_api_token(name, world):
+    route = ROUTES[name]
+    key = create_api_token(world["outsider"], actor=world["outsider"], name="k", scope="admin").key
+    response = HttpClient(headers={"Authorization": f"Token {key}"}).get(_url(name, world))
+    _assert_outsider(route, response, world)
+
+
+def _assert_outsider(route, response, world):
+    if route.lists_foreign_rows or (route.kind == "post" and not route.kwargs(world)):
+        assert response.status_code in {200, 201, 302, 400}, response.status_code
+        assert MARKER not in _body(response)
+        if route.kind == "api" and "results" in (data := response.json()):
+            assert all("beta" not in str(row) for row in data["results"])
+    elif route.kwargs(world):
+        assert response.status_code == 404, f"{response.status_code} for a foreign object"
+        assert MARKER not in _body(response)
+    else:
+        assert response.status_code == 200
+        assert MARKER not in _body(response)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.kind in {"html", "api"}))
+def test_member_reaches_the_same_routes(name, world):
+    http = HttpClient()
+    http.force_login(world["insider"])
+    response = http.get(_url(name, world))
+    assert response.status_code == 200
+    if ROUTES[name].kwargs(world) or name in {"clients:client_list", "api:client-list", "api:me"}:
+        assert MARKER in _body(response) or "beta" in _body(response)
+
+
+def test_member_revokes_their_own_token(world):
+    http = HttpClient()
+    http.force_login(world["insider"])
+    assert http.post(_url("accounts:token_revoke", world)).status_code == 302
+    assert ApiToken.objects.get(pk=world["token_b"].pk).revoked_at is not None
+
+
+def test_outsider_lists_contain_zero_foreign_rows_in_the_api(world):
+    key = create_api_token(world["outsider"], actor=world["outsider"], name="k").key
+    http = HttpClient(headers={"Authorization": f"Token {key}"})
+    assert [c["slug"] for c in http.get("/api/v1/clients/").json()["results"]] == ["acme"]
+    assert all(e["client"] != "beta" for e in http.get("/api/v1/audit-events/").json()["results"])
+    assert http.get("/api/v1/audit-events/", {"client": "beta"}).status_code == 400
+
+
+def test_operator_admin_is_closed_to_non_staff(world):
+    anonymous = HttpClient().get("/admin/")
+    assert anonymous.status_code == 302
+    http = HttpClient()
+    http.force_login(world["outsider"])
+    response = http.get("/admin/", follow=True)
+    assert response.status_code == 403
+    assert MARKER not in response.content.decode()
+
+
+def test_admin_login_goes_through_the_portal_login(world):
+    response = HttpClient().get("/admin/login/?next=/admin/")
+    assert response.status_code == 302
+    assert response.url.startswith("/accounts/login/")
