@@ -56,7 +56,7 @@ class MembershipFactory(DjangoModelFactory):
     @factory.post_generation
     def roles(self, create, extracted, **kwargs):
         if create and extracted:
-            self.roles.set(Role.objects.filter(code__in=extracted))
+            self.roles.set(Role.objects.for_codes(extracted))
 
     @factory.post_generation
     def regions(self, create, extracted, **kwargs):

@@ -117,10 +117,19 @@ class User(AbstractBaseUser, PermissionsMixin):
         )
 
 
+class RoleManager(models.Manager):
+    def for_codes(self, codes) -> list[Role]:
+        """The Role rows of ``codes``, created if missing (a migration creates them all; a flushed test database
+        does not have them)."""
+        return [self.get_or_create(code=RoleCode(code))[0] for code in codes]
+
+
 class Role(models.Model):
     """One row per ``RoleCode``; a table rather than a JSON list so memberships can be queried by role."""
 
     code = models.CharField(max_length=32, unique=True, choices=RoleCode.choices)
+
+    objects = RoleManager()
 
     class Meta:
         ordering = ["code"]

@@ -110,7 +110,7 @@ class Command(BaseCommand):
                 code=code, defaults={"name": name, "countries": countries.split()}
             )
             regions[code] = region
-        roles = {role.code: role for role in Role.objects.all()}
+        roles = {role.code: role for role in Role.objects.for_codes(RoleCode.values)}
         created = 0
         for spec in CLIENTS:
             spec = dict(spec)
