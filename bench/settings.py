@@ -1,0 +1,20 @@
+"""Settings for benchmarks: production-like (DEBUG off, no debug toolbars), plain HTTP on loopback, a bare view.
+
+Measured over real HTTP against gunicorn; the middleware below reports each response's server time and query
+count in headers so the client can record them without parsing pages.
+"""
+
+import os
+
+os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
+os.environ.setdefault("DEBUG", "false")
+
+from portal.settings.base import *  # noqa: F403
+from portal.settings.base import MIDDLEWARE, REST_FRAMEWORK
+
+ROOT_URLCONF = "bench.urls"
+MIDDLEWARE = ["bench.middleware.ServerTimingMiddleware", *MIDDLEWARE]
+# Throttling is not what is measured.
+REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+LOGGING_CONFIG = None
