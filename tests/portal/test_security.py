@@ -136,3 +136,64 @@ def test_json_logs_carry_the_request_id(capsys):
     not_found = next(line for line in lines if "Not Found" in line["message"])
     assert not_found["request_id"] == "6f1c0a3e-7c1b-4a7e-9d5a-2b3c4d5e6f70"
     assert not_found["level"] == "WARNING"
+
+
+def _prod_request_script(path: str, extra: str = "") -> str:
+    return (
+        "import django, json; django.setup(); from django.test import Client; "
+        f"r = Client().get('{path}', SERVER_NAME='greenlight.example.com', secure=True); "
+        f"print(json.dumps({{'status': r.status_code, 'headers': dict(r.headers){extra}}}))"
+    )
+
+
+def _run_prod(code: str, **env):
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=_prod_env(**env), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_production_responses_carry_hsts_over_https():
+    # /healthz renders no template, so this needs no collected static files.
+    out = _run_prod(_prod_request_script("/healthz"))
+    headers = {k.lower(): v for k, v in out["headers"].items()}
+    assert headers["strict-transport-security"] == "max-age=31536000; includeSubDomains; preload"
+
+
+def test_healthz_is_not_redirected_to_https_so_load_balancers_can_probe_it():
+    code = (
+        "import django, json; django.setup(); from django.test import Client; "
+        "r = Client().get('/healthz', SERVER_NAME='greenlight.example.com'); "
+        "print(json.dumps({'status': r.status_code}))"
+    )
+    assert _run_prod(code)["status"] == 200
+    code = code.replace("/healthz", "/accounts/login/")
+    assert _run_prod(code)["status"] == 301
+
+
+def _redis_reachable() -> bool:
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _redis_reachable(), reason="no Redis on 127.0.0.1:6379")
+def test_redis_url_switches_the_broker_and_the_cache():
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; from django.test import Client; "
+        "r = Client().get('/healthz', SERVER_NAME='greenlight.example.com'); "
+        "print(json.dumps({'broker': r.json()['checks']['broker'], "
+        "'cache': settings.CACHES['default']['BACKEND'], 'q2': 'redis' in settings.Q_CLUSTER}))"
+    )
+    out = _run_prod(code, REDIS_URL="redis://127.0.0.1:6379/15")
+    assert out["broker"]["ok"] is True
+    assert "redis" in out["broker"]["broker"].lower()
+    assert out["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert out["q2"] is True

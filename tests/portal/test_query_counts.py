@@ -1,0 +1,55 @@
+"""P1: list pages and API lists cost the same number of queries for 5 rows as for 50."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.accounts.choices import RoleCode
+from tests.factories import AuditEventFactory, ClientFactory, MembershipFactory, member
+
+pytestmark = pytest.mark.django_db
+BUDGET = 10
+
+
+def _queries(http, url, **params):
+    with CaptureQueriesContext(connection) as queries:
+        response = http.get(url, params)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def _grow_clients(user, count):
+    for _ in range(count):
+        MembershipFactory(user=user, client=ClientFactory(), roles=[RoleCode.LEGAL])
+
+
+@pytest.mark.parametrize("url", ["/clients/", "/api/v1/clients/", "/"])
+def test_client_lists_do_not_grow_with_memberships(url, client_a, login):
+    user = member(client_a, RoleCode.AGENCY_ADMIN, email="many@example.com")
+    http = login(user)
+    _grow_clients(user, 4)
+    five = _queries(http, url)
+    _grow_clients(user, 45)
+    fifty = _queries(http, url)
+    assert five == fifty <= BUDGET, (five, fifty)
+
+
+def test_api_audit_list_does_not_grow_with_rows(client_a, legal, api_token, api):
+    http = api(api_token(legal))
+    http.get("/api/v1/me/")  # the token's first use records last_used_at; later ones within a minute do not
+    AuditEventFactory.create_batch(5, client=client_a)
+    five = _queries(http, "/api/v1/audit-events/", client="acme")
+    AuditEventFactory.create_batch(45, client=client_a)
+    fifty = _queries(http, "/api/v1/audit-events/", client="acme")
+    assert five == fifty <= BUDGET, (five, fifty)
+
+
+def test_client_detail_does_not_grow_with_members(client_a, agency_admin, login):
+    http = login(agency_admin)
+    for _ in range(4):
+        member(client_a, RoleCode.REVIEWER)
+    five = _queries(http, "/clients/acme/")
+    for _ in range(45):
+        member(client_a, RoleCode.REVIEWER)
+    fifty = _queries(http, "/clients/acme/")
+    assert five == fifty <= BUDGET, (five, fifty)
