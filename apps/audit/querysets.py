@@ -5,9 +5,10 @@ from typing import Self
 from django.db import models
 
 from apps.accounts.choices import Capability
+from apps.common.querysets import ClientScopedQuerySet
 
 
-class AuditEventQuerySet(models.QuerySet):
+class AuditEventQuerySet(ClientScopedQuerySet):
     def visible_to(self, user) -> Self:
         """Events of clients where the user may read the audit trail, plus the user's own client-less events.
 
@@ -20,7 +21,3 @@ class AuditEventQuerySet(models.QuerySet):
             models.Q(client_id__in=user.client_ids_with(Capability.VIEW_AUDIT))
             | models.Q(client__isnull=True, actor=user)
         )
-
-    def for_client(self, client) -> Self:
-        """Narrow to one client; ``None`` (all my clients) leaves the queryset as it is."""
-        return self if client is None else self.filter(client=client)

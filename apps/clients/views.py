@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
@@ -33,7 +33,7 @@ def client_detail(request, slug: str):
         Membership.objects.visible_to(request.user)
         .filter(client=client)
         .select_related("user")
-        .prefetch_related("roles", Prefetch("regions"))
+        .prefetch_related("roles", "regions")
     )
     return render(
         request,

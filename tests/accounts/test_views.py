@@ -37,29 +37,29 @@ def test_logout_is_post_only(legal, login):
     assert browser.get("/").status_code == 302
 
 
-def test_idle_session_ends_after_the_idle_timeout(legal, login, settings):
-    browser = login(legal)
+def _signed_in_since(login, user, clock: str, seconds: int):
+    """A signed-in test client whose session ``clock`` (LAST_SEEN or LOGIN_AT) was set ``seconds`` ago."""
+    browser = login(user)
     session = browser.session
-    session[LAST_SEEN] = int(time.time()) - settings.SESSION_IDLE_TIMEOUT - 5
+    session[clock] = int(time.time()) - seconds
     session.save()
+    return browser
+
+
+def test_idle_session_ends_after_the_idle_timeout(legal, login, settings):
+    browser = _signed_in_since(login, legal, LAST_SEEN, settings.SESSION_IDLE_TIMEOUT + 5)
     response = browser.get("/")
     assert response.status_code == 302 and response.url.startswith("/accounts/login/")
     assert browser.get("/accounts/profile/").status_code == 302
 
 
 def test_session_ends_at_the_absolute_lifetime_even_when_active(legal, login, settings):
-    browser = login(legal)
-    session = browser.session
-    session[LOGIN_AT] = int(time.time()) - settings.SESSION_COOKIE_AGE - 5
-    session.save()
+    browser = _signed_in_since(login, legal, LOGIN_AT, settings.SESSION_COOKIE_AGE + 5)
     assert browser.get("/").status_code == 302
 
 
 def test_an_htmx_request_after_the_session_ended_is_sent_to_login_with_hx_redirect(legal, login, settings):
-    browser = login(legal)
-    session = browser.session
-    session[LAST_SEEN] = int(time.time()) - settings.SESSION_IDLE_TIMEOUT - 5
-    session.save()
+    browser = _signed_in_since(login, legal, LAST_SEEN, settings.SESSION_IDLE_TIMEOUT + 5)
     response = browser.get("/audit/", headers={"HX-Request": "true"})
     assert response.status_code == 200
     assert response["HX-Redirect"].startswith("/accounts/login/")
