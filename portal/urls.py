@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -29,6 +30,11 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
 ]
+if settings.EMULATORS:
+    urlpatterns += [
+        path("emulators/smintio/", include("apps.emulators.smintio.urls")),
+        path("emulators/opentext/", include("apps.emulators.opentext.urls")),
+    ]
 
 handler400 = errors.bad_request
 handler403 = errors.permission_denied

@@ -48,6 +48,15 @@ INSTALLED_APPS = [
     "apps.reviews",
 ]
 
+# --- Platforms ------------------------------------------------------------------------------------------------
+# EMULATORS mounts faithful stand-ins of both platforms inside the portal (/emulators/...) and points the clients at
+# them; off in production, where the real hosts and credentials below are set.
+EMULATORS = env_bool("EMULATORS", False)
+if EMULATORS:
+    INSTALLED_APPS += ["apps.emulators.core", "apps.emulators.smintio", "apps.emulators.opentext"]
+# How the platforms (and the emulators' notifications) reach this portal, and the OAuth redirect base.
+PORTAL_URL = env_str("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

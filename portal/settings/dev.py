@@ -23,5 +23,6 @@ def _local_secret_key() -> str:
 os.environ.setdefault("SECRET_KEY", _local_secret_key())
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
+os.environ.setdefault("EMULATORS", "true")
 
 from .base import *  # noqa: E402, F403

@@ -6,6 +6,7 @@ import secrets
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ["DEBUG"] = "false"
+os.environ["EMULATORS"] = "true"
 
 from .base import *  # noqa: F403
 from .base import DATABASES, REST_FRAMEWORK
