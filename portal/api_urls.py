@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("apps.accounts.api.urls")),
     path("", include("apps.clients.api.urls")),
     path("", include("apps.audit.api.urls")),
+    path("", include("apps.integrations.api.urls")),
     path("schema/", SchemaView.as_view(api_version="v1"), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -26,6 +26,7 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("clients/", include("apps.clients.urls")),
     path("audit/", include("apps.audit.urls")),
+    path("", include("apps.integrations.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -80,3 +80,25 @@ class UserTimezoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class NoticeMiddleware:
+    """Turn a signed-in person's unread notices into toasts on their next full page (one indexed query)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and not request.path.startswith("/api/"):
+            from django.contrib import messages as django_messages
+
+            from .models import Notice
+
+            unread = list(Notice.objects.filter(user=user, read_at__isnull=True)[:10])
+            if unread:
+                for notice in unread:
+                    level = django_messages.WARNING if notice.level == "warning" else django_messages.INFO
+                    django_messages.add_message(request, level, notice.text)
+                Notice.objects.filter(pk__in=[n.pk for n in unread]).update(read_at=timezone.now())
+        return self.get_response(request)

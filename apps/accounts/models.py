@@ -107,7 +107,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self._memberships().filter(roles__code__in=roles_with(capability)).values("client_id")
 
     def has_capability(self, client, capability: str) -> bool:
-        return self._memberships().filter(client=client, roles__code__in=roles_with(capability)).exists()
+        """Whether a role of this user in ``client`` grants ``capability`` (from the request's membership list)."""
+        wanted = set(roles_with(capability))
+        client_id = getattr(client, "pk", client)
+        return any(m.client_id == client_id and wanted.intersection(m.role_codes) for m in self.membership_list)
 
     @cached_property
     def membership_list(self) -> list[Membership]:
@@ -254,3 +257,21 @@ class LoginThrottle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
+
+
+class Notice(models.Model):
+    """Something a person must hear about that happened out of their sight (e.g. a claim lost to someone acting in
+    OpenText). Shown once as a toast on their next page, then marked read."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="notices")
+    level = models.CharField(max_length=10, default="warning")
+    text = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["user"], name="notice_unread_idx", condition=models.Q(read_at__isnull=True))]
+
+    def __str__(self) -> str:
+        return self.text

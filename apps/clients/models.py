@@ -1,8 +1,12 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+
+from apps.common.crypto import EncryptedTextField
+from apps.common.querysets import ClientScopedQuerySet
 
 from .choices import DEFAULT_SLA_HOURS, TaskKind
 from .querysets import ClientQuerySet
@@ -65,3 +69,84 @@ class Client(models.Model):
     def sla_table(self) -> list[tuple[str, int, bool]]:
         """(label, hours, is_default) for every task kind, for display."""
         return [(kind.label, self.sla_hours_for(kind), str(kind) not in self.sla_hours) for kind in TaskKind]
+
+
+class ConnectionStatus(models.TextChoices):
+    NOT_CONNECTED = "not_connected", "Not connected"
+    CONNECTING = "connecting", "Connecting"
+    CONNECTED = "connected", "Connected"
+    BROKEN = "broken", "Broken"
+
+
+class SmintioConnection(models.Model):
+    """A client's link to its Smint.io tenant: credentials (encrypted at rest) and the sync's position.
+
+    ``auth_base``/``api_base``/``oauth_client_id`` override the ``SMINTIO_*`` defaults; ``{tenant}`` in a base is
+    replaced by ``tenant`` (the real hosts are ``https://{tenant}.smint.io`` and ``https://{tenant}.clapi.smint.io``).
+    The refresh token rotates on every refresh; ``token_generation`` lets a refresh detect that another process
+    rotated it first. ``lease_owner``/``lease_until`` is the one-sync-at-a-time lock shared by every worker.
+    """
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="smintio_connection")
+    tenant = models.SlugField(max_length=100)
+    auth_base = models.CharField(max_length=300, blank=True)
+    api_base = models.CharField(max_length=300, blank=True)
+    oauth_client_id = models.CharField(max_length=200, blank=True)
+    oauth_client_secret = EncryptedTextField(blank=True)
+    status = models.CharField(max_length=20, choices=ConnectionStatus.choices, default=ConnectionStatus.NOT_CONNECTED)
+    status_reason = models.TextField(blank=True)
+    refresh_token = EncryptedTextField(blank=True)
+    access_token = EncryptedTextField(blank=True)
+    access_expires_at = models.DateTimeField(null=True, blank=True)
+    token_generation = models.PositiveIntegerField(default=0)
+    pending_code = EncryptedTextField(blank=True, help_text="An authorization code waiting for the worker.")
+    token_to_revoke = EncryptedTextField(blank=True, help_text="A disconnected refresh token the worker revokes.")
+    pending_redirect_uri = models.CharField(max_length=500, blank=True)
+    connected_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    connected_at = models.DateTimeField(null=True, blank=True)
+    lpt_cursor = models.CharField(max_length=200, blank=True)
+    usage_cursor = models.CharField(max_length=200, blank=True)
+    lease_owner = models.CharField(max_length=100, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_pull_started_at = models.DateTimeField(null=True, blank=True)
+    last_pull_finished_at = models.DateTimeField(null=True, blank=True)
+    last_pull_ok = models.BooleanField(null=True, blank=True)
+    last_pull_error = models.TextField(blank=True)
+    last_pull_counts = models.JSONField(default=dict, blank=True)
+    last_change_seen_at = models.DateTimeField(null=True, blank=True, help_text="Newest remote change synced.")
+    generic_metadata = models.JSONField(default=dict, blank=True, help_text="Smint.io's vocabularies.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClientScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["client__name"]
+
+    def __str__(self) -> str:
+        return f"Smint.io {self.tenant} for {self.client}"
+
+    def _base(self, own: str, default: str) -> str:
+        return (own or default).replace("{tenant}", self.tenant).rstrip("/")
+
+    @property
+    def resolved_auth_base(self) -> str:
+        return self._base(self.auth_base, settings.SMINTIO_AUTH_BASE)
+
+    @property
+    def resolved_api_base(self) -> str:
+        return self._base(self.api_base, settings.SMINTIO_API_BASE)
+
+    @property
+    def resolved_client_id(self) -> str:
+        return self.oauth_client_id or settings.SMINTIO_CLIENT_ID
+
+    @property
+    def resolved_client_secret(self) -> str:
+        return self.oauth_client_secret or settings.SMINTIO_CLIENT_SECRET
+
+    @property
+    def is_usable(self) -> bool:
+        return self.status == ConnectionStatus.CONNECTED and bool(self.refresh_token)

@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.choices import Capability
 from apps.accounts.models import Membership
@@ -27,8 +28,20 @@ def client_list(request):
 
 
 @login_required
+@vary_on_headers("HX-Request")
 def client_detail(request, slug: str):
-    client = get_object_or_404(Client.objects.visible_to(request.user), slug=slug)
+    client = get_object_or_404(Client.objects.visible_to(request.user).select_related("smintio_connection"), slug=slug)
+    connection = getattr(client, "smintio_connection", None)
+    if request.htmx and not request.htmx.boosted:
+        return render(
+            request,
+            "clients/client_detail.html#smintio",
+            {
+                "client": client,
+                "connection": connection,
+                "can_manage": request.user.has_capability(client, Capability.MANAGE_CLIENT),
+            },
+        )
     members = (
         Membership.objects.visible_to(request.user)
         .filter(client=client)
@@ -40,6 +53,7 @@ def client_detail(request, slug: str):
         "clients/client_detail.html",
         {
             "client": client,
+            "connection": connection,
             "members": members,
             "can_manage": request.user.has_capability(client, Capability.MANAGE_CLIENT),
         },

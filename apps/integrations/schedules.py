@@ -5,6 +5,10 @@ from __future__ import annotations
 SCHEDULES = [
     # (name, dotted function, minutes between runs)
     ("integrations.heartbeat", "apps.integrations.tasks.heartbeat", 1),
+    ("integrations.drain_outbox", "apps.integrations.tasks.drain_outbox", 1),
+    ("integrations.poll_opentext", "apps.integrations.tasks.poll_opentext", 1),
+    ("integrations.pull_all_smintio", "apps.integrations.tasks.pull_all_smintio", 5),
+    ("integrations.reconcile_opentext", "apps.integrations.tasks.reconcile_opentext", 15),
 ]
 
 

@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "apps.clients",
     "apps.accounts",
     "apps.audit",
+    "apps.assets",
+    "apps.workflows",
     "apps.integrations",
     "apps.reviews",
 ]
@@ -56,6 +58,50 @@ if EMULATORS:
     INSTALLED_APPS += ["apps.emulators.core", "apps.emulators.smintio", "apps.emulators.opentext"]
 # How the platforms (and the emulators' notifications) reach this portal, and the OAuth redirect base.
 PORTAL_URL = env_str("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
+EMULATOR_ROOT = f"{PORTAL_URL}/emulators"
+
+
+def _emulator_default(value: str) -> str:
+    """A default that only exists when the emulators are mounted; real deployments must set the variable."""
+    return value if EMULATORS else ""
+
+
+def _derived_secret(purpose: str) -> str:
+    """A stable per-installation secret for the emulators' demo credentials, derived from SECRET_KEY (nothing
+    secret is written in the code, and no two installations share one)."""
+    import hashlib
+    import hmac
+
+    return hmac.new(SECRET_KEY.encode(), purpose.encode(), hashlib.sha256).hexdigest()[:40]
+
+
+# Smint.io defaults for connections; each client's connection (in the database) overrides them. The emulator is
+# multi-tenant by path, so the demo tenant's bases are per client: "{EMULATOR_ROOT}/smintio/<client slug>/...".
+SMINTIO_AUTH_BASE = env_str("SMINTIO_AUTH_BASE", _emulator_default(f"{EMULATOR_ROOT}/smintio/{{tenant}}/auth"))
+SMINTIO_API_BASE = env_str("SMINTIO_API_BASE", _emulator_default(f"{EMULATOR_ROOT}/smintio/{{tenant}}/consumer/v1"))
+SMINTIO_CLIENT_ID = env_str("SMINTIO_CLIENT_ID", _emulator_default("greenlight"))
+SMINTIO_CLIENT_SECRET = env_str("SMINTIO_CLIENT_SECRET", _emulator_default(_derived_secret("smintio-client")))
+SMINTIO_REFRESH_TOKEN = env_str("SMINTIO_REFRESH_TOKEN", "")
+OT_BASE_URL = env_str("OT_BASE_URL", _emulator_default(f"{EMULATOR_ROOT}/opentext")).rstrip("/")
+OT_TENANT_ID = env_str("OT_TENANT_ID", _emulator_default("greenlight"))
+OT_CLIENT_ID = env_str("OT_CLIENT_ID", _emulator_default("greenlight-portal"))
+OT_CLIENT_SECRET = env_str("OT_CLIENT_SECRET", _emulator_default(_derived_secret("opentext-client")))
+# HMAC secrets for inbound hints; several (comma-separated) during a rotation, the first signs outbound.
+NOTIFY_SECRETS = env_list("NOTIFY_SECRET", [_derived_secret("notify")] if EMULATORS else [])
+# Keys (Fernet, comma-separated, newest first) that encrypt connection secrets at rest. Without any, a key is
+# derived from SECRET_KEY (production refuses to start without one, so rotating SECRET_KEY cannot lose tokens).
+FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+# The outbox's retry schedule (QUALITY.md section 2): full-jitter backoff from 2 s up to 15 min, parked as failed
+# after 72 h or OUTBOX_MAX_ATTEMPTS, whichever comes first; a platform's breaker opens after 5 failures for 30 s.
+OUTBOX_BACKOFF_BASE = 2.0
+OUTBOX_BACKOFF_CAP = env_int("OUTBOX_BACKOFF_CAP_SECONDS", 900, minimum=1)
+OUTBOX_GIVE_UP_HOURS = env_int("OUTBOX_GIVE_UP_HOURS", 72, minimum=1)
+OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 600, minimum=1)
+OUTBOX_LEASE_SECONDS = 120
+BREAKER_THRESHOLD = 5
+BREAKER_OPEN_SECONDS = env_int("BREAKER_OPEN_SECONDS", 30, minimum=1)
+# Every outbound call has a timeout: (connect, read) seconds.
+PLATFORM_TIMEOUT = (env_int("PLATFORM_CONNECT_TIMEOUT", 3, minimum=1), env_int("PLATFORM_READ_TIMEOUT", 10, minimum=1))
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -69,6 +115,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "apps.accounts.middleware.SessionTimeoutMiddleware",
     "apps.accounts.middleware.UserTimezoneMiddleware",
+    "apps.accounts.middleware.NoticeMiddleware",
     "apps.common.middleware.HtmxMessagesMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -244,6 +291,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "django_guid": {"level": "WARNING"},
+        "spiff": {"level": "WARNING"},  # SpiffWorkflow logs every task state change at INFO
     },
 }
 

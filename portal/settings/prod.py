@@ -3,13 +3,18 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import ALLOWED_HOSTS, DEBUG, LOGGING, STORAGES
+from .base import ALLOWED_HOSTS, DEBUG, FIELD_ENCRYPTION_KEYS, LOGGING, STORAGES
 from .env import env_bool, env_int, env_str
 
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off with portal.settings.prod.")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("Set ALLOWED_HOSTS (comma-separated) for portal.settings.prod.")
+if not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "Set FIELD_ENCRYPTION_KEYS (a Fernet key: python -c 'from cryptography.fernet import Fernet; "
+        "print(Fernet.generate_key().decode())') so platform tokens can be encrypted at rest."
+    )
 
 # TLS terminates at the load balancer; trust its X-Forwarded-Proto only when told to.
 if env_bool("TRUST_X_FORWARDED_PROTO", False):

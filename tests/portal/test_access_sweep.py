@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 import pytest
 from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from apps.accounts.choices import RoleCode
 from apps.accounts.models import ApiToken
 from apps.accounts.services import create_api_token
 from apps.audit import services as audit
+from apps.clients.models import ConnectionStatus, SmintioConnection
+from apps.integrations.models import OutboxMessage
 from tests.factories import ClientFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -31,13 +34,21 @@ MARKER = "Beta Brands"  # client B's name: must never appear in a page or respon
 
 @dataclass
 class Route:
-    kind: str  # "html", "api", "public", "post" (POST-only HTML), "admin"
+    kind: str  # "html", "api", "api_post", "public", "post" (POST-only HTML), "hint" (signed POST), "oauth"
     kwargs: Callable[[dict], dict] = field(default=lambda objs: {})
     lists_foreign_rows: bool = False  # a list that would show B's rows if tenancy failed
 
 
 def _b_event(objs):
     return {"pk": objs["event_b"].pk}
+
+
+def _b_call(objs):
+    return {"pk": objs["call_b"].pk}
+
+
+def _beta(objs):
+    return {"slug": "beta"}
 
 
 ROUTES: dict[str, Route] = {
@@ -63,6 +74,20 @@ ROUTES: dict[str, Route] = {
     "api:auditevent-detail": Route("api", _b_event),
     "api:schema": Route("public"),
     "api:docs": Route("public"),
+    "integrations:sync_log": Route("html", lists_foreign_rows=True),
+    "integrations:outbox_retry": Route("post", _b_call),
+    "integrations:outbox_discard": Route("post", _b_call),
+    "integrations:smintio_notify": Route("hint"),
+    "integrations:opentext_callback": Route("hint"),
+    "integrations:smintio_callback": Route("oauth"),
+    "integrations:smintio_connect": Route("post", _beta),
+    "integrations:smintio_disconnect": Route("post", _beta),
+    "integrations:smintio_sync_now": Route("post", _beta),
+    "api:sync": Route("api", lists_foreign_rows=True),
+    "api:outbox-list": Route("api", lists_foreign_rows=True),
+    "api:outbox-detail": Route("api", _b_call),
+    "api:outbox-retry": Route("api_post", _b_call),
+    "api:outbox-discard": Route("api_post", _b_call),
 }
 
 
@@ -93,7 +118,21 @@ def world(db):
     insider = member(client_b, RoleCode.AGENCY_ADMIN, RoleCode.COMPLIANCE, email="admin@beta.example")
     event_b = audit.record("clients.client.update_policies", actor=insider, client=client_b, obj=client_b)
     token_b = create_api_token(insider, actor=insider, name="beta key", scope="admin").token
+    SmintioConnection.objects.create(client=client_b, tenant="beta", status=ConnectionStatus.CONNECTED)
+    call_b = OutboxMessage.objects.create(
+        client=client_b,
+        platform="smintio",
+        kind="smintio.workflow_status",
+        ordering_key="beta:1",
+        payload={},
+        idempotency_key="beta-call",
+        status="failed",
+        last_error="Beta Brands call failed",
+        next_attempt_at=timezone.now(),
+        give_up_at=timezone.now(),
+    )
     return {
+        "call_b": call_b,
         "client_a": client_a,
         "client_b": client_b,
         "outsider": outsider,
@@ -121,6 +160,11 @@ def test_anonymous(name, world):
     if route.kind == "post":
         response = http.post(url)
         assert response.status_code == 302 and response.url.startswith("/accounts/login/")
+    elif route.kind == "hint":
+        assert http.get(url).status_code == 405
+        assert http.post(url, b"{}", content_type="application/json").status_code == 401
+    elif route.kind == "api_post":
+        assert http.post(url).status_code == 401
     elif route.kind == "api":
         response = http.get(url)
         assert response.status_code == 401
@@ -140,22 +184,31 @@ def test_post_only_routes_refuse_get(name, world):
     assert http.get(_url(name, world)).status_code == 405
 
 
-@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.kind in {"html", "post", "api"}))
+@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.kind in {"html", "post", "api", "api_post"}))
 def test_outsider_by_session(name, world):
     route = ROUTES[name]
     url = _url(name, world)
     http = HttpClient()
     http.force_login(world["outsider"])
-    response = http.post(url) if route.kind == "post" else http.get(url)
+    response = http.post(url) if route.kind in {"post", "api_post"} else http.get(url)
     _assert_outsider(route, response, world)
 
 
-@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.kind == "api"))
+@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.kind in {"api", "api_post"}))
 def test_outsider_by_api_token(name, world):
     route = ROUTES[name]
     key = create_api_token(world["outsider"], actor=world["outsider"], name="k", scope="admin").key
-    response = HttpClient(headers={"Authorization": f"Token {key}"}).get(_url(name, world))
+    http = HttpClient(headers={"Authorization": f"Token {key}"})
+    response = http.post(_url(name, world)) if route.kind == "api_post" else http.get(_url(name, world))
     _assert_outsider(route, response, world)
+
+
+def test_oauth_callback_without_a_flow_started_here_is_refused(world):
+    http = HttpClient()
+    http.force_login(world["outsider"])
+    url = _url("integrations:smintio_callback", world)
+    assert http.get(url).status_code == 400
+    assert http.get(url, {"code": "stolen", "state": "not-mine"}).status_code == 403
 
 
 def _assert_outsider(route, response, world):
@@ -173,7 +226,7 @@ def _assert_outsider(route, response, world):
 
 
 @pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.kind in {"html", "api"}))
-def test_member_reaches_the_same_routes(name, world):
+def test_member_reaches_the_same_routes(name, world, settings):
     http = HttpClient()
     http.force_login(world["insider"])
     response = http.get(_url(name, world))

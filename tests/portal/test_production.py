@@ -22,6 +22,7 @@ def _clean_env(**extra) -> dict:
         DJANGO_SETTINGS_MODULE="portal.settings.prod",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="greenlight.example.com",
+        FIELD_ENCRYPTION_KEYS="Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMta2V5LTEyMzQ=",
     )
     env.update(extra)
     return env
@@ -67,6 +68,7 @@ def test_check_deploy_is_clean_with_production_settings(prod_env):
     [
         ({"SECRET_KEY": None}, "Set the SECRET_KEY environment variable"),
         ({"ALLOWED_HOSTS": ""}, "Set ALLOWED_HOSTS"),
+        ({"FIELD_ENCRYPTION_KEYS": None}, "Set FIELD_ENCRYPTION_KEYS"),
         ({"DEBUG": "true"}, "DEBUG must be off"),
         ({"DEBUG": "maybe"}, "DEBUG='maybe' is not valid"),
         ({"Q_WORKERS": "zero"}, "Q_WORKERS='zero' is not valid"),

@@ -13,6 +13,12 @@ class _Dropped(Exception):
     pass
 
 
+class _ServerHandler(ServerHandler):
+    def log_exception(self, exc_info):
+        if not isinstance(exc_info[1], _Dropped):  # a drop is what was asked for, not an error
+            super().log_exception(exc_info)
+
+
 class _Handler(WSGIRequestHandler):
     def log_message(self, format, *args):  # quiet: the emulator logs its calls in RequestLog
         pass
@@ -21,7 +27,7 @@ class _Handler(WSGIRequestHandler):
         self.raw_requestline = self.rfile.readline(65537)
         if len(self.raw_requestline) > 65536 or not self.parse_request():
             return
-        handler = ServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
+        handler = _ServerHandler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
         handler.request_handler = self
         connection = self.connection
 

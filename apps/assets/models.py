@@ -1,0 +1,214 @@
+"""Assets as synced from Smint.io: the content element, its licence purchases with their immutable terms, its
+binaries and its usage. Rows are written by the Smint.io sync (upserts by uuid and version), not edited by hand."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from .choices import ApprovalState, LicenseState, RightsState, SignalKind, UsageKind
+from .querysets import (
+    AssetQuerySet,
+    AssetSignalQuerySet,
+    BinaryQuerySet,
+    LicensePurchaseQuerySet,
+    LicenseTermQuerySet,
+    UsageEventQuerySet,
+)
+
+
+class Asset(models.Model):
+    """One Smint.io content element of one client."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="assets")
+    content_element_uuid = models.CharField(max_length=100)
+    provider = models.CharField(max_length=50, blank=True)
+    content_type = models.CharField(max_length=50, blank=True)
+    content_category = models.CharField(max_length=50, blank=True)
+    name = models.CharField(max_length=300, blank=True)
+    description = models.TextField(blank=True)
+    keywords = models.JSONField(default=list, blank=True)
+    copyright_notices = models.JSONField(default=list, blank=True)
+    preview_url = models.URLField(max_length=500, blank=True)
+    # null = not known; the licence terms decide (invariant 5: unknown is not false)
+    is_editorial = models.BooleanField(null=True, blank=True)
+    approval_state = models.CharField(max_length=20, choices=ApprovalState.choices, default=ApprovalState.PENDING)
+    rights_state = models.CharField(max_length=20, choices=RightsState.choices, default=RightsState.UNKNOWN)
+    metadata = models.JSONField(default=dict, blank=True, help_text="The content element as last synced.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AssetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "content_element_uuid"], name="asset_client_element_unique")
+        ]
+        indexes = [models.Index(fields=["client", "approval_state", "rights_state"], name="asset_availability_idx")]
+
+    def __str__(self) -> str:
+        return self.name or self.content_element_uuid
+
+
+class LicensePurchase(models.Model):
+    """A Smint.io licence purchase transaction (LPT); ``version`` grows with every remote change."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="license_purchases")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="license_purchases")
+    uuid = models.CharField(max_length=100)
+    cart_purchase_transaction_uuid = models.CharField(max_length=100, blank=True)
+    reused_license_purchase_transaction_uuid = models.CharField(max_length=100, blank=True)
+    state = models.CharField(max_length=20, choices=LicenseState.choices)
+    version = models.PositiveIntegerField()
+    purchased_at = models.DateTimeField(null=True, blank=True)
+    license_type = models.CharField(max_length=50, blank=True)
+    license_text = models.TextField(blank=True)
+    max_downloads = models.PositiveIntegerField(null=True, blank=True)
+    max_users = models.PositiveIntegerField(null=True, blank=True)
+    max_reuses = models.PositiveIntegerField(null=True, blank=True)
+    current_downloads = models.PositiveIntegerField(default=0)
+    current_users = models.PositiveIntegerField(default=0)
+    current_reuses = models.PositiveIntegerField(default=0)
+    can_be_synced = models.BooleanField(default=True)
+    has_potentially_restrictive_terms = models.BooleanField(null=True, blank=True)
+    remote_updated_at = models.DateTimeField(null=True, blank=True)
+    binaries_version = models.PositiveIntegerField(
+        default=0, help_text="The LPT version whose binaries were last fetched; lower than version = fetch again."
+    )
+    raw = models.JSONField(default=dict, blank=True, help_text="The LPT as last synced.")
+    synced_at = models.DateTimeField(auto_now=True)
+
+    objects = LicensePurchaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [models.UniqueConstraint(fields=["client", "uuid"], name="lpt_client_uuid_unique")]
+
+    def __str__(self) -> str:
+        return f"LPT {self.uuid} v{self.version}"
+
+
+class LicenseTerm(models.Model):
+    """One licence term as purchased: an immutable snapshot (a changed contract arrives as a new term).
+
+    Lists hold Smint.io vocabulary keys (``usage_web``, ``geography_germany``...); dates null mean "not limited"
+    only where Smint.io says so — rights evaluation treats unknown as unknown, never as allowed.
+    """
+
+    license_purchase = models.ForeignKey(LicensePurchase, on_delete=models.CASCADE, related_name="terms")
+    sequence_number = models.PositiveIntegerField()
+    name = models.CharField(max_length=300, blank=True)
+    exclusivities = models.JSONField(default=list, blank=True)
+    allowed_usages = models.JSONField(default=list, blank=True)
+    restricted_usages = models.JSONField(default=list, blank=True)
+    allowed_sizes = models.JSONField(default=list, blank=True)
+    restricted_sizes = models.JSONField(default=list, blank=True)
+    allowed_placements = models.JSONField(default=list, blank=True)
+    restricted_placements = models.JSONField(default=list, blank=True)
+    allowed_distributions = models.JSONField(default=list, blank=True)
+    restricted_distributions = models.JSONField(default=list, blank=True)
+    allowed_geographies = models.JSONField(default=list, blank=True)
+    restricted_geographies = models.JSONField(default=list, blank=True)
+    allowed_industries = models.JSONField(default=list, blank=True)
+    restricted_industries = models.JSONField(default=list, blank=True)
+    allowed_languages = models.JSONField(default=list, blank=True)
+    restricted_languages = models.JSONField(default=list, blank=True)
+    usage_limits = models.JSONField(default=list, blank=True)
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    to_be_used_until = models.DateTimeField(null=True, blank=True, db_index=True)
+    is_editorial_use = models.BooleanField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = LicenseTermQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["license_purchase", "sequence_number"]
+        constraints = [
+            models.UniqueConstraint(fields=["license_purchase", "sequence_number"], name="term_lpt_sequence_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"Term {self.sequence_number} of {self.license_purchase.uuid}"
+
+
+class Binary(models.Model):
+    """A file of a licence purchase; more than one makes a compound asset. ``download_url`` expires (1 h)."""
+
+    license_purchase = models.ForeignKey(LicensePurchase, on_delete=models.CASCADE, related_name="binaries")
+    uuid = models.CharField(max_length=100)
+    version = models.PositiveIntegerField(default=1)
+    content_type = models.CharField(max_length=50, blank=True)
+    binary_type = models.CharField(max_length=50, blank=True)
+    name = models.CharField(max_length=300, blank=True)
+    recommended_file_name = models.CharField(max_length=300, blank=True)
+    culture = models.CharField(max_length=20, blank=True)
+    download_url = models.URLField(max_length=1000, blank=True)
+    fetched_at = models.DateTimeField(auto_now=True)
+
+    objects = BinaryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["license_purchase", "uuid"]
+        constraints = [models.UniqueConstraint(fields=["license_purchase", "uuid"], name="binary_lpt_uuid_unique")]
+
+    def __str__(self) -> str:
+        return self.recommended_file_name or self.uuid
+
+
+class UsageEvent(models.Model):
+    """A download, re-use or share of an asset, from Smint.io's usage sync or an integrator; idempotent by uuid."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="usage_events")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, null=True, blank=True, related_name="usage_events")
+    uuid = models.CharField(max_length=100)
+    content_element_uuid = models.CharField(max_length=100)
+    license_purchase_uuid = models.CharField(max_length=100, blank=True)
+    event = models.CharField(max_length=20, choices=UsageKind.choices)
+    user_uuid = models.CharField(max_length=100, blank=True)
+    user_email = models.EmailField(blank=True)
+    occurred_at = models.DateTimeField()
+    country = models.CharField(max_length=2, blank=True)
+    channel = models.CharField(max_length=50, blank=True)
+    source = models.CharField(max_length=20, default="smintio")
+
+    objects = UsageEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["client", "uuid"], name="usage_client_uuid_unique")]
+        indexes = [models.Index(fields=["asset", "-occurred_at"], name="usage_asset_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.event} of {self.content_element_uuid} at {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class AssetSignal(models.Model):
+    """A fact about an asset for a later flow to act on, e.g. a cancelled licence for the exceptions flow.
+
+    One open signal per asset, kind and reference (the database refuses a second), so a re-delivered record
+    never opens two cases.
+    """
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="asset_signals")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="signals")
+    kind = models.CharField(max_length=40, choices=SignalKind.choices)
+    reference = models.CharField(max_length=100, blank=True, help_text="e.g. the cancelled LPT's uuid")
+    details = models.JSONField(default=dict, blank=True)
+    detected_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AssetSignalQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-detected_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "kind", "reference"],
+                condition=models.Q(resolved_at__isnull=True),
+                name="signal_one_open_per_reference",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.asset}"

@@ -1,0 +1,294 @@
+"""Writing synced content: assets, licence purchases, immutable terms, binaries, usage events.
+
+The platform client maps Smint.io's JSON into the plain records below; these functions upsert them in bulk by
+uuid and version, so a re-delivered or out-of-order record never duplicates a row or overwrites newer data. The
+caller runs them inside the transaction that also saves its cursor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import F
+from django.utils import timezone
+
+from apps.audit import services as audit
+
+from .choices import LicenseState, RightsState, SignalKind
+from .models import Asset, AssetSignal, Binary, LicensePurchase, LicenseTerm, UsageEvent
+
+ASSET_SYNC_FIELDS = [
+    "provider",
+    "content_type",
+    "content_category",
+    "name",
+    "description",
+    "keywords",
+    "copyright_notices",
+    "preview_url",
+    "is_editorial",
+    "metadata",
+]
+LPT_SYNC_FIELDS = [
+    "cart_purchase_transaction_uuid",
+    "reused_license_purchase_transaction_uuid",
+    "state",
+    "version",
+    "purchased_at",
+    "license_type",
+    "license_text",
+    "max_downloads",
+    "max_users",
+    "max_reuses",
+    "current_downloads",
+    "current_users",
+    "current_reuses",
+    "can_be_synced",
+    "has_potentially_restrictive_terms",
+    "remote_updated_at",
+    "raw",
+]
+BINARY_SYNC_FIELDS = [
+    "version",
+    "content_type",
+    "binary_type",
+    "name",
+    "recommended_file_name",
+    "culture",
+    "download_url",
+]
+
+
+@dataclass
+class LicenseRecord:
+    """One licence purchase transaction as the platform sent it, already mapped to our field names."""
+
+    content_element_uuid: str
+    asset: dict
+    uuid: str
+    version: int
+    license: dict
+    terms: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class UpsertResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0  # re-delivered (same version) or stale (older version): ignored
+    cancelled: int = 0
+    changed_asset_ids: set[int] = field(default_factory=set)
+    new_asset_ids: set[int] = field(default_factory=set)
+    lpt_ids_needing_binaries: list[int] = field(default_factory=list)
+
+
+def upsert_license_purchases(client, records: list[LicenseRecord]) -> UpsertResult:
+    """Apply a page of licence purchases; the newest version of each wins, whatever the arrival order."""
+    result = UpsertResult()
+    newest: dict[str, LicenseRecord] = {}
+    for record in records:
+        if record.uuid not in newest or record.version > newest[record.uuid].version:
+            newest[record.uuid] = record
+    known = {
+        row["uuid"]: row
+        for row in LicensePurchase.objects.filter(client=client, uuid__in=list(newest)).values(
+            "id", "uuid", "version", "state"
+        )
+    }
+    fresh = [r for r in newest.values() if r.uuid not in known or r.version > known[r.uuid]["version"]]
+    result.unchanged = len(records) - len(fresh)
+    if not fresh:
+        return result
+
+    existing_assets = set(
+        Asset.objects.filter(
+            client=client, content_element_uuid__in={r.content_element_uuid for r in fresh}
+        ).values_list("content_element_uuid", flat=True)
+    )
+    assets_by_uuid = {r.content_element_uuid: r.asset for r in fresh}
+    Asset.objects.bulk_create(
+        [Asset(client=client, content_element_uuid=uuid, **fields) for uuid, fields in assets_by_uuid.items()],
+        update_conflicts=True,
+        unique_fields=["client", "content_element_uuid"],
+        update_fields=[*ASSET_SYNC_FIELDS, "updated_at"],
+    )
+    asset_ids = dict(
+        Asset.objects.filter(client=client, content_element_uuid__in=list(assets_by_uuid)).values_list(
+            "content_element_uuid", "id"
+        )
+    )
+    result.new_asset_ids = {asset_ids[uuid] for uuid in assets_by_uuid if uuid not in existing_assets}
+    result.changed_asset_ids = set(asset_ids.values())
+
+    LicensePurchase.objects.bulk_create(
+        [
+            LicensePurchase(
+                client=client,
+                asset_id=asset_ids[r.content_element_uuid],
+                uuid=r.uuid,
+                version=r.version,
+                **{k: v for k, v in r.license.items() if k != "version"},
+            )
+            for r in fresh
+        ],
+        update_conflicts=True,
+        unique_fields=["client", "uuid"],
+        update_fields=[*LPT_SYNC_FIELDS, "asset", "synced_at"],
+    )
+    lpt_ids = dict(
+        LicensePurchase.objects.filter(client=client, uuid__in=[r.uuid for r in fresh]).values_list("uuid", "id")
+    )
+    LicenseTerm.objects.bulk_create(
+        [LicenseTerm(license_purchase_id=lpt_ids[r.uuid], **term) for r in fresh for term in r.terms],
+        ignore_conflicts=True,  # terms are immutable snapshots: a known sequence number is never rewritten
+    )
+    for r in fresh:
+        if r.uuid in known:
+            result.updated += 1
+        else:
+            result.created += 1
+        if r.license.get("can_be_synced", True) and r.license.get("state") != LicenseState.CANCELLED:
+            result.lpt_ids_needing_binaries.append(lpt_ids[r.uuid])
+
+    newly_cancelled = [
+        r
+        for r in fresh
+        if r.license.get("state") == LicenseState.CANCELLED
+        and known.get(r.uuid, {}).get("state") != LicenseState.CANCELLED
+    ]
+    result.cancelled = len(newly_cancelled)
+    refresh_rights(asset_ids.values())
+    for r in newly_cancelled:
+        _record_cancellation(client, asset_ids[r.content_element_uuid], r)
+    return result
+
+
+def _record_cancellation(client, asset_id: int, record: LicenseRecord) -> None:
+    """A cancelled licence: the asset's rights are already withdrawn (``refresh_rights``); open a signal for the
+    exceptions flow (once per licence, enforced by the database) and audit it."""
+    asset = Asset.objects.get(pk=asset_id)
+    AssetSignal.objects.bulk_create(
+        [
+            AssetSignal(
+                client=client,
+                asset=asset,
+                kind=SignalKind.LICENSE_CANCELLED,
+                reference=record.uuid,
+                details={"version": record.version},
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    audit.record(
+        "assets.license.cancel",
+        client=client,
+        obj=asset,
+        after={"license_purchase": record.uuid, "version": record.version, "rights_state": asset.rights_state},
+        reason="Smint.io reported the licence purchase as cancelled.",
+    )
+
+
+Dates = tuple[datetime | None, datetime | None, datetime | None]  # valid_from, valid_until, to_be_used_until
+RIGHTS_RANK = {
+    RightsState.WITHDRAWN: 0,
+    RightsState.EXPIRED: 1,
+    RightsState.UNKNOWN: 2,
+    RightsState.NOT_YET_VALID: 3,
+    RightsState.VALID: 4,
+}
+
+
+def term_state(dates: Dates, now: datetime) -> str:
+    """A term is in force from ``valid_from`` (none: from purchase) until the earlier of its two ends (none:
+    perpetual, as royalty-free licences are)."""
+    valid_from, valid_until, use_until = dates
+    if any(end is not None and end <= now for end in (valid_until, use_until)):
+        return RightsState.EXPIRED
+    if valid_from is not None and valid_from > now:
+        return RightsState.NOT_YET_VALID
+    return RightsState.VALID
+
+
+def rights_state_of(licenses: list[tuple[str, list[Dates]]], now: datetime) -> str:
+    """The rights an asset holds: the best state over its licences' terms. A cancelled licence gives nothing; a
+    licence without terms gives *unknown*, never *valid* (invariant 5). Per-use evaluation arrives with issue 5."""
+    best = RightsState.WITHDRAWN if licenses else RightsState.UNKNOWN
+    for state, terms in licenses:
+        if state == LicenseState.CANCELLED:
+            continue
+        candidates = [term_state(dates, now) for dates in terms] or [RightsState.UNKNOWN]
+        best = max([best, *candidates], key=RIGHTS_RANK.__getitem__)
+    return best
+
+
+def refresh_rights(asset_ids) -> None:
+    """Recompute ``rights_state`` of these assets from their licences and terms (two queries for any number)."""
+    asset_ids = list(asset_ids)
+    if not asset_ids:
+        return
+    now = timezone.now()
+    licenses: dict[int, dict[int, tuple[str, list]]] = {asset_id: {} for asset_id in asset_ids}
+    for lpt_id, asset_id, state in LicensePurchase.objects.filter(asset_id__in=asset_ids).values_list(
+        "id", "asset_id", "state"
+    ):
+        licenses[asset_id][lpt_id] = (state, [])
+    lpt_to_asset = {lpt_id: asset_id for asset_id, lpts in licenses.items() for lpt_id in lpts}
+    for lpt_id, valid_from, valid_until, use_until in LicenseTerm.objects.filter(
+        license_purchase_id__in=list(lpt_to_asset)
+    ).values_list("license_purchase_id", "valid_from", "valid_until", "to_be_used_until"):
+        licenses[lpt_to_asset[lpt_id]][lpt_id][1].append((valid_from, valid_until, use_until))
+    by_state: dict[str, list[int]] = {}
+    for asset_id, lpts in licenses.items():
+        by_state.setdefault(rights_state_of(list(lpts.values()), now), []).append(asset_id)
+    for state, ids in by_state.items():
+        Asset.objects.filter(pk__in=ids).exclude(rights_state=state).update(rights_state=state, updated_at=now)
+
+
+def upsert_binaries(binaries_by_lpt: dict[int, tuple[int, list[dict]]]) -> int:
+    """Store the binaries fetched for licence purchases: ``{lpt_id: (lpt_version, [binary fields])}``."""
+    rows = [
+        Binary(license_purchase_id=lpt_id, **fields)
+        for lpt_id, (_version, binaries) in binaries_by_lpt.items()
+        for fields in binaries
+    ]
+    Binary.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["license_purchase", "uuid"],
+        update_fields=[*BINARY_SYNC_FIELDS, "fetched_at"],
+    )
+    for lpt_id, (version, _binaries) in binaries_by_lpt.items():
+        LicensePurchase.objects.filter(pk=lpt_id, binaries_version__lt=version).update(binaries_version=version)
+    return len(rows)
+
+
+def record_usage_events(client, events: list[dict], *, source: str = "smintio") -> int:
+    """Insert usage events idempotently by uuid; returns how many were new."""
+    if not events:
+        return 0
+    uuids = [event["uuid"] for event in events]
+    before = set(UsageEvent.objects.filter(client=client, uuid__in=uuids).values_list("uuid", flat=True))
+    assets = dict(
+        Asset.objects.filter(
+            client=client, content_element_uuid__in={event["content_element_uuid"] for event in events}
+        ).values_list("content_element_uuid", "id")
+    )
+    UsageEvent.objects.bulk_create(
+        [
+            UsageEvent(client=client, asset_id=assets.get(event["content_element_uuid"]), source=source, **event)
+            for event in events
+            if event["uuid"] not in before
+        ],
+        ignore_conflicts=True,
+    )
+    return len({uuid for uuid in uuids if uuid not in before})
+
+
+def lpts_needing_binaries(client, limit: int = 500) -> list[tuple[int, str, str, int]]:
+    """Licence purchases whose binaries are older than their version: (id, cart uuid, uuid, version)."""
+    return list(
+        LicensePurchase.objects.filter(client=client, can_be_synced=True, state=LicenseState.COMPLETED)
+        .filter(binaries_version__lt=F("version"))
+        .values_list("id", "cart_purchase_transaction_uuid", "uuid", "version")[:limit]
+    )

@@ -1,0 +1,87 @@
+"""Inbound hints from the platforms: verified, stored once per event id, answered at once, acted on by a worker.
+
+A hint only says "something changed"; the worker then pulls (Smint.io's cursor, OpenText's task queries), so a
+lost, repeated or reordered hint never changes what ends up in the database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from .choices import Platform
+from .models import InboundEvent
+from .signing import SignatureError, verify
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+
+
+def _problem(status: int, detail: str) -> JsonResponse:
+    return JsonResponse(
+        {"type": f"urn:greenlight:problem:hint-{status}", "title": detail, "status": status, "detail": detail},
+        status=status,
+        content_type="application/problem+json",
+    )
+
+
+def _receive(request, source: str):
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit() or int(declared) > MAX_BODY:
+        return _problem(413, f"The body must be at most {MAX_BODY} bytes.")
+    body = request.read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        return _problem(413, f"The body must be at most {MAX_BODY} bytes.")
+    try:
+        verify(
+            body,
+            timestamp_header=request.headers.get("X-Timestamp", ""),
+            signature_header=request.headers.get("X-Signature", ""),
+            secrets=settings.NOTIFY_SECRETS,
+        )
+    except SignatureError as exc:
+        logger.warning("Refused a %s hint: %s", source, exc)
+        return _problem(401, f"Signature refused: {exc}.")
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return _problem(400, "The body is not valid JSON.")
+    if not isinstance(payload, dict) or not str(payload.get("event_id", "")).strip() or not payload.get("event"):
+        return _problem(400, "The body must be a JSON object with 'event_id' and 'event'.")
+    event_id = str(payload["event_id"])[:200]
+    try:
+        with transaction.atomic():
+            event = InboundEvent.objects.create(
+                source=source, event_id=event_id, event=str(payload["event"])[:100], payload=payload
+            )
+            transaction.on_commit(lambda: _enqueue(event))
+    except IntegrityError:
+        return JsonResponse({"status": "duplicate", "event_id": event_id}, status=200)
+    return JsonResponse({"status": "accepted", "event_id": event_id}, status=202)
+
+
+def _enqueue(event: InboundEvent) -> None:
+    from django_q.tasks import async_task
+
+    async_task("apps.integrations.tasks.process_inbound_event", event.pk, task_name=f"hint {event.source}")
+
+
+@csrf_exempt
+@require_POST
+def smintio_notify(request):
+    """Smint.io's change hint (in production Pusher's ``global-transaction-history-update``, relayed here)."""
+    return _receive(request, Platform.SMINTIO)
+
+
+@csrf_exempt
+@require_POST
+def opentext_callback(request):
+    """A model step of an OpenText process calling back (``HttpTask``): a hint to mirror that process."""
+    return _receive(request, Platform.OPENTEXT)

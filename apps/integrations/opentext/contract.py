@@ -1,0 +1,21 @@
+"""Everything the OpenText client assumes that public material does not verify ([A]/[I] in platforms.md).
+
+Verified: the token endpoint ``/tenants/{tenant}/oauth2/token`` with client credentials, ``/workflow/v1`` paths for
+process instances and tasks, task actions ``claim``/``complete`` with ``assignee``/``outcome``/``variables``, the HAL
+list ``_embedded`` (absent when empty) with ``offset``/``count`` paging, variables as a list of
+``{name, value, type}``, ``+0000`` dates, errors carrying ``exception``. Assumed: the process-instance query by
+business key, ``unclaim``, the comment endpoints (5.2), the history path, ``page`` fields other than
+``totalElements``, and the task attributes below (candidate groups in ``assignments``).
+"""
+
+TOKEN_PATH = "/tenants/{tenant}/oauth2/token"  # [V]
+WORKFLOW = "/workflow/v1"  # [V]
+PROCESS_INSTANCES_PATH = WORKFLOW + "/process-instances"  # [V] POST, [A] GET query
+PROCESS_INSTANCE_PATH = WORKFLOW + "/process-instances/{id}"  # [V]
+TASKS_PATH = WORKFLOW + "/tasks"  # [V]
+TASK_PATH = WORKFLOW + "/tasks/{id}"  # [V]
+TASK_COMMENTS_PATH = WORKFLOW + "/tasks/{id}/comments"  # [I] from Flowable
+HISTORIC_TASKS_PATH = WORKFLOW + "/historic-task-instances"  # [A] base path
+
+PAGE_SIZE = 100  # [A] ``count`` maximum is undocumented; 100 is the emulator's
+REFRESH_AHEAD_SECONDS = 60

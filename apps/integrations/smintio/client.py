@@ -1,0 +1,200 @@
+"""The Smint.io client: OAuth (authorization code, refresh with rotation, revocation), the cursor syncs and the
+write-back. One instance per connection; tokens live (encrypted) on the connection row."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import requests
+from django.db import transaction
+from django.utils import timezone
+
+from apps.clients.models import ConnectionStatus, SmintioConnection
+
+from ..http import AuthError, PlatformError, PlatformHttp, RetryPolicy
+from . import contract
+
+logger = logging.getLogger(__name__)
+
+# Refresh this long before the access token expires, so a call never starts with a token about to lapse.
+REFRESH_AHEAD = timedelta(seconds=60)
+
+
+def _is_refusal(exc: PlatformError) -> bool:
+    """Smint.io refused the refresh token or our client (not a passing failure): the connection is broken."""
+    return isinstance(exc, AuthError) or (exc.status == 400 and exc.code in {"invalid_grant", "invalid_client"})
+
+
+def error_text(response: requests.Response) -> tuple[str, str]:
+    """(code, text) from Smint.io's ``{error, message}`` or OAuth's ``{error, error_description}``."""
+    try:
+        body = response.json()
+    except ValueError:
+        return "", response.text[:500]
+    if not isinstance(body, dict):
+        return "", str(body)[:500]
+    return str(body.get("error", "")), str(body.get("message") or body.get("error_description") or "")
+
+
+class SmintioClient:
+    def __init__(self, connection: SmintioConnection, *, policy: RetryPolicy | None = None, sleep=None):
+        self.connection = connection
+        kwargs = {"sleep": sleep} if sleep else {}
+        self.http = PlatformHttp(
+            "Smint.io",
+            session_key=f"smintio:{connection.pk}",
+            error_text=error_text,
+            reauth_statuses=contract.REAUTH_STATUSES,
+            policy=policy,
+            **kwargs,
+        )
+
+    # -- OAuth ------------------------------------------------------------------------------------------------
+    def authorization_url(self, *, redirect_uri: str, state: str) -> str:
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self.connection.resolved_client_id,
+                "redirect_uri": redirect_uri,
+                "scope": contract.SCOPE,
+                "state": state,
+            }
+        )
+        return f"{self.connection.resolved_auth_base}{contract.AUTHORIZE_PATH}?{query}"
+
+    def _token_call(self, form: dict) -> dict:
+        form = {
+            **form,
+            "client_id": self.connection.resolved_client_id,
+            "client_secret": self.connection.resolved_client_secret,
+        }
+        response = self.http.request("POST", self.connection.resolved_auth_base + contract.TOKEN_PATH, data=form)
+        return response.json()
+
+    def exchange_code(self, code: str, redirect_uri: str) -> None:
+        """Trade an authorization code for tokens and store them; the connection becomes connected."""
+        tokens = self._token_call({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
+        with transaction.atomic():
+            connection = SmintioConnection.objects.select_for_update().get(pk=self.connection.pk)
+            self._store(connection, tokens)
+            connection.status = ConnectionStatus.CONNECTED
+            connection.status_reason = ""
+            connection.pending_code = ""
+            connection.connected_at = timezone.now()
+            connection.save()
+            self.connection = connection
+
+    def access_token(self) -> str:
+        connection = self.connection
+        if (
+            connection.access_token
+            and connection.access_expires_at
+            and (connection.access_expires_at - REFRESH_AHEAD > timezone.now())
+        ):
+            return connection.access_token
+        self.refresh()
+        return self.connection.access_token
+
+    def refresh(self) -> None:
+        """Use the refresh token once and store the rotated pair atomically.
+
+        The connection row is locked for the call, so two workers never spend the same refresh token (the second
+        would lock the integration out): the one that waited finds a fresh access token and uses it.
+        """
+        generation = self.connection.token_generation
+        refused: AuthError | None = None
+        with transaction.atomic():
+            connection = SmintioConnection.objects.select_for_update().get(pk=self.connection.pk)
+            if connection.token_generation != generation and connection.access_token:
+                self.connection = connection  # someone else refreshed while we waited
+                return
+            if not connection.refresh_token:
+                raise AuthError("Smint.io", "the connection has no refresh token; connect it again")
+            try:
+                tokens = self._token_call({"grant_type": "refresh_token", "refresh_token": connection.refresh_token})
+            except PlatformError as exc:
+                if not _is_refusal(exc):
+                    raise  # transient: nothing changed, the caller retries later
+                refused = self._broken(connection, exc)
+            else:
+                self._store(connection, tokens)
+                connection.save()
+            self.connection = connection
+        if refused is not None:
+            raise refused  # after the commit, so the broken state is kept
+
+    def _broken(self, connection: SmintioConnection, exc: PlatformError) -> AuthError:
+        """Record that Smint.io refused the refresh token (a person must connect again) and say why."""
+        connection.status = ConnectionStatus.BROKEN
+        connection.status_reason = f"Smint.io refused the refresh token: {exc.message}"
+        connection.access_token = ""
+        connection.save(update_fields=["status", "status_reason", "access_token", "updated_at"])
+        return AuthError("Smint.io", connection.status_reason, status=exc.status, code=exc.code)
+
+    @staticmethod
+    def _store(connection: SmintioConnection, tokens: dict) -> None:
+        connection.access_token = tokens["access_token"]
+        connection.access_expires_at = timezone.now() + timedelta(seconds=int(tokens.get("expires_in") or 3600))
+        if tokens.get("refresh_token"):
+            connection.refresh_token = tokens["refresh_token"]
+        connection.token_generation += 1
+
+    def revoke(self, token: str) -> None:
+        self.http.request(
+            "POST",
+            self.connection.resolved_auth_base + contract.REVOCATION_PATH,
+            data={
+                "token": token,
+                "client_id": self.connection.resolved_client_id,
+                "client_secret": self.connection.resolved_client_secret,
+            },
+        )
+
+    # -- API --------------------------------------------------------------------------------------------------
+    def _authorize(self, headers: dict) -> None:
+        headers["Authorization"] = f"Bearer {self.access_token()}"
+
+    def _force_refresh(self) -> None:
+        self.connection.access_expires_at = None
+        self.refresh()
+
+    def _api(self, method: str, path: str, **kwargs) -> requests.Response:
+        return self.http.request(
+            method,
+            self.connection.resolved_api_base + path,
+            authorize=self._authorize,
+            reauthorize=self._force_refresh,
+            **kwargs,
+        )
+
+    def generic_metadata(self) -> dict:
+        return self._api("GET", contract.GENERIC_METADATA_PATH).json()
+
+    def license_purchase_transactions(self, cursor: str = "", limit: int = contract.LPT_PAGE_LIMIT) -> dict:
+        params = {"limit": limit, **({"continuation_uuid": cursor} if cursor else {})}
+        return self._api("GET", contract.LPT_SYNC_PATH, params=params).json()
+
+    def binaries(self, cart_uuid: str, lpt_uuid: str) -> list[dict]:
+        return self._api("GET", contract.BINARIES_PATH.format(cpt=cart_uuid, lpt=lpt_uuid)).json()
+
+    def usage_events(self, cursor: str = "", limit: int = contract.LPT_PAGE_LIMIT) -> dict:
+        params = {"limit": limit, **({"continuation_uuid": cursor} if cursor else {})}
+        return self._api("GET", contract.USAGE_SYNC_PATH, params=params).json()
+
+    def put_workflow_status(self, element_uuid: str, body: dict, *, idempotency_key: str) -> dict:
+        return self._api(
+            "PUT",
+            contract.WORKFLOW_STATUS_PATH.format(uuid=element_uuid),
+            json=body,
+            headers={"Idempotency-Key": idempotency_key},
+        ).json()
+
+    def patch_metadata(self, element_uuid: str, body: dict, *, idempotency_key: str) -> dict:
+        return self._api(
+            "PATCH",
+            contract.METADATA_PATH.format(uuid=element_uuid),
+            json=body,
+            headers={"Idempotency-Key": idempotency_key},
+        ).json()

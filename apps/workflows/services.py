@@ -1,0 +1,338 @@
+"""State changes of workflow runs and tasks.
+
+People's actions (claim, complete) change the local mirror at once, inside one transaction with their audit event
+and the outbox row that will carry them to OpenText; the engine stays the authority, and the mirror is corrected
+from what OpenText reports (``apply_remote_*``), including when OpenText refuses a claim because someone else was
+first.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.accounts.models import Notice, User
+from apps.audit import services as audit
+from apps.integrations import outbox
+from apps.integrations.choices import Platform
+
+from . import registry
+from .choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
+from .models import Task, WorkflowRun
+
+
+class InvalidTransition(Exception):
+    """The object is not in a state that allows this action."""
+
+
+class StaleTask(InvalidTransition):
+    """Someone else acted on the task first; the caller should show the fresh state."""
+
+
+def _ordering_key(run: WorkflowRun) -> str:
+    return f"opentext:run:{run.business_key}"
+
+
+def start_run(*, client, process_key: str, subject, variables: dict, actor=None) -> WorkflowRun:
+    """Open a run for ``subject`` and queue its start at OpenText; one open run per subject and process key.
+
+    Returns the already open run when there is one (starting twice is a no-op, not an error).
+    """
+    subject_type = subject._meta.label_lower
+    business_key = f"{client.slug}:{process_key}:{subject.pk}:{uuid.uuid4().hex[:12]}"
+    try:
+        with transaction.atomic():
+            run = WorkflowRun.objects.create(
+                client=client,
+                process_key=process_key,
+                business_key=business_key,
+                subject_type=subject_type,
+                subject_id=subject.pk,
+                variables=variables,
+                started_by=actor if getattr(actor, "is_authenticated", False) else None,
+            )
+            audit.record("workflows.run.start", actor=actor, client=client, obj=run, after={"variables": variables})
+            outbox.enqueue(
+                client=client,
+                platform=Platform.OPENTEXT,
+                kind="opentext.start_process",
+                ordering_key=_ordering_key(run),
+                payload={"run": run.pk},
+                idempotency_key=f"start:{business_key}",
+            )
+    except IntegrityError:
+        return WorkflowRun.objects.get(
+            subject_type=subject_type, subject_id=subject.pk, process_key=process_key, status__in=OPEN_RUN_STATUSES
+        )
+    return run
+
+
+def claim_task(task: Task, *, actor: User, expected_version: int | None = None) -> Task:
+    """Claim an open, unassigned task for ``actor``; OpenText is told through the outbox."""
+    with transaction.atomic():
+        task = Task.objects.select_for_update().select_related("run").get(pk=task.pk)
+        _check_fresh(task, expected_version)
+        if task.status != TaskStatus.OPEN:
+            raise InvalidTransition(f"The task is {task.get_status_display().lower()}.")
+        if task.assignee_id and task.assignee_id != actor.pk:
+            raise StaleTask(f"{task.assignee_email} has already claimed this task.")
+        if task.assignee_id == actor.pk:
+            return task
+        task.assignee, task.assignee_email, task.claimed_at = actor, actor.email, timezone.now()
+        task.version += 1
+        task.save(update_fields=["assignee", "assignee_email", "claimed_at", "version", "updated_at"])
+        audit.record("workflows.task.claim", actor=actor, client=task.client, obj=task)
+        outbox.enqueue(
+            client=task.client,
+            platform=Platform.OPENTEXT,
+            kind="opentext.claim",
+            ordering_key=_ordering_key(task.run),
+            payload={"task": task.pk, "remote_id": task.remote_id, "assignee": actor.email},
+        )
+    return task
+
+
+def unclaim_task(task: Task, *, actor: User) -> Task:
+    with transaction.atomic():
+        task = Task.objects.select_for_update().select_related("run").get(pk=task.pk)
+        if task.status != TaskStatus.OPEN or task.assignee_id != actor.pk:
+            raise InvalidTransition("Only an open task you hold can be released.")
+        task.assignee, task.assignee_email, task.claimed_at = None, "", None
+        task.version += 1
+        task.save(update_fields=["assignee", "assignee_email", "claimed_at", "version", "updated_at"])
+        audit.record("workflows.task.unclaim", actor=actor, client=task.client, obj=task)
+        outbox.enqueue(
+            client=task.client,
+            platform=Platform.OPENTEXT,
+            kind="opentext.claim",
+            ordering_key=_ordering_key(task.run),
+            payload={"task": task.pk, "remote_id": task.remote_id, "assignee": None},
+        )
+    return task
+
+
+def complete_task(
+    task: Task, *, actor: User, outcome: str, reason: str = "", values: dict | None = None, expected_version=None
+) -> Task:
+    """Record ``actor``'s outcome and queue claim (if needed) and completion at OpenText, in that order."""
+    with transaction.atomic():
+        task = Task.objects.select_for_update().select_related("run").get(pk=task.pk)
+        _check_fresh(task, expected_version)
+        if task.status != TaskStatus.OPEN:
+            raise StaleTask(f"This task is already {task.get_status_display().lower()}.")
+        allowed = {value for _label, value in task.possible_outcomes} if task.possible_outcomes else None
+        if allowed is not None and outcome not in allowed:
+            raise InvalidTransition(f"{outcome!r} is not an outcome of this task.")
+        if task.assignee_id and task.assignee_id != actor.pk:
+            raise StaleTask(f"{task.assignee_email} holds this task.")
+        now = timezone.now()
+        needs_claim = task.assignee_id is None
+        task.assignee, task.assignee_email = actor, actor.email
+        task.claimed_at = task.claimed_at or now
+        task.status, task.outcome, task.completed_at = TaskStatus.COMPLETED, outcome, now
+        task.version += 1
+        task.save()
+        audit.record(
+            f"workflows.task.{outcome}" if outcome.isidentifier() else "workflows.task.complete",
+            actor=actor,
+            client=task.client,
+            obj=task,
+            after={"outcome": outcome},
+            reason=reason,
+        )
+        if needs_claim:
+            outbox.enqueue(
+                client=task.client,
+                platform=Platform.OPENTEXT,
+                kind="opentext.claim",
+                ordering_key=_ordering_key(task.run),
+                payload={"task": task.pk, "remote_id": task.remote_id, "assignee": actor.email},
+            )
+        outbox.enqueue(
+            client=task.client,
+            platform=Platform.OPENTEXT,
+            kind="opentext.complete",
+            ordering_key=_ordering_key(task.run),
+            payload={
+                "task": task.pk,
+                "remote_id": task.remote_id,
+                "assignee": actor.email,
+                "outcome": outcome,
+                "variables": values or {},
+                "comment": reason,
+            },
+        )
+    return task
+
+
+def _check_fresh(task: Task, expected_version: int | None) -> None:
+    if expected_version is not None and task.version != expected_version:
+        who = f" by {task.assignee_email}" if task.assignee_email else ""
+        raise StaleTask(f"This task changed{who} while you were looking at it.")
+
+
+# -- applying what OpenText reports ---------------------------------------------------------------------------
+@dataclass
+class RemoteTask:
+    """A task as OpenText reports it, mapped to our vocabulary."""
+
+    remote_id: str
+    process_instance_id: str
+    task_key: str
+    name: str
+    description: str
+    assignee_email: str
+    candidate_roles: list[str]
+    possible_outcomes: list[list[str]]
+    due_at: datetime | None
+    created_at: datetime | None
+    claimed_at: datetime | None
+
+
+def apply_remote_start(run: WorkflowRun, *, remote_id: str, started_at: datetime | None) -> None:
+    """OpenText has the instance: the run is running (idempotent)."""
+    WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.STARTING).update(
+        status=RunStatus.RUNNING, remote_id=remote_id, started_at=started_at or timezone.now()
+    )
+    WorkflowRun.objects.filter(pk=run.pk).exclude(remote_id=remote_id).update(remote_id=remote_id)
+
+
+def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[RemoteTask]) -> dict[str, int]:
+    """Create and update mirrored tasks from OpenText's open task list. A task whose assignee changed in OpenText
+    (claimed or reassigned there) takes OpenText's assignee; a task we completed locally but OpenText still shows
+    open waits for the outbox (it is not reopened)."""
+    counts = {"created": 0, "updated": 0}
+    known = {t.remote_id: t for t in Task.objects.filter(remote_id__in=[t.remote_id for t in tasks])}
+    users = {u.email: u for u in User.objects.filter(email__in={t.assignee_email for t in tasks if t.assignee_email})}
+    region_of = {instance: run.variables.get("region", "") for instance, run in runs_by_instance.items()}
+    for remote in tasks:
+        run = runs_by_instance.get(remote.process_instance_id)
+        if run is None:
+            continue
+        local = known.get(remote.remote_id)
+        if local is None:
+            Task.objects.create(
+                client_id=run.client_id,
+                run=run,
+                remote_id=remote.remote_id,
+                task_key=remote.task_key,
+                name=remote.name,
+                description=remote.description,
+                candidate_roles=remote.candidate_roles,
+                possible_outcomes=remote.possible_outcomes,
+                region=region_of.get(remote.process_instance_id, ""),
+                assignee=users.get(remote.assignee_email),
+                assignee_email=remote.assignee_email,
+                due_at=remote.due_at,
+                remote_created_at=remote.created_at,
+                claimed_at=remote.claimed_at,
+            )
+            counts["created"] += 1
+            continue
+        if local.status != TaskStatus.OPEN or _pending_local_change(local):
+            continue
+        changes = {}
+        if local.assignee_email != remote.assignee_email:
+            changes.update(
+                assignee=users.get(remote.assignee_email),
+                assignee_email=remote.assignee_email,
+                claimed_at=remote.claimed_at,
+            )
+        if local.due_at != remote.due_at:
+            changes["due_at"] = remote.due_at
+        if local.name != remote.name:
+            changes["name"] = remote.name
+        if changes:
+            Task.objects.filter(pk=local.pk).update(version=F("version") + 1, updated_at=timezone.now(), **changes)
+            counts["updated"] += 1
+    return counts
+
+
+def _pending_local_change(task: Task) -> bool:
+    """A claim or completion of ours is still on its way to OpenText: OpenText's view is older than ours."""
+    from apps.integrations.choices import OutboxStatus
+    from apps.integrations.models import OutboxMessage
+
+    return OutboxMessage.objects.filter(
+        ordering_key=f"opentext:run:{task.run.business_key}",
+        status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING],
+        payload__task=task.pk,
+    ).exists()
+
+
+def apply_remote_closed(
+    task: Task, *, completed: bool, outcome: str = "", assignee_email: str = "", ended_at=None
+) -> None:
+    """OpenText no longer lists the task: it was completed (perhaps elsewhere) or the engine cancelled it."""
+    if task.status != TaskStatus.OPEN:
+        return
+    status = TaskStatus.COMPLETED if completed else TaskStatus.CANCELLED
+    fields = {"status": status, "completed_at": ended_at or timezone.now(), "version": F("version") + 1}
+    if outcome:
+        fields["outcome"] = outcome
+    if assignee_email and assignee_email != task.assignee_email:
+        fields.update(assignee_email=assignee_email, assignee=User.objects.filter(email=assignee_email).first())
+    with transaction.atomic():
+        if Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(**fields):
+            audit.record(
+                f"workflows.task.{'complete_elsewhere' if completed else 'cancel'}",
+                client=task.client,
+                obj=task,
+                after={"outcome": outcome, "assignee": assignee_email},
+            )
+
+
+def apply_remote_end(run: WorkflowRun, *, outcome: str, cancelled: bool = False, ended_at=None) -> bool:
+    """The process instance ended: close the run and its open tasks and apply the outcome (once)."""
+    with transaction.atomic():
+        run = WorkflowRun.objects.select_for_update().get(pk=run.pk)
+        if not run.is_open:
+            return False
+        run.status = RunStatus.CANCELLED if cancelled else RunStatus.COMPLETED
+        run.outcome = outcome
+        run.ended_at = ended_at or timezone.now()
+        run.save(update_fields=["status", "outcome", "ended_at"])
+        Task.objects.filter(run=run, status=TaskStatus.OPEN).update(
+            status=TaskStatus.CANCELLED, completed_at=run.ended_at, version=F("version") + 1
+        )
+        audit.record(
+            f"workflows.run.{'cancel' if cancelled else 'complete'}",
+            client=run.client,
+            obj=run,
+            after={"outcome": outcome},
+        )
+        registry.apply_outcome(run)
+    return True
+
+
+def lost_race(task: Task, *, loser_email: str, holder_email: str, action: str) -> None:
+    """OpenText refused our claim or completion because someone else holds the task there: take OpenText's view
+    and tell the person who lost, on their next page."""
+    with transaction.atomic():
+        users = {u.email: u for u in User.objects.filter(email__in=[loser_email, holder_email])}
+        Task.objects.filter(pk=task.pk).update(
+            status=TaskStatus.OPEN,
+            outcome="",
+            completed_at=None,
+            assignee=users.get(holder_email),
+            assignee_email=holder_email,
+            version=F("version") + 1,
+        )
+        loser = users.get(loser_email)
+        if loser is not None:
+            Notice.objects.create(
+                user=loser,
+                text=f"Your {action} of “{task.name}” did not go through: "
+                f"{holder_email or 'someone else'} took the task in OpenText first. The task shows their claim now.",
+            )
+        audit.record(
+            "workflows.task.lost_race",
+            client=task.client,
+            obj=task,
+            after={"holder": holder_email, "loser": loser_email, "action": action},
+        )

@@ -1,0 +1,98 @@
+"""Comments (platforms.md 5.2) and historic task instances (2.3 item 7)."""
+
+import re
+import time
+
+from .conftest import TENANT
+
+DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
+
+
+def test_comment_on_a_task(ot, started):
+    task = ot.open_task(started["id"], "Legal review")
+    response = ot.post(f"workflow/v1/tasks/{task['id']}/comments", {"message": "Model release missing"})
+    assert response.status_code == 201
+    body = response.json()
+    assert set(body) == {"id", "message", "author", "time", "taskId", "processInstanceId"}
+    assert body["message"] == "Model release missing"
+    assert body["author"] == "greenlight-service"
+    assert body["taskId"] == task["id"]
+    assert body["processInstanceId"] == started["id"]
+    assert DATE.match(body["time"])
+
+    user_comment = ot.post(
+        f"workflow/v1/tasks/{task['id']}/comments",
+        {"message": "Found it"},
+        token=ot.user_token("legal@acme.example"),
+    ).json()
+    assert user_comment["author"] == "legal@acme.example"
+
+    listed = ot.get(f"workflow/v1/tasks/{task['id']}/comments").json()
+    assert [c["message"] for c in listed] == ["Model release missing", "Found it"]
+    [with_comments] = ot.tasks(name="Legal review", includeTaskComments="true")
+    assert len(with_comments["comments"]) == 2
+
+
+def test_instance_comments_gather_all_tasks_and_survive_completion(ot, started):
+    legal = ot.open_task(started["id"], "Legal review")
+    brand = ot.open_task(started["id"], "Brand review")
+    ot.post(f"workflow/v1/tasks/{legal['id']}/comments", {"message": "one"})
+    ot.post(f"workflow/v1/tasks/{brand['id']}/comments", {"message": "two"})
+    ot.decide(started["id"], "Legal review", "approved")
+    # A finished task still takes comments (Flowable resolves comment tasks through history).
+    assert ot.post(f"workflow/v1/tasks/{legal['id']}/comments", {"message": "three"}).status_code == 201
+    listed = ot.get(f"workflow/v1/process-instances/{started['id']}/comments").json()
+    assert [c["message"] for c in listed] == ["one", "two", "three"]
+    assert ot.get(f"workflow/v1/tasks/{legal['id']}/comments").json()[0]["message"] == "one"
+
+
+def test_comment_validation(ot, started):
+    task = ot.open_task(started["id"], "Legal review")
+    assert ot.post(f"workflow/v1/tasks/{task['id']}/comments", {"message": "  "}).status_code == 400
+    assert (
+        ot.post("workflow/v1/tasks/00000000-0000-0000-0000-000000000000/comments", {"message": "x"}).status_code == 404
+    )
+
+
+def test_start_comment_is_an_instance_comment(ot):
+    body = ot.start(comment="Please hurry")
+    [comment] = ot.get(f"workflow/v1/process-instances/{body['id']}/comments").json()
+    assert comment["message"] == "Please hurry"
+    assert comment["taskId"] is None
+
+
+def test_historic_task_instances(ot, started):
+    task = ot.open_task(started["id"], "Legal review")
+    ot.act(task["id"], {"action": "claim", "assignee": "legal@acme.example"})
+    ot.decide(started["id"], "Legal review", "approved")
+
+    body = ot.get("workflow/v1/historic-task-instances", {"processInstanceId": started["id"]}).json()
+    rows = body["_embedded"]["historicTaskInstances"]
+    assert body["page"]["totalElements"] == 3
+    done = next(r for r in rows if r["id"] == task["id"])
+    assert done["assignee"] == "legal@acme.example"
+    assert DATE.match(done["endTime"])
+    assert DATE.match(done["startTime"])
+    assert isinstance(done["durationInMillis"], int)
+    assert done["durationInMillis"] >= 0
+    assert done["deleteReason"] is None
+    open_rows = [r for r in rows if r["id"] != task["id"]]
+    assert all(r["endTime"] is None and r["durationInMillis"] is None for r in open_rows)
+
+    finished = ot.get("workflow/v1/historic-task-instances", {"finished": "true"}).json()
+    assert [r["id"] for r in finished["_embedded"]["historicTaskInstances"]] == [task["id"]]
+    unfinished = ot.get("workflow/v1/historic-task-instances", {"finished": "false"}).json()
+    assert unfinished["page"]["totalElements"] == 2
+    by_assignee = ot.get("workflow/v1/historic-task-instances", {"taskAssignee": "legal@acme.example"}).json()
+    assert by_assignee["page"]["totalElements"] == 1
+    nobody = ot.get("workflow/v1/historic-task-instances", {"taskAssignee": "x@acme.example"}).json()
+    assert "_embedded" not in nobody
+
+
+def test_history_delay_hides_just_finished_tasks(ot, started):
+    ot.control(f"tenants/{TENANT}/settings", {"history_delay_seconds": 0.5})
+    ot.decide(started["id"], "Legal review", "approved")
+    params = {"processInstanceId": started["id"], "finished": "true"}
+    assert "_embedded" not in ot.get("workflow/v1/historic-task-instances", params).json()
+    time.sleep(0.6)
+    assert ot.get("workflow/v1/historic-task-instances", params).json()["page"]["totalElements"] == 1

@@ -1,0 +1,141 @@
+"""``_emulator/*`` control routes and the in-process provisioning functions."""
+
+import pytest
+import requests
+
+from apps.emulators.opentext import provisioning
+from apps.emulators.opentext.models import OtProcessInstance, OtTenant, OtUser
+
+from .conftest import CLIENT_ID, CLIENT_SECRET, TENANT, variables_of
+
+
+def test_tenant_setup_is_idempotent(ot):
+    state = ot.control(f"tenants/{TENANT}", method="get").json()
+    assert state["client_ids"] == [CLIENT_ID]
+    assert len(state["users"]) == 6
+    assert OtTenant.objects.filter(tenant_id=TENANT).count() == 1
+    assert OtUser.objects.filter(tenant__tenant_id=TENANT, email="legal@acme.example").count() == 1
+
+
+def test_provisioning_functions_in_process(db):
+    provisioning.ensure_tenant("seed-tenant", name="Seed")
+    provisioning.ensure_service_client("seed-tenant", "seed-client", "seed-secret")
+    provisioning.ensure_user("seed-tenant", "a@seed.example", groups=["legal", "brand"], password="pw")
+    provisioning.ensure_user("seed-tenant", "a@seed.example", groups=["legal"])
+    user = OtUser.objects.get(tenant__tenant_id="seed-tenant", email="a@seed.example")
+    assert user.groups == ["legal"]
+    assert user.password_hash  # password=None keeps the existing one
+    assert provisioning.user_groups(user.tenant, "A@seed.example") == ["legal"]
+    with pytest.raises(ValueError, match="e-mail"):
+        provisioning.ensure_user("seed-tenant", "not-an-email")
+
+
+def test_users_route_bulk_and_list(ot):
+    body = {"users": [{"email": "x@acme.example", "groups": ["legal"]}, {"email": "y@acme.example", "groups": []}]}
+    listed = ot.control(f"tenants/{TENANT}/users", body).json()["users"]
+    assert {"email": "x@acme.example", "groups": ["legal"], "has_password": False} in listed
+    assert ot.control(f"tenants/{TENANT}/users", method="get").status_code == 200
+    assert ot.control("tenants/nope/users", {"email": "z@acme.example"}).status_code == 404
+
+
+def test_extra_service_client(ot):
+    assert ot.control(f"tenants/{TENANT}/clients", {"client_id": "second", "client_secret": "two"}).status_code == 200
+    response = ot.token(grant_type="client_credentials", client_id="second", client_secret="two")
+    assert response.status_code == 200
+
+
+def test_reset_one_tenant_or_all(ot, started):
+    ot.control("tenants", {"tenant_id": "keep-me", "client_id": "k", "client_secret": "k"})
+    assert ot.control("reset", {"tenant": TENANT}).json()["tenants_removed"] == 1
+    assert not OtProcessInstance.objects.exists()
+    assert OtTenant.objects.filter(tenant_id="keep-me").exists()
+    assert ot.get("workflow/v1/tasks").status_code == 401
+    ot.control("reset")
+    assert not OtTenant.objects.exists()
+
+
+def test_claim_and_complete_elsewhere(ot, started):
+    task = ot.open_task(started["id"], "Legal review")
+    claimed = ot.control(f"tasks/{task['id']}/claim", {"user": "legal@acme.example"})
+    assert claimed.status_code == 200
+    assert ot.get(f"workflow/v1/tasks/{task['id']}").json()["assignee"] == "legal@acme.example"
+    assert ot.control(f"tasks/{task['id']}/claim", {"user": "legal2@acme.example"}).status_code == 409
+    assert ot.control(f"tasks/{task['id']}/claim", {"user": "legal2@acme.example", "force": True}).status_code == 200
+
+    refused = ot.control(f"tasks/{task['id']}/complete", {"user": "legal@acme.example", "outcome": "approved"})
+    assert refused.status_code == 409
+    done = ot.control(f"tasks/{task['id']}/complete", {"user": "legal2@acme.example", "outcome": "approved"})
+    assert done.status_code == 200
+    assert done.json()["endTime"] is not None
+
+    brand = ot.open_task(started["id"], "Brand review")
+    unassigned = ot.control(f"tasks/{brand['id']}/complete", {"user": "brand@acme.example", "outcome": "approved"})
+    assert unassigned.json()["assignee"] == "brand@acme.example"
+    assert ot.control(f"tasks/{brand['id']}/complete", {"user": "brand@acme.example"}).status_code == 404
+    assert [t["name"] for t in ot.tasks(processInstanceId=started["id"])] == ["Marketing review"]
+
+
+def test_complete_elsewhere_validates(ot, started):
+    task = ot.open_task(started["id"], "Legal review")
+    assert ot.control(f"tasks/{task['id']}/complete", {"outcome": "approved"}).status_code == 400
+    assert ot.control(f"tasks/{task['id']}/complete", {"user": "a@acme.example", "outcome": "meh"}).status_code == 400
+
+
+def test_cancel_instance_with_reason(ot, started):
+    response = ot.control(f"process-instances/{started['id']}/cancel", {"reason": "asset deleted in Smint.io"})
+    assert response.status_code == 200
+    assert response.json()["ended"] is True
+    assert response.json()["completed"] is False
+    assert response.json()["deleteReason"] == "asset deleted in Smint.io"
+    assert ot.tasks(processInstanceId=started["id"]) == []
+    history = ot.get("workflow/v1/historic-task-instances", {"processInstanceId": started["id"]}).json()
+    assert {t["deleteReason"] for t in history["_embedded"]["historicTaskInstances"]} == {"asset deleted in Smint.io"}
+    assert ot.control(f"process-instances/{started['id']}/cancel", {}).status_code == 409
+    assert ot.control("process-instances/00000000-0000-0000-0000-000000000000/cancel", {}).status_code == 404
+
+
+def test_read_back_instance_state(ot, started):
+    ot.decide(started["id"], "Legal review", "approved")
+    state = ot.control(f"process-instances/{started['id']}", method="get").json()
+    assert state["variables"]["legalOutcome"] == "approved"
+    assert variables_of(state["instance"])["client"] == "acme"
+    assert sorted(t["name"] for t in state["openTasks"]) == ["Brand review", "Marketing review"]
+    assert [t["name"] for t in state["closedTasks"]] == ["Legal review"]
+
+
+def test_control_routes_reject_wrong_methods_and_bodies(ot):
+    assert ot.control("reset", method="get").status_code == 405
+    response = ot.http.post("/emulators/opentext/_emulator/tenants", "[1]", content_type="application/json")
+    assert response.status_code == 400
+    assert ot.control("tenants", {"name": "no id"}).status_code == 400
+
+
+def test_over_real_http(live_server, seeded):
+    """The emulator as the portal's client meets it: a socket, Basic credentials, JSON bodies."""
+    base = f"{live_server.url}/emulators/opentext"
+    token = requests.post(
+        f"{base}/tenants/{TENANT}/oauth2/token",
+        data={"grant_type": "client_credentials"},
+        auth=(CLIENT_ID, CLIENT_SECRET),
+        timeout=10,
+    )
+    assert token.status_code == 200
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    started = requests.post(
+        f"{base}/workflow/v1/process-instances",
+        json={"processDefinitionKey": "asset_approval", "businessKey": "http-1"},
+        headers=headers,
+        timeout=10,
+    )
+    assert started.status_code == 201
+    tasks = requests.get(f"{base}/workflow/v1/tasks", params={"candidateGroup": "legal"}, headers=headers, timeout=10)
+    [task] = tasks.json()["_embedded"]["tasks"]
+    done = requests.post(
+        f"{base}/workflow/v1/tasks/{task['id']}",
+        json={"action": "complete", "outcome": "rejected"},
+        headers=headers,
+        timeout=10,
+    )
+    assert done.status_code == 200
+    instance = requests.get(f"{base}/workflow/v1/process-instances/{started.json()['id']}", headers=headers, timeout=10)
+    assert instance.json()["ended"] is True

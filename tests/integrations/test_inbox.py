@@ -1,0 +1,188 @@
+"""W1-W4, W6, W8: inbound hints are verified, stored once, answered at once, and anything bad is refused."""
+
+import json
+import threading
+import time
+import uuid
+
+import pytest
+from django.test import Client as HttpClient
+
+from apps.integrations.models import InboundEvent
+from apps.integrations.signing import SignatureError, parse_signatures, sign, verify
+
+SECRET = "test-notify-secret-0123456789"
+URL = "/integrations/smintio/notify/"
+
+
+@pytest.fixture(autouse=True)
+def notify_secret(settings):
+    settings.NOTIFY_SECRETS = [SECRET]
+
+
+class Queue:
+    """The jobs in django-q2's ORM broker (the test settings' broker), read back from its table."""
+
+    def __len__(self):
+        from django_q.models import OrmQ
+
+        return OrmQ.objects.count()
+
+    def __iter__(self):
+        from django_q.models import OrmQ
+
+        return iter([(row.task["func"],) for row in OrmQ.objects.order_by("id")])
+
+    def __eq__(self, other):
+        return list(self) == other
+
+
+@pytest.fixture
+def queued():
+    return Queue()
+
+
+def _body(event_id=None, **extra):
+    return json.dumps(
+        {"event_id": event_id or str(uuid.uuid4()), "event": "global-transaction-history-update", **extra}
+    ).encode()
+
+
+def _post(body: bytes, *, timestamp=None, signature=None, secret=SECRET, url=URL, http=None):
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    headers = {"X-Timestamp": str(timestamp), "X-Signature": signature or sign(body, timestamp, secret)}
+    return (http or HttpClient()).post(url, body, content_type="application/json", headers=headers)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("url", [URL, "/integrations/opentext/callback/"])
+def test_a_valid_signed_hint_is_stored_once_and_queues_one_pull(url, queued):
+    response = _post(_body("evt-1"), url=url)
+    assert response.status_code == 202
+    assert InboundEvent.objects.get().event_id == "evt-1"
+    assert [job[0] for job in queued] == ["apps.integrations.tasks.process_inbound_event"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_delivery_ten_times_is_one_event_and_one_job(queued):
+    body = _body("evt-repeat")
+    statuses = [_post(body).status_code for _ in range(10)]
+    assert statuses == [202] + [200] * 9
+    assert InboundEvent.objects.count() == 1
+    assert len(queued) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_the_same_delivery_ten_times_concurrently_is_one_event_and_one_job(queued):
+    body = _body("evt-concurrent")
+    barrier, statuses = threading.Barrier(10), []
+
+    def deliver():
+        from django.db import connection
+
+        barrier.wait()
+        try:
+            statuses.append(_post(body).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=deliver) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(statuses) == [200] * 9 + [202]
+    assert InboundEvent.objects.count() == 1
+    assert len(queued) == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("case", "expected"),
+    [
+        ("tampered body", 401),
+        ("wrong secret", 401),
+        ("missing headers", 401),
+        ("garbage signature", 401),
+        ("empty body", 401),
+        ("malformed json", 400),
+        ("no event id", 400),
+        ("not an object", 400),
+    ],
+)
+def test_bad_input_is_refused_and_nothing_is_stored(case, expected, queued):
+    body = _body()
+    timestamp = int(time.time())
+    if case == "tampered body":
+        response = HttpClient().post(
+            URL,
+            body.replace(b"global", b"globaL"),
+            content_type="application/json",
+            headers={"X-Timestamp": str(timestamp), "X-Signature": sign(body, timestamp, SECRET)},
+        )
+    elif case == "wrong secret":
+        response = _post(body, secret="another-secret")
+    elif case == "missing headers":
+        response = HttpClient().post(URL, body, content_type="application/json")
+    elif case == "garbage signature":
+        response = _post(body, signature="sha256=zz-not-hex")
+    elif case == "empty body":
+        response = HttpClient().post(URL, b"", content_type="application/json")
+    elif case == "malformed json":
+        response = _post(b"{not json")
+    elif case == "no event id":
+        response = _post(json.dumps({"event": "x"}).encode())
+    else:
+        response = _post(b'["a list"]')
+    assert response.status_code == expected
+    assert response["Content-Type"] == "application/problem+json"
+    assert InboundEvent.objects.count() == 0
+    assert queued == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("offset", "expected"), [(-301, 401), (301, 401), (-299, 202), (299, 202)])
+def test_timestamps_further_than_five_minutes_either_way_are_refused(offset, expected, queued):
+    response = _post(_body(), timestamp=int(time.time()) + offset)
+    assert response.status_code == expected
+
+
+@pytest.mark.django_db
+def test_oversized_bodies_are_refused_fast_without_reading_them(queued):
+    big = b'{"event_id": "x", "event": "y", "pad": "' + b"a" * (3 * 1024 * 1024) + b'"}'
+    started = time.monotonic()
+    response = _post(big)
+    assert response.status_code == 413
+    assert time.monotonic() - started < 1.0
+    assert InboundEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_get_is_not_allowed():
+    assert HttpClient().get(URL).status_code == 405
+
+
+@pytest.mark.django_db
+def test_secret_rotation_accepts_either_signature_during_the_overlap_only(settings, queued):
+    old, new = "old-secret-aaaaaaaaaaaaaaaa", "new-secret-bbbbbbbbbbbbbbbb"
+    body = _body()
+    timestamp = int(time.time())
+    both = f"{sign(body, timestamp, old)}, {sign(body, timestamp, new)}"
+    settings.NOTIFY_SECRETS = [new, old]
+    assert _post(body, timestamp=timestamp, signature=both).status_code == 202
+    assert _post(_body(), secret=old).status_code == 202
+    settings.NOTIFY_SECRETS = [new]
+    assert _post(_body(), secret=old).status_code == 401
+    assert _post(_body(), secret=new).status_code == 202
+
+
+def test_verify_never_leaks_the_secret():
+    with pytest.raises(SignatureError) as info:
+        verify(b"{}", timestamp_header=str(int(time.time())), signature_header="sha256=" + "0" * 64, secrets=[SECRET])
+    assert SECRET not in str(info.value)
+
+
+def test_signature_header_parser_ignores_junk():
+    digest = "a" * 64
+    assert parse_signatures(f"sha256={digest}, md5=abc, sha256=short, ,sha256={'B' * 64}") == [digest, "b" * 64]
