@@ -99,6 +99,7 @@ class SmintioConnection(models.Model):
     access_token = EncryptedTextField(blank=True)
     access_expires_at = models.DateTimeField(null=True, blank=True)
     token_generation = models.PositiveIntegerField(default=0)
+    refreshing_until = models.DateTimeField(null=True, blank=True, help_text="A refresh is in flight until then.")
     pending_code = EncryptedTextField(blank=True, help_text="An authorization code waiting for the worker.")
     token_to_revoke = EncryptedTextField(blank=True, help_text="A disconnected refresh token the worker revokes.")
     pending_redirect_uri = models.CharField(max_length=500, blank=True)

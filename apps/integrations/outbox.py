@@ -205,8 +205,6 @@ def _finish(message: OutboxMessage, **fields) -> None:
 
 def drain(*, max_seconds: float = 50.0, batch: int = 10) -> dict[str, int]:
     """Deliver due rows until none is left or the time budget is spent (below the q2 task timeout)."""
-    from . import handlers  # noqa: F401 - registers every handler
-
     recover_expired_leases()
     counts: dict[str, int] = {}
     deadline = time.monotonic() + max_seconds

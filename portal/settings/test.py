@@ -9,12 +9,15 @@ os.environ["DEBUG"] = "false"
 os.environ["EMULATORS"] = "true"
 
 from .base import *  # noqa: F403
-from .base import DATABASES, REST_FRAMEWORK
+from .base import DATABASES, REST_FRAMEWORK, VAR_DIR
 
 # Hashing cost is not under test; the MD5 hasher keeps persona fixtures fast.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": ""}  # in-memory, shared with the live-server thread
+    # A file, not ":memory:": the live server, the emulators and the sync's threads use the database at once, and
+    # SQLite's shared in-memory cache locks whole tables (SQLITE_LOCKED, which no busy timeout waits out); a WAL
+    # file waits its turn like the embedded deployment does.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 # Throttling has its own tests, which lower the rate explicitly.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"principal": "100000/min"}}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

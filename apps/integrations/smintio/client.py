@@ -4,22 +4,27 @@ write-back. One instance per connection; tokens live (encrypted) on the connecti
 from __future__ import annotations
 
 import logging
+import time
 from datetime import timedelta
 from urllib.parse import urlencode
 
 import requests
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.clients.models import ConnectionStatus, SmintioConnection
 
-from ..http import AuthError, PlatformError, PlatformHttp, RetryPolicy
+from ..http import AuthError, PlatformError, PlatformHttp, RetryPolicy, TransientError
 from . import contract
 
 logger = logging.getLogger(__name__)
 
 # Refresh this long before the access token expires, so a call never starts with a token about to lapse.
 REFRESH_AHEAD = timedelta(seconds=60)
+TOKEN_FIELDS = ["access_token", "access_expires_at", "refresh_token", "token_generation"]
+# How long one process may hold the right to spend the refresh token (longer than a token call with retries).
+REFRESH_LEASE = timedelta(seconds=30)
 
 
 def _is_refusal(exc: PlatformError) -> bool:
@@ -83,7 +88,9 @@ class SmintioClient:
             connection.status_reason = ""
             connection.pending_code = ""
             connection.connected_at = timezone.now()
-            connection.save()
+            connection.save(
+                update_fields=[*TOKEN_FIELDS, "status", "status_reason", "pending_code", "connected_at", "updated_at"]
+            )
             self.connection = connection
 
     def access_token(self) -> str:
@@ -98,32 +105,53 @@ class SmintioClient:
         return self.connection.access_token
 
     def refresh(self) -> None:
-        """Use the refresh token once and store the rotated pair atomically.
+        """Spend the refresh token once and store the rotated pair.
 
-        The connection row is locked for the call, so two workers never spend the same refresh token (the second
-        would lock the integration out): the one that waited finds a fresh access token and uses it.
+        Two workers must never spend the same refresh token (the second would be refused and the integration
+        locked out), so a refresh first claims a short "refreshing" lease with a conditional UPDATE; whoever does
+        not get it waits for the new generation and uses the winner's token. No database transaction is held
+        during the HTTP call: on SQLite that would hold the only write lock while the platform (or an in-process
+        emulator) answers.
         """
         generation = self.connection.token_generation
-        refused: AuthError | None = None
-        with transaction.atomic():
-            connection = SmintioConnection.objects.select_for_update().get(pk=self.connection.pk)
-            if connection.token_generation != generation and connection.access_token:
-                self.connection = connection  # someone else refreshed while we waited
-                return
+        now = timezone.now()
+        claimed = (
+            SmintioConnection.objects.filter(pk=self.connection.pk, token_generation=generation)
+            .filter(Q(refreshing_until__isnull=True) | Q(refreshing_until__lt=now))
+            .update(refreshing_until=now + REFRESH_LEASE)
+        )
+        if not claimed:
+            self._wait_for_other_refresh(generation)
+            return
+        try:
+            connection = SmintioConnection.objects.get(pk=self.connection.pk)
             if not connection.refresh_token:
                 raise AuthError("Smint.io", "the connection has no refresh token; connect it again")
             try:
                 tokens = self._token_call({"grant_type": "refresh_token", "refresh_token": connection.refresh_token})
             except PlatformError as exc:
-                if not _is_refusal(exc):
-                    raise  # transient: nothing changed, the caller retries later
-                refused = self._broken(connection, exc)
-            else:
-                self._store(connection, tokens)
-                connection.save()
+                if _is_refusal(exc):
+                    raise self._broken(connection, exc) from exc
+                raise  # transient: nothing changed, the caller retries later
+            self._store(connection, tokens)
+            connection.refreshing_until = None
+            # Only the token fields: a pull may be saving its cursor on this row at the same moment.
+            connection.save(update_fields=[*TOKEN_FIELDS, "refreshing_until", "updated_at"])
             self.connection = connection
-        if refused is not None:
-            raise refused  # after the commit, so the broken state is kept
+        finally:
+            SmintioConnection.objects.filter(pk=self.connection.pk).update(refreshing_until=None)
+
+    def _wait_for_other_refresh(self, generation: int) -> None:
+        deadline = time.monotonic() + REFRESH_LEASE.total_seconds()
+        while time.monotonic() < deadline:
+            connection = SmintioConnection.objects.get(pk=self.connection.pk)
+            if connection.token_generation != generation:
+                self.connection = connection
+                return
+            if connection.status == ConnectionStatus.BROKEN:
+                raise AuthError("Smint.io", connection.status_reason)
+            time.sleep(0.2)
+        raise TransientError("Smint.io", "another worker's token refresh did not finish")
 
     def _broken(self, connection: SmintioConnection, exc: PlatformError) -> AuthError:
         """Record that Smint.io refused the refresh token (a person must connect again) and say why."""

@@ -255,6 +255,7 @@ def pull(
     full: bool = False,
     progress: Callable[[PullReport], None] | None = None,
     api: SmintioClient | None = None,
+    page_size: int = 100,
 ) -> PullReport:
     """Bring the connection's client up to date with Smint.io. ``full`` starts from the beginning of the change
     log (everything is re-read; unchanged versions are skipped) and refreshes the vocabularies."""
@@ -269,9 +270,17 @@ def pull(
         if full:
             metadata = api.generic_metadata()
             SmintioConnection.objects.filter(pk=connection.pk).update(generic_metadata=metadata)
-        _pull_licenses(connection, api, owner, report, cursor="" if full else connection.lpt_cursor, progress=progress)
+        _pull_licenses(
+            connection,
+            api,
+            owner,
+            report,
+            cursor="" if full else connection.lpt_cursor,
+            progress=progress,
+            page_size=page_size,
+        )
         _fetch_missing_binaries(connection, api, report)
-        _pull_usage(connection, api, owner, report, cursor="" if full else connection.usage_cursor)
+        _pull_usage(connection, api, owner, report, cursor="" if full else connection.usage_cursor, page_size=page_size)
     except (PlatformError, LeaseLost) as exc:
         report.seconds = time.monotonic() - started
         SmintioConnection.objects.filter(pk=connection.pk).update(
@@ -292,10 +301,12 @@ def pull(
     return report
 
 
-def _pull_licenses(connection, api: SmintioClient, owner: str, report: PullReport, *, cursor: str, progress) -> None:
+def _pull_licenses(
+    connection, api: SmintioClient, owner: str, report: PullReport, *, cursor: str, progress, page_size: int
+) -> None:
     client = connection.client
     while True:
-        page = api.license_purchase_transactions(cursor)
+        page = api.license_purchase_transactions(cursor, limit=page_size)
         items = page.get("license_purchase_transactions") or []
         next_cursor = page.get("continuation_uuid") or cursor
         records = [map_lpt(item) for item in items]
@@ -362,9 +373,9 @@ def _fetch_binaries(connection, api: SmintioClient, report: PullReport, lpt_ids:
         report.binaries += assets.upsert_binaries(found)
 
 
-def _pull_usage(connection, api: SmintioClient, owner: str, report: PullReport, *, cursor: str) -> None:
+def _pull_usage(connection, api: SmintioClient, owner: str, report: PullReport, *, cursor: str, page_size: int) -> None:
     while True:
-        page = api.usage_events(cursor)
+        page = api.usage_events(cursor, limit=page_size)
         items = page.get("usage_events") or []
         next_cursor = page.get("continuation_uuid") or cursor
         with transaction.atomic():

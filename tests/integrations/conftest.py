@@ -1,0 +1,88 @@
+"""Both platforms over real HTTP: the emulators mounted in pytest-django's live server, the portal's clients
+pointed at them. Faults are injected through the emulators' control routes, never by patching ``requests``."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+from django.conf import settings as django_settings
+
+from apps.clients.models import SmintioConnection
+from apps.integrations import connections
+
+OT_USERS = [
+    {"email": "legal@acme.example", "groups": ["legal"]},
+    {"email": "brand@acme.example", "groups": ["brand"]},
+    {"email": "marketing@acme.example", "groups": ["marketing"]},
+    {"email": "owner@acme.example", "groups": ["content_owner"]},
+    {"email": "someone-else@acme.example", "groups": ["legal", "brand", "marketing"]},
+]
+
+
+class Platforms:
+    """Control of both emulators for one test."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self.http = requests.Session()
+
+    def control(self, emulator: str, path: str, body: dict | None = None, method: str = "POST") -> dict:
+        url = f"{self.base_url}/emulators/{emulator}/_emulator/{path}"
+        response = self.http.request(method, url, json=body or {}, timeout=10)
+        assert response.status_code < 400, response.text
+        return response.json() if response.content else {}
+
+    def fault(self, emulator: str, **fault) -> None:
+        self.control(emulator, "faults", fault)
+
+    def clear_faults(self, emulator: str) -> None:
+        if emulator == "smintio":
+            self.control("smintio", "faults/clear")
+        else:
+            self.control("opentext", "faults", method="DELETE")
+
+    def requests_to(self, emulator: str, path_contains: str) -> list:
+        from apps.emulators.core.models import RequestLog
+
+        return list(RequestLog.objects.filter(emulator=emulator, path__contains=path_contains).order_by("id"))
+
+    # -- Smint.io ------------------------------------------------------------------------------------------------
+    def smintio_tenant(self, client, *, count: int = 30) -> SmintioConnection:
+        """A seeded Smint.io tenant named like the client, and the client connected to it."""
+        from apps.emulators.smintio import demo
+
+        boot = demo.bootstrap(client.slug, name=client.name, count=count)
+        return connections.bootstrap(client, tenant=client.slug, refresh_token=boot.refresh_token, verify=False)
+
+    # -- OpenText --------------------------------------------------------------------------------------------------
+    def opentext_tenant(self) -> None:
+        from apps.emulators.opentext import provisioning
+
+        provisioning.setup_tenant(
+            django_settings.OT_TENANT_ID,
+            name="Greenlight tests",
+            client_id=django_settings.OT_CLIENT_ID,
+            client_secret=django_settings.OT_CLIENT_SECRET,
+            users=OT_USERS,
+        )
+
+
+@pytest.fixture
+def platforms(live_server, settings):
+    root = f"{live_server.url}/emulators"
+    settings.PORTAL_URL = live_server.url
+    settings.SMINTIO_AUTH_BASE = f"{root}/smintio/{{tenant}}/auth"
+    settings.SMINTIO_API_BASE = f"{root}/smintio/{{tenant}}/consumer/v1"
+    settings.OT_BASE_URL = f"{root}/opentext"
+    settings.PLATFORM_TIMEOUT = (2, 2)
+    from apps.integrations.opentext import client as ot_client
+
+    ot_client._tokens.clear()  # tokens of an earlier test's (flushed) emulator tenant
+    return Platforms(live_server.url)
+
+
+@pytest.fixture
+def no_sleep():
+    """Retries wait for real in production; here each wait is recorded instead."""
+    waits: list[float] = []
+    return waits
