@@ -18,6 +18,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite's shared in-memory cache locks whole tables (SQLITE_LOCKED, which no busy timeout waits out); a WAL
     # file waits its turn like the embedded deployment does.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+# Live-server and worker threads come and go in tests; a persistent connection per dead thread would exhaust
+# PostgreSQL's connection slots.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
 # Throttling has its own tests, which lower the rate explicitly.
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"principal": "100000/min"}}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -100,6 +104,9 @@ class Command(BaseCommand):
             with transaction.atomic():
                 created = self.seed()
             self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new users)."))
+        if settings.EMULATORS:
+            # The platform stand-ins get the same people and clients (by command name: nothing imports them).
+            call_command("seed_emulators", stdout=self.stdout)
         if not quiet_logins:
             self.print_logins()
 
@@ -127,12 +134,15 @@ class Command(BaseCommand):
             self.member(admin, client, [roles[RoleCode.AGENCY_ADMIN], roles[RoleCode.COMPLIANCE]], [])
         return created
 
-    @staticmethod
-    def user(email: str, full_name: str, **flags) -> tuple[User, bool]:
-        user, is_new = User.objects.get_or_create(email=email, defaults={"full_name": full_name, **flags})
-        if is_new:
-            user.set_password(DEMO_PASSWORD)
-            user.save(update_fields=["password"])
+    @cached_property
+    def demo_password_hash(self) -> str:
+        """Hashed once: every demo user shares the published password, and 29 slow hashes would cost ~20 s."""
+        return make_password(DEMO_PASSWORD)
+
+    def user(self, email: str, full_name: str, **flags) -> tuple[User, bool]:
+        user, is_new = User.objects.get_or_create(
+            email=email, defaults={"full_name": full_name, "password": self.demo_password_hash, **flags}
+        )
         return user, is_new
 
     @staticmethod
