@@ -106,3 +106,8 @@ def process_inbound_event(event_id: int) -> str:
             poll_opentext()
     InboundEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(processed_at=timezone.now())
     return "processed"
+
+
+def probe(name: str) -> None:
+    """Answer ``run_worker``'s watchdog: a job was taken and run."""
+    WorkerHeartbeat.objects.update_or_create(cluster=name, defaults={"seen_at": timezone.now()})
