@@ -59,7 +59,7 @@ class Cluster:
         if self.process and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=40)  # run_worker waits up to 30 s for its cluster
             except subprocess.TimeoutExpired:
                 self.kill_all()
 

@@ -64,7 +64,12 @@ class Command(BaseCommand):
                     pending_since, next_probe = now, now + probe_interval
                     self._sent_at = timezone.now()
                     async_task("apps.integrations.tasks.probe", name, task_name="worker probe", save=False)
-            child.wait()
+            try:
+                child.wait(timeout=30)  # q2 finishes the jobs in hand before it stops
+            except subprocess.TimeoutExpired:
+                logger.error("Worker cluster did not stop in 30 s; killing it")
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
             if not stopping:
                 time.sleep(1)
         return None
