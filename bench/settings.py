@@ -8,6 +8,7 @@ import os
 
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost")
 os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("EMULATORS", "true")  # the sync benchmark pulls from the emulator served by gunicorn
 
 from portal.settings.base import *  # noqa: F403
 from portal.settings.base import MIDDLEWARE, REST_FRAMEWORK

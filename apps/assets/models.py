@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from apps.common.fields import BulkInsertJSONField
+
 from .choices import ApprovalState, LicenseState, RightsState, SignalKind, UsageKind
 from .querysets import (
     AssetQuerySet,
@@ -26,14 +28,14 @@ class Asset(models.Model):
     content_category = models.CharField(max_length=50, blank=True)
     name = models.CharField(max_length=300, blank=True)
     description = models.TextField(blank=True)
-    keywords = models.JSONField(default=list, blank=True)
-    copyright_notices = models.JSONField(default=list, blank=True)
+    keywords = BulkInsertJSONField(default=list, blank=True)
+    copyright_notices = BulkInsertJSONField(default=list, blank=True)
     preview_url = models.URLField(max_length=500, blank=True)
     # null = not known; the licence terms decide (invariant 5: unknown is not false)
     is_editorial = models.BooleanField(null=True, blank=True)
     approval_state = models.CharField(max_length=20, choices=ApprovalState.choices, default=ApprovalState.PENDING)
     rights_state = models.CharField(max_length=20, choices=RightsState.choices, default=RightsState.UNKNOWN)
-    metadata = models.JSONField(default=dict, blank=True, help_text="The content element as last synced.")
+    metadata = BulkInsertJSONField(default=dict, blank=True, help_text="The content element as last synced.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -75,7 +77,7 @@ class LicensePurchase(models.Model):
     binaries_version = models.PositiveIntegerField(
         default=0, help_text="The LPT version whose binaries were last fetched; lower than version = fetch again."
     )
-    raw = models.JSONField(default=dict, blank=True, help_text="The LPT as last synced.")
+    raw = BulkInsertJSONField(default=dict, blank=True, help_text="The LPT as last synced.")
     synced_at = models.DateTimeField(auto_now=True)
 
     objects = LicensePurchaseQuerySet.as_manager()
@@ -98,22 +100,22 @@ class LicenseTerm(models.Model):
     license_purchase = models.ForeignKey(LicensePurchase, on_delete=models.CASCADE, related_name="terms")
     sequence_number = models.PositiveIntegerField()
     name = models.CharField(max_length=300, blank=True)
-    exclusivities = models.JSONField(default=list, blank=True)
-    allowed_usages = models.JSONField(default=list, blank=True)
-    restricted_usages = models.JSONField(default=list, blank=True)
-    allowed_sizes = models.JSONField(default=list, blank=True)
-    restricted_sizes = models.JSONField(default=list, blank=True)
-    allowed_placements = models.JSONField(default=list, blank=True)
-    restricted_placements = models.JSONField(default=list, blank=True)
-    allowed_distributions = models.JSONField(default=list, blank=True)
-    restricted_distributions = models.JSONField(default=list, blank=True)
-    allowed_geographies = models.JSONField(default=list, blank=True)
-    restricted_geographies = models.JSONField(default=list, blank=True)
-    allowed_industries = models.JSONField(default=list, blank=True)
-    restricted_industries = models.JSONField(default=list, blank=True)
-    allowed_languages = models.JSONField(default=list, blank=True)
-    restricted_languages = models.JSONField(default=list, blank=True)
-    usage_limits = models.JSONField(default=list, blank=True)
+    exclusivities = BulkInsertJSONField(default=list, blank=True)
+    allowed_usages = BulkInsertJSONField(default=list, blank=True)
+    restricted_usages = BulkInsertJSONField(default=list, blank=True)
+    allowed_sizes = BulkInsertJSONField(default=list, blank=True)
+    restricted_sizes = BulkInsertJSONField(default=list, blank=True)
+    allowed_placements = BulkInsertJSONField(default=list, blank=True)
+    restricted_placements = BulkInsertJSONField(default=list, blank=True)
+    allowed_distributions = BulkInsertJSONField(default=list, blank=True)
+    restricted_distributions = BulkInsertJSONField(default=list, blank=True)
+    allowed_geographies = BulkInsertJSONField(default=list, blank=True)
+    restricted_geographies = BulkInsertJSONField(default=list, blank=True)
+    allowed_industries = BulkInsertJSONField(default=list, blank=True)
+    restricted_industries = BulkInsertJSONField(default=list, blank=True)
+    allowed_languages = BulkInsertJSONField(default=list, blank=True)
+    restricted_languages = BulkInsertJSONField(default=list, blank=True)
+    usage_limits = BulkInsertJSONField(default=list, blank=True)
     valid_from = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True, db_index=True)
     to_be_used_until = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -194,7 +196,7 @@ class AssetSignal(models.Model):
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="signals")
     kind = models.CharField(max_length=40, choices=SignalKind.choices)
     reference = models.CharField(max_length=100, blank=True, help_text="e.g. the cancelled LPT's uuid")
-    details = models.JSONField(default=dict, blank=True)
+    details = BulkInsertJSONField(default=dict, blank=True)
     detected_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 

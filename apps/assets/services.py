@@ -80,7 +80,6 @@ class UpsertResult:
     cancelled: int = 0
     changed_asset_ids: set[int] = field(default_factory=set)
     new_asset_ids: set[int] = field(default_factory=set)
-    lpt_ids_needing_binaries: list[int] = field(default_factory=list)
 
 
 def upsert_license_purchases(client, records: list[LicenseRecord]) -> UpsertResult:
@@ -148,8 +147,6 @@ def upsert_license_purchases(client, records: list[LicenseRecord]) -> UpsertResu
             result.updated += 1
         else:
             result.created += 1
-        if r.license.get("can_be_synced", True) and r.license.get("state") != LicenseState.CANCELLED:
-            result.lpt_ids_needing_binaries.append(lpt_ids[r.uuid])
 
     newly_cancelled = [
         r
@@ -258,8 +255,11 @@ def upsert_binaries(binaries_by_lpt: dict[int, tuple[int, list[dict]]]) -> int:
         unique_fields=["license_purchase", "uuid"],
         update_fields=[*BINARY_SYNC_FIELDS, "fetched_at"],
     )
+    by_version: dict[int, list[int]] = {}
     for lpt_id, (version, _binaries) in binaries_by_lpt.items():
-        LicensePurchase.objects.filter(pk=lpt_id, binaries_version__lt=version).update(binaries_version=version)
+        by_version.setdefault(version, []).append(lpt_id)
+    for version, lpt_ids in by_version.items():  # versions are few: one UPDATE each, not one per licence
+        LicensePurchase.objects.filter(pk__in=lpt_ids, binaries_version__lt=version).update(binaries_version=version)
     return len(rows)
 
 
