@@ -124,14 +124,14 @@ class PlatformHttp:
         platform: str,
         *,
         session_key: str,
-        error_text: Callable[[requests.Response], tuple[str, str]],
+        error_fields: Callable[[dict], tuple[str, str]],
         reauth_statuses: frozenset[int] = frozenset({401}),
         policy: RetryPolicy | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ):
         self.platform = platform
         self.session = pooled_session(session_key)
-        self.error_text = error_text
+        self.error_fields = error_fields
         self.reauth_statuses = reauth_statuses
         self.policy = policy or RetryPolicy()
         self.sleep = sleep
@@ -179,9 +179,10 @@ class PlatformHttp:
             self.sleep(wait)
 
     def error_for(self, response: requests.Response) -> PlatformError:
-        code, text = self.error_text(response)
+        """A typed error carrying the platform's own (code, text), read by ``error_fields`` from a JSON body."""
         status = response.status_code
         body = _json_or_text(response)
+        code, text = self.error_fields(body) if isinstance(body, dict) else ("", str(body)[:500])
         args = (self.platform, text or response.reason or "error")
         if status in RETRYABLE_STATUS:
             return TransientError(

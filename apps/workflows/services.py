@@ -38,6 +38,17 @@ def _ordering_key(run: WorkflowRun) -> str:
     return f"opentext:run:{run.business_key}"
 
 
+def _queue_claim(task: Task, assignee: str | None) -> None:
+    """Tell OpenText who holds the task (``None`` releases it), in order with the run's other calls."""
+    outbox.enqueue(
+        client=task.client,
+        platform=Platform.OPENTEXT,
+        kind="opentext.claim",
+        ordering_key=_ordering_key(task.run),
+        payload={"task": task.pk, "remote_id": task.remote_id, "assignee": assignee},
+    )
+
+
 def start_run(*, client, process_key: str, subject, variables: dict, actor=None) -> WorkflowRun:
     """Open a run for ``subject`` and queue its start at OpenText; one open run per subject and process key.
 
@@ -87,13 +98,7 @@ def claim_task(task: Task, *, actor: User, expected_version: int | None = None) 
         task.version += 1
         task.save(update_fields=["assignee", "assignee_email", "claimed_at", "version", "updated_at"])
         audit.record("workflows.task.claim", actor=actor, client=task.client, obj=task)
-        outbox.enqueue(
-            client=task.client,
-            platform=Platform.OPENTEXT,
-            kind="opentext.claim",
-            ordering_key=_ordering_key(task.run),
-            payload={"task": task.pk, "remote_id": task.remote_id, "assignee": actor.email},
-        )
+        _queue_claim(task, actor.email)
     return task
 
 
@@ -106,13 +111,7 @@ def unclaim_task(task: Task, *, actor: User) -> Task:
         task.version += 1
         task.save(update_fields=["assignee", "assignee_email", "claimed_at", "version", "updated_at"])
         audit.record("workflows.task.unclaim", actor=actor, client=task.client, obj=task)
-        outbox.enqueue(
-            client=task.client,
-            platform=Platform.OPENTEXT,
-            kind="opentext.claim",
-            ordering_key=_ordering_key(task.run),
-            payload={"task": task.pk, "remote_id": task.remote_id, "assignee": None},
-        )
+        _queue_claim(task, None)
     return task
 
 
@@ -146,13 +145,7 @@ def complete_task(
             reason=reason,
         )
         if needs_claim:
-            outbox.enqueue(
-                client=task.client,
-                platform=Platform.OPENTEXT,
-                kind="opentext.claim",
-                ordering_key=_ordering_key(task.run),
-                payload={"task": task.pk, "remote_id": task.remote_id, "assignee": actor.email},
-            )
+            _queue_claim(task, actor.email)
         outbox.enqueue(
             client=task.client,
             platform=Platform.OPENTEXT,

@@ -1,13 +1,11 @@
 """S6: login attempts are limited exactly, per account and per IP, with a generic message."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client as HttpClient
 
 from apps.accounts import throttle
 from apps.accounts.forms import GENERIC_LOGIN_ERROR
+from tests.concurrency import at_once
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -81,20 +79,6 @@ def test_twenty_concurrent_wrong_passwords_get_exactly_the_limit_of_checks(setti
     """Each attempt is one atomic upsert, so concurrency cannot let extra guesses through."""
     settings.LOGIN_ATTEMPTS_PER_ACCOUNT = 5
     settings.LOGIN_ATTEMPTS_PER_IP = 1000
-    barrier = threading.Barrier(20)
-    verdicts = []
-
-    def guess():
-        barrier.wait()
-        try:
-            verdicts.append(throttle.register_attempt("concurrent@example.com", "10.0.0.1").allowed)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=guess) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    verdicts = at_once(lambda: throttle.register_attempt("concurrent@example.com", "10.0.0.1").allowed, 20)
     assert len(verdicts) == 20
     assert verdicts.count(True) == 5

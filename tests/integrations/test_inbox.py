@@ -1,7 +1,6 @@
 """W1-W4, W6, W8: inbound hints are verified, stored once, answered at once, and anything bad is refused."""
 
 import json
-import threading
 import time
 import uuid
 
@@ -10,6 +9,7 @@ from django.test import Client as HttpClient
 
 from apps.integrations.models import InboundEvent
 from apps.integrations.signing import SignatureError, parse_signatures, sign, verify
+from tests.concurrency import at_once
 
 SECRET = "test-notify-secret-0123456789"
 URL = "/integrations/smintio/notify/"
@@ -76,22 +76,7 @@ def test_the_same_delivery_ten_times_is_one_event_and_one_job(queued):
 @pytest.mark.django_db(transaction=True)
 def test_the_same_delivery_ten_times_concurrently_is_one_event_and_one_job(queued):
     body = _body("evt-concurrent")
-    barrier, statuses = threading.Barrier(10), []
-
-    def deliver():
-        from django.db import connection
-
-        barrier.wait()
-        try:
-            statuses.append(_post(body).status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    statuses = at_once(lambda: _post(body).status_code, 10)
     assert sorted(statuses) == [200] * 9 + [202]
     assert InboundEvent.objects.count() == 1
     assert len(queued) == 1

@@ -2,11 +2,10 @@
 against the emulators in test_delivery.py): order per object, leases, retry schedule, parking, breaker, claims."""
 
 import itertools
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
@@ -14,6 +13,7 @@ from apps.integrations import outbox
 from apps.integrations.choices import OutboxStatus
 from apps.integrations.http import PermanentError, TransientError
 from apps.integrations.models import CircuitBreaker, OutboxMessage
+from tests.concurrency import at_once
 
 CALLS: list[tuple[int, str]] = []
 BEHAVIOUR: dict[str, list] = {}
@@ -212,20 +212,7 @@ def test_four_workers_drain_a_thousand_rows_each_sent_once(client_a):
             for n in range(1000)
         ]
     )
-    barrier = threading.Barrier(4)
-
-    def worker():
-        barrier.wait()
-        try:
-            outbox.drain(max_seconds=60, batch=20)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(lambda: outbox.drain(max_seconds=60, batch=20), 4)
     sent = [pk for pk, _ in CALLS]
     assert len(sent) == 1000 and len(set(sent)) == 1000
     assert OutboxMessage.objects.filter(status=OutboxStatus.DONE).count() == 1000

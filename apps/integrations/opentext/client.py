@@ -17,14 +17,8 @@ _tokens: dict[tuple, tuple[str, float]] = {}
 _tokens_lock = threading.Lock()
 
 
-def error_text(response: requests.Response) -> tuple[str, str]:
+def error_fields(body: dict) -> tuple[str, str]:
     """(code, text) from a service error ``{message, exception}`` or a gateway ``{fault: {faultstring}}``."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "", response.text[:500]
-    if not isinstance(body, dict):
-        return "", str(body)[:500]
     if "fault" in body and isinstance(body["fault"], dict):
         fault = body["fault"]
         return str(fault.get("detail", {}).get("errorcode", "")), str(fault.get("faultstring", ""))
@@ -77,7 +71,7 @@ class OpenTextClient:
         self.client_secret = client_secret or settings.OT_CLIENT_SECRET
         kwargs = {"sleep": sleep} if sleep else {}
         self.http = PlatformHttp(
-            "OpenText", session_key=f"opentext:{self.base_url}", error_text=error_text, policy=policy, **kwargs
+            "OpenText", session_key=f"opentext:{self.base_url}", error_fields=error_fields, policy=policy, **kwargs
         )
 
     # -- token (client credentials, cached per process, refreshed ahead of expiry and on 401) ------------------

@@ -32,14 +32,8 @@ def _is_refusal(exc: PlatformError) -> bool:
     return isinstance(exc, AuthError) or (exc.status == 400 and exc.code in {"invalid_grant", "invalid_client"})
 
 
-def error_text(response: requests.Response) -> tuple[str, str]:
+def error_fields(body: dict) -> tuple[str, str]:
     """(code, text) from Smint.io's ``{error, message}`` or OAuth's ``{error, error_description}``."""
-    try:
-        body = response.json()
-    except ValueError:
-        return "", response.text[:500]
-    if not isinstance(body, dict):
-        return "", str(body)[:500]
     return str(body.get("error", "")), str(body.get("message") or body.get("error_description") or "")
 
 
@@ -50,7 +44,7 @@ class SmintioClient:
         self.http = PlatformHttp(
             "Smint.io",
             session_key=f"smintio:{connection.pk}",
-            error_text=error_text,
+            error_fields=error_fields,
             reauth_statuses=contract.REAUTH_STATUSES,
             policy=policy,
             **kwargs,
