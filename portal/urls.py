@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.urls import include, path, reverse
+from django.views.generic import RedirectView
 
 from apps.integrations.views import healthz
 from apps.reviews.views import dashboard
@@ -30,6 +31,8 @@ urlpatterns = [
     path("api/v1/", include("portal.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    # Browsers ask for /favicon.ico on pages that name no icon (the emulators' consent page, JSON responses).
+    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}img/favicon.svg", permanent=True)),
 ]
 if settings.EMULATORS:
     urlpatterns += [

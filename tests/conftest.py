@@ -14,6 +14,9 @@ from apps.accounts.services import create_api_token
 
 from .factories import PASSWORD, ClientFactory, RegionFactory, member
 
+# Both platforms over HTTP (the emulators in the live server): the ``platforms`` fixture.
+pytest_plugins = ["tests.platform_fixtures"]
+
 
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests (row locks, SKIP LOCKED, real concurrency) run where DATABASE_URL points to it."""

@@ -53,6 +53,8 @@ def _receive(request, source: str):
         payload = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         return _problem(400, "The body is not valid JSON.")
+    except RecursionError:  # signed, but nested deeper than any hint needs
+        return _problem(400, "The body is nested too deeply.")
     if not isinstance(payload, dict) or not str(payload.get("event_id", "")).strip() or not payload.get("event"):
         return _problem(400, "The body must be a JSON object with 'event_id' and 'event'.")
     event_id = str(payload["event_id"])[:200]

@@ -142,6 +142,13 @@ def test_oversized_bodies_are_refused_by_their_declared_length(queued):
 
 
 @pytest.mark.django_db
+def test_deeply_nested_json_is_refused_not_a_server_error(queued):
+    response = _post(b"[" * 30_000 + b"]" * 30_000)
+    assert response.status_code == 400
+    assert InboundEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
 def test_get_is_not_allowed():
     assert HttpClient().get(URL).status_code == 405
 

@@ -79,10 +79,3 @@ def platforms(live_server, settings):
 
     ot_client._tokens.clear()  # tokens of an earlier test's (flushed) emulator tenant
     return Platforms(live_server.url)
-
-
-@pytest.fixture
-def no_sleep():
-    """Retries wait for real in production; here each wait is recorded instead."""
-    waits: list[float] = []
-    return waits
