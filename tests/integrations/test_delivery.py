@@ -259,3 +259,28 @@ def brand_user(client_a):
     from tests.factories import member
 
     return member(client_a, RoleCode.BRAND, email="brand@acme.example")
+
+
+def test_a_claim_made_in_opentext_is_mirrored_as_a_reassignment(platforms, run):
+    task = Task.objects.get(run=run, name="Brand review")
+    platforms.control("opentext", f"tasks/{task.remote_id}/claim", {"user": "brand@acme.example"})
+    version = task.version
+    assert opentext_sync.poll()["updated"] == 1
+    task.refresh_from_db()
+    assert task.assignee_email == "brand@acme.example" and task.version == version + 1
+
+
+def test_sync_opentext_reconciles_by_hand(platforms, run):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    task = Task.objects.get(run=run, name="Marketing review")
+    platforms.control(
+        "opentext", f"tasks/{task.remote_id}/complete", {"user": "marketing@acme.example", "outcome": "approved"}
+    )
+    out = StringIO()
+    call_command("sync_opentext", stdout=out)
+    task.refresh_from_db()
+    assert task.status == TaskStatus.COMPLETED and task.outcome == "approved"
+    assert "Reconciled" in out.getvalue()

@@ -188,3 +188,42 @@ def test_a_notification_from_smintio_becomes_a_pull(platforms, client_a, setting
     assert LicensePurchase.objects.filter(client=client_a).count() == _emulator_counts(client_a.slug)["lpts"]
     connection.refresh_from_db()
     assert connection.last_pull_ok is True
+
+
+def test_sync_smintio_shows_progress_per_page(platforms, client_a):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    platforms.smintio_tenant(client_a, count=12)
+    out = StringIO()
+    call_command("sync_smintio", "--client", client_a.slug, "--full", stdout=out)
+    text = out.getvalue()
+    assert "page 1:" in text and "done in" in text
+    assert LicensePurchase.objects.filter(client=client_a).count() == _emulator_counts(client_a.slug)["lpts"]
+
+
+def test_disconnecting_stops_at_once_and_the_worker_revokes_the_token(platforms, client_a, agency_admin):
+    from apps.integrations import connections, outbox
+    from apps.integrations.choices import OutboxStatus
+    from apps.integrations.models import OutboxMessage
+
+    connection = platforms.smintio_tenant(client_a, count=2)
+    SmintioClient(connection).refresh()
+    connection.refresh_from_db()
+    token = connection.refresh_token
+    connections.disconnect(client_a, actor=agency_admin)
+    connection.refresh_from_db()
+    assert connection.status == ConnectionStatus.NOT_CONNECTED and not connection.refresh_token
+    outbox.drain(max_seconds=10)
+    assert OutboxMessage.objects.get(kind="smintio.revoke").status == OutboxStatus.DONE
+    connection.refresh_from_db()
+    assert connection.token_to_revoke == ""
+    # Smint.io no longer honours the token.
+    SmintioConnection.objects.filter(pk=connection.pk).update(
+        refresh_token=token, status=ConnectionStatus.CONNECTED, access_token=""
+    )
+    connection.refresh_from_db()
+    with pytest.raises(AuthError):
+        SmintioClient(connection).refresh()
+    assert AuditEvent.objects.filter(action="integrations.smintio.disconnect").count() == 1
