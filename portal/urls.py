@@ -6,7 +6,7 @@ from django.urls import include, path, reverse
 from django.views.generic import RedirectView
 
 from apps.integrations.views import healthz
-from apps.reviews.views import dashboard
+from apps.reviews.views import dashboard  # noqa: F401 - the home page
 
 from . import errors
 
@@ -28,6 +28,7 @@ urlpatterns = [
     path("clients/", include("apps.clients.urls")),
     path("audit/", include("apps.audit.urls")),
     path("", include("apps.integrations.urls")),
+    path("", include("apps.reviews.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -5,6 +5,9 @@ import re
 from django import forms
 from django.core.validators import validate_email
 
+from apps.accounts.models import Region
+from apps.assets.vocabulary import USAGES
+
 from .choices import MAX_SLA_HOURS, TaskKind
 from .models import Client
 
@@ -70,6 +73,17 @@ class ClientPolicyForm(forms.Form):
         required=False,
         help_text="E-mail addresses told when an SLA is missed, one per line.",
     )
+    review_regions = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="What an approval is for. With one region, its regional reviewers review.",
+    )
+    review_usages = forms.MultipleChoiceField(
+        required=False, widget=forms.CheckboxSelectMultiple, help_text="Uses an approval covers."
+    )
+    review_horizon_days = forms.IntegerField(
+        min_value=1, max_value=3650, help_text="Approvals are for use until this many days after the review starts."
+    )
     reason = forms.CharField(
         max_length=500, required=False, help_text="Optional: why this changes (kept in the audit trail)."
     )
@@ -81,11 +95,16 @@ class ClientPolicyForm(forms.Form):
             "rights_warning_days": client.rights_warning_days,
             "usage_threshold_percent": client.usage_threshold_percent,
             "escalation_contacts": "\n".join(client.escalation_contacts),
+            "review_regions": client.review_regions,
+            "review_usages": client.review_usages,
+            "review_horizon_days": client.review_horizon_days,
         }
         for kind in TaskKind:
             initial[f"sla_{kind}"] = client.sla_hours_for(kind)
         super().__init__(*args, initial=initial, **kwargs)
         self.client = client
+        self.fields["review_regions"].choices = [(r.code, r.name) for r in Region.objects.order_by("code")]
+        self.fields["review_usages"].choices = list(USAGES.items())
         for kind in TaskKind:
             self.fields[f"sla_{kind}"] = forms.IntegerField(
                 label=f"{kind.label} SLA (hours)", min_value=1, max_value=MAX_SLA_HOURS
@@ -115,4 +134,7 @@ class ClientPolicyForm(forms.Form):
             "usage_threshold_percent": data["usage_threshold_percent"],
             "sla_hours": {str(kind): data[f"sla_{kind}"] for kind in TaskKind},
             "escalation_contacts": data["escalation_contacts"],
+            "review_regions": data["review_regions"],
+            "review_usages": data["review_usages"],
+            "review_horizon_days": data["review_horizon_days"],
         }

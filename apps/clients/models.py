@@ -38,6 +38,15 @@ class Client(models.Model):
     escalation_contacts = models.JSONField(
         default=list, blank=True, help_text="E-mail addresses told when an SLA is missed."
     )
+    review_regions = models.JSONField(
+        default=list, blank=True, help_text="Region codes an approval is for; one region routes the reviews to it."
+    )
+    review_usages = models.JSONField(default=list, blank=True, help_text="Smint.io usage keys an approval is for.")
+    review_horizon_days = models.PositiveSmallIntegerField(
+        default=365,
+        validators=[MinValueValidator(1), MaxValueValidator(3650)],
+        help_text="Approvals are for use until this many days after the review starts.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

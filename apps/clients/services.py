@@ -19,6 +19,9 @@ POLICY_FIELDS = [
     "usage_threshold_percent",
     "sla_hours",
     "escalation_contacts",
+    "review_regions",
+    "review_usages",
+    "review_horizon_days",
 ]
 
 

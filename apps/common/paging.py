@@ -31,3 +31,33 @@ def keyset_page(queryset: QuerySet, params, *, size: int = 50, param: str = "bef
     has_more = len(rows) > size
     rows = rows[:size]
     return KeysetPage(items=rows, next_before=rows[-1].pk if has_more else None, is_first=before is None)
+
+
+@dataclass(frozen=True)
+class AscendingPage:
+    """One page ordered by a timestamp then id, and the cursor of the next page ("<iso time>~<id>")."""
+
+    items: list[Any]
+    next_after: str | None
+    is_first: bool
+
+
+def ascending_page(queryset: QuerySet, params, *, field: str, size: int = 50, param: str = "after") -> AscendingPage:
+    """Rows by ``field`` (never null) then id, ``size`` at a time, after the cursor in ``params[param]``.
+
+    Keyset, not offset: the 200th page costs what the first costs. A malformed cursor starts at the beginning.
+    """
+    from django.db.models import Q
+    from django.utils.dateparse import parse_datetime
+
+    queryset = queryset.order_by(field, "pk")
+    moment, _, pk = params.get(param, "").partition("~")
+    when = parse_datetime(moment) if moment else None
+    started = when is not None and pk.isdigit()
+    if started:
+        queryset = queryset.filter(Q(**{f"{field}__gt": when}) | Q(**{field: when, "pk__gt": int(pk)}))
+    rows = list(queryset[: size + 1])
+    has_more = len(rows) > size
+    rows = rows[:size]
+    cursor = f"{getattr(rows[-1], field).isoformat()}~{rows[-1].pk}" if has_more else None
+    return AscendingPage(items=rows, next_after=cursor, is_first=not started)

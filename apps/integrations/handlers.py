@@ -81,6 +81,16 @@ def opentext_claim(message) -> dict:
     return _task_action(message, "claim", lambda api, task: api.claim(task.remote_id, message.payload["assignee"]))
 
 
+@handler("opentext.comment")
+def opentext_comment(message) -> dict:
+    """A portal comment on an open task, copied to OpenText (once: a lost answer is checked before resending)."""
+    payload = message.payload
+    api = _opentext()
+    if any(c.get("message") == payload["message"] for c in api.task_comments(payload["remote_id"])):
+        return {"already": True}
+    return api.add_comment(payload["remote_id"], payload["message"])
+
+
 @handler("opentext.complete")
 def opentext_complete(message) -> dict:
     payload = message.payload

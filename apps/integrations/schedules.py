@@ -9,6 +9,7 @@ SCHEDULES = [
     ("integrations.poll_opentext", "apps.integrations.tasks.poll_opentext", 1),
     ("integrations.pull_all_smintio", "apps.integrations.tasks.pull_all_smintio", 5),
     ("integrations.reconcile_opentext", "apps.integrations.tasks.reconcile_opentext", 15),
+    ("reviews.start_pending_approvals", "apps.reviews.tasks.start_pending_approvals", 5),
 ]
 
 

@@ -36,9 +36,13 @@ def pull_smintio(connection_id: int, full: bool = False) -> dict:
     if not connection.is_usable:
         return {"skipped": connection.get_status_display()}
     try:
-        return pull(connection, full=full).counts()
+        counts = pull(connection, full=full).counts()
     except SyncBusy:
         return {"skipped": "busy"}
+    from apps.assets import events
+
+    events.synced(connection.client)
+    return counts
 
 
 def pull_all_smintio() -> int:

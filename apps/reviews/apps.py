@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class ReviewsConfig(AppConfig):
     name = "apps.reviews"
     verbose_name = "Reviews"
+
+    def ready(self) -> None:
+        from apps.assets import events
+
+        from . import services  # registers the asset-approval outcome handler
+
+        events.on_synced(services.start_pending_approvals)

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 
 from .choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
-from .querysets import TaskQuerySet, WorkflowRunQuerySet
+from .querysets import CommentQuerySet, DecisionQuerySet, TaskQuerySet, WorkflowRunQuerySet
 
 
 class WorkflowRun(models.Model):
@@ -22,6 +22,7 @@ class WorkflowRun(models.Model):
     business_key = models.CharField(max_length=200, unique=True)
     subject_type = models.CharField(max_length=100, help_text="app_label.model of the subject, e.g. assets.asset")
     subject_id = models.BigIntegerField()
+    title = models.CharField(max_length=300, blank=True, help_text="What the run is about, e.g. the asset's name.")
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.STARTING)
     variables = models.JSONField(default=dict, blank=True)
     remote_id = models.CharField(max_length=100, blank=True, db_index=True)
@@ -68,6 +69,8 @@ class Task(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     candidate_roles = models.JSONField(default=list, blank=True)
+    # ",legal,brand," — the candidate roles as text, so "tasks for my roles" is a portable LIKE, not a JSON lookup.
+    roles_key = models.CharField(max_length=300, blank=True, db_index=False)
     possible_outcomes = models.JSONField(default=list, blank=True, help_text="[[label, value], ...]")
     region = models.CharField(max_length=30, blank=True)
     assignee = models.ForeignKey(
@@ -95,3 +98,65 @@ class Task(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, update_fields=None, **kwargs):
+        self.roles_key = roles_key(self.candidate_roles)  # a derived index column, not a business rule
+        if update_fields is not None and "candidate_roles" in update_fields:
+            update_fields = {*update_fields, "roles_key"}
+        super().save(*args, update_fields=update_fields, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == TaskStatus.OPEN
+
+
+def roles_key(roles) -> str:
+    return "," + ",".join(sorted(roles)) + "," if roles else ""
+
+
+class Comment(models.Model):
+    """A remark on a run (optionally on one of its tasks), threaded by ``parent``, mentioning people by @e-mail.
+
+    Comments on a task are also sent to OpenText (through the outbox) so people working there see them."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="comments")
+    run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="comments")
+    task = models.ForeignKey(Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="comments")
+    parent = models.ForeignKey("self", on_delete=models.CASCADE, null=True, blank=True, related_name="replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    author_label = models.CharField(max_length=254)
+    body = models.TextField()
+    mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CommentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["run", "created_at"], name="comment_run_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.author_label}: {self.body[:40]}"
+
+
+class Decision(models.Model):
+    """A person's decision on a task, kept for good: who, when, the outcome, the reason, the licence terms as they
+    stood, and the licence warnings they decided over. The database allows one decision per task."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="decisions")
+    run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="decisions")
+    task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="decision")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions")
+    outcome = models.CharField(max_length=50)
+    reason = models.TextField(blank=True)
+    decided_at = models.DateTimeField(auto_now_add=True)
+    license_snapshot = models.JSONField(default=list, blank=True)
+    warnings = models.JSONField(default=list, blank=True, help_text="Licence conflicts shown when deciding.")
+
+    objects = DecisionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["decided_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.outcome} by {self.actor} on {self.task}"

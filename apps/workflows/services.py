@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -24,6 +24,9 @@ from apps.integrations.choices import Platform
 from . import registry
 from .choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
 from .models import Task, WorkflowRun
+
+# A task OpenText gives no due date is due in a week (the models of this project always set one).
+DEFAULT_DUE = timedelta(days=7)
 
 
 class InvalidTransition(Exception):
@@ -49,7 +52,7 @@ def _queue_claim(task: Task, assignee: str | None) -> None:
     )
 
 
-def start_run(*, client, process_key: str, subject, variables: dict, actor=None) -> WorkflowRun:
+def start_run(*, client, process_key: str, subject, variables: dict, actor=None, title: str = "") -> WorkflowRun:
     """Open a run for ``subject`` and queue its start at OpenText; one open run per subject and process key.
 
     Returns the already open run when there is one (starting twice is a no-op, not an error).
@@ -64,6 +67,7 @@ def start_run(*, client, process_key: str, subject, variables: dict, actor=None)
                 business_key=business_key,
                 subject_type=subject_type,
                 subject_id=subject.pk,
+                title=(title or str(subject))[:300],
                 variables=variables,
                 started_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
@@ -203,6 +207,7 @@ def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[Rem
     known = {t.remote_id: t for t in Task.objects.filter(remote_id__in=[t.remote_id for t in tasks])}
     users = {u.email: u for u in User.objects.filter(email__in={t.assignee_email for t in tasks if t.assignee_email})}
     region_of = {instance: run.variables.get("region", "") for instance, run in runs_by_instance.items()}
+    fallback_due = timezone.now() + DEFAULT_DUE
     for remote in tasks:
         run = runs_by_instance.get(remote.process_instance_id)
         if run is None:
@@ -221,7 +226,7 @@ def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[Rem
                 region=region_of.get(remote.process_instance_id, ""),
                 assignee=users.get(remote.assignee_email),
                 assignee_email=remote.assignee_email,
-                due_at=remote.due_at,
+                due_at=remote.due_at or fallback_due,  # every task has a due date: the inbox sorts by it
                 remote_created_at=remote.created_at,
                 claimed_at=remote.claimed_at,
             )
@@ -236,7 +241,7 @@ def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[Rem
                 assignee_email=remote.assignee_email,
                 claimed_at=remote.claimed_at,
             )
-        if local.due_at != remote.due_at:
+        if remote.due_at and local.due_at != remote.due_at:
             changes["due_at"] = remote.due_at
         if local.name != remote.name:
             changes["name"] = remote.name

@@ -16,10 +16,10 @@ def test_sign_in_and_see_the_dashboard(page, sign_in, client_a, legal):
     expect(page).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
     sign_in(legal)
     expect(page).to_have_url(re.compile(r"/$"))
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Good to see you")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Review inbox")
     expect(page.get_by_role("navigation", name="Main")).to_contain_text("Audit")
-    expect(page.get_by_role("heading", name="Your roles")).to_be_visible()
-    expect(page.locator("main")).to_contain_text("Acme Outdoor")
+    expect(page.get_by_role("link", name="My tasks")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("Nothing is waiting for you")
     page.watch.assert_clean()
 
 
@@ -39,7 +39,7 @@ def test_keyboard_only_sign_in_and_skip_link(page, client_a, legal):
     page.keyboard.press("Tab")
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Good to see you")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Review inbox")
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_have_text("Skip to content")
     page.keyboard.press("Enter")
@@ -76,9 +76,9 @@ def test_an_agency_admin_switches_client_from_the_top_bar(page, sign_in, client_
     admin = member(client_a, RoleCode.AGENCY_ADMIN, email="agency@example.com")
     MembershipFactory(user=admin, client=client_b, roles=[RoleCode.AGENCY_ADMIN])
     sign_in(admin)
-    page.get_by_label("Client").select_option(label="Beta Brands")
+    page.get_by_label("Working in").select_option(label="Beta Brands")
     page.get_by_role("button", name="Switch").click()
-    expect(page.locator("main")).to_contain_text("Working in Beta Brands")
+    expect(page.locator(".page-head")).to_contain_text("Beta Brands")
 
 
 def test_api_docs_render_offline(page, client_a):

@@ -16,6 +16,8 @@ def _policy_form(client, **overrides):
         "usage_threshold_percent": 75,
         "escalation_contacts": "ops@acme.example, legal@acme.example",
         "reason": "New contract",
+        "review_horizon_days": 180,
+        "review_usages": ["usage_web", "usage_print"],
     }
     data.update(
         {

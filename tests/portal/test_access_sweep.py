@@ -24,7 +24,9 @@ from apps.accounts.models import ApiToken
 from apps.accounts.services import create_api_token
 from apps.audit import services as audit
 from apps.clients.models import ConnectionStatus, SmintioConnection
+from apps.assets.models import Asset
 from apps.integrations.models import OutboxMessage
+from apps.workflows.models import Task, WorkflowRun
 from tests.factories import ClientFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +51,14 @@ def _b_call(objs):
 
 def _beta(objs):
     return {"slug": "beta"}
+
+
+def _b_task(objs):
+    return {"pk": objs["task_b"].pk}
+
+
+def _b_asset(objs):
+    return {"pk": objs["asset_b"].pk}
 
 
 ROUTES: dict[str, Route] = {
@@ -88,6 +98,13 @@ ROUTES: dict[str, Route] = {
     "api:outbox-detail": Route("api", _b_call),
     "api:outbox-retry": Route("api_post", _b_call),
     "api:outbox-discard": Route("api_post", _b_call),
+    "reviews:task_bulk_approve": Route("post"),
+    "reviews:task_claim": Route("post", _b_task),
+    "reviews:task_unclaim": Route("post", _b_task),
+    "reviews:task_decide": Route("html", _b_task),
+    "reviews:asset_list": Route("html", lists_foreign_rows=True),
+    "reviews:asset_detail": Route("html", _b_asset),
+    "reviews:asset_comment": Route("post", _b_asset),
 }
 
 
@@ -131,7 +148,28 @@ def world(db):
         next_attempt_at=timezone.now(),
         give_up_at=timezone.now(),
     )
+    asset_b = Asset.objects.create(client=client_b, content_element_uuid="beta-element", name=f"{MARKER} hero")
+    run_b = WorkflowRun.objects.create(
+        client=client_b,
+        process_key="asset_approval",
+        business_key="beta:asset_approval:1",
+        subject_type="assets.asset",
+        subject_id=asset_b.pk,
+        status="running",
+        title=asset_b.name,
+    )
+    task_b = Task.objects.create(
+        client=client_b,
+        run=run_b,
+        remote_id="beta-task",
+        name="Legal review",
+        candidate_roles=["legal"],
+        possible_outcomes=[["Approve", "approved"]],
+        due_at=timezone.now(),
+    )
     return {
+        "asset_b": asset_b,
+        "task_b": task_b,
         "call_b": call_b,
         "client_a": client_a,
         "client_b": client_b,

@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from apps.assets.vocabulary import USAGES
+
 from ..choices import MAX_SLA_HOURS, TaskKind
 from ..forms import clean_contacts, clean_metadata_fields
 from ..models import Client
@@ -24,6 +26,8 @@ class ClientSerializer(serializers.ModelSerializer):
         help_text=f"Hours per task kind; keys: {', '.join(TaskKind.values)}. Missing kinds use the default.",
     )
     effective_sla_hours = serializers.SerializerMethodField()
+    review_regions = serializers.ListField(child=serializers.CharField(), required=False)
+    review_usages = serializers.ListField(child=serializers.ChoiceField(choices=list(USAGES)), required=False)
     reason = serializers.CharField(write_only=True, required=False, allow_blank=True, max_length=500)
 
     class Meta:
@@ -37,6 +41,9 @@ class ClientSerializer(serializers.ModelSerializer):
             "sla_hours",
             "effective_sla_hours",
             "escalation_contacts",
+            "review_regions",
+            "review_usages",
+            "review_horizon_days",
             "updated_at",
             "reason",
         ]
@@ -50,6 +57,14 @@ class ClientSerializer(serializers.ModelSerializer):
 
     def validate_escalation_contacts(self, value):
         return _form_rule(clean_contacts, list(dict.fromkeys(v.strip() for v in value if v.strip())))
+
+    def validate_review_regions(self, value):
+        from apps.accounts.models import Region
+
+        unknown = set(value) - set(Region.objects.filter(code__in=value).values_list("code", flat=True))
+        if unknown:
+            raise serializers.ValidationError(f"Unknown regions: {', '.join(sorted(unknown))}.")
+        return list(dict.fromkeys(value))
 
     def validate_sla_hours(self, value):
         unknown = set(value) - set(TaskKind.values)

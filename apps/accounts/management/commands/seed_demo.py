@@ -32,6 +32,8 @@ CLIENTS = [
         "required_metadata_fields": ["title", "keywords", "copyright_notice"],
         "sla_hours": {TaskKind.APPROVAL: 48, TaskKind.RENEWAL: 72},
         "escalation_contacts": ["content-ops@northwind.example"],
+        "review_regions": ["emea", "amer"],
+        "review_usages": ["usage_web", "usage_social_media", "usage_advertising"],
     },
     {
         "slug": "contoso",
@@ -47,6 +49,8 @@ CLIENTS = [
         ],
         "sla_hours": {TaskKind.APPROVAL: 24, TaskKind.COMPLIANCE: 24},
         "escalation_contacts": ["legal-escalations@contoso.example", "brand-office@contoso.example"],
+        "review_regions": ["emea"],
+        "review_usages": ["usage_web", "usage_print"],
     },
 ]
 

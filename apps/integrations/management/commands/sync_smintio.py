@@ -38,6 +38,9 @@ class Command(BaseCommand):
                 failures += 1
                 self.stderr.write(self.style.ERROR(f"  failed: {exc}"))
                 continue
+            from apps.assets import events
+
+            events.synced(connection.client)  # e.g. approval cycles for the new assets
             self.stdout.write(
                 self.style.SUCCESS(
                     f"  done in {report.seconds:.1f} s: {report.received} licence purchases, "

@@ -1,0 +1,57 @@
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+
+from apps.clients.models import Client
+
+from .choices import ApprovalState, LicenseState, RightsState
+from .models import Asset, LicenseTerm
+
+
+def _visible_clients(request):
+    return Client.objects.none() if request is None else Client.objects.visible_to(request.user)
+
+
+class AssetFilterSet(django_filters.FilterSet):
+    """One filterset for the asset library and ``/api/v1/assets/``."""
+
+    client = django_filters.ModelChoiceFilter(
+        queryset=_visible_clients, to_field_name="slug", empty_label="All my clients"
+    )
+    status = django_filters.ChoiceFilter(
+        field_name="approval_state", choices=ApprovalState.choices, empty_label="Any approval state"
+    )
+    rights = django_filters.ChoiceFilter(
+        field_name="rights_state", choices=RightsState.choices, empty_label="Any rights"
+    )
+    provider = django_filters.CharFilter(field_name="provider", label="Provider")
+    available = django_filters.BooleanFilter(
+        method="by_available",
+        label="Available to creatives",
+        widget=forms.Select(choices=[("", "Any"), ("true", "Available"), ("false", "Not available")]),
+    )
+    expiring_before = django_filters.DateFilter(
+        method="by_expiry",
+        label="Rights end before",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    q = django_filters.CharFilter(
+        method="search", label="Search", widget=forms.TextInput(attrs={"type": "search", "placeholder": "name"})
+    )
+
+    class Meta:
+        model = Asset
+        fields = ["client", "status", "rights", "provider", "available", "expiring_before", "q"]
+
+    def by_available(self, queryset, name, value):
+        available = Q(approval_state=ApprovalState.APPROVED, rights_state=RightsState.VALID)
+        return queryset.filter(available) if value else queryset.exclude(available)
+
+    def by_expiry(self, queryset, name, value):
+        ending = LicenseTerm.objects.filter(
+            license_purchase__asset=OuterRef("pk"), license_purchase__state=LicenseState.COMPLETED
+        ).filter(Q(valid_until__lt=value) | Q(to_be_used_until__lt=value))
+        return queryset.filter(Exists(ending))
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(content_element_uuid=value))

@@ -1,0 +1,325 @@
+"""Asset approval (flow 1): starting review cycles, deciding review tasks with the licence in view, and applying the
+cycle's outcome to the asset and to Smint.io.
+
+A cycle is an ``asset_approval`` workflow run whose subject is the asset. Its intended use (countries, usages, until
+when) is written into the run's variables from the client's policy when it starts; every approval is checked against
+it, so a reviewer sees the licence conflicts before deciding and must give a reason to approve over them.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.models import Membership, Region, User
+from apps.assets import rights
+from apps.assets.choices import ApprovalState, RightsState
+from apps.assets.models import Asset
+from apps.audit import services as audit
+from apps.clients.choices import TaskKind
+from apps.integrations import outbox
+from apps.integrations.choices import Platform
+from apps.workflows import registry
+from apps.workflows import services as workflows
+from apps.workflows.choices import OPEN_RUN_STATUSES, TaskStatus
+from apps.workflows.models import Comment, Decision, Task, WorkflowRun
+
+APPROVAL = "asset_approval"
+NEEDS_REASON = {"rejected", "changes_requested", "withdrawn"}
+# Rights that make a review pointless: nothing to approve until the licence is renewed.
+NOT_REVIEWABLE = {RightsState.WITHDRAWN, RightsState.EXPIRED}
+
+
+class DecisionRefused(workflows.InvalidTransition):
+    """The decision cannot be taken as given (a reason is missing); nothing was changed."""
+
+
+# -- starting cycles ----------------------------------------------------------------------------------------------
+def intended_use_of(client) -> dict:
+    """The client's policy turned into the run variables every approval is checked against."""
+    regions = list(Region.objects.filter(code__in=client.review_regions).order_by("code"))
+    countries = sorted({str(country) for region in regions for country in region.countries})
+    until = timezone.localdate() + timedelta(days=client.review_horizon_days)
+    return {
+        "region": regions[0].code if len(regions) == 1 else "",
+        "intendedRegions": [region.code for region in regions],
+        "intendedCountries": countries,
+        "intendedUsages": list(client.review_usages),
+        "useUntil": until.isoformat(),
+    }
+
+
+def start_approval(asset: Asset, *, actor=None) -> WorkflowRun | None:
+    """Open the asset's approval cycle (idempotent: an open cycle is returned as it is). Assets whose rights are
+    withdrawn or expired are not reviewed."""
+    if asset.rights_state in NOT_REVIEWABLE:
+        return None
+    client = asset.client
+    due = timezone.now() + timedelta(hours=client.sla_hours_for(TaskKind.APPROVAL))
+    variables = {
+        "client": client.slug,
+        "asset": asset.content_element_uuid,
+        "assetName": asset.name or asset.content_element_uuid,
+        "reviewDueDate": due.isoformat(),
+        **intended_use_of(client),
+    }
+    with transaction.atomic():
+        run = workflows.start_run(
+            client=client, process_key=APPROVAL, subject=asset, variables=variables, actor=actor, title=asset.name
+        )
+        Asset.objects.filter(pk=asset.pk, approval_state=ApprovalState.PENDING).update(
+            approval_state=ApprovalState.IN_REVIEW, updated_at=timezone.now()
+        )
+    return run
+
+
+def start_pending_approvals(client=None, *, limit: int = 500) -> int:
+    """Start cycles for pending assets that have none (after a pull, and on a schedule as the safety net)."""
+    open_runs = WorkflowRun.objects.filter(
+        process_key=APPROVAL, subject_type="assets.asset", status__in=OPEN_RUN_STATUSES
+    ).values("subject_id")
+    pending = (
+        Asset.objects.filter(approval_state=ApprovalState.PENDING)
+        .exclude(rights_state__in=NOT_REVIEWABLE)
+        .exclude(pk__in=open_runs)
+        .select_related("client")
+        .order_by("pk")
+    )
+    if client is not None:
+        pending = pending.filter(client=client)
+    started = 0
+    for asset in pending[:limit]:
+        started += start_approval(asset) is not None
+    return started
+
+
+# -- licence warnings ---------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Check:
+    """What a reviewer sees next to the decision buttons."""
+
+    verdict: rights.Verdict
+    until_verdict: rights.Verdict | None
+    use: rights.Use
+
+    @property
+    def warnings(self) -> list[str]:
+        found = [] if self.verdict.allowed else list(self.verdict.reasons)
+        if self.until_verdict and not self.until_verdict.allowed:
+            when = self.use.on.strftime("%d %b %Y") if self.use.on else "the end of the intended use"
+            found += [f"By {when}: {reason}" for reason in self.until_verdict.reasons]
+        return list(dict.fromkeys(found))
+
+
+def licence_check(asset: Asset, run: WorkflowRun) -> Check:
+    """The asset's licences against the cycle's intended use, today and at the end of the intended use."""
+    variables = run.variables or {}
+    use_until = date.fromisoformat(variables["useUntil"]) if variables.get("useUntil") else None
+    use = rights.Use(
+        countries=frozenset(variables.get("intendedCountries") or []),
+        usages=frozenset(variables.get("intendedUsages") or []),
+    )
+    threshold = asset.client.usage_threshold_percent
+    today = rights.evaluate(asset, use, threshold_percent=threshold)
+    later = rights.evaluate(asset, rights.Use(use.countries, use.usages, use_until), threshold_percent=threshold)
+    return Check(
+        verdict=today, until_verdict=later if use_until else None, use=rights.Use(use.countries, use.usages, use_until)
+    )
+
+
+def licence_snapshot(asset: Asset) -> list[dict]:
+    """The licence terms as they stand, frozen into the decision."""
+    snapshot = []
+    for lpt in asset.license_purchases.all():
+        snapshot.append(
+            {
+                "license_purchase": lpt.uuid,
+                "version": lpt.version,
+                "state": lpt.state,
+                "downloads": [lpt.current_downloads, lpt.max_downloads],
+                "terms": [
+                    {
+                        "sequence_number": t.sequence_number,
+                        "name": t.name,
+                        "allowed_geographies": t.allowed_geographies,
+                        "restricted_geographies": t.restricted_geographies,
+                        "allowed_usages": t.allowed_usages,
+                        "restricted_usages": t.restricted_usages,
+                        "valid_from": t.valid_from,
+                        "valid_until": t.valid_until,
+                        "to_be_used_until": t.to_be_used_until,
+                        "is_editorial_use": t.is_editorial_use,
+                    }
+                    for t in lpt.terms.all()
+                ],
+            }
+        )
+    return snapshot
+
+
+def asset_of(run: WorkflowRun) -> Asset | None:
+    if run.subject_type != "assets.asset":
+        return None
+    return (
+        Asset.objects.filter(pk=run.subject_id)
+        .select_related("client")
+        .prefetch_related("license_purchases__terms")
+        .first()
+    )
+
+
+# -- deciding -------------------------------------------------------------------------------------------------------
+def decide(task: Task, *, actor: User, outcome: str, reason: str = "", expected_version: int | None = None) -> Decision:
+    """Record ``actor``'s decision on an open task and carry it to OpenText through the outbox.
+
+    Rejecting, requesting changes and withdrawing need a reason; approving over licence warnings needs one too,
+    and the warnings are kept with the decision. Exactly one decision per task: a second, concurrent one finds the
+    task decided (``StaleTask``) and the database refuses a second row in any case.
+    """
+    reason = reason.strip()
+    if outcome in NEEDS_REASON and not reason:
+        raise DecisionRefused("Say why: a rejection, a change request or a withdrawal needs a reason.")
+    run = task.run
+    asset = asset_of(run)
+    warnings: list[str] = []
+    if asset is not None and run.process_key == APPROVAL and outcome == "approved":
+        warnings = licence_check(asset, run).warnings
+        if warnings and not reason:
+            raise DecisionRefused("The licence does not clearly cover the intended use; approving needs a reason.")
+    with transaction.atomic():
+        task = workflows.complete_task(
+            task, actor=actor, outcome=outcome, reason=reason, expected_version=expected_version
+        )
+        decision = Decision.objects.create(
+            client=task.client,
+            run=run,
+            task=task,
+            actor=actor,
+            outcome=outcome,
+            reason=reason,
+            license_snapshot=licence_snapshot(asset) if asset is not None else [],
+            warnings=warnings,
+        )
+        if asset is not None and run.process_key == APPROVAL:
+            _asset_state_after(asset, task, outcome, actor)
+    return decision
+
+
+def _asset_state_after(asset: Asset, task: Task, outcome: str, actor: User) -> None:
+    """What the asset shows while the cycle goes on (the cycle's end is applied by ``apply_approval_outcome``)."""
+    state = {
+        "changes_requested": ApprovalState.CHANGES_REQUESTED,
+        "resubmitted": ApprovalState.IN_REVIEW,
+    }.get(outcome)
+    if state and asset.approval_state != state:
+        before = asset.approval_state
+        Asset.objects.filter(pk=asset.pk).update(approval_state=state, updated_at=timezone.now())
+        audit.record(
+            "reviews.asset.change_state",
+            actor=actor,
+            client=asset.client,
+            obj=asset,
+            before={"approval_state": before},
+            after={"approval_state": state},
+            reason=f"{task.name}: {outcome}",
+        )
+
+
+# -- the cycle's end ------------------------------------------------------------------------------------------------
+OUTCOME_STATES = {
+    "approved": ApprovalState.APPROVED,
+    "rejected": ApprovalState.REJECTED,
+    "withdrawn": ApprovalState.WITHDRAWN,
+}
+OUTCOME_ACTIONS = {
+    "approved": "reviews.asset.approve",
+    "rejected": "reviews.asset.reject",
+    "withdrawn": "reviews.asset.withdraw",
+}
+
+
+@registry.on_outcome(APPROVAL)
+def apply_approval_outcome(run: WorkflowRun) -> None:
+    """The engine ended the cycle: set the asset's approval state and tell Smint.io (one write-back per cycle,
+    its idempotency key derived from the run, so a re-applied outcome never sends twice)."""
+    asset = asset_of(run)
+    if asset is None:
+        return
+    state = OUTCOME_STATES.get(run.outcome)
+    if state is None:  # cancelled in OpenText without an outcome: back to pending, a new cycle will start
+        Asset.objects.filter(pk=asset.pk).update(approval_state=ApprovalState.PENDING, updated_at=timezone.now())
+        return
+    before = asset.approval_state
+    Asset.objects.filter(pk=asset.pk).update(approval_state=state, updated_at=timezone.now())
+    last = run.decisions.select_related("actor").order_by("-decided_at").first()
+    reasons = [d.reason for d in run.decisions.order_by("decided_at") if d.reason and d.outcome != "approved"]
+    outbox.enqueue(
+        client=run.client,
+        platform=Platform.SMINTIO,
+        kind="smintio.workflow_status",
+        ordering_key=f"smintio:element:{asset.content_element_uuid}",
+        payload={
+            "content_element_uuid": asset.content_element_uuid,
+            "body": {
+                "status": run.outcome,
+                "reason": "; ".join(reasons) or None,
+                "decided_at": (run.ended_at or timezone.now()).isoformat(),
+                "decided_by": last.actor.email if last else "opentext",
+                "workflow_reference": run.business_key,
+                "restrictions": None,
+            },
+        },
+        idempotency_key=f"approval-outcome:{run.business_key}",
+    )
+    audit.record(
+        OUTCOME_ACTIONS[run.outcome],
+        client=run.client,
+        obj=asset,
+        before={"approval_state": before},
+        after={"approval_state": state},
+        reason="; ".join(reasons),
+    )
+
+
+# -- comments ---------------------------------------------------------------------------------------------------------
+MENTION = re.compile(r"@([\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
+
+
+def comment(
+    run: WorkflowRun, *, actor: User, body: str, task: Task | None = None, parent: Comment | None = None
+) -> Comment:
+    """Add a comment; ``@e-mail`` mentions people of the client, who get a notice. A comment on an open task is
+    also sent to OpenText."""
+    from apps.accounts.models import Notice
+
+    body = body.strip()
+    if not body:
+        raise DecisionRefused("A comment cannot be empty.")
+    if parent is not None and parent.run_id != run.pk:
+        raise DecisionRefused("A reply belongs to the same conversation.")
+    emails = {m.lower() for m in MENTION.findall(body)}
+    mentioned = list(
+        User.objects.filter(email__in=emails, pk__in=Membership.objects.filter(client=run.client).values("user"))
+    )
+    with transaction.atomic():
+        note = Comment.objects.create(
+            client=run.client, run=run, task=task, parent=parent, author=actor, author_label=actor.email, body=body
+        )
+        note.mentions.set(mentioned)
+        for person in mentioned:
+            if person.pk != actor.pk:
+                Notice.objects.create(user=person, level="info", text=f"{actor.email} mentioned you: {body[:200]}")
+        audit.record("reviews.comment.create", actor=actor, client=run.client, obj=note, after={"body": body[:500]})
+        if task is not None and task.status == TaskStatus.OPEN:
+            outbox.enqueue(
+                client=run.client,
+                platform=Platform.OPENTEXT,
+                kind="opentext.comment",
+                ordering_key=f"opentext:run:{run.business_key}",
+                payload={"task": task.pk, "remote_id": task.remote_id, "message": f"{actor.email}: {body}"},
+            )
+    return note

@@ -1,0 +1,47 @@
+"""Small presentation helpers for review pages: due-date badges and licence vocabulary in plain words."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django import template
+from django.utils import timezone
+
+from apps.assets import vocabulary
+
+register = template.Library()
+
+
+@register.simple_tag
+def due_badge(due: datetime | None, now: datetime | None = None) -> dict:
+    """``{css, label}``: overdue / due today / due soon / later, always in words (never colour alone)."""
+    if due is None:
+        return {"css": "later", "label": "No due date"}
+    now = now or timezone.now()
+    local_due, local_now = timezone.localtime(due), timezone.localtime(now)
+    days = (local_due.date() - local_now.date()).days
+    if due < now:
+        late = (local_now.date() - local_due.date()).days
+        return {"css": "overdue", "label": "Overdue" + (f" by {late} day{'s' if late != 1 else ''}" if late else "")}
+    if days == 0:
+        return {"css": "today", "label": f"Due today {local_due:%H:%M}"}
+    if days <= 7:
+        return {"css": "soon", "label": f"Due in {days} day{'s' if days != 1 else ''}"}
+    return {"css": "later", "label": f"Due {local_due:%d %b}"}
+
+
+@register.filter
+def plain(keys) -> str:
+    """``["usage_web", "geography_germany_de"]`` → "Web, Germany"."""
+    return ", ".join(vocabulary.readable(key) for key in keys or []) or ""
+
+
+@register.filter
+def outcome_css(outcome: str) -> str:
+    return {"approved": "ok", "resubmitted": "ok", "rejected": "bad", "withdrawn": "bad"}.get(outcome, "warn")
+
+
+@register.filter
+def words(value: str) -> str:
+    """``in_house`` → "In house"."""
+    return str(value or "").replace("_", " ").capitalize()

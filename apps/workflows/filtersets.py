@@ -1,0 +1,66 @@
+from datetime import timedelta
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.accounts.choices import RoleCode
+from apps.accounts.models import Region
+from apps.clients.models import Client
+
+from .models import Task
+
+DUE_CHOICES = [("overdue", "Overdue"), ("today", "Due today"), ("week", "Due this week")]
+PROCESS_CHOICES = [("asset_approval", "Asset approval")]
+
+
+def _visible_clients(request):
+    return Client.objects.none() if request is None else Client.objects.visible_to(request.user)
+
+
+class TaskFilterSet(django_filters.FilterSet):
+    """One filterset for the review dashboard, its fragments and ``/api/v1/tasks/``."""
+
+    client = django_filters.ModelChoiceFilter(
+        queryset=_visible_clients, to_field_name="slug", empty_label="All my clients"
+    )
+    region = django_filters.ModelChoiceFilter(
+        queryset=Region.objects.order_by("code"),
+        to_field_name="code",
+        empty_label="Any region",
+        method="by_region",
+        label="Region",
+    )
+    role = django_filters.ChoiceFilter(choices=RoleCode.choices, empty_label="Any role", method="by_role", label="Role")
+    process = django_filters.ChoiceFilter(
+        field_name="run__process_key", choices=PROCESS_CHOICES, empty_label="Any process", label="Process"
+    )
+    due = django_filters.ChoiceFilter(choices=DUE_CHOICES, empty_label="Any due date", method="by_due", label="Due")
+    q = django_filters.CharFilter(
+        method="search",
+        label="Search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "asset or task"}),
+    )
+
+    class Meta:
+        model = Task
+        fields = ["client", "region", "role", "process", "due", "q"]
+
+    def by_region(self, queryset, name, value):
+        return queryset.filter(region=value.code)
+
+    def by_role(self, queryset, name, value):
+        return queryset.filter(roles_key__contains=f",{value},")
+
+    def by_due(self, queryset, name, value):
+        now = timezone.localtime()
+        end_of_today = now.replace(hour=23, minute=59, second=59, microsecond=999999)
+        if value == "overdue":
+            return queryset.filter(due_at__lt=now)
+        if value == "today":
+            return queryset.filter(due_at__gte=now, due_at__lte=end_of_today)
+        return queryset.filter(due_at__gte=now, due_at__lte=end_of_today + timedelta(days=6))
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(name__icontains=value) | Q(run__title__icontains=value))
