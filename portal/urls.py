@@ -6,7 +6,7 @@ from django.urls import include, path, reverse
 from django.views.generic import RedirectView
 
 from apps.integrations.views import healthz
-from apps.reviews.views import dashboard  # noqa: F401 - the home page
+from apps.reviews.views import dashboard
 
 from . import errors
 

@@ -22,9 +22,9 @@ from django.utils import timezone
 from apps.accounts.choices import RoleCode
 from apps.accounts.models import ApiToken
 from apps.accounts.services import create_api_token
+from apps.assets.models import Asset
 from apps.audit import services as audit
 from apps.clients.models import ConnectionStatus, SmintioConnection
-from apps.assets.models import Asset
 from apps.integrations.models import OutboxMessage
 from apps.workflows.models import Task, WorkflowRun
 from tests.factories import ClientFactory, member
