@@ -4,6 +4,7 @@ process instances it starts and the user tasks the engine creates, and never har
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from .choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
@@ -150,7 +151,7 @@ class Decision(models.Model):
     outcome = models.CharField(max_length=50)
     reason = models.TextField(blank=True)
     decided_at = models.DateTimeField(auto_now_add=True)
-    license_snapshot = models.JSONField(default=list, blank=True)
+    license_snapshot = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
     warnings = models.JSONField(default=list, blank=True, help_text="Licence conflicts shown when deciding.")
 
     objects = DecisionQuerySet.as_manager()

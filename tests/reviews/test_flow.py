@@ -1,0 +1,148 @@
+"""The asset-approval BPMN run through the OpenText emulator over HTTP, decided in the portal, the result written
+back to the Smint.io emulator: approve, reject and request-changes paths, and platforms down for a while."""
+
+from __future__ import annotations
+
+import pytest
+from django.utils import timezone
+
+from apps.accounts.choices import RoleCode
+from apps.assets.choices import ApprovalState
+from apps.assets.models import Asset
+from apps.integrations import outbox
+from apps.integrations.choices import OutboxStatus
+from apps.integrations.models import CircuitBreaker, OutboxMessage
+from apps.integrations.opentext import sync as opentext_sync
+from apps.integrations.smintio.sync import pull
+from apps.reviews import services
+from apps.workflows.choices import RunStatus, TaskStatus
+from apps.workflows.models import Task, WorkflowRun
+from tests.factories import member
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def settle(rounds: int = 12) -> None:
+    """Let the worker do its rounds now: outbox (without waiting out backoff) and an OpenText poll."""
+    for _ in range(rounds):
+        OutboxMessage.objects.filter(status=OutboxStatus.PENDING).update(next_attempt_at=timezone.now())
+        CircuitBreaker.objects.update(open_until=None, probing_until=None, consecutive_failures=0)
+        outbox.drain(max_seconds=30)
+        opentext_sync.poll()
+        if not OutboxMessage.objects.filter(status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING]).exists():
+            return
+
+
+@pytest.fixture
+def reviewers(client_a):
+    return {
+        "legal": member(client_a, RoleCode.LEGAL, email="legal@acme.example"),
+        "brand": member(client_a, RoleCode.BRAND, email="brand@acme.example"),
+        "marketing": member(client_a, RoleCode.MARKETING, email="marketing@acme.example"),
+        "owner": member(client_a, RoleCode.CONTENT_OWNER, email="owner@acme.example"),
+    }
+
+
+@pytest.fixture
+def cycle(platforms, client_a, reviewers):
+    """A synced asset whose approval cycle runs in OpenText with its three review tasks mirrored."""
+    platforms.opentext_tenant()
+    client_a.review_usages = []  # no intended use: no licence warnings in these flows
+    client_a.save()
+    pull(platforms.smintio_tenant(client_a, count=3), full=True)
+    asset = Asset.objects.filter(client=client_a, rights_state="valid").order_by("pk").first()
+    Asset.objects.filter(client=client_a).exclude(pk=asset.pk).update(approval_state=ApprovalState.APPROVED)
+    assert services.start_pending_approvals(client_a) == 1
+    settle()
+    run = WorkflowRun.objects.get(subject_id=asset.pk)
+    assert run.status == RunStatus.RUNNING
+    return run
+
+
+def open_task(run, role) -> Task:
+    return Task.objects.get(run=run, status=TaskStatus.OPEN, candidate_roles=[role])
+
+
+def statuses_at_smintio(asset) -> list[str]:
+    from apps.emulators.smintio.models import WorkflowStatusRecord
+
+    return list(
+        WorkflowStatusRecord.objects.filter(content_element__uuid=asset.content_element_uuid).values_list(
+            "status", flat=True
+        )
+    )
+
+
+def test_three_approvals_make_the_asset_available_and_smintio_hears_once(cycle, reviewers):
+    for role in ("legal", "brand", "marketing"):
+        services.decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
+    settle()
+    cycle.refresh_from_db()
+    asset = Asset.objects.get(pk=cycle.subject_id)
+    assert (cycle.status, cycle.outcome) == (RunStatus.COMPLETED, "approved")
+    assert asset.approval_state == ApprovalState.APPROVED
+    assert Asset.objects.available().filter(pk=asset.pk).exists()
+    assert statuses_at_smintio(asset) == ["approved"]
+    settle()  # more rounds change nothing
+    assert statuses_at_smintio(asset) == ["approved"]
+
+
+def test_one_rejection_ends_the_cycle_at_once_with_its_reason(cycle, reviewers):
+    services.decide(open_task(cycle, "brand"), actor=reviewers["brand"], outcome="rejected", reason="Off-brand colours")
+    settle()
+    cycle.refresh_from_db()
+    asset = Asset.objects.get(pk=cycle.subject_id)
+    assert (cycle.status, cycle.outcome) == (RunStatus.COMPLETED, "rejected")
+    assert asset.approval_state == ApprovalState.REJECTED
+    assert not Task.objects.filter(run=cycle, status=TaskStatus.OPEN).exists()
+    from apps.emulators.smintio.models import WorkflowStatusRecord
+
+    record = WorkflowStatusRecord.objects.get(content_element__uuid=asset.content_element_uuid)
+    assert (record.status, record.reason) == ("rejected", "Off-brand colours")
+
+
+def test_changes_requested_go_to_the_owner_and_the_review_restarts(cycle, reviewers):
+    services.decide(open_task(cycle, "legal"), actor=reviewers["legal"], outcome="approved", reason="Cleared")
+    services.decide(open_task(cycle, "brand"), actor=reviewers["brand"], outcome="approved", reason="Cleared")
+    services.decide(
+        open_task(cycle, "marketing"), actor=reviewers["marketing"], outcome="changes_requested", reason="Add alt text"
+    )
+    settle()
+    asset = Asset.objects.get(pk=cycle.subject_id)
+    assert asset.approval_state == ApprovalState.CHANGES_REQUESTED
+    revise = open_task(cycle, "content_owner")
+    assert revise.name == "Revise asset"
+    services.decide(revise, actor=reviewers["owner"], outcome="resubmitted")
+    settle()
+    asset.refresh_from_db()
+    assert asset.approval_state == ApprovalState.IN_REVIEW
+    for role in ("legal", "brand", "marketing"):
+        services.decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
+    settle()
+    cycle.refresh_from_db()
+    assert cycle.outcome == "approved"
+    assert statuses_at_smintio(Asset.objects.get(pk=cycle.subject_id)) == ["approved"]
+
+
+def test_decisions_made_while_both_platforms_are_down_arrive_once_afterwards(platforms, cycle, reviewers):
+    platforms.fault("opentext", kind="status", status_code=503, count=10_000, path_contains="/tasks/")
+    platforms.fault("smintio", kind="status", status_code=503, count=10_000, path_contains="workflow-status")
+    for role in ("legal", "brand", "marketing"):
+        services.decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
+    for _ in range(3):
+        OutboxMessage.objects.filter(status=OutboxStatus.PENDING).update(next_attempt_at=timezone.now())
+        CircuitBreaker.objects.update(open_until=None, probing_until=None, consecutive_failures=0)
+        outbox.drain(max_seconds=30)
+    assert OutboxMessage.objects.filter(status=OutboxStatus.PENDING, attempts__gt=0).exists()
+    cycle.refresh_from_db()
+    assert cycle.status == RunStatus.RUNNING  # nothing is lost, only delayed
+    platforms.clear_faults("opentext")
+    settle()
+    cycle.refresh_from_db()
+    assert cycle.outcome == "approved"
+    asset = Asset.objects.get(pk=cycle.subject_id)
+    assert statuses_at_smintio(asset) == []  # Smint.io is still down: the write-back waits
+    platforms.clear_faults("smintio")
+    settle()
+    assert statuses_at_smintio(asset) == ["approved"]
+    assert OutboxMessage.objects.filter(status=OutboxStatus.FAILED).count() == 0

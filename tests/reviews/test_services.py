@@ -1,0 +1,248 @@
+"""Every transition and refusal of the asset-approval services, without the platforms."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from apps.accounts.choices import RoleCode
+from apps.accounts.models import Notice
+from apps.assets.choices import ApprovalState, RightsState
+from apps.assets.models import Asset
+from apps.audit.models import AuditEvent
+from apps.integrations.models import OutboxMessage
+from apps.reviews import services
+from apps.workflows import services as workflows
+from apps.workflows.choices import RunStatus, TaskStatus
+from apps.workflows.models import Decision, Task, WorkflowRun
+from tests.concurrency import at_once
+from tests.factories import RegionFactory, member
+
+from .factories import approval_run, licensed_asset, review_task
+
+pytestmark = pytest.mark.django_db
+
+
+# -- starting cycles ---------------------------------------------------------------------------------------------------
+def test_a_new_asset_opens_one_cycle_with_the_clients_intended_use_and_sla(client_a, emea):
+    client_a.review_regions = ["emea"]
+    client_a.review_usages = ["usage_web", "usage_print"]
+    client_a.sla_hours = {"approval": 24}
+    client_a.save()
+    asset = licensed_asset(client_a, approval=ApprovalState.PENDING)
+    run = services.start_approval(asset)
+    assert run.status == RunStatus.STARTING and run.title == asset.name
+    assert run.variables["region"] == "emea"
+    assert set(run.variables["intendedCountries"]) == {"DE", "FR", "GB"}
+    assert run.variables["intendedUsages"] == ["usage_web", "usage_print"]
+    assert OutboxMessage.objects.get(kind="opentext.start_process").payload == {"run": run.pk}
+    asset.refresh_from_db()
+    assert asset.approval_state == ApprovalState.IN_REVIEW
+    assert services.start_approval(asset) == run  # idempotent
+    assert WorkflowRun.objects.count() == 1
+
+
+@pytest.mark.parametrize("rights", [RightsState.WITHDRAWN, RightsState.EXPIRED])
+def test_assets_without_rights_are_not_reviewed(client_a, rights):
+    asset = licensed_asset(client_a, approval=ApprovalState.PENDING, rights=rights)
+    assert services.start_approval(asset) is None
+    assert services.start_pending_approvals(client_a) == 0
+
+
+def test_pending_approvals_start_once_for_assets_without_a_cycle(client_a):
+    pending = [licensed_asset(client_a, approval=ApprovalState.PENDING) for _ in range(3)]
+    licensed_asset(client_a, approval=ApprovalState.APPROVED)
+    assert services.start_pending_approvals(client_a) == 3
+    assert services.start_pending_approvals(client_a) == 0
+    assert set(WorkflowRun.objects.values_list("subject_id", flat=True)) == {a.pk for a in pending}
+
+
+def test_the_database_allows_one_open_cycle_per_asset(client_a):
+    run = approval_run(licensed_asset(client_a))
+    with pytest.raises(IntegrityError), transaction.atomic():
+        WorkflowRun.objects.create(
+            client=client_a,
+            process_key=run.process_key,
+            business_key="other",
+            subject_type=run.subject_type,
+            subject_id=run.subject_id,
+            status=RunStatus.RUNNING,
+        )
+
+
+# -- deciding ----------------------------------------------------------------------------------------------------------
+@pytest.fixture
+def task(client_a):
+    return review_task(approval_run(licensed_asset(client_a)))
+
+
+@pytest.mark.parametrize("outcome", ["rejected", "changes_requested"])
+def test_rejecting_or_requesting_changes_needs_a_reason(task, legal, outcome):
+    with pytest.raises(services.DecisionRefused, match="reason"):
+        services.decide(task, actor=legal, outcome=outcome, reason="  ")
+    task.refresh_from_db()
+    assert task.status == TaskStatus.OPEN and not Decision.objects.exists()
+
+
+def test_an_approval_within_the_licence_needs_no_reason_and_keeps_the_snapshot(task, legal):
+    decision = services.decide(task, actor=legal, outcome="approved")
+    assert decision.warnings == []
+    assert decision.license_snapshot[0]["terms"][0]["allowed_usages"] == ["usage_web"]
+    task.refresh_from_db()
+    assert (task.status, task.outcome, task.assignee) == (TaskStatus.COMPLETED, "approved", legal)
+    kinds = list(OutboxMessage.objects.order_by("id").values_list("kind", flat=True))
+    assert kinds == ["opentext.claim", "opentext.complete"]
+    assert AuditEvent.objects.filter(action="workflows.task.approved", actor=legal).count() == 1
+
+
+def test_approving_over_licence_warnings_needs_a_reason_and_records_them(client_a, legal):
+    asset = licensed_asset(client_a, geographies=["geography_germany_de"], usages=["usage_print"])
+    task = review_task(approval_run(asset, countries=("DE", "US"), usages=("usage_web",)))
+    with pytest.raises(services.DecisionRefused, match="needs a reason"):
+        services.decide(task, actor=legal, outcome="approved")
+    decision = services.decide(task, actor=legal, outcome="approved", reason="US use cleared with the agency")
+    assert any("US" in w for w in decision.warnings)
+    assert any("Web" in w for w in decision.warnings)
+    assert decision.reason == "US use cleared with the agency"
+
+
+def test_editorial_only_and_lapsing_rights_are_warnings(client_a, legal):
+    asset = licensed_asset(client_a, editorial=True, valid_days=30)
+    check = services.licence_check(asset, approval_run(asset, use_days=200))
+    assert "Editorial use only." in check.warnings
+    assert any(w.startswith("By ") and "valid until" in w for w in check.warnings)
+
+
+def test_unknown_terms_are_a_warning_not_an_approval(client_a):
+    asset = licensed_asset(client_a, geographies=(), usages=())
+    check = services.licence_check(asset, approval_run(asset))
+    assert "The licence does not say where it may be used." in check.warnings
+
+
+def test_a_change_request_shows_on_the_asset(task, legal):
+    services.decide(task, actor=legal, outcome="changes_requested", reason="Crop the logo out")
+    asset = Asset.objects.get(pk=task.run.subject_id)
+    assert asset.approval_state == ApprovalState.CHANGES_REQUESTED
+
+
+def test_a_decision_on_a_stale_form_is_refused_with_who_acted(task, legal, client_a):
+    other = member(client_a, RoleCode.LEGAL, email="other-legal@acme.example")
+    workflows.claim_task(task, actor=other)
+    with pytest.raises(workflows.StaleTask, match=r"other-legal@acme\.example"):
+        services.decide(task, actor=legal, outcome="approved", expected_version=1)
+    with pytest.raises(workflows.StaleTask):
+        services.decide(task, actor=legal, outcome="approved")
+
+
+def test_a_task_is_decided_once(task, legal):
+    services.decide(task, actor=legal, outcome="approved")
+    with pytest.raises(workflows.StaleTask, match="already completed"):
+        services.decide(task, actor=legal, outcome="rejected", reason="too late")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Decision.objects.create(client=task.client, run=task.run, task=task, actor=legal, outcome="rejected")
+
+
+def test_an_outcome_the_task_does_not_offer_is_refused(task, legal):
+    with pytest.raises(workflows.InvalidTransition, match="not an outcome"):
+        services.decide(task, actor=legal, outcome="maybe", reason="hmm")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_reviewers_deciding_at_once_give_exactly_one_decision_per_task(client_a):
+    """C1: 40 trials, two reviewers each; one winner per task, the loser is told (StaleTask)."""
+    first = member(client_a, RoleCode.LEGAL, email="first@acme.example")
+    second = member(client_a, RoleCode.LEGAL, email="second@acme.example")
+    for _ in range(40):
+        task = review_task(approval_run(licensed_asset(client_a)))
+        actors = iter([first, second])
+
+        def decide(actors=actors, task_id=task.pk):
+            actor = next(actors)
+            try:
+                services.decide(Task.objects.get(pk=task_id), actor=actor, outcome="approved")
+                return "won"
+            except workflows.StaleTask:
+                return "lost"
+
+        assert sorted(at_once(decide, 2)) == ["lost", "won"]
+        assert Decision.objects.filter(task=task).count() == 1
+
+
+# -- the cycle's end ---------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("outcome", "state"),
+    [
+        ("approved", ApprovalState.APPROVED),
+        ("rejected", ApprovalState.REJECTED),
+        ("withdrawn", ApprovalState.WITHDRAWN),
+    ],
+)
+def test_the_cycles_outcome_sets_the_asset_and_sends_one_write_back(client_a, legal, outcome, state):
+    asset = licensed_asset(client_a)
+    run = approval_run(asset)
+    task = review_task(run)
+    services.decide(task, actor=legal, outcome="approved" if outcome == "approved" else "rejected", reason="because")
+    assert workflows.apply_remote_end(run, outcome=outcome) is True
+    assert workflows.apply_remote_end(run, outcome=outcome) is False  # a second report changes nothing
+    asset.refresh_from_db()
+    assert asset.approval_state == state
+    write_back = OutboxMessage.objects.get(kind="smintio.workflow_status")
+    assert write_back.payload["body"]["status"] == outcome
+    assert write_back.payload["body"]["decided_by"] == legal.email
+    assert write_back.idempotency_key == f"approval-outcome:{run.business_key}"
+    if outcome == "approved":
+        assert Asset.objects.available().filter(pk=asset.pk).exists()
+    else:
+        assert not Asset.objects.available().filter(pk=asset.pk).exists()
+
+
+def test_only_approved_assets_with_rights_in_force_are_available(client_a):
+    approved = licensed_asset(client_a, approval=ApprovalState.APPROVED)
+    for approval, rights in [
+        (ApprovalState.APPROVED, RightsState.EXPIRED),
+        (ApprovalState.APPROVED, RightsState.WITHDRAWN),
+        (ApprovalState.APPROVED, RightsState.UNKNOWN),
+        (ApprovalState.PENDING, RightsState.VALID),
+        (ApprovalState.IN_REVIEW, RightsState.VALID),
+        (ApprovalState.REJECTED, RightsState.VALID),
+    ]:
+        licensed_asset(client_a, approval=approval, rights=rights)
+    assert list(Asset.objects.available()) == [approved]
+
+
+# -- comments ---------------------------------------------------------------------------------------------------
+def test_a_comment_mentions_notify_people_of_the_client_only(task, legal, client_b, outsider):
+    brand = member(task.client, RoleCode.BRAND, email="brand@acme.example")
+    note = services.comment(
+        task.run, actor=legal, body="@brand@acme.example and @admin@beta.example: see the logo", task=task
+    )
+    assert list(note.mentions.all()) == [brand]
+    assert Notice.objects.filter(user=brand).count() == 1
+    assert not Notice.objects.filter(user=outsider).exists()
+    assert OutboxMessage.objects.get(kind="opentext.comment").payload["message"].endswith("see the logo")
+
+
+def test_empty_comments_are_refused(task, legal):
+    with pytest.raises(services.DecisionRefused):
+        services.comment(task.run, actor=legal, body="   ")
+
+
+# -- who sees which task ---------------------------------------------------------------------------------------
+def test_reviewers_see_tasks_for_their_roles_and_regions_only(client_a, client_b):
+    amer = RegionFactory(code="amer", name="AMER", countries=["US"])
+    emea = RegionFactory(code="emea", name="EMEA", countries=["DE"])
+    emea_marketing = member(client_a, RoleCode.MARKETING, email="m-emea@acme.example", regions=[emea])
+    global_legal = member(client_a, RoleCode.LEGAL, email="legal-global@acme.example")
+    admin = member(client_a, RoleCode.AGENCY_ADMIN, email="boss@acme.example")
+    run = approval_run(licensed_asset(client_a))
+    emea_task = review_task(run, "marketing", region="emea")
+    amer_task = review_task(run, "marketing", region="amer")
+    global_task = review_task(run, "marketing")
+    legal_task = review_task(run, "legal", region="amer")
+    foreign = review_task(approval_run(licensed_asset(client_b)), "marketing")
+    assert set(Task.objects.visible_to(emea_marketing)) == {emea_task, global_task}
+    assert set(Task.objects.visible_to(global_legal)) == {legal_task}
+    assert set(Task.objects.visible_to(admin)) == {emea_task, amer_task, global_task, legal_task}
+    assert amer not in emea_marketing.membership_list[0].regions.all()
+    assert foreign not in Task.objects.visible_to(admin)

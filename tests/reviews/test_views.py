@@ -1,0 +1,166 @@
+"""The review inbox, the decision form and the asset pages: visibility, refusals, races, query budgets."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.accounts.choices import RoleCode
+from apps.assets.choices import ApprovalState
+from apps.workflows import services as workflows
+from apps.workflows.choices import TaskStatus
+from apps.workflows.models import Decision
+from tests.factories import RegionFactory, member
+
+from .factories import approval_run, licensed_asset, review_task
+
+pytestmark = pytest.mark.django_db
+
+
+def _queries(http, url, **params) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = http.get(url, params)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_the_inbox_shows_my_tasks_and_my_roles_unassigned_tasks_with_counts(client_a, legal, login):
+    run = approval_run(licensed_asset(client_a, name="Glacier lake"))
+    mine = review_task(run, "legal", assignee=legal)
+    unassigned = review_task(approval_run(licensed_asset(client_a, name="Desert road")), "legal")
+    review_task(run, "brand")  # not for legal
+    browser = login(legal)
+    page = browser.get("/").content.decode()
+    assert "Glacier lake" in page and "Desert road" not in page
+    assert 'My tasks <span class="count">1</span>' in page
+    assert 'Unassigned for my roles <span class="count">1</span>' in page
+    team = browser.get("/", {"tab": "team"}).content.decode()
+    assert "Desert road" in team and "Brand review" not in team
+    assert mine.pk and unassigned.pk
+
+
+def test_a_regional_reviewer_never_sees_another_regions_tasks_in_pages_or_fragments(client_a, login):
+    emea = RegionFactory(code="emea", name="EMEA", countries=["DE"])
+    RegionFactory(code="amer", name="AMER", countries=["US"])
+    reviewer = member(client_a, RoleCode.MARKETING, email="m@acme.example", regions=[emea])
+    review_task(approval_run(licensed_asset(client_a, name="Berlin wall art")), "marketing", region="emea")
+    amer_task = review_task(approval_run(licensed_asset(client_a, name="Route 66 diner")), "marketing", region="amer")
+    browser = login(reviewer)
+    for response in (
+        browser.get("/", {"tab": "team"}),
+        browser.get("/", {"tab": "team"}, headers={"HX-Request": "true"}),
+        browser.get("/", {"tab": "team", "region": "amer"}, headers={"HX-Request": "true"}),
+    ):
+        assert "Route 66 diner" not in response.content.decode()
+    assert "Berlin wall art" in browser.get("/", {"tab": "team"}).content.decode()
+    assert browser.get(f"/tasks/{amer_task.pk}/decide/").status_code == 404
+    assert browser.post(f"/tasks/{amer_task.pk}/claim/").status_code == 404
+
+
+def test_the_decision_form_shows_the_licence_and_its_conflicts(client_a, legal, login):
+    asset = licensed_asset(client_a, geographies=["geography_germany_de"], usages=["usage_print"])
+    task = review_task(approval_run(asset, countries=("DE", "US"), usages=("usage_web",)), "legal")
+    page = login(legal).get(f"/tasks/{task.pk}/decide/").content.decode()
+    assert "does not clearly cover the intended use" in page
+    assert "Not licensed in 1 of the 2 intended countries: US." in page
+    assert "Germany" in page and "Print" in page
+
+
+def test_a_refused_decision_keeps_what_was_typed(client_a, legal, login):
+    task = review_task(approval_run(licensed_asset(client_a)), "legal")
+    response = login(legal).post(f"/tasks/{task.pk}/decide/", {"outcome": "rejected", "reason": ""})
+    assert response.status_code == 400
+    assert "needs a reason" in response.content.decode()
+    task.refresh_from_db()
+    assert task.status == TaskStatus.OPEN
+
+
+def test_a_decision_someone_else_made_first_answers_409_with_the_fresh_state(client_a, legal, login):
+    task = review_task(approval_run(licensed_asset(client_a)), "legal")
+    other = member(client_a, RoleCode.LEGAL, email="quick@acme.example")
+    browser = login(legal)
+    form_version = task.version
+    from apps.reviews import services
+
+    services.decide(task, actor=other, outcome="approved")
+    response = browser.post(
+        f"/tasks/{task.pk}/decide/",
+        {"outcome": "rejected", "reason": "no", "version": form_version},
+        headers={"HX-Request": "true"},
+    )
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "quick@acme.example" in page and "Here is the task as it is now" in page
+    assert Decision.objects.get(task=task).actor == other
+
+
+def test_claim_in_the_inbox_returns_the_fresh_row_and_a_lost_race_says_who(client_a, legal, login):
+    task = review_task(approval_run(licensed_asset(client_a)), "legal")
+    browser = login(legal)
+    response = browser.post(f"/tasks/{task.pk}/claim/", {"version": task.version}, headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "<strong>You</strong>" in response.content.decode()
+    rival = member(client_a, RoleCode.LEGAL, email="rival@acme.example")
+    second = review_task(approval_run(licensed_asset(client_a)), "legal")
+    workflows.claim_task(second, actor=rival)
+    response = browser.post(f"/tasks/{second.pk}/claim/", {"version": 1}, headers={"HX-Request": "true"})
+    assert response.status_code == 409
+    assert "rival@acme.example" in response.content.decode()
+
+
+def test_bulk_approve_checks_each_task_and_leaves_those_needing_a_reason(client_a, legal, login):
+    clean = review_task(approval_run(licensed_asset(client_a, name="Clean")), "legal")
+    risky_asset = licensed_asset(client_a, name="Risky", geographies=["geography_germany_de"])
+    risky = review_task(approval_run(risky_asset, countries=("US",)), "legal")
+    response = login(legal).post("/tasks/approve/", {"task": [clean.pk, risky.pk]}, follow=True)
+    clean.refresh_from_db()
+    risky.refresh_from_db()
+    assert (clean.status, risky.status) == (TaskStatus.COMPLETED, TaskStatus.OPEN)
+    page = response.content.decode()
+    assert "Approved 1 task." in page and "Not approved — Risky" in page
+
+
+def test_bulk_approve_ignores_tasks_the_reviewer_cannot_see(client_a, client_b, legal, login):
+    foreign = review_task(approval_run(licensed_asset(client_b)), "legal")
+    login(legal).post("/tasks/approve/", {"task": [foreign.pk]})
+    foreign.refresh_from_db()
+    assert foreign.status == TaskStatus.OPEN
+
+
+def test_the_asset_page_shows_licence_tasks_timeline_and_comments(client_a, legal, login):
+    asset = licensed_asset(client_a, name="Fjord at dawn")
+    run = approval_run(asset)
+    task = review_task(run, "legal")
+    from apps.reviews import services
+
+    services.comment(run, actor=legal, body="Looks fine to me", task=task)
+    services.decide(task, actor=legal, outcome="rejected", reason="Watermark visible")
+    browser = login(legal)
+    page = browser.get(f"/assets/{asset.pk}/").content.decode()
+    assert "Fjord at dawn" in page and "Looks fine to me" in page
+    assert "“Watermark visible”" in page
+    fragment = browser.get(f"/assets/{asset.pk}/", {"part": "thread"}, headers={"HX-Request": "true"}).content.decode()
+    assert "Looks fine to me" in fragment and "<html" not in fragment
+    response = browser.post(f"/assets/{asset.pk}/comment/", {"body": "Second look?"}, headers={"HX-Request": "true"})
+    assert "Second look?" in response.content.decode()
+
+
+def test_the_asset_library_filters_available_assets(client_a, legal, login):
+    licensed_asset(client_a, name="Approved one", approval=ApprovalState.APPROVED)
+    licensed_asset(client_a, name="Pending one", approval=ApprovalState.PENDING)
+    page = login(legal).get("/assets/", {"available": "true"}).content.decode()
+    assert "Approved one" in page and "Pending one" not in page
+
+
+def test_inbox_and_asset_list_cost_the_same_queries_for_5_and_50_rows(client_a, legal, login):
+    browser = login(legal)
+    assets = [licensed_asset(client_a) for _ in range(5)]
+    for asset in assets:
+        review_task(approval_run(asset), "legal")
+    counts = {url: [_queries(browser, url, tab="team")] for url in ("/", "/assets/")}
+    for _ in range(45):
+        review_task(approval_run(licensed_asset(client_a)), "legal")
+    for url in counts:
+        counts[url].append(_queries(browser, url, tab="team"))
+    for url, (five, fifty) in counts.items():
+        assert five == fifty <= 10, (url, five, fifty)
