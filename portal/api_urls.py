@@ -22,6 +22,9 @@ urlpatterns = [
     path("", include("apps.clients.api.urls")),
     path("", include("apps.audit.api.urls")),
     path("", include("apps.integrations.api.urls")),
+    path("", include("apps.assets.api.urls")),
+    path("", include("apps.workflows.api.urls")),
+    path("", include("apps.reviews.api.urls")),
     path("schema/", SchemaView.as_view(api_version="v1"), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -50,7 +50,7 @@ class AssetFilterSet(django_filters.FilterSet):
     def by_expiry(self, queryset, name, value):
         ending = LicenseTerm.objects.filter(
             license_purchase__asset=OuterRef("pk"), license_purchase__state=LicenseState.COMPLETED
-        ).filter(Q(valid_until__lt=value) | Q(to_be_used_until__lt=value))
+        ).filter(Q(valid_until__date__lt=value) | Q(to_be_used_until__date__lt=value))  # a date: compare dates
         return queryset.filter(Exists(ending))
 
     def search(self, queryset, name, value):

@@ -4,15 +4,19 @@ import django_filters
 from django import forms
 from django.db.models import Q
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from apps.accounts.choices import RoleCode
 from apps.accounts.models import Region
 from apps.clients.models import Client
 
+from .choices import TaskStatus
 from .models import Task
 
 DUE_CHOICES = [("overdue", "Overdue"), ("today", "Due today"), ("week", "Due this week")]
 PROCESS_CHOICES = [("asset_approval", "Asset approval")]
+ASSIGNED_CHOICES = [("me", "Assigned to me"), ("unassigned", "Unassigned")]
 
 
 def _visible_clients(request):
@@ -47,6 +51,7 @@ class TaskFilterSet(django_filters.FilterSet):
         model = Task
         fields = ["client", "region", "role", "process", "due", "q"]
 
+    @extend_schema_field(OpenApiTypes.STR)  # a region code
     def by_region(self, queryset, name, value):
         return queryset.filter(region=value.code)
 
@@ -64,3 +69,20 @@ class TaskFilterSet(django_filters.FilterSet):
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(run__title__icontains=value))
+
+
+class TaskApiFilterSet(TaskFilterSet):
+    """``/api/v1/tasks/``: the dashboard's filters, plus the two choices the dashboard makes itself (it lists open
+    tasks only, and its tabs split them into "mine" and "unassigned")."""
+
+    status = django_filters.ChoiceFilter(choices=TaskStatus.choices, empty_label="Any status", label="Status")
+    assigned = django_filters.ChoiceFilter(
+        choices=ASSIGNED_CHOICES, empty_label="Anyone", method="by_assignee", label="Assigned"
+    )
+
+    class Meta(TaskFilterSet.Meta):
+        fields = [*TaskFilterSet.Meta.fields, "status", "assigned"]
+
+    def by_assignee(self, queryset, name, value):
+        # the same conditions as the dashboard's tabs
+        return queryset.filter(assignee=self.request.user) if value == "me" else queryset.filter(assignee__isnull=True)

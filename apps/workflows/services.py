@@ -106,9 +106,11 @@ def claim_task(task: Task, *, actor: User, expected_version: int | None = None) 
     return task
 
 
-def unclaim_task(task: Task, *, actor: User) -> Task:
+def unclaim_task(task: Task, *, actor: User, expected_version: int | None = None) -> Task:
+    """Release a task ``actor`` holds back to the candidates; OpenText is told through the outbox."""
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("run").get(pk=task.pk)
+        _check_fresh(task, expected_version)
         if task.status != TaskStatus.OPEN or task.assignee_id != actor.pk:
             raise InvalidTransition("Only an open task you hold can be released.")
         task.assignee, task.assignee_email, task.claimed_at = None, "", None
@@ -127,7 +129,9 @@ def complete_task(
         task = Task.objects.select_for_update().select_related("run").get(pk=task.pk)
         _check_fresh(task, expected_version)
         if task.status != TaskStatus.OPEN:
-            raise StaleTask(f"This task is already {task.get_status_display().lower()}.")
+            done_by = task.status == TaskStatus.COMPLETED and task.assignee_email
+            by = f" by {task.assignee_email}" if done_by else ""
+            raise StaleTask(f"This task is already {task.get_status_display().lower()}{by}.")
         allowed = {value for _label, value in task.possible_outcomes} if task.possible_outcomes else None
         if allowed is not None and outcome not in allowed:
             raise InvalidTransition(f"{outcome!r} is not an outcome of this task.")

@@ -329,5 +329,9 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "TaskStatusEnum": "apps.workflows.choices.TaskStatus",
+        "RunStatusEnum": "apps.workflows.choices.RunStatus",
+        "LicenseStateEnum": "apps.assets.choices.LicenseState",
+    },
 }

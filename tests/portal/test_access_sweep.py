@@ -26,7 +26,7 @@ from apps.assets.models import Asset
 from apps.audit import services as audit
 from apps.clients.models import ConnectionStatus, SmintioConnection
 from apps.integrations.models import OutboxMessage
-from apps.workflows.models import Task, WorkflowRun
+from apps.workflows.models import Comment, Task, WorkflowRun
 from tests.factories import ClientFactory, member
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +59,10 @@ def _b_task(objs):
 
 def _b_asset(objs):
     return {"pk": objs["asset_b"].pk}
+
+
+def _b_run(objs):
+    return {"pk": objs["run_b"].pk}
 
 
 ROUTES: dict[str, Route] = {
@@ -105,6 +109,16 @@ ROUTES: dict[str, Route] = {
     "reviews:asset_list": Route("html", lists_foreign_rows=True),
     "reviews:asset_detail": Route("html", _b_asset),
     "reviews:asset_comment": Route("post", _b_asset),
+    "api:asset-list": Route("api", lists_foreign_rows=True),
+    "api:asset-detail": Route("api", _b_asset),
+    "api:reviewcycle-list": Route("api", lists_foreign_rows=True),
+    "api:reviewcycle-detail": Route("api", _b_run),
+    "api:task-list": Route("api", lists_foreign_rows=True),
+    "api:task-detail": Route("api", _b_task),
+    "api:task-claim": Route("api_post", _b_task),
+    "api:task-unclaim": Route("api_post", _b_task),
+    "api:task-decision": Route("api_post", _b_task),
+    "api:comment-list": Route("api", lists_foreign_rows=True),
 }
 
 
@@ -128,7 +142,8 @@ def test_every_route_is_in_the_sweep():
 
 @pytest.fixture
 def world(db):
-    """Client B with an agency admin, an audit event and an API token; client A with its own admin (the outsider)."""
+    """Client B with an agency admin, an audit event, an API token, a failed call, an asset in review with a task and
+    a comment; client A with its own admin (the outsider)."""
     client_a = ClientFactory(name="Acme Outdoor", slug="acme")
     client_b = ClientFactory(name=MARKER, slug="beta")
     outsider = member(client_a, RoleCode.AGENCY_ADMIN, RoleCode.COMPLIANCE, email="admin@acme.example")
@@ -167,8 +182,10 @@ def world(db):
         possible_outcomes=[["Approve", "approved"]],
         due_at=timezone.now(),
     )
+    Comment.objects.create(client=client_b, run=run_b, author=insider, author_label=insider.email, body=MARKER)
     return {
         "asset_b": asset_b,
+        "run_b": run_b,
         "task_b": task_b,
         "call_b": call_b,
         "client_a": client_a,

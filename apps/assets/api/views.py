@@ -1,0 +1,29 @@
+from django.db.models import Exists, OuterRef, Prefetch
+from rest_framework import viewsets
+
+from ..filtersets import AssetFilterSet
+from ..models import Asset, LicensePurchase
+from .serializers import AssetDetailSerializer, AssetSerializer
+
+
+class AssetViewSet(viewsets.ReadOnlyModelViewSet):
+    """The caller's clients' assets, newest first; ``?available=true`` is what creatives may use. The detail adds
+    the licences with their terms."""
+
+    filterset_class = AssetFilterSet
+    ordering = "-id"
+
+    def get_queryset(self):
+        # ``available`` comes from the one definition of it (AssetQuerySet.available), as a subquery of this query.
+        assets = (
+            Asset.objects.visible_to(self.request.user)
+            .select_related("client")
+            .annotate(is_available=Exists(Asset.objects.available().filter(pk=OuterRef("pk"))))
+        )
+        if self.action == "retrieve":
+            licences = LicensePurchase.objects.prefetch_related("terms")
+            assets = assets.prefetch_related(Prefetch("license_purchases", queryset=licences))
+        return assets
+
+    def get_serializer_class(self):
+        return AssetDetailSerializer if self.action == "retrieve" else AssetSerializer

@@ -1,0 +1,71 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from ..models import Decision, Task
+
+
+class OutcomeSerializer(serializers.Serializer):
+    label = serializers.CharField()
+    value = serializers.CharField()
+
+
+class TaskSerializer(serializers.ModelSerializer):
+    client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    title = serializers.CharField(source="run.title", read_only=True, help_text="What the run is about.")
+    candidate_roles = serializers.ListField(child=serializers.CharField(), read_only=True)
+    possible_outcomes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "client",
+            "run",
+            "title",
+            "name",
+            "task_key",
+            "candidate_roles",
+            "region",
+            "possible_outcomes",
+            "status",
+            "outcome",
+            "assignee_email",
+            "due_at",
+            "version",
+            "claimed_at",
+            "completed_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(OutcomeSerializer(many=True))
+    def get_possible_outcomes(self, task) -> list[dict]:
+        return [{"label": label, "value": value} for label, value in task.possible_outcomes]
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    actor = serializers.EmailField(source="actor.email", read_only=True)
+    warnings = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="The licence conflicts decided over."
+    )
+
+    class Meta:
+        model = Decision
+        fields = ["id", "task", "actor", "outcome", "reason", "decided_at", "warnings"]
+        read_only_fields = fields
+
+
+class VersionSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The task's version as the caller last saw it: a task changed since then answers 409.",
+    )
+
+
+class DecideSerializer(VersionSerializer):
+    outcome = serializers.CharField(max_length=50, help_text="One of the task's possible outcome values.")
+    reason = serializers.CharField(
+        allow_blank=True,
+        default="",
+        help_text="Needed to reject, request changes or withdraw, and to approve over licence warnings.",
+    )

@@ -1,0 +1,85 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.common.api import problem
+from apps.reviews import services as reviews
+
+from .. import services
+from ..filtersets import TaskApiFilterSet
+from ..models import Task
+from .serializers import DecideSerializer, DecisionSerializer, TaskSerializer, VersionSerializer
+
+CONFLICT = OpenApiResponse(
+    description="Someone else acted on the task first (`urn:greenlight:problem:conflict`): `detail` says who and "
+    "`task` holds the task as it is now."
+)
+REFUSED = OpenApiResponse(description="The action is not possible in the task's state; see `errors`.")
+
+
+class TaskViewSet(viewsets.ReadOnlyModelViewSet):
+    """Tasks the caller may see (their own, and those for their roles in their regions), oldest first. Claiming,
+    releasing and deciding are POST actions; a task someone else acted on first answers 409 with its fresh state."""
+
+    serializer_class = TaskSerializer
+    filterset_class = TaskApiFilterSet
+    ordering = "id"
+
+    def get_queryset(self):
+        return Task.objects.visible_to(self.request.user).select_related("run", "client")
+
+    def _conflict(self, task: Task, exc: services.StaleTask) -> Response:
+        task = Task.objects.select_related("run", "client").get(pk=task.pk)
+        return problem(
+            status.HTTP_409_CONFLICT,
+            code="conflict",
+            title="Conflict.",
+            detail=str(exc),
+            instance=self.request.path,
+            task=TaskSerializer(task).data,
+        )
+
+    def _transition(self, change, *, field: str) -> Response:
+        task = self.get_object()  # an unknown or invisible task is a 404 before the body is even read
+        body = VersionSerializer(data=self.request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            task = change(task, actor=self.request.user, expected_version=body.validated_data.get("version"))
+        except services.StaleTask as exc:
+            return self._conflict(task, exc)
+        except services.InvalidTransition as exc:
+            raise exceptions.ValidationError({field: [str(exc)]}) from None
+        return Response(TaskSerializer(task).data)
+
+    @extend_schema(request=VersionSerializer, responses={200: TaskSerializer, 400: REFUSED, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        return self._transition(services.claim_task, field="status")
+
+    @extend_schema(request=VersionSerializer, responses={200: TaskSerializer, 400: REFUSED, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def unclaim(self, request, pk=None):
+        return self._transition(services.unclaim_task, field="status")
+
+    @extend_schema(request=DecideSerializer, responses={201: DecisionSerializer, 400: REFUSED, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def decision(self, request, pk=None):
+        task = self.get_object()
+        body = DecideSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        try:
+            decision = reviews.decide(
+                task,
+                actor=request.user,
+                outcome=body.validated_data["outcome"],
+                reason=body.validated_data["reason"],
+                expected_version=body.validated_data.get("version"),
+            )
+        except services.StaleTask as exc:
+            return self._conflict(task, exc)
+        except reviews.DecisionRefused as exc:
+            raise exceptions.ValidationError({"reason": [str(exc)]}) from None
+        except services.InvalidTransition as exc:
+            raise exceptions.ValidationError({"outcome": [str(exc)]}) from None
+        return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
