@@ -98,11 +98,15 @@ def sync_overview(user, client=None) -> dict:
         .select_related("client")
         .order_by("-id")[:50]
     )
+    delivered = list(
+        messages_qs.filter(status=OutboxStatus.DONE).select_related("client").order_by("-sent_at", "-id")[:10]
+    )
     hints = list(InboundEvent.objects.visible_to(user)[:10]) if clients.exists() else []
     return {
         "connections": list(connections_qs),
         "outbox_counts": counts,
         "attention": attention,
+        "delivered": delivered,
         "hints": hints,
         "now": timezone.now(),
         "can_operate": clients.filter(pk__in=user.client_ids_with(Capability.MANAGE_CLIENT)).exists(),

@@ -164,6 +164,21 @@ def test_smintio_down_longer_than_the_retry_budget_then_back_delivers_once_after
     assert len(_statuses_at_smintio(asset)) == 1
 
 
+def test_a_delivered_write_back_is_listed_as_recently_delivered_on_the_sync_page(platforms, library, agency_admin):
+    """What a reviewer checks after deciding: the status has reached Smint.io, with the element it went to."""
+    asset = library[2]
+    row = _decide(asset, status="rejected")
+    outbox.drain(max_seconds=20)
+    row.refresh_from_db()
+    assert row.status == OutboxStatus.DONE
+    http = HttpClient()
+    http.force_login(agency_admin)
+    page = http.get("/sync/").content.decode()
+    delivered = page.split('id="delivered-title"', 1)[1].split("</section>", 1)[0]
+    assert "smintio.workflow_status" in delivered and "<strong>rejected</strong>" in delivered
+    assert asset.content_element_uuid[:10] in delivered
+
+
 # -- OpenText --------------------------------------------------------------------------------------------------
 @pytest.fixture
 def run(platforms, client_a):
