@@ -36,13 +36,13 @@ def pull_smintio(connection_id: int, full: bool = False) -> dict:
     if not connection.is_usable:
         return {"skipped": connection.get_status_display()}
     try:
-        counts = pull(connection, full=full).counts()
+        report = pull(connection, full=full)
     except SyncBusy:
         return {"skipped": "busy"}
     from apps.assets import events
 
-    events.synced(connection.client)
-    return counts
+    events.pulled(connection.client, report.changed_asset_ids)
+    return report.counts()
 
 
 def pull_all_smintio() -> int:

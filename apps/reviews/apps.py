@@ -11,3 +11,4 @@ class ReviewsConfig(AppConfig):
         from . import services  # registers the asset-approval outcome handler
 
         events.on_synced(services.start_pending_approvals)
+        events.on_changed(services.resubmit_changed)

@@ -97,6 +97,48 @@ def start_pending_approvals(client=None, *, limit: int = 500) -> int:
     return started
 
 
+REVISION_TASK = "revise_asset"  # the owner's task after "changes requested" (asset_approval.bpmn)
+
+
+def resubmit_changed(client, asset_ids) -> int:
+    """ "Changes requested" returns the asset to its owner; when the asset then changes at Smint.io (its licence
+    arrives in a new version), the owner's revision task is completed as "resubmitted" and a new review round opens,
+    with no one having to remember to press the button. Idempotent: a completed task is not open any more."""
+    tasks = Task.objects.filter(
+        client=client,
+        status=TaskStatus.OPEN,
+        task_key=REVISION_TASK,
+        run__process_key=APPROVAL,
+        run__subject_type="assets.asset",
+        run__subject_id__in=list(asset_ids),
+    ).select_related("run")
+    resubmitted = 0
+    for task in tasks:
+        asset = asset_of(task.run)
+        if asset is None:
+            continue
+        version = asset.license_purchases.order_by("-version").values_list("version", flat=True).first()
+        reason = f"The asset changed at Smint.io (licence version {version}): resubmitted for review."
+        try:
+            with transaction.atomic():
+                workflows.complete_task(task, actor=None, outcome="resubmitted", reason=reason)
+                Asset.objects.filter(pk=asset.pk).update(
+                    approval_state=ApprovalState.IN_REVIEW, updated_at=timezone.now()
+                )
+                audit.record(
+                    "reviews.asset.resubmit",
+                    client=client,
+                    obj=asset,
+                    before={"approval_state": asset.approval_state},
+                    after={"approval_state": ApprovalState.IN_REVIEW},
+                    reason=reason,
+                )
+        except (workflows.StaleTask, workflows.InvalidTransition):
+            continue  # someone resubmitted or withdrew it meanwhile: their decision stands
+        resubmitted += 1
+    return resubmitted
+
+
 # -- licence warnings ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Check:

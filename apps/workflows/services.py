@@ -121,10 +121,23 @@ def unclaim_task(task: Task, *, actor: User, expected_version: int | None = None
     return task
 
 
+# Who OpenText sees settling a task that Greenlight completes itself, no person acting (see ``complete_task``).
+SYSTEM_ASSIGNEE = "greenlight"
+
+
 def complete_task(
-    task: Task, *, actor: User, outcome: str, reason: str = "", values: dict | None = None, expected_version=None
+    task: Task,
+    *,
+    actor: User | None,
+    outcome: str,
+    reason: str = "",
+    values: dict | None = None,
+    expected_version=None,
 ) -> Task:
-    """Record ``actor``'s outcome and queue claim (if needed) and completion at OpenText, in that order."""
+    """Record ``actor``'s outcome and queue claim (if needed) and completion at OpenText, in that order.
+
+    ``actor=None`` is Greenlight itself settling a task that needs no person (a revision resubmitted because the
+    asset changed at Smint.io): the task is completed in its holder's name, or as ``SYSTEM_ASSIGNEE``."""
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("run").get(pk=task.pk)
         _check_fresh(task, expected_version)
@@ -135,11 +148,15 @@ def complete_task(
         allowed = {value for _label, value in task.possible_outcomes} if task.possible_outcomes else None
         if allowed is not None and outcome not in allowed:
             raise InvalidTransition(f"{outcome!r} is not an outcome of this task.")
-        if task.assignee_id and task.assignee_id != actor.pk:
+        if actor is not None and task.assignee_id and task.assignee_id != actor.pk:
             raise StaleTask(f"{task.assignee_email} holds this task.")
         now = timezone.now()
-        needs_claim = task.assignee_id is None
-        task.assignee, task.assignee_email = actor, actor.email
+        if actor is None:
+            needs_claim = not task.assignee_email
+            task.assignee_email = task.assignee_email or SYSTEM_ASSIGNEE
+        else:
+            needs_claim = task.assignee_id is None
+            task.assignee, task.assignee_email = actor, actor.email
         task.claimed_at = task.claimed_at or now
         task.status, task.outcome, task.completed_at = TaskStatus.COMPLETED, outcome, now
         task.version += 1
@@ -153,7 +170,7 @@ def complete_task(
             reason=reason,
         )
         if needs_claim:
-            _queue_claim(task, actor.email)
+            _queue_claim(task, task.assignee_email)
         outbox.enqueue(
             client=task.client,
             platform=Platform.OPENTEXT,
@@ -162,7 +179,7 @@ def complete_task(
             payload={
                 "task": task.pk,
                 "remote_id": task.remote_id,
-                "assignee": actor.email,
+                "assignee": task.assignee_email,
                 "outcome": outcome,
                 "variables": values or {},
                 "comment": reason,

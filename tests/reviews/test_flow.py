@@ -124,6 +124,43 @@ def test_changes_requested_go_to_the_owner_and_the_review_restarts(cycle, review
     assert statuses_at_smintio(Asset.objects.get(pk=cycle.subject_id)) == ["approved"]
 
 
+def test_a_change_at_smintio_resubmits_the_asset_for_review_by_itself(platforms, client_a, cycle, reviewers):
+    """After "changes requested", the owner fixes the asset at Smint.io; the next pull resubmits it (no button)."""
+    from apps.integrations.tasks import pull_smintio
+
+    services.decide(
+        open_task(cycle, "legal"), actor=reviewers["legal"], outcome="changes_requested", reason="Needs a release"
+    )
+    for role in ("brand", "marketing"):
+        services.decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
+    settle()
+    asset = Asset.objects.get(pk=cycle.subject_id)
+    revise = open_task(cycle, "content_owner")
+    assert asset.approval_state == ApprovalState.CHANGES_REQUESTED
+
+    connection = client_a.smintio_connection
+    lpt = asset.license_purchases.order_by("pk").first()
+    pull_smintio(connection.pk)  # nothing changed yet: the owner's task stays open
+    assert Task.objects.get(pk=revise.pk).status == TaskStatus.OPEN
+    platforms.control("smintio", f"tenants/{client_a.slug}/lpts/{lpt.uuid}/bump", {"licensee_name": "With release"})
+    pull_smintio(connection.pk)
+    pull_smintio(connection.pk)  # a second pull changes nothing more
+    revise.refresh_from_db()
+    asset.refresh_from_db()
+    assert (revise.status, revise.outcome, revise.assignee_email) == (TaskStatus.COMPLETED, "resubmitted", "greenlight")
+    assert asset.approval_state == ApprovalState.IN_REVIEW
+    settle()
+    roles = sorted(r for t in Task.objects.filter(run=cycle, status=TaskStatus.OPEN) for r in t.candidate_roles)
+    assert roles == ["brand", "legal", "marketing"]  # a new round opened at OpenText and was mirrored
+    calls = platforms.requests_to("opentext", f"/tasks/{revise.remote_id}")
+    posts = [r.path.rstrip("/").rsplit("/", 1)[-1] for r in calls if r.method == "POST"]
+    assert posts == [revise.remote_id, "comments", revise.remote_id]  # claim as "greenlight", the reason, complete
+    for role in ("legal", "brand", "marketing"):
+        services.decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
+    settle()
+    assert statuses_at_smintio(asset) == ["approved"]
+
+
 def test_decisions_made_while_both_platforms_are_down_arrive_once_afterwards(platforms, cycle, reviewers):
     platforms.fault("opentext", kind="status", status_code=503, count=10_000, path_contains="/tasks/")
     platforms.fault("smintio", kind="status", status_code=503, count=10_000, path_contains="workflow-status")

@@ -40,7 +40,7 @@ class Command(BaseCommand):
                 continue
             from apps.assets import events
 
-            events.synced(connection.client)  # e.g. approval cycles for the new assets
+            events.pulled(connection.client, report.changed_asset_ids)  # e.g. approval cycles for new assets
             self.stdout.write(
                 self.style.SUCCESS(
                     f"  done in {report.seconds:.1f} s: {report.received} licence purchases, "
