@@ -116,6 +116,36 @@ def measure(session, url: str, count: int, warmup: int = 20) -> dict:
     }
 
 
+def login(base: str, email: str, password: str):
+    """A ``requests.Session`` signed in through the login form, as a browser would be."""
+    import requests
+
+    session = requests.Session()
+    session.get(f"{base}/accounts/login/")
+    session.post(
+        f"{base}/accounts/login/",
+        {"username": email, "password": password, "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+        headers={"Referer": f"{base}/accounts/login/"},
+    ).raise_for_status()
+    return session
+
+
+def print_table(results: dict, baseline: float, width: int = 28) -> None:
+    """One line per endpoint: status, server p50/p95, client p95, queries per request, median over the bare view's."""
+    header = (
+        f"{'endpoint':<{width}} {'status':>7} {'server p50':>11} {'server p95':>11} {'client p95':>11} "
+        f"{'queries':>8} {'x bare':>7}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, r in results.items():
+        print(
+            f"{name:<{width}} {','.join(map(str, r['status'])):>7} {r['server_p50']:>9.2f}ms "
+            f"{r['server_p95']:>9.2f}ms {r['client_p95']:>9.2f}ms {','.join(r['queries']):>8} "
+            f"{r['server_p50'] / baseline:>7.1f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL))
@@ -136,17 +166,7 @@ def main() -> None:
     server = start_server(args.database_url, port)
     base = f"http://127.0.0.1:{port}"
     try:
-        browser = requests.Session()
-        browser.get(f"{base}/accounts/login/")
-        browser.post(
-            f"{base}/accounts/login/",
-            {
-                "username": data["email"],
-                "password": data["password"],
-                "csrfmiddlewaretoken": browser.cookies["csrftoken"],
-            },
-            headers={"Referer": f"{base}/accounts/login/"},
-        ).raise_for_status()
+        browser = login(base, data["email"], data["password"])
         api = requests.Session()
         api.headers["Authorization"] = f"Token {data['token']}"
         slug = data["client"]
@@ -179,17 +199,7 @@ def main() -> None:
         f"\n{data['events']:,} audit events over {args.clients} clients; {args.requests} sequential requests each, "
         f"gunicorn 2 sync workers, PostgreSQL on loopback\n"
     )
-    header = (
-        f"{'endpoint':<28} {'status':>7} {'server p50':>11} {'server p95':>11} {'client p95':>11} "
-        f"{'queries':>8} {'x bare':>7}"
-    )
-    print(header)
-    print("-" * len(header))
-    for name, r in results.items():
-        print(
-            f"{name:<28} {','.join(map(str, r['status'])):>7} {r['server_p50']:>9.2f}ms {r['server_p95']:>9.2f}ms "
-            f"{r['client_p95']:>9.2f}ms {','.join(r['queries']):>8} {r['server_p50'] / baseline:>7.1f}"
-        )
+    print_table(results, baseline)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
