@@ -198,10 +198,12 @@ def _load_assets(clients: list, missing: int, now: datetime) -> None:
             with cursor.cursor.copy(
                 "COPY assets_asset (id, client_id, content_element_uuid, provider, content_type, content_category, "
                 "name, description, keywords, copyright_notices, preview_url, is_editorial, approval_state, "
-                "rights_state, metadata, created_at, updated_at) FROM STDIN"
+                "rights_state, rights_until, metadata, created_at, updated_at) FROM STDIN"
             ) as copy:
-                for asset_id, _, client_id, template, _, approval, rights, element, _, _, created in rows:
+                for asset_id, _, client_id, template, terms, approval, rights, element, _, _, created in rows:
                     a = template["asset"]
+                    ends = [min((d for d in t[2:4] if d is not None), default=None) for t in terms]
+                    until = None if rights != "valid" or None in ends else max(ends)
                     copy.write_row(
                         (
                             asset_id,
@@ -218,6 +220,7 @@ def _load_assets(clients: list, missing: int, now: datetime) -> None:
                             a["is_editorial"],
                             approval,
                             rights,
+                            until,
                             template["metadata"].replace(template["element_uuid"], element),
                             created,
                             created,

@@ -6,6 +6,7 @@ from apps.clients.models import Client
 
 from .choices import ApprovalState, LicenseState, RightsState
 from .models import Asset, LicenseTerm
+from .querysets import available_condition
 
 
 def _visible_clients(request):
@@ -44,7 +45,7 @@ class AssetFilterSet(django_filters.FilterSet):
         fields = ["client", "status", "rights", "provider", "available", "expiring_before", "q"]
 
     def by_available(self, queryset, name, value):
-        available = Q(approval_state=ApprovalState.APPROVED, rights_state=RightsState.VALID)
+        available = available_condition()
         return queryset.filter(available) if value else queryset.exclude(available)
 
     def by_expiry(self, queryset, name, value):

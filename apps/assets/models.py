@@ -4,6 +4,7 @@ binaries and its usage. Rows are written by the Smint.io sync (upserts by uuid a
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 from apps.common.fields import BulkInsertJSONField
 
@@ -35,6 +36,9 @@ class Asset(models.Model):
     is_editorial = models.BooleanField(null=True, blank=True)
     approval_state = models.CharField(max_length=20, choices=ApprovalState.choices, default=ApprovalState.PENDING)
     rights_state = models.CharField(max_length=20, choices=RightsState.choices, default=RightsState.UNKNOWN)
+    rights_until = models.DateTimeField(
+        null=True, blank=True, help_text="When valid rights end (null: perpetual or none); availability ends then."
+    )
     metadata = BulkInsertJSONField(default=dict, blank=True, help_text="The content element as last synced.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -50,6 +54,12 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.content_element_uuid
+
+    @property
+    def is_available(self) -> bool:
+        """``available_condition()`` for this one asset, in Python."""
+        in_force = self.rights_until is None or self.rights_until > timezone.now()
+        return self.approval_state == ApprovalState.APPROVED and self.rights_state == RightsState.VALID and in_force
 
 
 class LicensePurchase(models.Model):

@@ -219,8 +219,26 @@ def rights_state_of(licenses: list[tuple[str, list[Dates]]], now: datetime) -> s
     return best
 
 
+def rights_end(licenses: list[tuple[str, list[Dates]]], now: datetime) -> datetime | None:
+    """When the valid rights end: the latest end of a term in force (``None``: one is perpetual, or none is in
+    force). ``available()`` compares it with the clock, so an asset stops being offered the minute it lapses."""
+    ends = []
+    for state, terms in licenses:
+        if state == LicenseState.CANCELLED:
+            continue
+        for dates in terms:
+            if term_state(dates, now) != RightsState.VALID:
+                continue
+            end = min((d for d in dates[1:] if d is not None), default=None)
+            if end is None:
+                return None
+            ends.append(end)
+    return max(ends, default=None)
+
+
 def refresh_rights(asset_ids) -> None:
-    """Recompute ``rights_state`` of these assets from their licences and terms (two queries for any number)."""
+    """Recompute ``rights_state`` and ``rights_until`` of these assets from their licences and terms (two queries to
+    read, one update per distinct result)."""
     asset_ids = list(asset_ids)
     if not asset_ids:
         return
@@ -235,11 +253,14 @@ def refresh_rights(asset_ids) -> None:
         license_purchase_id__in=list(lpt_to_asset)
     ).values_list("license_purchase_id", "valid_from", "valid_until", "to_be_used_until"):
         licenses[lpt_to_asset[lpt_id]][lpt_id][1].append((valid_from, valid_until, use_until))
-    by_state: dict[str, list[int]] = {}
+    by_state: dict[tuple[str, datetime | None], list[int]] = {}
     for asset_id, lpts in licenses.items():
-        by_state.setdefault(rights_state_of(list(lpts.values()), now), []).append(asset_id)
-    for state, ids in by_state.items():
-        Asset.objects.filter(pk__in=ids).exclude(rights_state=state).update(rights_state=state, updated_at=now)
+        held = list(lpts.values())
+        by_state.setdefault((rights_state_of(held, now), rights_end(held, now)), []).append(asset_id)
+    for (state, until), ids in by_state.items():
+        Asset.objects.filter(pk__in=ids).exclude(rights_state=state, rights_until=until).update(
+            rights_state=state, rights_until=until, updated_at=now
+        )
 
 
 def upsert_binaries(binaries_by_lpt: dict[int, tuple[int, list[dict]]]) -> int:

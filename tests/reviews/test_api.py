@@ -13,6 +13,7 @@ from django.utils import timezone
 from apps.accounts.choices import RoleCode
 from apps.accounts.models import Notice
 from apps.assets.choices import ApprovalState, RightsState
+from apps.assets.models import Asset
 from apps.integrations.models import OutboxMessage
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Comment, Decision, Task, WorkflowRun
@@ -55,12 +56,15 @@ def test_available_assets_are_only_the_approved_ones_with_rights_in_force(client
     ready = licensed_asset(client_a, name="Ready", approval=ApprovalState.APPROVED)
     lapsed = licensed_asset(client_a, name="Lapsed", approval=ApprovalState.APPROVED, rights=RightsState.EXPIRED)
     waiting = licensed_asset(client_a, name="Waiting")
+    # still "valid" as last computed, but the clock has passed its end: not offered from that minute
+    ended = licensed_asset(client_a, name="Ended a minute ago", approval=ApprovalState.APPROVED)
+    Asset.objects.filter(pk=ended.pk).update(rights_until=timezone.now() - timedelta(minutes=1))
     licensed_asset(client_b, name="Elsewhere", approval=ApprovalState.APPROVED)
 
     assert _ids(legal_api.get("/api/v1/assets/", {"available": "true"})) == {ready.pk}
-    assert _ids(legal_api.get("/api/v1/assets/", {"available": "false"})) == {lapsed.pk, waiting.pk}
+    assert _ids(legal_api.get("/api/v1/assets/", {"available": "false"})) == {lapsed.pk, waiting.pk, ended.pk}
     rows = {row["id"]: row for row in legal_api.get("/api/v1/assets/").json()["results"]}
-    assert set(rows) == {ready.pk, lapsed.pk, waiting.pk}
+    assert set(rows) == {ready.pk, lapsed.pk, waiting.pk, ended.pk}
     assert {pk for pk, row in rows.items() if row["available"]} == {ready.pk}
     assert rows[ready.pk]["client"] == "acme" and rows[ready.pk]["provider"] == "getty"
     assert "licences" not in rows[ready.pk]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from apps.accounts.choices import RoleCode
 from apps.accounts.models import Notice
-from apps.assets.choices import ApprovalState, RightsState
+from apps.assets.choices import ApprovalState, LicenseState, RightsState
 from apps.assets.models import Asset
 from apps.audit.models import AuditEvent
 from apps.integrations.models import OutboxMessage
@@ -209,6 +212,34 @@ def test_only_approved_assets_with_rights_in_force_are_available(client_a):
     ]:
         licensed_asset(client_a, approval=approval, rights=rights)
     assert list(Asset.objects.available()) == [approved]
+
+
+def test_an_asset_stops_being_available_the_minute_its_rights_lapse_before_any_job_runs(client_a):
+    from apps.assets.services import refresh_rights
+
+    asset = licensed_asset(client_a, approval=ApprovalState.APPROVED, valid_days=1)
+    refresh_rights([asset.pk])
+    asset.refresh_from_db()
+    term_end = asset.license_purchases.get().terms.get().valid_until
+    assert (asset.rights_state, asset.rights_until) == (RightsState.VALID, term_end)
+    assert Asset.objects.available().filter(pk=asset.pk).exists()
+    # The clock passes the end; nothing has recomputed the state yet, and still the asset is not offered.
+    Asset.objects.filter(pk=asset.pk).update(rights_until=timezone.now() - timedelta(minutes=1))
+    assert Asset.objects.get(pk=asset.pk).rights_state == RightsState.VALID
+    assert not Asset.objects.available().filter(pk=asset.pk).exists()
+
+
+def test_rights_end_is_the_latest_end_of_a_term_in_force_and_none_when_one_is_perpetual():
+    from apps.assets.services import rights_end
+
+    now = timezone.now()
+    soon, later, past = now + timedelta(days=3), now + timedelta(days=30), now - timedelta(days=1)
+    completed, cancelled = LicenseState.COMPLETED, LicenseState.CANCELLED
+    assert rights_end([(completed, [(None, soon, None), (None, later, soon)])], now) == soon
+    assert rights_end([(completed, [(None, soon, None)]), (completed, [(None, later, None)])], now) == later
+    assert rights_end([(completed, [(None, soon, None), (None, None, None)])], now) is None  # perpetual
+    assert rights_end([(completed, [(None, past, None)]), (cancelled, [(None, later, None)])], now) is None
+    assert rights_end([(completed, [(None, past, None), (None, soon, None)])], now) == soon
 
 
 # -- comments ---------------------------------------------------------------------------------------------------

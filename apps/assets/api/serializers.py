@@ -48,7 +48,7 @@ class AssetSerializer(serializers.ModelSerializer):
     client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     keywords = serializers.ListField(child=serializers.CharField(), read_only=True)
     available = serializers.BooleanField(
-        source="is_available", read_only=True, help_text="Approved with rights in force: creatives may use it."
+        source="available_now", read_only=True, help_text="Approved with rights in force: creatives may use it."
     )
 
     class Meta:

@@ -1,8 +1,9 @@
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch
 from rest_framework import viewsets
 
 from ..filtersets import AssetFilterSet
 from ..models import Asset, LicensePurchase
+from ..querysets import available_condition
 from .serializers import AssetDetailSerializer, AssetSerializer
 
 
@@ -14,11 +15,11 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
     ordering = "-id"
 
     def get_queryset(self):
-        # ``available`` comes from the one definition of it (AssetQuerySet.available), as a subquery of this query.
+        # ``available`` comes from the one definition of it (``available_condition``), computed by the database.
         assets = (
             Asset.objects.visible_to(self.request.user)
             .select_related("client")
-            .annotate(is_available=Exists(Asset.objects.available().filter(pk=OuterRef("pk"))))
+            .annotate(available_now=ExpressionWrapper(available_condition(), output_field=BooleanField()))
         )
         if self.action == "retrieve":
             licences = LicensePurchase.objects.prefetch_related("terms")
