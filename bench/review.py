@@ -57,12 +57,8 @@ ROLE_SETS = [
 ]
 OUTCOMES = [["Approve", "approved"], ["Request changes", "changes_requested"], ["Reject", "rejected"]]
 # Tried by hand with --try-indexes (never by a migration from here): name -> CREATE INDEX statement.
-CANDIDATE_INDEXES = {
-    "bench_try_asset_name_trgm": (
-        "CREATE INDEX IF NOT EXISTS bench_try_asset_name_trgm ON assets_asset "
-        "USING gin (upper(name::text) gin_trgm_ops)"
-    ),
-}
+# (asset_name_trgm was tried here first and now ships in assets.0003.)
+CANDIDATE_INDEXES: dict[str, str] = {}
 
 
 # -- data ---------------------------------------------------------------------------------------------------------

@@ -1,11 +1,14 @@
+from datetime import datetime, time
+
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
+from django.utils import timezone
 
 from apps.clients.models import Client
 
-from .choices import ApprovalState, LicenseState, RightsState
-from .models import Asset, LicenseTerm
+from .choices import ApprovalState, RightsState
+from .models import Asset
 from .querysets import available_condition
 
 
@@ -34,6 +37,7 @@ class AssetFilterSet(django_filters.FilterSet):
     expiring_before = django_filters.DateFilter(
         method="by_expiry",
         label="Rights end before",
+        help_text="Assets whose rights in force end before this day.",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
     q = django_filters.CharFilter(
@@ -49,10 +53,10 @@ class AssetFilterSet(django_filters.FilterSet):
         return queryset.filter(available) if value else queryset.exclude(available)
 
     def by_expiry(self, queryset, name, value):
-        ending = LicenseTerm.objects.filter(
-            license_purchase__asset=OuterRef("pk"), license_purchase__state=LicenseState.COMPLETED
-        ).filter(Q(valid_until__date__lt=value) | Q(to_be_used_until__date__lt=value))  # a date: compare dates
-        return queryset.filter(Exists(ending))
+        # Rights in force that end before the start of that day (in the viewer's time zone): ``rights_until``, the
+        # latest end of a term in force, kept by the sync; lapsed rights are ``rights=expired``.
+        start = timezone.make_aware(datetime.combine(value, time.min))
+        return queryset.filter(rights_state=RightsState.VALID, rights_until__lt=start)
 
     def search(self, queryset, name, value):
         return queryset.filter(Q(name__icontains=value) | Q(content_element_uuid=value))

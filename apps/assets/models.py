@@ -50,7 +50,13 @@ class Asset(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["client", "content_element_uuid"], name="asset_client_element_unique")
         ]
-        indexes = [models.Index(fields=["client", "approval_state", "rights_state"], name="asset_availability_idx")]
+        indexes = [
+            models.Index(fields=["client", "approval_state", "rights_state"], name="asset_availability_idx"),
+            models.Index(
+                fields=["rights_until"], name="asset_rights_until_idx", condition=models.Q(rights_until__isnull=False)
+            ),
+            # and asset_name_trgm on PostgreSQL (migration 0003), for the search
+        ]
 
     def __str__(self) -> str:
         return self.name or self.content_element_uuid

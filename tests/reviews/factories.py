@@ -25,6 +25,7 @@ def licensed_asset(
     rights=RightsState.VALID,
 ):
     n = next(_counter)
+    valid_until = timezone.now() + timedelta(days=valid_days)
     asset = Asset.objects.create(
         client=client,
         content_element_uuid=f"el-{n}",
@@ -32,6 +33,7 @@ def licensed_asset(
         provider="getty",
         approval_state=approval,
         rights_state=rights,
+        rights_until=valid_until if rights == RightsState.VALID else None,  # as refresh_rights would set it
     )
     lpt = LicensePurchase.objects.create(
         client=client,
@@ -47,7 +49,7 @@ def licensed_asset(
         name="Standard",
         allowed_geographies=list(geographies),
         allowed_usages=list(usages),
-        valid_until=timezone.now() + timedelta(days=valid_days),
+        valid_until=valid_until,
         is_editorial_use=editorial,
     )
     return asset
