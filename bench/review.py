@@ -57,7 +57,7 @@ ROLE_SETS = [
 ]
 OUTCOMES = [["Approve", "approved"], ["Request changes", "changes_requested"], ["Reject", "rejected"]]
 # Tried by hand with --try-indexes (never by a migration from here): name -> CREATE INDEX statement.
-# (asset_name_trgm was tried here first and now ships in assets.0003.)
+# (asset_client_name_trgm was tried here first and now ships in assets.0003.)
 CANDIDATE_INDEXES: dict[str, str] = {}
 
 

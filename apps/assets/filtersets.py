@@ -1,3 +1,4 @@
+import re
 from datetime import datetime, time
 
 import django_filters
@@ -10,6 +11,8 @@ from apps.clients.models import Client
 from .choices import ApprovalState, RightsState
 from .models import Asset
 from .querysets import available_condition
+
+ELEMENT_ID = re.compile(r"(?=.*\d)[\w:.-]+")  # no spaces, at least one digit
 
 
 def _visible_clients(request):
@@ -59,4 +62,9 @@ class AssetFilterSet(django_filters.FilterSet):
         return queryset.filter(rights_state=RightsState.VALID, rights_until__lt=start)
 
     def search(self, queryset, name, value):
-        return queryset.filter(Q(name__icontains=value) | Q(content_element_uuid=value))
+        # A name (trigram index per client) or, when it could be one, a Smint.io element id such as ``2:0:61019726``;
+        # a plain word never probes the id index, which costs a whole index scan at a million assets.
+        condition = Q(name__icontains=value)
+        if ELEMENT_ID.fullmatch(value):
+            condition |= Q(content_element_uuid=value)
+        return queryset.filter(condition)

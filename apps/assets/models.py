@@ -55,7 +55,7 @@ class Asset(models.Model):
             models.Index(
                 fields=["rights_until"], name="asset_rights_until_idx", condition=models.Q(rights_until__isnull=False)
             ),
-            # and asset_name_trgm on PostgreSQL (migration 0003), for the search
+            # and asset_client_name_trgm on PostgreSQL (migration 0003), for the search
         ]
 
     def __str__(self) -> str:

@@ -235,20 +235,18 @@ def test_a_claim_lost_to_someone_acting_in_opentext_is_corrected_and_the_loser_t
     assert OutboxMessage.objects.get(kind="opentext.claim").result["conflict"] is True
 
 
-def test_tasks_settled_in_opentext_are_mirrored_and_the_outcome_applied_once(platforms, run):
+def test_tasks_settled_in_opentext_are_mirrored_and_the_outcome_applied_once(platforms, run, monkeypatch):
     applied = []
-    registry.OUTCOME_HANDLERS["asset_approval"] = lambda r: applied.append((r.pk, r.outcome))
-    try:
-        for task in Task.objects.filter(run=run):
-            platforms.control(
-                "opentext",
-                f"tasks/{task.remote_id}/complete",
-                {"user": "someone-else@acme.example", "outcome": "approved"},
-            )
-        opentext_sync.poll()
-        opentext_sync.poll()  # a second pass changes nothing
-    finally:
-        registry.OUTCOME_HANDLERS.pop("asset_approval", None)
+    # counts applications instead of the real handler, which is restored afterwards for the other tests
+    monkeypatch.setitem(registry.OUTCOME_HANDLERS, "asset_approval", lambda r: applied.append((r.pk, r.outcome)))
+    for task in Task.objects.filter(run=run):
+        platforms.control(
+            "opentext",
+            f"tasks/{task.remote_id}/complete",
+            {"user": "someone-else@acme.example", "outcome": "approved"},
+        )
+    opentext_sync.poll()
+    opentext_sync.poll()  # a second pass changes nothing
     run.refresh_from_db()
     assert (run.status, run.outcome) == (RunStatus.COMPLETED, "approved")
     assert set(Task.objects.filter(run=run).values_list("status", flat=True)) == {TaskStatus.COMPLETED}

@@ -78,6 +78,7 @@ def test_asset_filters_are_the_librarys(client_a, legal_api):
     assert _ids(legal_api.get("/api/v1/assets/", {"status": "approved"})) == {ready.pk, lapsed.pk}
     assert _ids(legal_api.get("/api/v1/assets/", {"rights": "expired"})) == {lapsed.pk}
     assert _ids(legal_api.get("/api/v1/assets/", {"q": "summit"})) == {ready.pk}
+    assert _ids(legal_api.get("/api/v1/assets/", {"q": soon.content_element_uuid})) == {soon.pk}  # an element id
     before = (timezone.localdate() + timedelta(days=30)).isoformat()
     assert _ids(legal_api.get("/api/v1/assets/", {"expiring_before": before})) == {soon.pk}
     assert _ids(legal_api.get("/api/v1/assets/", {"client": "acme", "provider": "getty"})) == {
