@@ -30,6 +30,7 @@ import pstats
 import random
 import re
 import signal
+import statistics
 import sys
 import time
 import uuid
@@ -519,6 +520,17 @@ def follow(session, base: str, path: str, label: str, times: int) -> str:
     return path
 
 
+def follow_api(session, base: str, path: str, times: int) -> str:
+    """The path of the API list page reached by following ``next`` ``times`` times (cursor pagination)."""
+    url = base + path
+    for _ in range(times):
+        following = session.get(url, timeout=30).json().get("next")
+        if not following:
+            break
+        url = following
+    return url.removeprefix(base)
+
+
 def cases(data: dict, base: str, sessions: dict) -> list[tuple[str, str, str]]:
     """(name, who, path); ``who`` names the session in ``sessions``."""
     word, expiring = data["word"], data["expiring_before"]
@@ -545,6 +557,8 @@ def cases(data: dict, base: str, sessions: dict) -> list[tuple[str, str, str]]:
         (f"assets: htmx fragment, q={word}", "legal_htmx", f"/assets/?q={word}"),
         ("asset page", "legal", f"/assets/{data['detail_asset']}/"),
         ("API assets, available=true", "api", "/api/v1/assets/?available=true"),
+        ("API assets, page 1", "api", "/api/v1/assets/"),
+        ("API assets, page 300 (cursor)", "api", data["api_deep_page"]),
         ("API tasks, status=open", "api", "/api/v1/tasks/?status=open"),
     ]
 
@@ -575,6 +589,7 @@ def measure_http(args, data: dict) -> tuple[dict, dict, list[str]]:
         sessions["api"].headers["Authorization"] = (
             f"Token {create_api_token(user, actor=user, name='bench review', scope='read', expires_days=1).key}"
         )
+        data["api_deep_page"] = follow_api(sessions["api"], base, "/api/v1/assets/", 299)
         for name, who, path in cases(data, base, sessions):
             session = sessions[who]
             status = session.get(base + path, timeout=60).status_code
@@ -589,10 +604,155 @@ def measure_http(args, data: dict) -> tuple[dict, dict, list[str]]:
             results[name] = measure(session, base + path, args.requests)
             paths[name] = (path, who)
             print(f"  {name}: p50 {results[name]['server_p50']:.1f} ms ({time.perf_counter() - started:.0f} s)")
+        if args.load_seconds:
+            notes.extend(held_load(args, data, base, sessions))
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=10)
     return results, paths, notes
+
+
+# -- held load (QUALITY.md P2) -------------------------------------------------------------------------------------
+def _decidable_tasks(count: int) -> list[int]:
+    """Open legal tasks of the measured client nobody holds, newest first (the sequential pages read the oldest)."""
+    from apps.accounts.models import User
+    from apps.workflows.models import Task
+
+    legal = User.objects.get(email=LEGAL)
+    return list(
+        Task.objects.visible_to(legal)
+        .filter(status="open", assignee__isnull=True, roles_key__contains=",legal,")
+        .order_by("-id")
+        .values_list("id", flat=True)[:count]
+    )
+
+
+def held_load(args, data: dict, base: str, sessions: dict) -> list[str]:
+    """P2: the dashboard mix (lists 60 %, asset pages 25 %, decisions 15 %) sent at ``--load-rate`` requests per
+    second for ``--load-seconds``, open loop (a request is sent on schedule whether or not earlier ones returned).
+    Reports the rate achieved, server and client p50/p95 per kind, and errors."""
+    return [line for rate in args.load_rate for line in _held_load(rate, args.load_seconds, data, base, sessions)]
+
+
+def _held_load(rate: float, seconds: int, data: dict, base: str, sessions: dict) -> list[str]:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    total = int(rate * seconds)
+    rng = random.Random(7)
+    tasks = iter(_decidable_tasks(int(total * 0.2) + 10))
+    lists = ["/?tab=team", "/", f"/?tab=team&q={data['word']}", "/assets/", "/assets/?available=true"]
+    details = [f"/assets/{data['detail_asset']}/"]
+    cookies = sessions["legal"].cookies
+    local = threading.local()
+
+    def session():
+        if not hasattr(local, "session"):
+            local.session = requests.Session()
+            local.session.cookies.update(cookies)
+        return local.session
+
+    def one(kind: str, path: str) -> tuple[str, int, float, float | None]:
+        started = time.perf_counter()
+        http = session()
+        try:
+            if kind == "decide":
+                headers = {"HX-Request": "true", "X-CSRFToken": cookies["csrftoken"], "Referer": base + "/"}
+                body = {"outcome": "approved", "reason": "Licence checked (benchmark)"}
+                response = http.post(base + path, body, headers=headers, timeout=30)
+            else:
+                response = http.get(base + path, timeout=30)
+        except requests.RequestException:  # a timeout under overload counts as an error, status 0
+            return kind, 0, (time.perf_counter() - started) * 1000, None
+        took = (time.perf_counter() - started) * 1000
+        match = re.search(r"dur=([\d.]+)", response.headers.get("Server-Timing", ""))
+        return kind, response.status_code, took, float(match.group(1)) if match else None
+
+    plan = []
+    for _ in range(total):
+        r = rng.random()
+        if r < 0.60:
+            plan.append(("list", rng.choice(lists)))
+        elif r < 0.85:
+            plan.append(("detail", rng.choice(details)))
+        else:
+            plan.append(("decide", f"/tasks/{next(tasks)}/decide/"))
+    print(f"held load: {total} requests at {rate:g}/s for {seconds} s (lists 60 %, asset page 25 %, decide 15 %)")
+    futures, late = [], 0
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        for n, (kind, path) in enumerate(plan):
+            due = started + n / rate
+            wait = due - time.perf_counter()
+            if wait > 0:
+                time.sleep(wait)
+            elif wait < -0.05:
+                late += 1
+            futures.append(pool.submit(one, kind, path))
+        outcomes = [future.result() for future in futures]
+    elapsed = time.perf_counter() - started
+
+    def pct(values, q):
+        return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else (values or [0])[0]
+
+    lines = [
+        f"held load: {len(outcomes)} requests in {elapsed:.1f} s = {len(outcomes) / elapsed:.1f}/s achieved "
+        f"(target {rate:g}/s; {late} sent more than 50 ms late)"
+    ]
+    for kind in ("list", "detail", "decide"):
+        rows = [o for o in outcomes if o[0] == kind]
+        if not rows:
+            continue
+        statuses = sorted({o[1] for o in rows})
+        server = [o[3] for o in rows if o[3] is not None]
+        client = [o[2] for o in rows]
+        errors = sum(1 for o in rows if o[1] >= 400 or o[1] == 0)
+        lines.append(
+            f"  {kind:<7} n={len(rows):<5} status {statuses} errors {errors}  server p50 {pct(server, 50):.1f} ms "
+            f"p95 {pct(server, 95):.1f} ms  client p50 {pct(client, 50):.1f} ms p95 {pct(client, 95):.1f} ms"
+        )
+    for line in lines:
+        print(line, flush=True)
+    return lines
+
+
+# -- P4: "rights ending within 7 days" on 1M assets -------------------------------------------------------------
+def expiring_within_a_week(client_slug: str) -> list[str]:
+    """EXPLAIN ANALYZE of the 7-day lapse query (one client, and all clients as the sweep reads it)."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from apps.assets.models import Asset
+
+    now = timezone.now()
+    week = now + timedelta(days=7)
+    lines = []
+    for label, queryset in [
+        ("one client", Asset.objects.filter(client__slug=client_slug)),
+        ("all clients", Asset.objects.all()),
+    ]:
+        query = (
+            queryset.filter(rights_state="valid", rights_until__gte=now, rights_until__lt=week)
+            .order_by("rights_until")
+            .values_list("id", flat=True)[:50]
+        )
+        sql, params = query.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+            plan = cursor.fetchone()[0]
+            plan = json.loads(plan) if isinstance(plan, str) else plan
+        nodes = list(_plan_nodes(plan[0]["Plan"]))
+        indexes = sorted({n["Index Name"] for n in nodes if "Index Name" in n})
+        seq = sorted({n["Relation Name"] for n in nodes if n["Node Type"] == "Seq Scan"})
+        lines.append(
+            f"P4 rights ending within 7 days, {label}: {plan[0]['Execution Time']:.2f} ms, "
+            f"{plan[0]['Plan'].get('Actual Rows', 0)} rows, indexes {indexes or 'none'}"
+            f"{', SEQ SCAN ' + ', '.join(seq) if seq else ''}"
+        )
+        print(lines[-1], flush=True)
+    return lines
 
 
 # -- why: EXPLAIN and cProfile in-process -------------------------------------------------------------------------
@@ -767,6 +927,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--explain", type=int, default=2, help="EXPLAIN and profile the N slowest pages")
     parser.add_argument("--try-indexes", action="store_true", help="measure with CANDIDATE_INDEXES, then drop them")
+    parser.add_argument(
+        "--load-rate",
+        type=lambda text: [float(rate) for rate in text.split(",")],
+        default=[100.0, 30.0],
+        help="held load: requests per second, one run per comma-separated rate (P2 asks 100)",
+    )
+    parser.add_argument("--load-seconds", type=int, default=45, help="held load: duration of each; 0 skips it")
     args = parser.parse_args()
     if not args.database_url.startswith(("postgres://", "postgresql://")):
         raise SystemExit("The benchmark runs on PostgreSQL (QUALITY.md's anchors are PostgreSQL figures).")
@@ -782,6 +949,7 @@ def main() -> None:
         if args.try_indexes:
             indexes = create_candidates()
         results, paths, notes = measure_http(args, data)
+        notes.extend(expiring_within_a_week(data["client"]))
         found = why(results, paths, args.explain) if args.explain else {}
     finally:
         if args.try_indexes:
@@ -803,6 +971,9 @@ def main() -> None:
     for note in notes:
         print(note)
     pages = [r for name, r in results.items() if not name.startswith("bare view")]
+    deep, first = results.get("API assets, page 300 (cursor)"), results.get("API assets, page 1")
+    if deep and first:
+        print(f"P3 API cursor page 300 vs page 1: {deep['server_p50'] / first['server_p50']:.2f}x (server p50)")
     over = [name for name, r in results.items() if r in pages and r["server_p95"] > 100]
     print(f"\nover the 100 ms p95 target: {', '.join(over) if over else 'none'}")
     print(f"queries per request: {sorted({q for r in pages for q in r['queries']}, key=int)}")
