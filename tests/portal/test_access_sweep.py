@@ -111,6 +111,7 @@ ROUTES: dict[str, Route] = {
     "reviews:asset_comment": Route("post", _b_asset),
     "api:asset-list": Route("api", lists_foreign_rows=True),
     "api:asset-detail": Route("api", _b_asset),
+    "api:usageevent-list": Route("api", lists_foreign_rows=True),
     "api:reviewcycle-list": Route("api", lists_foreign_rows=True),
     "api:reviewcycle-detail": Route("api", _b_run),
     "api:task-list": Route("api", lists_foreign_rows=True),
