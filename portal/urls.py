@@ -29,6 +29,7 @@ urlpatterns = [
     path("audit/", include("apps.audit.urls")),
     path("", include("apps.integrations.urls")),
     path("", include("apps.reviews.urls")),
+    path("", include("apps.exceptions.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

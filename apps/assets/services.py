@@ -236,13 +236,13 @@ def rights_end(licenses: list[tuple[str, list[Dates]]], now: datetime) -> dateti
     return max(ends, default=None)
 
 
-def refresh_rights(asset_ids) -> None:
+def refresh_rights(asset_ids, now: datetime | None = None) -> None:
     """Recompute ``rights_state`` and ``rights_until`` of these assets from their licences and terms (two queries to
     read, one update per distinct result)."""
     asset_ids = list(asset_ids)
     if not asset_ids:
         return
-    now = timezone.now()
+    now = now or timezone.now()
     licenses: dict[int, dict[int, tuple[str, list]]] = {asset_id: {} for asset_id in asset_ids}
     for lpt_id, asset_id, state in LicensePurchase.objects.filter(asset_id__in=asset_ids).values_list(
         "id", "asset_id", "state"
@@ -313,3 +313,33 @@ def lpts_needing_binaries(client, limit: int = 500) -> list[tuple[int, str, str,
         .filter(binaries_version__lt=F("version"))
         .values_list("id", "cart_purchase_transaction_uuid", "uuid", "version")[:limit]
     )
+
+
+def licence_snapshot(asset: Asset) -> list[dict]:
+    """The licence terms as they stand, frozen into the decision."""
+    snapshot = []
+    for lpt in asset.license_purchases.all():
+        snapshot.append(
+            {
+                "license_purchase": lpt.uuid,
+                "version": lpt.version,
+                "state": lpt.state,
+                "downloads": [lpt.current_downloads, lpt.max_downloads],
+                "terms": [
+                    {
+                        "sequence_number": t.sequence_number,
+                        "name": t.name,
+                        "allowed_geographies": t.allowed_geographies,
+                        "restricted_geographies": t.restricted_geographies,
+                        "allowed_usages": t.allowed_usages,
+                        "restricted_usages": t.restricted_usages,
+                        "valid_from": t.valid_from,
+                        "valid_until": t.valid_until,
+                        "to_be_used_until": t.to_be_used_until,
+                        "is_editorial_use": t.is_editorial_use,
+                    }
+                    for t in lpt.terms.all()
+                ],
+            }
+        )
+    return snapshot

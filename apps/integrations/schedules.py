@@ -10,6 +10,8 @@ SCHEDULES = [
     ("integrations.pull_all_smintio", "apps.integrations.tasks.pull_all_smintio", 5),
     ("integrations.reconcile_opentext", "apps.integrations.tasks.reconcile_opentext", 15),
     ("reviews.start_pending_approvals", "apps.reviews.tasks.start_pending_approvals", 5),
+    ("exceptions.sweep_rights", "apps.exceptions.tasks.sweep_rights", 15),
+    ("exceptions.escalate_overdue", "apps.exceptions.tasks.escalate_overdue", 15),
 ]
 
 

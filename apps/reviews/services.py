@@ -19,6 +19,7 @@ from apps.accounts.models import Membership, Region, User
 from apps.assets import rights
 from apps.assets.choices import ApprovalState, RightsState
 from apps.assets.models import Asset
+from apps.assets.services import licence_snapshot
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
 from apps.integrations import outbox
@@ -173,36 +174,6 @@ def licence_check(asset: Asset, run: WorkflowRun) -> Check:
     )
 
 
-def licence_snapshot(asset: Asset) -> list[dict]:
-    """The licence terms as they stand, frozen into the decision."""
-    snapshot = []
-    for lpt in asset.license_purchases.all():
-        snapshot.append(
-            {
-                "license_purchase": lpt.uuid,
-                "version": lpt.version,
-                "state": lpt.state,
-                "downloads": [lpt.current_downloads, lpt.max_downloads],
-                "terms": [
-                    {
-                        "sequence_number": t.sequence_number,
-                        "name": t.name,
-                        "allowed_geographies": t.allowed_geographies,
-                        "restricted_geographies": t.restricted_geographies,
-                        "allowed_usages": t.allowed_usages,
-                        "restricted_usages": t.restricted_usages,
-                        "valid_from": t.valid_from,
-                        "valid_until": t.valid_until,
-                        "to_be_used_until": t.to_be_used_until,
-                        "is_editorial_use": t.is_editorial_use,
-                    }
-                    for t in lpt.terms.all()
-                ],
-            }
-        )
-    return snapshot
-
-
 def asset_of(run: WorkflowRun) -> Asset | None:
     if run.subject_type != "assets.asset":
         return None
@@ -223,9 +194,12 @@ def decide(task: Task, *, actor: User, outcome: str, reason: str = "", expected_
     task decided (``StaleTask``) and the database refuses a second row in any case.
     """
     reason = reason.strip()
+    run = task.run
+    if run.process_key != APPROVAL:
+        url = run.subject_url
+        raise DecisionRefused(f"This task is decided on its own page{f': {url}' if url else ''}.")
     if outcome in NEEDS_REASON and not reason:
         raise DecisionRefused("Say why: a rejection, a change request or a withdrawal needs a reason.")
-    run = task.run
     asset = asset_of(run)
     warnings: list[str] = []
     if asset is not None and run.process_key == APPROVAL and outcome == "approved":

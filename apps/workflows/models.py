@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.urls import reverse
 
 from .choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
 from .querysets import CommentQuerySet, DecisionQuerySet, TaskQuerySet, WorkflowRunQuerySet
@@ -55,6 +56,16 @@ class WorkflowRun(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_RUN_STATUSES
+
+    @property
+    def subject_url(self) -> str:
+        """The page of what the run is about (its tasks are decided there or in the inbox)."""
+        name = SUBJECT_PAGES.get(self.subject_type)
+        return reverse(name, args=[self.subject_id]) if name else ""
+
+
+# The page of each kind of run subject, by URL name (the apps that own the subjects register nothing: one table).
+SUBJECT_PAGES = {"assets.asset": "reviews:asset_detail", "exceptions.case": "exceptions:case_detail"}
 
 
 class Task(models.Model):

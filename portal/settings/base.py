@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.workflows",
     "apps.integrations",
     "apps.reviews",
+    "apps.exceptions",
 ]
 
 # --- Platforms ------------------------------------------------------------------------------------------------

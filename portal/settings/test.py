@@ -17,7 +17,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not ":memory:": the live server, the emulators and the sync's threads use the database at once, and
     # SQLite's shared in-memory cache locks whole tables (SQLITE_LOCKED, which no busy timeout waits out); a WAL
     # file waits its turn like the embedded deployment does.
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # One file per process, so two test runs side by side (or a run beside a benchmark) never share a file.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
 # Live-server and worker threads come and go in tests; a persistent connection per dead thread would exhaust
 # PostgreSQL's connection slots.
 DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -25,6 +25,7 @@ from apps.accounts.services import create_api_token
 from apps.assets.models import Asset
 from apps.audit import services as audit
 from apps.clients.models import ConnectionStatus, SmintioConnection
+from apps.exceptions.models import Case
 from apps.integrations.models import OutboxMessage
 from apps.workflows.models import Comment, Task, WorkflowRun
 from tests.factories import ClientFactory, member
@@ -63,6 +64,10 @@ def _b_asset(objs):
 
 def _b_run(objs):
     return {"pk": objs["run_b"].pk}
+
+
+def _b_case(objs):
+    return {"pk": objs["case_b"].pk}
 
 
 ROUTES: dict[str, Route] = {
@@ -109,6 +114,9 @@ ROUTES: dict[str, Route] = {
     "reviews:asset_list": Route("html", lists_foreign_rows=True),
     "reviews:asset_detail": Route("html", _b_asset),
     "reviews:asset_comment": Route("post", _b_asset),
+    "exceptions:case_list": Route("html", lists_foreign_rows=True),
+    "exceptions:case_detail": Route("html", _b_case),
+    "exceptions:case_decide": Route("post", _b_task),
     "api:asset-list": Route("api", lists_foreign_rows=True),
     "api:asset-detail": Route("api", _b_asset),
     "api:usageevent-list": Route("api", lists_foreign_rows=True),
@@ -184,7 +192,16 @@ def world(db):
         due_at=timezone.now(),
     )
     Comment.objects.create(client=client_b, run=run_b, author=insider, author_label=insider.email, body=MARKER)
+    case_b = Case.objects.create(
+        client=client_b,
+        kind="renewal",
+        asset=asset_b,
+        key="lapse:2030-01-01",
+        title=f"{MARKER} renewal",
+        due_at=timezone.now(),
+    )
     return {
+        "case_b": case_b,
         "asset_b": asset_b,
         "run_b": run_b,
         "task_b": task_b,

@@ -38,7 +38,9 @@ def plain(keys) -> str:
 
 @register.filter
 def outcome_css(outcome: str) -> str:
-    return {"approved": "ok", "resubmitted": "ok", "rejected": "bad", "withdrawn": "bad"}.get(outcome, "warn")
+    good = {"approved", "resubmitted", "renewed", "replaced", "signed_off", "renew", "replace"}
+    bad = {"rejected", "withdrawn", "taken_down", "take_down", "refused", "not_renewed"}
+    return "ok" if outcome in good else "bad" if outcome in bad else "warn"
 
 
 @register.filter

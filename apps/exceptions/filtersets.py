@@ -1,0 +1,46 @@
+from datetime import timedelta
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+from apps.clients.models import Client
+
+from .choices import CaseKind, CaseState, Trigger
+from .models import Case
+
+DUE_CHOICES = [("overdue", "Overdue"), ("week", "Due within a week"), ("month", "Due within a month")]
+
+
+def _visible_clients(request):
+    return Client.objects.none() if request is None else Client.objects.visible_to(request.user)
+
+
+class CaseFilterSet(django_filters.FilterSet):
+    """The case list's filters (and later ``/api/v1/cases/``)."""
+
+    client = django_filters.ModelChoiceFilter(
+        queryset=_visible_clients, to_field_name="slug", empty_label="All my clients"
+    )
+    kind = django_filters.ChoiceFilter(choices=CaseKind.choices, empty_label="Any kind")
+    state = django_filters.ChoiceFilter(choices=CaseState.choices, empty_label="Open and closed")
+    trigger = django_filters.ChoiceFilter(choices=Trigger.choices, empty_label="Any cause", label="Cause")
+    due = django_filters.ChoiceFilter(choices=DUE_CHOICES, method="by_due", empty_label="Any time", label="Due")
+    q = django_filters.CharFilter(
+        method="search", label="Search", widget=forms.TextInput(attrs={"type": "search", "placeholder": "asset"})
+    )
+
+    class Meta:
+        model = Case
+        fields = ["client", "kind", "state", "trigger", "due", "q"]
+
+    def by_due(self, queryset, name, value):
+        now = timezone.now()
+        if value == "overdue":
+            return queryset.filter(due_at__lt=now)
+        days = 7 if value == "week" else 31
+        return queryset.filter(due_at__gte=now, due_at__lt=now + timedelta(days=days))
+
+    def search(self, queryset, name, value):
+        return queryset.filter(Q(title__icontains=value) | Q(asset__content_element_uuid=value))

@@ -1,0 +1,63 @@
+"""Cases: work a person must finish about one asset (renewal before rights lapse; compliance and exceptions later).
+
+A case is opened once per asset and cause: ``key`` names the cause (``lapse:2027-03-01``, ``downloads:<lpt uuid>``)
+and the database refuses a second case with the same client, kind, asset and key, so a sweep run twice at once, or
+on two workers, opens one case. The human work runs in OpenText as a ``WorkflowRun`` whose subject is the case.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from apps.common.fields import BulkInsertJSONField
+
+from .choices import CaseKind, CaseState, Disposition, Trigger
+from .querysets import CaseQuerySet
+
+
+class Case(models.Model):
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="cases")
+    kind = models.CharField(max_length=20, choices=CaseKind.choices)
+    asset = models.ForeignKey("assets.Asset", on_delete=models.CASCADE, related_name="cases")
+    key = models.CharField(max_length=150, help_text="The cause, unique per asset and kind, e.g. lapse:2027-03-01.")
+    trigger = models.CharField(max_length=20, choices=Trigger.choices, blank=True)
+    title = models.CharField(max_length=300)
+    summary = models.TextField(blank=True, help_text="Why the case was opened, in a sentence.")
+    state = models.CharField(max_length=20, choices=CaseState.choices, default=CaseState.OPEN)
+    lapse_at = models.DateTimeField(null=True, blank=True, help_text="When the rights end (renewal by lapse).")
+    due_at = models.DateTimeField(null=True, blank=True)
+    evidence = BulkInsertJSONField(default=dict, blank=True, help_text="What the sweep or the rule saw.")
+    disposition = models.CharField(max_length=20, choices=Disposition.choices, blank=True)
+    renewed_until = models.DateTimeField(null=True, blank=True, help_text="The new end procurement recorded.")
+    replacement = models.ForeignKey(
+        "assets.Asset", on_delete=models.SET_NULL, null=True, blank=True, related_name="replaces_in_cases"
+    )
+    escalated_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(auto_now_add=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "kind", "asset", "key"], name="case_one_per_cause"),
+        ]
+        indexes = [
+            models.Index(fields=["client", "state", "due_at"], name="case_client_state_due_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("exceptions:case_detail", args=[self.pk])
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == CaseState.OPEN

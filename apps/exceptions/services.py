@@ -1,0 +1,334 @@
+"""Renewal cases (flow 2): the sweep that opens them, the decisions on their tasks, and their outcome.
+
+The sweep finds rights that lapse within the client's warning window and licence limits nearly reached, and opens
+exactly one case per asset and cause (``Case.key``; the database refuses a second, so two sweeps at once open one).
+Each case runs ``rights_renewal`` in OpenText. Availability does not wait for the case: an asset stops being offered
+the minute its rights lapse (``apps.assets.querysets.available_condition``), whatever the case's state.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.accounts.models import Notice, User
+from apps.assets.choices import ApprovalState, LicenseState, RightsState
+from apps.assets.models import Asset, LicensePurchase
+from apps.assets.querysets import available_condition
+from apps.assets.services import licence_snapshot, refresh_rights
+from apps.audit import services as audit
+from apps.clients.choices import TaskKind
+from apps.clients.models import Client
+from apps.integrations import outbox
+from apps.integrations.choices import Platform
+from apps.workflows import registry
+from apps.workflows import services as workflows
+from apps.workflows.choices import TaskStatus
+from apps.workflows.models import Decision, Task, WorkflowRun
+
+from .choices import CaseKind, CaseState, Disposition, Trigger
+from .models import Case
+
+logger = logging.getLogger(__name__)
+
+RENEWAL = "rights_renewal"
+# Assets out of circulation anyway: a lapse changes nothing for them.
+SETTLED = [ApprovalState.REJECTED, ApprovalState.WITHDRAWN]
+LIMITS = [
+    (Trigger.DOWNLOADS, "current_downloads", "max_downloads", "downloads"),
+    (Trigger.USERS, "current_users", "max_users", "users"),
+    (Trigger.REUSES, "current_reuses", "max_reuses", "re-uses"),
+]
+NEEDS_REASON = {"take_down", "not_renewed", "refused"}
+
+
+class CaseRefused(workflows.InvalidTransition):
+    """A decision on a case task that cannot be recorded as given; the message says what is missing."""
+
+
+# -- the sweep ------------------------------------------------------------------------------------------------------
+def sweep_rights(now: datetime | None = None, *, client: Client | None = None) -> dict:
+    """Open the renewal cases that are due (idempotent: run it as often as you like, on as many workers as you
+    like) and mark rights that have lapsed as expired. Returns counts."""
+    now = now or timezone.now()
+    clients = [client] if client is not None else list(Client.objects.all())
+    totals = {"lapsing": 0, "limits": 0, "opened": 0, "expired": 0}
+    for each in clients:
+        counts = _sweep_client(each, now)
+        for key, value in counts.items():
+            totals[key] += value
+    return totals
+
+
+def sweep_client(client: Client) -> dict:
+    """After a pull of ``client``'s content (``apps.assets.events.on_synced``)."""
+    return sweep_rights(client=client)
+
+
+def _sweep_client(client: Client, now: datetime) -> dict:
+    counts = {"lapsing": 0, "limits": 0, "opened": 0, "expired": 0}
+    lapsed = list(
+        Asset.objects.filter(client=client, rights_state=RightsState.VALID, rights_until__lte=now).values_list(
+            "pk", flat=True
+        )
+    )
+    if lapsed:
+        refresh_rights(lapsed, now)
+        counts["expired"] = len(lapsed)
+    window_end = now + timedelta(days=client.rights_warning_days)
+    lapsing = (
+        Asset.objects.filter(
+            client=client, rights_state=RightsState.VALID, rights_until__gt=now, rights_until__lte=window_end
+        )
+        .exclude(approval_state__in=SETTLED)
+        .order_by("rights_until")
+    )
+    for asset in list(lapsing):  # not iterator(): each case commits on its own
+        counts["lapsing"] += 1
+        day = timezone.localtime(asset.rights_until).date()
+        counts["opened"] += _open(
+            client,
+            asset,
+            trigger=Trigger.LAPSE,
+            key=f"lapse:{day.isoformat()}",
+            summary=f"The rights end on {day:%d %b %Y}.",
+            lapse_at=asset.rights_until,
+            evidence={"rights_until": asset.rights_until.isoformat(), "warning_days": client.rights_warning_days},
+            now=now,
+        )
+    threshold = client.usage_threshold_percent
+    for trigger, current, maximum, noun in LIMITS:
+        nearly = (
+            LicensePurchase.objects.filter(client=client, state=LicenseState.COMPLETED, **{f"{maximum}__gt": 0})
+            .alias(used=F(current) * 100, limit=F(maximum) * threshold)
+            .filter(used__gte=F("limit"))
+            .exclude(asset__approval_state__in=SETTLED)
+            .select_related("asset")
+        )
+        for lpt in list(nearly):
+            counts["limits"] += 1
+            used, limit = getattr(lpt, current), getattr(lpt, maximum)
+            counts["opened"] += _open(
+                client,
+                lpt.asset,
+                trigger=trigger,
+                key=f"{trigger}:{lpt.uuid}",
+                summary=f"{used} of {limit} licensed {noun} used ({used * 100 // limit}%).",
+                lapse_at=lpt.asset.rights_until,
+                evidence={"license_purchase": lpt.uuid, "used": used, "limit": limit, "threshold_percent": threshold},
+                now=now,
+            )
+    return counts
+
+
+def _open(client, asset, *, trigger, key, summary, lapse_at, evidence, now) -> int:
+    """Open the case and its run in one transaction; 0 when the case exists (another sweep was first)."""
+    due = now + timedelta(hours=client.sla_hours_for(TaskKind.RENEWAL))
+    if lapse_at is not None and lapse_at > now:
+        due = min(due, lapse_at)  # a case is no use after the rights have lapsed
+    with transaction.atomic():
+        case, created = Case.objects.get_or_create(
+            client=client,
+            kind=CaseKind.RENEWAL,
+            asset=asset,
+            key=key,
+            defaults={
+                "trigger": trigger,
+                "title": f"Renew or replace “{asset.name or asset.content_element_uuid}”",
+                "summary": summary,
+                "lapse_at": lapse_at,
+                "due_at": due,
+                "evidence": evidence,
+            },
+        )
+        if not created:
+            return 0
+        audit.record("exceptions.case.open", client=client, obj=case, after={"key": key}, reason=summary)
+        workflows.start_run(
+            client=client,
+            process_key=RENEWAL,
+            subject=case,
+            title=case.title,
+            variables={
+                "client": client.slug,
+                "asset": asset.content_element_uuid,
+                "assetName": asset.name or asset.content_element_uuid,
+                "caseKey": key,
+                "lapseAt": lapse_at.isoformat() if lapse_at else None,
+                "caseDueDate": due.isoformat(),
+                "region": "",
+            },
+        )
+    return 1
+
+
+# -- deciding ---------------------------------------------------------------------------------------------------------
+def case_of(run: WorkflowRun) -> Case | None:
+    if run.subject_type != "exceptions.case":
+        return None
+    return Case.objects.select_related("asset", "client").filter(pk=run.subject_id).first()
+
+
+def replacement_choices(case: Case):
+    """Assets that may replace the case's asset: the same client's, available now, not the asset itself."""
+    return (
+        Asset.objects.filter(client=case.client)
+        .filter(available_condition())
+        .exclude(pk=case.asset_id)
+        .order_by("name")
+    )
+
+
+def decide(
+    task: Task,
+    *,
+    actor: User,
+    outcome: str,
+    reason: str = "",
+    renewed_until: datetime | None = None,
+    replacement: Asset | None = None,
+    expected_version: int | None = None,
+) -> Decision:
+    """Record ``actor``'s decision on a renewal task; OpenText is told through the outbox.
+
+    A renewal needs the new end date; a replacement needs an available asset of the same client; taking down, not
+    renewing and refusing need a reason. The decision keeps the licence as it stood."""
+    reason = reason.strip()
+    case = case_of(task.run)
+    if case is None:
+        raise CaseRefused("This task does not belong to a case.")
+    values: dict = {}
+    if outcome in NEEDS_REASON and not reason:
+        raise CaseRefused("Say why: taking down, not renewing and refusing need a reason.")
+    if outcome == "renewed":
+        if renewed_until is None or renewed_until <= timezone.now():
+            raise CaseRefused("Give the date the renewed licence runs until (in the future).")
+        values["renewedUntil"] = renewed_until.isoformat()
+    if outcome == "replace":
+        if replacement is None or not replacement_choices(case).filter(pk=replacement.pk).exists():
+            raise CaseRefused("Choose the asset that replaces this one: an available asset of the same client.")
+        values["replacementAsset"] = replacement.content_element_uuid
+    with transaction.atomic():
+        task = workflows.complete_task(
+            task, actor=actor, outcome=outcome, reason=reason, values=values, expected_version=expected_version
+        )
+        decision = Decision.objects.create(
+            client=task.client,
+            run=task.run,
+            task=task,
+            actor=actor,
+            outcome=outcome,
+            reason=reason,
+            license_snapshot=licence_snapshot(case.asset),
+        )
+        changes = {}
+        if outcome == "renewed":
+            changes["renewed_until"] = renewed_until
+        if outcome == "replace":
+            changes["replacement"] = replacement
+        if changes:
+            Case.objects.filter(pk=case.pk).update(**changes)
+        audit.record(
+            f"exceptions.case.{outcome}",
+            actor=actor,
+            client=case.client,
+            obj=case,
+            after={k: str(v) for k, v in {"task": task.name, **changes}.items()},
+            reason=reason,
+        )
+    return decision
+
+
+# -- the case's end -------------------------------------------------------------------------------------------------
+@registry.on_outcome(RENEWAL)
+def apply_renewal_outcome(run: WorkflowRun) -> None:
+    """The engine ended the case's run: close the case, take the asset out of circulation when it was replaced or
+    taken down, and tell Smint.io once (the idempotency key is derived from the run)."""
+    case = case_of(run)
+    if case is None or not case.is_open:
+        return
+    disposition = run.outcome if run.outcome in Disposition.values else Disposition.CANCELLED
+    last = run.decisions.select_related("actor").order_by("-decided_at").first()
+    now = timezone.now()
+    Case.objects.filter(pk=case.pk).update(
+        state=CaseState.CLOSED, disposition=disposition, closed_at=now, closed_by=last.actor if last else None
+    )
+    case.refresh_from_db()
+    asset = case.asset
+    reasons = "; ".join(d.reason for d in run.decisions.order_by("decided_at") if d.reason)
+    body = None
+    if disposition == Disposition.RENEWED:
+        until = case.renewed_until
+        body = {
+            "status": "cleared",
+            "reason": f"Licence renewed until {until:%Y-%m-%d}." if until else "Licence renewed.",
+            "restrictions": {"valid_until": until.isoformat()} if until else None,
+        }
+    elif disposition in (Disposition.REPLACED, Disposition.TAKEN_DOWN):
+        Asset.objects.filter(pk=asset.pk).update(approval_state=ApprovalState.WITHDRAWN, updated_at=now)
+        if disposition == Disposition.REPLACED and case.replacement is not None:
+            why = f"Replaced by “{case.replacement.name}” ({case.replacement.content_element_uuid})."
+        else:
+            why = "Taken down before its rights lapse."
+        body = {"status": "withdrawn", "reason": f"{why} {reasons}".strip(), "restrictions": None}
+    if body is not None:
+        outbox.enqueue(
+            client=case.client,
+            platform=Platform.SMINTIO,
+            kind="smintio.workflow_status",
+            ordering_key=f"smintio:element:{asset.content_element_uuid}",
+            payload={
+                "content_element_uuid": asset.content_element_uuid,
+                "body": {
+                    **body,
+                    "decided_at": (run.ended_at or now).isoformat(),
+                    "decided_by": last.actor.email if last else "opentext",
+                    "workflow_reference": run.business_key,
+                },
+            },
+            idempotency_key=f"renewal-outcome:{run.business_key}",
+        )
+    audit.record(
+        "exceptions.case.close",
+        client=case.client,
+        obj=case,
+        after={"disposition": disposition, "asset": asset.content_element_uuid},
+        reason=reasons,
+    )
+
+
+# -- escalation -------------------------------------------------------------------------------------------------------
+def escalate_overdue(now: datetime | None = None) -> int:
+    """Open cases past their due date are escalated once: each escalation contact of the client who has a login
+    gets a notice, and the escalation is audited (contacts without a login are listed in the audit event)."""
+    now = now or timezone.now()
+    escalated = 0
+    overdue = Case.objects.filter(state=CaseState.OPEN, due_at__lt=now, escalated_at__isnull=True).select_related(
+        "client"
+    )
+    for case in overdue:
+        with transaction.atomic():
+            if not Case.objects.filter(pk=case.pk, escalated_at__isnull=True).update(escalated_at=now):
+                continue  # another worker escalated it
+            contacts = [str(email).lower() for email in case.client.escalation_contacts]
+            people = list(User.objects.filter(email__in=contacts, memberships__client=case.client).distinct())
+            waiting = Task.objects.filter(run__subject_type="exceptions.case", run__subject_id=case.pk)
+            open_task = waiting.filter(status=TaskStatus.OPEN).order_by("id").first()
+            step = f" at “{open_task.name}”" if open_task else ""
+            for person in people:
+                Notice.objects.create(
+                    user=person, level="warning", text=f"Overdue{step}: {case.title} (due {case.due_at:%d %b %H:%M})."
+                )
+            audit.record(
+                "exceptions.case.escalate",
+                client=case.client,
+                obj=case,
+                after={"contacts": contacts, "notified": [p.email for p in people]},
+                reason=f"Past its due date{step}.",
+            )
+            escalated += 1
+    return escalated

@@ -1,0 +1,15 @@
+"""q2 jobs of the cases app (idempotent)."""
+
+
+def sweep_rights() -> dict:
+    """Schedule: open renewal cases for rights lapsing within each client's window and limits nearly reached."""
+    from .services import sweep_rights as sweep
+
+    return sweep()
+
+
+def escalate_overdue() -> int:
+    """Schedule: tell the escalation contacts about cases past their due date (once per case)."""
+    from .services import escalate_overdue as escalate
+
+    return escalate()

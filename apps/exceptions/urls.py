@@ -1,0 +1,11 @@
+from django.urls import path
+
+from . import views
+
+app_name = "exceptions"
+
+urlpatterns = [
+    path("cases/", views.case_list, name="case_list"),
+    path("cases/<int:pk>/", views.case_detail, name="case_detail"),
+    path("cases/tasks/<int:pk>/decide/", views.case_decide, name="case_decide"),
+]

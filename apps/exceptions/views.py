@@ -1,0 +1,140 @@
+"""Cases: the list (filters, by due date) and the case page with its tasks, decisions, where the asset is used and
+the timeline. Deciding is a POST to ``cases/tasks/<pk>/decide/`` calling ``services.decide``."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Max, Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.views.decorators.http import require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from apps.assets.models import Asset, LicensePurchase, UsageEvent
+from apps.audit.models import AuditEvent
+from apps.clients.active import get_active_client
+from apps.common.paging import ascending_page
+from apps.workflows import services as workflows
+from apps.workflows.models import Decision, Task, WorkflowRun
+
+from . import services
+from .filtersets import CaseFilterSet
+from .models import Case
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def case_list(request):
+    params = request.GET.copy()
+    active = get_active_client(request)
+    if "client" not in params and active is not None:
+        params["client"] = active.slug
+    if "state" not in params:
+        params["state"] = "open"
+    filterset = CaseFilterSet(
+        params, queryset=Case.objects.visible_to(request.user).select_related("client", "asset"), request=request
+    )
+    page = ascending_page(filterset.qs, params, field="due_at") if filterset.is_valid() else None
+    query = params.copy()
+    query.pop("after", None)
+    template = "exceptions/case_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(request, template, {"filter": filterset, "page": page, "query": query, "now": timezone.now()})
+
+
+def _case_for(request, pk: int) -> Case:
+    licences = LicensePurchase.objects.prefetch_related("terms")
+    return get_object_or_404(
+        Case.objects.visible_to(request.user)
+        .select_related("client", "asset", "replacement", "closed_by")
+        .prefetch_related(Prefetch("asset__license_purchases", queryset=licences)),
+        pk=pk,
+    )
+
+
+@login_required
+def case_detail(request, pk: int):
+    case = _case_for(request, pk)
+    return render(request, "exceptions/case_detail.html", _case_context(request, case))
+
+
+def _case_context(request, case: Case) -> dict:
+    runs = list(
+        WorkflowRun.objects.filter(subject_type="exceptions.case", subject_id=case.pk)
+        .order_by("-id")
+        .prefetch_related(
+            Prefetch("tasks", queryset=Task.objects.select_related("assignee").order_by("id")),
+            Prefetch("decisions", queryset=Decision.objects.select_related("actor", "task")),
+        )
+    )
+    visible_tasks = set(Task.objects.visible_to(request.user).filter(run__in=runs).values_list("pk", flat=True))
+    usage = UsageEvent.objects.filter(asset=case.asset)
+    users = list(
+        usage.exclude(user_email="")
+        .values("user_email")
+        .annotate(events=Count("id"), last=Max("occurred_at"))
+        .order_by("-last")[:50]
+    )
+    events = (
+        AuditEvent.objects.visible_to(request.user)
+        .filter(object_type="exceptions.case", object_id=str(case.pk))
+        .order_by("-id")[:30]
+    )
+    timeline = sorted(
+        [("decision", d.decided_at, d) for run in runs for d in run.decisions.all()]
+        + [("event", e.created_at, e) for e in events],
+        key=lambda item: item[1],
+        reverse=True,
+    )
+    return {
+        "case": case,
+        "asset": case.asset,
+        "licences": case.asset.license_purchases.all(),
+        "runs": runs,
+        "current": runs[0] if runs else None,
+        "visible_tasks": visible_tasks,
+        "usage": list(usage.order_by("-occurred_at")[:50]),
+        "usage_total": usage.count(),
+        "users": users,
+        "timeline": timeline,
+        "replacements": services.replacement_choices(case)[:200] if case.is_open else Asset.objects.none(),
+        "now": timezone.now(),
+    }
+
+
+@login_required
+@require_POST
+def case_decide(request, pk: int):
+    task = get_object_or_404(Task.objects.visible_to(request.user).select_related("run", "client"), pk=pk)
+    case = services.case_of(task.run)
+    if case is None:
+        return redirect(task.run.subject_url or "dashboard")
+    renewed = parse_date(request.POST.get("renewed_until") or "")
+    replacement = Asset.objects.visible_to(request.user).filter(pk=request.POST.get("replacement") or 0).first()
+    version = request.POST.get("version")
+    try:
+        services.decide(
+            task,
+            actor=request.user,
+            outcome=request.POST.get("outcome", ""),
+            reason=request.POST.get("reason", ""),
+            renewed_until=timezone.make_aware(datetime.combine(renewed, time(23, 59))) if renewed else None,
+            replacement=replacement,
+            expected_version=int(version) if version and version.isdigit() else None,
+        )
+    except (workflows.StaleTask, workflows.InvalidTransition) as exc:
+        # the page again, with what was typed and the reason it was refused (nothing is lost)
+        stale = isinstance(exc, workflows.StaleTask)
+        context = _case_context(request, _case_for(request, case.pk))
+        context.update(
+            form_task=task.pk, values=request.POST, error=f"{exc}{' The case is shown as it is now.' if stale else ''}"
+        )
+        return render(request, "exceptions/case_detail.html", context, status=409 if stale else 400)
+    label = {value: label for label, value in task.possible_outcomes}.get(request.POST.get("outcome"), "")
+    messages.success(request, f"{label}: “{case.title}”. OpenText is being told.")
+    return redirect(case.get_absolute_url())
