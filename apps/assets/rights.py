@@ -1,12 +1,22 @@
 """Whether an asset's licences allow a given use, and why (invariant 5: from the licence-term snapshots only).
 
 ``evaluate`` answers ``allowed``, ``restricted`` (usable only with care: a limit nearly reached), ``forbidden`` or
-``unknown`` (the licence does not say: unknown is never allowed), with a sentence per reason. The best licence wins.
-Issue 5 extends this (limits per user and reuse, releases); approval warnings and availability already use it.
+``unknown`` (the licence does not say: unknown is never allowed), with a sentence per reason, every reason rather
+than the first. What is checked (docs/rights.md):
+
+- per licence purchase: cancellation (forbidden) or any state but completed (unknown); download, user and re-use
+  limits (reached: forbidden; at ``threshold_percent`` or more: restricted); model and property releases for the
+  uses that need one (:data:`vocabulary.RELEASE_USAGES`): not released is forbidden, no data is unknown;
+- per term: ``valid_from``, ``valid_until``, ``to_be_used_until`` (null: not limited), territories, usages and
+  editorial-only (``is_editorial_use`` null: unknown).
+
+A licence is as good as its best term, then as bad as its licence-wide findings; the asset is as good as its best
+licence. Adding a restriction anywhere can therefore never make a verdict better (tests/assets pin that).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -17,6 +27,7 @@ from .choices import LicenseState
 
 ALLOWED, RESTRICTED, UNKNOWN, FORBIDDEN = "allowed", "restricted", "unknown", "forbidden"
 RANK = {FORBIDDEN: 0, UNKNOWN: 1, RESTRICTED: 2, ALLOWED: 3}
+STATUSES = (ALLOWED, RESTRICTED, UNKNOWN, FORBIDDEN)
 
 
 @dataclass(frozen=True)
@@ -38,71 +49,187 @@ class Verdict:
         return self.status == ALLOWED
 
 
+@dataclass
+class _Findings:
+    """Reasons sorted by what they mean; the worst non-empty kind is the status."""
+
+    forbidden: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    restricted: list[str] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        if self.forbidden:
+            return FORBIDDEN
+        if self.unknown:
+            return UNKNOWN
+        return RESTRICTED if self.restricted else ALLOWED
+
+    def add(self, other: _Findings) -> _Findings:
+        return _Findings(
+            self.forbidden + other.forbidden, self.unknown + other.unknown, self.restricted + other.restricted
+        )
+
+    def verdict(self) -> Verdict:
+        return Verdict(self.status, list(dict.fromkeys(self.forbidden + self.unknown + self.restricted)))
+
+
 def _moment(on: date | None) -> datetime:
     if on is None:
         return timezone.now()
     return timezone.make_aware(datetime.combine(on, time(12, 0)))
 
 
-def evaluate_license(lpt, terms, use: Use, *, threshold_percent: int = 100) -> Verdict:
-    """One licence purchase (with its terms) against ``use``."""
-    if lpt.state == LicenseState.CANCELLED:
-        return Verdict(FORBIDDEN, ["The licence was cancelled."])
+def best(verdicts: Iterable[Verdict]) -> Verdict:
+    """The best verdict; when several share the best status, all their reasons (a reviewer sees every one)."""
+    verdicts = list(verdicts)
+    top = max(RANK[v.status] for v in verdicts)
+    tied = [v for v in verdicts if RANK[v.status] == top]
+    if len(tied) == 1:
+        return tied[0]
+    return Verdict(tied[0].status, list(dict.fromkeys(reason for v in tied for reason in v.reasons)))
+
+
+# -- one licence purchase -------------------------------------------------------------------------------------------
+_FROM_LICENCE = object()
+
+_LIMITS = (
+    # counter, limit, (reached, nearly reached, none allowed) sentences
+    (
+        "current_downloads",
+        "max_downloads",
+        "All {max} licensed downloads are used.",
+        "{used}% of the {max} licensed downloads used.",
+        "The licence allows no downloads.",
+    ),
+    (
+        "current_users",
+        "max_users",
+        "All {max} licensed users are taken.",
+        "{used}% of the {max} licensed users taken.",
+        "The licence allows no users.",
+    ),
+    (
+        "current_reuses",
+        "max_reuses",
+        "All {max} licensed re-uses are used.",
+        "{used}% of the {max} licensed re-uses used.",
+        "The licence allows no re-use.",
+    ),
+)
+
+
+def evaluate_license(lpt, terms, use: Use, *, threshold_percent: int = 100, release_details=_FROM_LICENCE) -> Verdict:
+    """One licence purchase (with its terms) against ``use``.
+
+    ``release_details`` is Smint.io's ``content_element.release_details`` (``None``: nothing on record); by default
+    it is read from the licence as synced (``lpt.raw``).
+    """
+    if release_details is _FROM_LICENCE:
+        release_details = ((lpt.raw or {}).get("content_element") or {}).get("release_details")
+    licence = _licence_findings(lpt, use, threshold_percent, release_details)
     if not terms:
-        return Verdict(UNKNOWN, ["The licence has no terms on record."])
+        return licence.add(_Findings(unknown=["The licence has no terms on record."])).verdict()
     moment = _moment(use.on)
-    best = max((_evaluate_term(term, use, moment) for term in terms), key=lambda v: RANK[v.status])
-    if best.status in (ALLOWED, RESTRICTED) and lpt.max_downloads:
-        used = lpt.current_downloads * 100 // lpt.max_downloads
-        if lpt.current_downloads >= lpt.max_downloads:
-            return Verdict(FORBIDDEN, [f"All {lpt.max_downloads} licensed downloads are used."])
-        if used >= threshold_percent:
-            best = Verdict(RESTRICTED, [*best.reasons, f"{used}% of the {lpt.max_downloads} licensed downloads used."])
-    return best
+    per_term = [_term_findings(term, use, moment) for term in terms]
+    top = max(RANK[found.status] for found in per_term)
+    in_force = _Findings()
+    for found in per_term:
+        if RANK[found.status] == top:
+            in_force = in_force.add(found)
+    return licence.add(in_force).verdict()
 
 
+def _licence_findings(lpt, use: Use, threshold_percent: int, release_details) -> _Findings:
+    found = _Findings()
+    if lpt.state == LicenseState.CANCELLED:
+        found.forbidden.append("The licence was cancelled.")
+    elif lpt.state != LicenseState.COMPLETED:
+        found.unknown.append(f"The licence purchase is {lpt.state or 'in no known state'}, not completed.")
+    for counter, limit, reached, nearly, none_allowed in _LIMITS:
+        maximum, current = getattr(lpt, limit), getattr(lpt, counter) or 0
+        if maximum is None:
+            continue  # Smint.io sends no effective maximum: the licence sets no limit
+        if maximum == 0:
+            found.forbidden.append(none_allowed)
+        elif current >= maximum:
+            found.forbidden.append(reached.format(max=maximum))
+        elif (used := current * 100 // maximum) >= threshold_percent:
+            found.restricted.append(nearly.format(max=maximum, used=used))
+    needing = sorted(use.usages & vocabulary.RELEASE_USAGES)
+    if needing:
+        names = ", ".join(vocabulary.readable(usage) for usage in needing)
+        if not isinstance(release_details, dict):
+            found.unknown.append(f"No release information is on record (needed for: {names}).")
+        else:
+            for kind in ("model", "property"):
+                state = release_details.get(f"{kind}_release_state")
+                if state == vocabulary.RELEASE_MISSING:
+                    found.forbidden.append(f"There is no {kind} release, needed for: {names}.")
+                elif state not in vocabulary.RELEASE_GIVEN:
+                    found.unknown.append(f"Whether there is a {kind} release is unknown (needed for: {names}).")
+    return found
+
+
+# -- one licence term -----------------------------------------------------------------------------------------------
 def _evaluate_term(term, use: Use, moment: datetime) -> Verdict:
     """Every reason the term does not cover the use, not only the first (a reviewer needs the whole picture)."""
-    forbidden: list[str] = []
-    unknown: list[str] = []
+    return _term_findings(term, use, moment).verdict()
+
+
+def _term_findings(term, use: Use, moment: datetime) -> _Findings:
+    found = _Findings()
     if term.valid_from and term.valid_from > moment:
-        forbidden.append(f"Valid only from {term.valid_from:%d %b %Y}.")
+        found.forbidden.append(f"Valid only from {term.valid_from:%d %b %Y}.")
     for end, what in ((term.valid_until, "valid"), (term.to_be_used_until, "to be used")):
         if end and end <= moment:
-            forbidden.append(f"Was {what} until {end:%d %b %Y}.")
-    if term.is_editorial_use and use.usages - {vocabulary.EDITORIAL_USAGE}:
-        forbidden.append("Editorial use only.")
+            found.forbidden.append(f"Was {what} until {end:%d %b %Y}.")
+    if use.usages - {vocabulary.EDITORIAL_USAGE}:
+        if term.is_editorial_use:
+            found.forbidden.append("Editorial use only.")
+        elif term.is_editorial_use is None:
+            found.unknown.append("Whether the content is for editorial use only is unknown.")
     if use.countries:
-        if not term.allowed_geographies and not term.restricted_geographies:
-            unknown.append("The licence does not say where it may be used.")
-        else:
-            outside = sorted(
-                country
-                for country in use.countries
-                if vocabulary.covers(term.restricted_geographies, country)
-                or (term.allowed_geographies and not vocabulary.covers(term.allowed_geographies, country))
-            )
-            if outside:
-                forbidden.append(_countries_sentence(outside, len(use.countries)))
+        found = found.add(_territory(term, use.countries))
     if use.usages:
-        if not term.allowed_usages and not term.restricted_usages:
-            unknown.append("The licence does not say which uses are allowed.")
-        else:
-            missing = sorted(
-                usage
-                for usage in use.usages
-                if usage in term.restricted_usages or (term.allowed_usages and usage not in term.allowed_usages)
-            )
-            if missing:
-                names = ", ".join(vocabulary.readable(usage) for usage in missing)
-                forbidden.append(f"Not licensed for: {names}.")
-    if forbidden:
-        return Verdict(FORBIDDEN, forbidden + unknown)
-    if unknown:
-        return Verdict(UNKNOWN, unknown)
-    if term.is_editorial_use is None and use.usages - {vocabulary.EDITORIAL_USAGE}:
-        return Verdict(RESTRICTED, ["Whether the content is for editorial use only is unknown."])
-    return Verdict(ALLOWED, [])
+        found = found.add(_usages(term, use.usages))
+    return found
+
+
+def _territory(term, countries: frozenset[str]) -> _Findings:
+    allowed, restricted = list(term.allowed_geographies or []), list(term.restricted_geographies or [])
+    if not allowed and not restricted:
+        return _Findings(unknown=["The licence does not say where it may be used."])
+    outside, unsure = [], []
+    for country in sorted(countries):
+        if vocabulary.covers(restricted, country):
+            outside.append(country)
+        elif allowed and not vocabulary.covers(allowed, country):
+            # not in a territory we can read: outside, unless the licence names territories we cannot read
+            (unsure if vocabulary.unreadable(allowed) else outside).append(country)
+        elif vocabulary.unreadable(restricted):
+            unsure.append(country)
+    found = _Findings()
+    if outside:
+        found.forbidden.append(_countries_sentence(outside, len(countries)))
+    if unsure:
+        keys = ", ".join(vocabulary.unreadable(allowed) + vocabulary.unreadable(restricted))
+        found.unknown.append(
+            f"Whether the licence covers {', '.join(unsure)} is unknown: it names territories that cannot be read "
+            f"({keys})."
+        )
+    return found
+
+
+def _usages(term, usages: frozenset[str]) -> _Findings:
+    allowed, restricted = list(term.allowed_usages or []), list(term.restricted_usages or [])
+    if not allowed and not restricted:
+        return _Findings(unknown=["The licence does not say which uses are allowed."])
+    missing = sorted(usage for usage in usages if usage in restricted or (allowed and usage not in allowed))
+    if not missing:
+        return _Findings()
+    names = ", ".join(vocabulary.readable(usage) for usage in missing)
+    return _Findings(forbidden=[f"Not licensed for: {names}."])
 
 
 def _countries_sentence(outside: list[str], total: int) -> str:
@@ -110,12 +237,42 @@ def _countries_sentence(outside: list[str], total: int) -> str:
     return f"Not licensed in {len(outside)} of the {total} intended countries: {shown}."
 
 
+# -- an asset -------------------------------------------------------------------------------------------------------
+def release_details_of(asset, lpt=None):
+    """The asset's ``release_details`` as last synced (the content element), else the licence's copy of it."""
+    metadata = asset.metadata or {}
+    if "release_details" in metadata:
+        return metadata["release_details"]
+    if lpt is not None:
+        return ((lpt.raw or {}).get("content_element") or {}).get("release_details")
+    return None
+
+
+def evaluate_each(asset, use: Use, *, threshold_percent: int = 100) -> list[tuple[object, Verdict]]:
+    """Each licence purchase of the asset with its verdict (terms prefetched as ``license_purchases__terms``)."""
+    return [
+        (
+            lpt,
+            evaluate_license(
+                lpt,
+                list(lpt.terms.all()),
+                use,
+                threshold_percent=threshold_percent,
+                release_details=release_details_of(asset, lpt),
+            ),
+        )
+        for lpt in asset.license_purchases.all()
+    ]
+
+
+def overall(verdicts: Iterable[Verdict]) -> Verdict:
+    """The asset's verdict from its licences' verdicts: the best licence wins."""
+    verdicts = list(verdicts)
+    if not verdicts:
+        return Verdict(UNKNOWN, ["No licence purchase is on record."])
+    return best(verdicts)
+
+
 def evaluate(asset, use: Use, *, threshold_percent: int = 100) -> Verdict:
     """The asset's best licence for ``use`` (terms prefetched as ``license_purchases__terms`` where possible)."""
-    licences = list(asset.license_purchases.all())
-    if not licences:
-        return Verdict(UNKNOWN, ["No licence purchase is on record."])
-    verdicts = [
-        evaluate_license(lpt, list(lpt.terms.all()), use, threshold_percent=threshold_percent) for lpt in licences
-    ]
-    return max(verdicts, key=lambda v: RANK[v.status])
+    return overall(verdict for _, verdict in evaluate_each(asset, use, threshold_percent=threshold_percent))

@@ -67,6 +67,25 @@ USAGES = {
 }
 
 
+# Uses that need a model or property release when people or property are shown [A]: promotional use of a likeness
+# (Smint.io's own comment on a missing release: "do not use for advertising"). Editorial and plain web or internal
+# use do not. Widen this set when a client's policy says so; the evaluation reads nothing else.
+RELEASE_USAGES = frozenset({"usage_advertising", "usage_out_of_home", "usage_packaging"})
+
+# ``release_details.model_release_state`` / ``property_release_state`` keys (Smint.io's ``release_states`` list).
+RELEASE_GIVEN = frozenset({"release_state_released", "release_state_not_required"})
+RELEASE_MISSING = "release_state_not_released"  # anything else (``release_state_unknown``, null) is unknown
+
+
+def usage_key(value: str) -> str | None:
+    """``web``, ``usage_web`` or ``Social-Media`` → the Smint.io usage key; ``None`` for a usage we do not know."""
+    value = value.strip().lower().replace("-", "_").replace(" ", "_")
+    for key in (value, f"usage_{value}"):
+        if key in USAGES:
+            return key
+    return None
+
+
 def countries_of(key: str) -> frozenset[str] | None:
     """The countries a geography key covers: ``None`` for worldwide, an empty set for a key we cannot read."""
     if key == WORLDWIDE:
@@ -79,6 +98,11 @@ def countries_of(key: str) -> frozenset[str] | None:
 
 def covers(keys: list[str], country: str) -> bool:
     return any((found := countries_of(key)) is None or country in found for key in keys)
+
+
+def unreadable(keys: list[str]) -> list[str]:
+    """The geography keys we cannot map to countries: the licence may or may not cover a country through them."""
+    return [key for key in keys if countries_of(key) == frozenset()]
 
 
 GEOGRAPHY_LABELS = {

@@ -119,6 +119,7 @@ ROUTES: dict[str, Route] = {
     "exceptions:case_decide": Route("post", _b_task),
     "api:asset-list": Route("api", lists_foreign_rows=True),
     "api:asset-detail": Route("api", _b_asset),
+    "api:asset-rights": Route("api", _b_asset),
     "api:usageevent-list": Route("api", lists_foreign_rows=True),
     "api:reviewcycle-list": Route("api", lists_foreign_rows=True),
     "api:reviewcycle-detail": Route("api", _b_run),

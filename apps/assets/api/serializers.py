@@ -1,5 +1,8 @@
+from django_countries import countries
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .. import rights, vocabulary
 from ..models import Asset, LicensePurchase, LicenseTerm
 
 
@@ -77,3 +80,71 @@ class AssetDetailSerializer(AssetSerializer):
     class Meta(AssetSerializer.Meta):
         fields = [*AssetSerializer.Meta.fields, "licences"]
         read_only_fields = fields
+
+
+# -- the rights check -------------------------------------------------------------------------------------------------
+class RightsQuerySerializer(serializers.Serializer):
+    """``?countries=DE,FR&usage=web,print&date=2027-03-01``: every part optional (no date: now)."""
+
+    countries = serializers.CharField(required=False, allow_blank=True)
+    usage = serializers.CharField(required=False, allow_blank=True)
+    date = serializers.DateField(required=False)
+
+    def validate_countries(self, value: str) -> frozenset[str]:
+        codes = {code.strip().upper() for code in value.split(",") if code.strip()}
+        unknown = sorted(code for code in codes if not countries.alpha2(code) or len(code) != 2)
+        if unknown:
+            raise serializers.ValidationError(f"Not ISO-3166 alpha-2 country codes: {', '.join(unknown)}.")
+        return frozenset(codes)
+
+    def validate_usage(self, value: str) -> frozenset[str]:
+        given = [part.strip() for part in value.split(",") if part.strip()]
+        unknown = [part for part in given if vocabulary.usage_key(part) is None]
+        if unknown:
+            known = ", ".join(key.removeprefix("usage_") for key in vocabulary.USAGES)
+            raise serializers.ValidationError(f"Unknown usage: {', '.join(unknown)}. Known: {known}.")
+        return frozenset(vocabulary.usage_key(part) for part in given)
+
+
+class RightsAssetSerializer(serializers.ModelSerializer):
+    client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = Asset
+        fields = ["id", "client", "content_element_uuid", "name"]
+        read_only_fields = fields
+
+
+class RightsUseSerializer(serializers.Serializer):
+    countries = serializers.ListField(child=serializers.CharField(), help_text="ISO-3166 alpha-2, sorted.")
+    usages = serializers.ListField(child=serializers.CharField(), help_text="Smint.io usage keys (`usage_web`).")
+    date = serializers.DateField(help_text="The day of use (today when the query names none).")
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "enum": list(rights.STATUSES),
+        "description": "`allowed`, `restricted` (usable with care), `unknown` (never allowed) or `forbidden`.",
+    },
+    component_name="RightsStatusEnum",
+)
+class RightsStatusField(serializers.ChoiceField):
+    """A verdict's status; its own schema component, apart from the other ``status`` enums."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=rights.STATUSES, **kwargs)
+
+
+class LicenceVerdictSerializer(serializers.Serializer):
+    uuid = serializers.CharField(help_text="The licence purchase (LPT).")
+    status = RightsStatusField()
+    reasons = serializers.ListField(child=serializers.CharField())
+
+
+class RightsCheckSerializer(serializers.Serializer):
+    asset = RightsAssetSerializer()
+    use = RightsUseSerializer()
+    status = RightsStatusField(help_text="The best licence's verdict.")
+    reasons = serializers.ListField(child=serializers.CharField(), help_text="Every reason; empty when allowed.")
+    licences = LicenceVerdictSerializer(many=True)

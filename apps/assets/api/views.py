@@ -1,15 +1,21 @@
 from django.db.models import BooleanField, ExpressionWrapper, Prefetch
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
+from .. import rights
 from ..filtersets import AssetFilterSet
 from ..models import Asset, LicensePurchase
 from ..querysets import available_condition
-from .serializers import AssetDetailSerializer, AssetSerializer
+from .serializers import AssetDetailSerializer, AssetSerializer, RightsCheckSerializer, RightsQuerySerializer
 
 
 class AssetViewSet(viewsets.ReadOnlyModelViewSet):
     """The caller's clients' assets, newest first; ``?available=true`` is what creatives may use. The detail adds
-    the licences with their terms."""
+    the licences with their terms; ``rights/`` checks an intended use against them."""
 
     filterset_class = AssetFilterSet
     ordering = "-id"
@@ -21,10 +27,62 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
             .select_related("client")
             .annotate(available_now=ExpressionWrapper(available_condition(), output_field=BooleanField()))
         )
-        if self.action == "retrieve":
+        if self.action in {"retrieve", "rights"}:
             licences = LicensePurchase.objects.prefetch_related("terms")
             assets = assets.prefetch_related(Prefetch("license_purchases", queryset=licences))
         return assets
 
     def get_serializer_class(self):
+        if self.action == "rights":
+            return RightsCheckSerializer
         return AssetDetailSerializer if self.action == "retrieve" else AssetSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "countries",
+                OpenApiTypes.STR,
+                description="Intended countries, ISO-3166 alpha-2, comma-separated (`DE,FR`).",
+            ),
+            OpenApiParameter(
+                "usage",
+                OpenApiTypes.STR,
+                description="Intended usages, comma-separated, short or Smint.io form (`web`, `usage_web`): "
+                "web, print, social_media, advertising, editorial, broadcast, internal, packaging, out_of_home.",
+            ),
+            OpenApiParameter("date", OpenApiTypes.DATE, description="The day of use (default: now)."),
+        ],
+        responses={
+            200: RightsCheckSerializer,
+            400: OpenApiResponse(description="An unknown country or usage, or a malformed date; see `errors`."),
+            404: OpenApiResponse(description="No such asset among the caller's clients'."),
+        },
+    )
+    @action(detail=True, filter_backends=[], pagination_class=None)
+    def rights(self, request, pk=None):
+        """Whether the asset's licences allow a use (countries, usages, day): `allowed`, `restricted` (a limit
+        nearly reached), `unknown` (the licence does not say; never allowed) or `forbidden`, with every reason, for
+        the asset (its best licence) and for each licence purchase."""
+        asset = self.get_object()  # another client's asset is a 404 before the query is read
+        query = RightsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        on = query.validated_data.get("date")
+        use = rights.Use(
+            countries=query.validated_data.get("countries", frozenset()),
+            usages=query.validated_data.get("usage", frozenset()),
+            on=on,
+        )
+        each = rights.evaluate_each(asset, use, threshold_percent=asset.client.usage_threshold_percent)
+        verdict = rights.overall(verdict for _, verdict in each)
+        body = {
+            "asset": asset,
+            "use": {
+                "countries": sorted(use.countries),
+                "usages": sorted(use.usages),
+                "date": on or timezone.localdate(),
+            },
+            "status": verdict.status,
+            "reasons": verdict.reasons,
+            "licences": [{"uuid": lpt.uuid, "status": v.status, "reasons": v.reasons} for lpt, v in each],
+        }
+        return Response(RightsCheckSerializer(body).data)
