@@ -736,7 +736,7 @@ def expiring_within_a_week(client_slug: str) -> list[str]:
     lines = []
     for label, queryset in [
         ("one client", Asset.objects.filter(client__slug=client_slug)),
-        ("all clients", Asset.objects.all()),
+        ("all clients (the code never asks this: the sweep goes client by client)", Asset.objects.all()),
     ]:
         query = (
             queryset.filter(rights_state="valid", rights_until__gte=now, rights_until__lt=week)

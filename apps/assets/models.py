@@ -53,7 +53,9 @@ class Asset(models.Model):
         indexes = [
             models.Index(fields=["client", "approval_state", "rights_state"], name="asset_availability_idx"),
             models.Index(
-                fields=["rights_until"], name="asset_rights_until_idx", condition=models.Q(rights_until__isnull=False)
+                fields=["client", "rights_until"],
+                name="asset_client_rights_until_idx",
+                condition=models.Q(rights_until__isnull=False),
             ),
             # and asset_client_name_trgm on PostgreSQL (migration 0003), for the search
         ]
