@@ -8,6 +8,7 @@ class ExceptionsConfig(AppConfig):
     def ready(self) -> None:
         from apps.assets import events
 
-        from . import services  # registers the rights-renewal outcome handler
+        from . import compliance, services  # register the renewal and compliance outcome handlers
 
         events.on_synced(services.sweep_client)
+        events.on_synced(compliance.detect_client)

@@ -21,12 +21,36 @@ class Trigger(models.TextChoices):
     DOWNLOADS = "downloads", "Download limit"
     USERS = "users", "User limit"
     REUSES = "reuses", "Reuse limit"
+    USAGE = "usage", "Usage compliance"
 
 
 class Disposition(models.TextChoices):
-    """How a renewal case ended (the rights_renewal process's outcome)."""
+    """How a case ended: the outcome of its process (rights_renewal or compliance_review)."""
 
     RENEWED = "renewed", "Renewed"
     REPLACED = "replaced", "Replaced"
     TAKEN_DOWN = "taken_down", "Taken down"
+    NO_ISSUE = "no_issue", "No issue"
+    LICENCE_EXTENDED = "licence_extended", "Licence extended"
+    USAGE_WITHDRAWN = "usage_withdrawn", "Usage withdrawn"
+    USER_WARNED = "user_warned", "User warned"
+    ESCALATED = "escalated", "Escalated"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class RuleKind(models.TextChoices):
+    """Usage compliance rules (flow 8); each client has one of each, editable by its agency admins."""
+
+    OVER_LIMIT = "over_limit", "Downloads beyond the licence limit"
+    BURST = "burst", "Burst of downloads by one person"
+    TERRITORY = "territory", "Use in a country the licence does not allow"
+    CHANNEL = "channel", "Use on a channel the licence does not allow"
+    AFTER_EXPIRY = "after_expiry", "Use after expiry or cancellation"
+
+
+class Team(models.TextChoices):
+    """Who investigates a compliance case (a candidate group of compliance_review.bpmn)."""
+
+    LEGAL = "legal", "Legal"
+    PROCUREMENT = "procurement", "Procurement"
+    CONTENT_OPS = "content_manager", "Content operations"

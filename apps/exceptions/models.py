@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from apps.common.fields import BulkInsertJSONField
 
-from .choices import CaseKind, CaseState, Disposition, Trigger
+from .choices import CaseKind, CaseState, Disposition, RuleKind, Team, Trigger
 from .querysets import CaseQuerySet
 
 
@@ -61,3 +61,50 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state == CaseState.OPEN
+
+
+class ComplianceRule(models.Model):
+    """One usage-compliance rule of a client (flow 8). Each client has one rule of each kind; agency admins switch
+    them on and off and set their thresholds and the team a hit is routed to."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="compliance_rules")
+    kind = models.CharField(max_length=20, choices=RuleKind.choices)
+    enabled = models.BooleanField(default=True)
+    threshold_percent = models.PositiveSmallIntegerField(
+        default=100, help_text="Over-limit rule: a case when downloads reach this share of the licence's limit."
+    )
+    burst_downloads = models.PositiveSmallIntegerField(
+        default=10, help_text="Burst rule: this many downloads by one person…"
+    )
+    burst_minutes = models.PositiveSmallIntegerField(default=60, help_text="…within this many minutes.")
+    route_to = models.CharField(max_length=30, choices=Team.choices, default=Team.LEGAL)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["client", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["client", "kind"], name="rule_one_per_kind"),
+            models.CheckConstraint(
+                condition=models.Q(threshold_percent__gte=1, threshold_percent__lte=1000), name="rule_threshold_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(burst_downloads__gte=2, burst_minutes__gte=1), name="rule_burst_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client}: {self.get_kind_display()}"
+
+
+class ComplianceCursor(models.Model):
+    """How far detection has read a client's usage events (the id of the last one), so each event is judged once;
+    re-judging is harmless (cases are unique per cause) but slow."""
+
+    client = models.OneToOneField("clients.Client", on_delete=models.CASCADE, related_name="compliance_cursor")
+    last_event_id = models.BigIntegerField(default=0)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.client}: usage events up to {self.last_event_id}"

@@ -43,7 +43,16 @@ LIMITS = [
     (Trigger.USERS, "current_users", "max_users", "users"),
     (Trigger.REUSES, "current_reuses", "max_reuses", "re-uses"),
 ]
-NEEDS_REASON = {"take_down", "not_renewed", "refused"}
+NEEDS_REASON = {
+    "take_down",
+    "not_renewed",
+    "refused",
+    # compliance: every corrective action says what was done
+    "licence_extended",
+    "usage_withdrawn",
+    "user_warned",
+    "escalated",
+}
 
 
 class CaseRefused(workflows.InvalidTransition):
@@ -126,19 +135,43 @@ def _sweep_client(client: Client, now: datetime) -> dict:
 
 
 def _open(client, asset, *, trigger, key, summary, lapse_at, evidence, now) -> int:
-    """Open the case and its run in one transaction; 0 when the case exists (another sweep was first)."""
-    due = now + timedelta(hours=client.sla_hours_for(TaskKind.RENEWAL))
+    """A renewal case and its run; 0 when the case exists (another sweep was first)."""
+    name = asset.name or asset.content_element_uuid
+    _case, created = open_case(
+        client,
+        asset,
+        kind=CaseKind.RENEWAL,
+        process_key=RENEWAL,
+        sla=TaskKind.RENEWAL,
+        trigger=trigger,
+        key=key,
+        title=f"Renew or replace “{name}”",
+        summary=summary,
+        evidence=evidence,
+        now=now,
+        lapse_at=lapse_at,
+        variables={"lapseAt": lapse_at.isoformat() if lapse_at else None},
+    )
+    return int(created)
+
+
+def open_case(
+    client, asset, *, kind, process_key, sla, trigger, key, title, summary, evidence, now, lapse_at=None, variables=None
+) -> tuple[Case, bool]:
+    """Open a case and start its process in one transaction, once per client, kind, asset and key: when the case
+    exists (another sweep or detector was first, or an earlier run), it is returned as it is."""
+    due = now + timedelta(hours=client.sla_hours_for(sla))
     if lapse_at is not None and lapse_at > now:
         due = min(due, lapse_at)  # a case is no use after the rights have lapsed
     with transaction.atomic():
         case, created = Case.objects.get_or_create(
             client=client,
-            kind=CaseKind.RENEWAL,
+            kind=kind,
             asset=asset,
             key=key,
             defaults={
                 "trigger": trigger,
-                "title": f"Renew or replace “{asset.name or asset.content_element_uuid}”",
+                "title": title,
                 "summary": summary,
                 "lapse_at": lapse_at,
                 "due_at": due,
@@ -146,11 +179,11 @@ def _open(client, asset, *, trigger, key, summary, lapse_at, evidence, now) -> i
             },
         )
         if not created:
-            return 0
+            return case, False
         audit.record("exceptions.case.open", client=client, obj=case, after={"key": key}, reason=summary)
         workflows.start_run(
             client=client,
-            process_key=RENEWAL,
+            process_key=process_key,
             subject=case,
             title=case.title,
             variables={
@@ -158,12 +191,12 @@ def _open(client, asset, *, trigger, key, summary, lapse_at, evidence, now) -> i
                 "asset": asset.content_element_uuid,
                 "assetName": asset.name or asset.content_element_uuid,
                 "caseKey": key,
-                "lapseAt": lapse_at.isoformat() if lapse_at else None,
                 "caseDueDate": due.isoformat(),
                 "region": "",
+                **(variables or {}),
             },
         )
-    return 1
+    return case, True
 
 
 # -- deciding ---------------------------------------------------------------------------------------------------------
@@ -203,7 +236,7 @@ def decide(
         raise CaseRefused("This task does not belong to a case.")
     values: dict = {}
     if outcome in NEEDS_REASON and not reason:
-        raise CaseRefused("Say why: taking down, not renewing and refusing need a reason.")
+        raise CaseRefused("Say why: this decision needs a reason (what was found or done).")
     if outcome == "renewed":
         if renewed_until is None or renewed_until <= timezone.now():
             raise CaseRefused("Give the date the renewed licence runs until (in the future).")
@@ -303,8 +336,7 @@ def apply_renewal_outcome(run: WorkflowRun) -> None:
 
 # -- escalation -------------------------------------------------------------------------------------------------------
 def escalate_overdue(now: datetime | None = None) -> int:
-    """Open cases past their due date are escalated once: each escalation contact of the client who has a login
-    gets a notice, and the escalation is audited (contacts without a login are listed in the audit event)."""
+    """Open cases past their due date are escalated once (``notify_escalation_contacts``)."""
     now = now or timezone.now()
     escalated = 0
     overdue = Case.objects.filter(state=CaseState.OPEN, due_at__lt=now, escalated_at__isnull=True).select_related(
@@ -314,21 +346,26 @@ def escalate_overdue(now: datetime | None = None) -> int:
         with transaction.atomic():
             if not Case.objects.filter(pk=case.pk, escalated_at__isnull=True).update(escalated_at=now):
                 continue  # another worker escalated it
-            contacts = [str(email).lower() for email in case.client.escalation_contacts]
-            people = list(User.objects.filter(email__in=contacts, memberships__client=case.client).distinct())
             waiting = Task.objects.filter(run__subject_type="exceptions.case", run__subject_id=case.pk)
             open_task = waiting.filter(status=TaskStatus.OPEN).order_by("id").first()
             step = f" at “{open_task.name}”" if open_task else ""
-            for person in people:
-                Notice.objects.create(
-                    user=person, level="warning", text=f"Overdue{step}: {case.title} (due {case.due_at:%d %b %H:%M})."
-                )
-            audit.record(
-                "exceptions.case.escalate",
-                client=case.client,
-                obj=case,
-                after={"contacts": contacts, "notified": [p.email for p in people]},
-                reason=f"Past its due date{step}.",
-            )
+            notify_escalation_contacts(case, why=f"Overdue{step} (due {case.due_at:%d %b %H:%M})")
             escalated += 1
     return escalated
+
+
+def notify_escalation_contacts(case: Case, *, why: str) -> list[str]:
+    """Each escalation contact of the client who has a login there gets a notice; the audit event lists every
+    contact and who was told. Returns the e-mails notified."""
+    contacts = [str(email).lower() for email in case.client.escalation_contacts]
+    people = list(User.objects.filter(email__in=contacts, memberships__client=case.client).distinct())
+    for person in people:
+        Notice.objects.create(user=person, level="warning", text=f"{why}: {case.title}."[:500])
+    audit.record(
+        "exceptions.case.escalate",
+        client=case.client,
+        obj=case,
+        after={"contacts": contacts, "notified": [p.email for p in people]},
+        reason=why,
+    )
+    return [p.email for p in people]

@@ -13,3 +13,10 @@ def escalate_overdue() -> int:
     from .services import escalate_overdue as escalate
 
     return escalate()
+
+
+def detect_compliance() -> dict:
+    """Schedule: judge new usage events against each client's compliance rules."""
+    from .compliance import detect
+
+    return detect()

@@ -7,23 +7,28 @@ from datetime import datetime, time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Max, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_date
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.assets.models import Asset, LicensePurchase, UsageEvent
+from apps.audit import services as audit
 from apps.audit.models import AuditEvent
 from apps.clients.active import get_active_client
+from apps.clients.models import Client
 from apps.common.paging import ascending_page
 from apps.workflows import services as workflows
 from apps.workflows.models import Decision, Task, WorkflowRun
 
-from . import services
+from . import compliance, services
 from .filtersets import CaseFilterSet
-from .models import Case
+from .forms import RuleFormSet
+from .models import Case, ComplianceRule
 
 
 @login_required
@@ -103,6 +108,9 @@ def _case_context(request, case: Case) -> dict:
         "users": users,
         "timeline": timeline,
         "replacements": services.replacement_choices(case)[:200] if case.is_open else Asset.objects.none(),
+        "evidence": list(
+            UsageEvent.objects.filter(pk__in=(case.evidence or {}).get("events", [])[:200]).order_by("occurred_at")
+        ),
         "now": timezone.now(),
     }
 
@@ -138,3 +146,44 @@ def case_decide(request, pk: int):
     label = {value: label for label, value in task.possible_outcomes}.get(request.POST.get("outcome"), "")
     messages.success(request, f"{label}: “{case.title}”. OpenText is being told.")
     return redirect(case.get_absolute_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def compliance_rules(request, slug: str):
+    """A client's usage-compliance rules; agency admins change them, everyone of the client may read them. Every
+    change is audited with its before and after."""
+    client = get_object_or_404(Client.objects.visible_to(request.user), slug=slug)
+    rules = compliance.ensure_rules(client)
+    can_edit = compliance.can_edit_rules(request.user, client)
+    queryset = ComplianceRule.objects.filter(pk__in=[rule.pk for rule in rules]).order_by("kind")
+    formset = RuleFormSet(request.POST or None, queryset=queryset)
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Only the client's agency admins may change its compliance rules.")
+        if formset.is_valid():
+            changed = 0
+            with transaction.atomic():
+                for form in formset.forms:
+                    if not form.has_changed():
+                        continue
+                    before = {name: form.initial.get(name) for name in form.changed_data}
+                    rule = form.save()
+                    audit.record(
+                        "exceptions.rule.update",
+                        actor=request.user,
+                        client=client,
+                        obj=rule,
+                        before=before,
+                        after={name: form.cleaned_data[name] for name in form.changed_data},
+                    )
+                    changed += 1
+            messages.success(request, f"{changed} rule{'s' if changed != 1 else ''} of {client.name} saved.")
+            return redirect("exceptions:compliance_rules", slug=client.slug)
+        messages.error(request, "Nothing was saved: correct the highlighted fields.")
+    return render(
+        request,
+        "exceptions/compliance_rules.html",
+        {"client": client, "formset": formset, "can_edit": can_edit},
+        status=400 if request.method == "POST" else 200,
+    )

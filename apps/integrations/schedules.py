@@ -12,6 +12,7 @@ SCHEDULES = [
     ("reviews.start_pending_approvals", "apps.reviews.tasks.start_pending_approvals", 5),
     ("exceptions.sweep_rights", "apps.exceptions.tasks.sweep_rights", 15),
     ("exceptions.escalate_overdue", "apps.exceptions.tasks.escalate_overdue", 15),
+    ("exceptions.detect_compliance", "apps.exceptions.tasks.detect_compliance", 5),
 ]
 
 

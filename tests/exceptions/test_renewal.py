@@ -198,7 +198,7 @@ def test_the_case_pages_list_show_usage_and_keep_a_refused_decision(case, people
     assert f'id="task-{task.pk}-decide"' in page and "Where it is used" in page
     refused = http.post(f"/cases/tasks/{task.pk}/decide/", {"outcome": "take_down", "reason": ""})
     assert refused.status_code == 400
-    assert "need a reason" in refused.content.decode()
+    assert "needs a reason" in refused.content.decode()
     done = http.post(f"/cases/tasks/{task.pk}/decide/", {"outcome": "take_down", "reason": "Expired campaign"})
     assert done.status_code == 302
     assert Task.objects.get(pk=task.pk).outcome == "take_down"

@@ -117,6 +117,7 @@ ROUTES: dict[str, Route] = {
     "exceptions:case_list": Route("html", lists_foreign_rows=True),
     "exceptions:case_detail": Route("html", _b_case),
     "exceptions:case_decide": Route("post", _b_task),
+    "exceptions:compliance_rules": Route("html", _beta),
     "api:asset-list": Route("api", lists_foreign_rows=True),
     "api:asset-detail": Route("api", _b_asset),
     "api:asset-rights": Route("api", _b_asset),

@@ -1,0 +1,351 @@
+"""Usage compliance (flow 8): per-client rules judge the usage events from Smint.io and integrators; each hit opens
+(or adds its evidence to) one compliance case, which ``compliance_review`` routes to legal, procurement or content
+operations. The corrective action they record goes to Smint.io once.
+
+Rules, each on or off per client (agency admins edit them at ``/cases/rules/``):
+
+- **over limit**: download events of an asset reach the rule's share of its licence's download limit (or distinct
+  users its user limit);
+- **burst**: one person downloads at least ``burst_downloads`` times within ``burst_minutes``;
+- **territory** / **channel**: use in a country / on a channel that the licence in force forbids (a licence that
+  does not say is *unknown*, not a hit);
+- **after expiry**: use when no licence term was in force (lapsed, not yet valid, or the licence cancelled).
+
+Detection reads each client's new events once (``ComplianceCursor``), under a row lock so two detectors never judge
+the same events at once; a case is unique per cause anyway (``Case.key``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.choices import Capability
+from apps.assets import rights, vocabulary
+from apps.assets.choices import LicenseState, RightsState, UsageKind
+from apps.assets.models import Asset, UsageEvent
+from apps.assets.services import term_state
+from apps.audit import services as audit
+from apps.clients.choices import TaskKind
+from apps.clients.models import Client
+from apps.integrations import outbox
+from apps.integrations.choices import Platform
+from apps.workflows import registry
+
+from .choices import CaseKind, CaseState, Disposition, RuleKind, Trigger
+from .models import Case, ComplianceCursor, ComplianceRule
+from .services import case_of, notify_escalation_contacts, open_case
+
+logger = logging.getLogger(__name__)
+
+COMPLIANCE = "compliance_review"
+BATCH = 5000
+EVIDENCE_CAP = 200  # event ids kept per case; the count is kept in full
+# The corrective action as Smint.io hears it (workflow-status values of platforms.md 5.1).
+STATUS_OF = {
+    Disposition.NO_ISSUE: "cleared",
+    Disposition.LICENCE_EXTENDED: "cleared",
+    Disposition.USER_WARNED: "cleared",
+    Disposition.USAGE_WITHDRAWN: "restricted",
+    Disposition.ESCALATED: "restricted",
+}
+
+
+def ensure_rules(client: Client) -> list[ComplianceRule]:
+    """The client's rules, one per kind, created with their defaults the first time."""
+    have = {rule.kind: rule for rule in ComplianceRule.objects.filter(client=client)}
+    for kind in RuleKind.values:
+        if kind not in have:
+            have[kind], _ = ComplianceRule.objects.get_or_create(client=client, kind=kind)
+    return [have[kind] for kind in RuleKind.values]
+
+
+def can_edit_rules(user, client) -> bool:
+    return user.has_capability(client, Capability.MANAGE_CLIENT)
+
+
+# -- detection --------------------------------------------------------------------------------------------------------
+def detect(now: datetime | None = None, *, client: Client | None = None) -> dict:
+    """Judge every client's new usage events (or one client's); returns counts."""
+    now = now or timezone.now()
+    totals = Counter()
+    for each in [client] if client is not None else Client.objects.all():
+        totals.update(_detect_client(each, now))
+    return dict(totals)
+
+
+def detect_client(client: Client) -> dict:
+    """After a pull of ``client``'s content and usage (``apps.assets.events.on_synced``)."""
+    return detect(client=client)
+
+
+def _detect_client(client: Client, now: datetime) -> Counter:
+    counts = Counter()
+    rules = {rule.kind: rule for rule in ensure_rules(client) if rule.enabled}
+    while True:
+        with transaction.atomic():
+            ComplianceCursor.objects.get_or_create(client=client)
+            cursor = ComplianceCursor.objects.select_for_update().get(client=client)
+            events = list(
+                UsageEvent.objects.filter(client=client, pk__gt=cursor.last_event_id, asset__isnull=False).order_by(
+                    "pk"
+                )[:BATCH]
+            )
+            if not events:
+                return counts
+            for hit in _hits(client, rules, events, now):
+                counts["hits"] += 1
+                counts["opened" if _record(client, hit, now) else "updated"] += 1
+            cursor.last_event_id, cursor.checked_at = events[-1].pk, now
+            cursor.save(update_fields=["last_event_id", "checked_at"])
+            counts["events"] += len(events)
+        if len(events) < BATCH:
+            return counts
+
+
+class Hit:
+    """One rule broken by some events of one asset."""
+
+    def __init__(self, rule: ComplianceRule, asset: Asset, key: str, summary: str, events: list[UsageEvent]):
+        self.rule, self.asset, self.key, self.summary, self.events = rule, asset, key, summary, events
+
+
+def _hits(client, rules: dict, events: list[UsageEvent], now: datetime) -> list[Hit]:
+    assets = {
+        asset.pk: asset
+        for asset in Asset.objects.filter(pk__in={e.asset_id for e in events}).prefetch_related(
+            "license_purchases__terms"
+        )
+    }
+    by_asset: dict[int, list[UsageEvent]] = defaultdict(list)
+    for event in events:
+        by_asset[event.asset_id].append(event)
+    hits: list[Hit] = []
+    if RuleKind.OVER_LIMIT in rules:
+        hits += _over_limit(rules[RuleKind.OVER_LIMIT], assets, by_asset)
+    if RuleKind.BURST in rules:
+        hits += _bursts(rules[RuleKind.BURST], client, assets, events)
+    use_rules = [rules.get(RuleKind.TERRITORY), rules.get(RuleKind.CHANNEL), rules.get(RuleKind.AFTER_EXPIRY)]
+    if any(use_rules):
+        hits += _uses(*use_rules, assets, by_asset)
+    return hits
+
+
+def _over_limit(rule, assets: dict, by_asset: dict) -> list[Hit]:
+    hits = []
+    for asset_id in by_asset:
+        asset = assets[asset_id]
+        licences = [lpt for lpt in asset.license_purchases.all() if lpt.state == LicenseState.COMPLETED]
+        if not licences:
+            continue
+        for noun, limit_field, count in (
+            ("downloads", "max_downloads", _downloads),
+            ("users", "max_users", _users),
+        ):
+            limits = [getattr(lpt, limit_field) for lpt in licences]
+            if any(limit is None for limit in limits):
+                continue  # a licence without that limit on record: no limit to pass
+            limit = max(limits)
+            used, evidence = count(asset)
+            if limit and used * 100 >= limit * rule.threshold_percent:
+                hits.append(
+                    Hit(
+                        rule,
+                        asset,
+                        f"over_limit:{noun}:{limit}",
+                        f"{used} {noun} on record against a licensed {limit} ({used * 100 // limit}%).",
+                        evidence,
+                    )
+                )
+    return hits
+
+
+def _downloads(asset) -> tuple[int, list[UsageEvent]]:
+    events = list(UsageEvent.objects.filter(asset=asset, event=UsageKind.DOWNLOAD).order_by("-occurred_at"))
+    return len(events), events
+
+
+def _users(asset) -> tuple[int, list[UsageEvent]]:
+    events = list(UsageEvent.objects.filter(asset=asset).exclude(user_email="").order_by("-occurred_at"))
+    return len({e.user_email.lower() for e in events}), events
+
+
+def _bursts(rule, client, assets: dict, events: list[UsageEvent]) -> list[Hit]:
+    """Per person with new downloads: the densest window of ``burst_minutes`` around them."""
+    window = timedelta(minutes=rule.burst_minutes)
+    hits = []
+    people = {e.user_email.lower() for e in events if e.event == UsageKind.DOWNLOAD and e.user_email}
+    for person in sorted(people):
+        new = [e.occurred_at for e in events if e.user_email.lower() == person]
+        downloads = list(
+            UsageEvent.objects.filter(
+                client=client,
+                event=UsageKind.DOWNLOAD,
+                user_email__iexact=person,
+                occurred_at__gte=min(new) - window,
+                occurred_at__lte=max(new) + window,
+                asset__isnull=False,
+            ).order_by("occurred_at")
+        )
+        start, best = 0, (0, 0)
+        for end in range(len(downloads)):
+            while downloads[end].occurred_at - downloads[start].occurred_at > window:
+                start += 1
+            if end - start + 1 > best[1] - best[0]:
+                best = (start, end + 1)
+        burst = downloads[best[0] : best[1]]
+        if len(burst) < rule.burst_downloads:
+            continue
+        asset_id = Counter(e.asset_id for e in burst).most_common(1)[0][0]
+        asset = assets.get(asset_id) or Asset.objects.get(pk=asset_id)
+        day = timezone.localtime(burst[0].occurred_at).date()
+        hits.append(
+            Hit(
+                rule,
+                asset,
+                f"burst:{person}:{day.isoformat()}",
+                f"{person} downloaded {len(burst)} times within {rule.burst_minutes} minutes "
+                f"({len({e.asset_id for e in burst})} assets).",
+                burst,
+            )
+        )
+    return hits
+
+
+def _in_force(asset, moment: datetime) -> bool | None:
+    """Whether a licence term was in force at ``moment`` (``None``: no licence on record, nothing to judge)."""
+    licences = list(asset.license_purchases.all())
+    if not licences:
+        return None
+    for lpt in licences:
+        if lpt.state == LicenseState.CANCELLED and (lpt.remote_updated_at is None or lpt.remote_updated_at <= moment):
+            continue  # cancelled by then
+        for term in lpt.terms.all():
+            if term_state((term.valid_from, term.valid_until, term.to_be_used_until), moment) == RightsState.VALID:
+                return True
+    return False
+
+
+def _uses(territory_rule, channel_rule, expiry_rule, assets: dict, by_asset: dict) -> list[Hit]:
+    """Territory, channel and after-expiry: a dimension is a hit when it alone makes the use forbidden (the same
+    use without it is not), so one broken term is never reported under three rules."""
+    found: dict[tuple, list[UsageEvent]] = defaultdict(list)
+    reasons: dict[tuple, str] = {}
+    for asset_id, events in by_asset.items():
+        asset = assets[asset_id]
+        for event in events:
+            in_force = _in_force(asset, event.occurred_at)
+            if in_force is False and expiry_rule:
+                found[(expiry_rule, asset_id, "after_expiry")].append(event)
+                reasons[(expiry_rule, asset_id, "after_expiry")] = "Used when no licence term was in force."
+                continue
+            if not in_force:
+                continue
+            day = timezone.localtime(event.occurred_at).date()
+            base = rights.evaluate(asset, rights.Use(on=day)).status
+            if base == rights.FORBIDDEN:
+                continue  # forbidden for another reason (a limit): the over-limit rule speaks for it
+            country = (event.country or "").upper()
+            if territory_rule and country:
+                verdict = rights.evaluate(asset, rights.Use(countries=frozenset({country}), on=day))
+                if verdict.status == rights.FORBIDDEN:
+                    key = (territory_rule, asset_id, f"territory:{country}")
+                    found[key].append(event)
+                    reasons[key] = " ".join(verdict.reasons)
+            usage = vocabulary.usage_key(event.channel) if event.channel else None
+            if channel_rule and usage:
+                verdict = rights.evaluate(asset, rights.Use(usages=frozenset({usage}), on=day))
+                if verdict.status == rights.FORBIDDEN:
+                    key = (channel_rule, asset_id, f"channel:{usage}")
+                    found[key].append(event)
+                    reasons[key] = " ".join(verdict.reasons)
+    return [
+        Hit(rule, assets[asset_id], key, reasons[(rule, asset_id, key)], ev)
+        for (rule, asset_id, key), ev in found.items()
+    ]
+
+
+def _record(client, hit: Hit, now: datetime) -> bool:
+    """Open the hit's case, or add its events to the open one. True when a case was opened."""
+    ids = [e.pk for e in hit.events]
+    evidence = {
+        "rule": hit.rule.kind,
+        "events": ids[:EVIDENCE_CAP],
+        "event_count": len(ids),
+        "people": sorted({e.user_email for e in hit.events if e.user_email})[:50],
+    }
+    name = hit.asset.name or hit.asset.content_element_uuid
+    case, created = open_case(
+        client,
+        hit.asset,
+        kind=CaseKind.COMPLIANCE,
+        process_key=COMPLIANCE,
+        sla=TaskKind.COMPLIANCE,
+        trigger=Trigger.USAGE,
+        key=hit.key,
+        title=f"{hit.rule.get_kind_display()}: “{name}”",
+        summary=hit.summary,
+        evidence=evidence,
+        now=now,
+        variables={"rule": hit.rule.kind, "routeTo": hit.rule.route_to},
+    )
+    if not created and case.state == CaseState.OPEN:
+        known = list(case.evidence.get("events", []))
+        added = [pk for pk in ids if pk not in set(known)]
+        if added:
+            merged = (known + added)[:EVIDENCE_CAP]
+            count = case.evidence.get("event_count", len(known)) + len(added)
+            Case.objects.filter(pk=case.pk).update(
+                evidence={**case.evidence, "events": merged, "event_count": count}, summary=hit.summary
+            )
+    return created
+
+
+# -- the case's end -----------------------------------------------------------------------------------------------
+@registry.on_outcome(COMPLIANCE)
+def apply_compliance_outcome(run) -> None:
+    """Close the case with the corrective action and tell Smint.io once; an escalation also notifies the client's
+    escalation contacts."""
+    case = case_of(run)
+    if case is None or not case.is_open:
+        return
+    disposition = run.outcome if run.outcome in STATUS_OF else Disposition.CANCELLED
+    last = run.decisions.select_related("actor").order_by("-decided_at").first()
+    now = timezone.now()
+    Case.objects.filter(pk=case.pk).update(
+        state=CaseState.CLOSED, disposition=disposition, closed_at=now, closed_by=last.actor if last else None
+    )
+    reasons = "; ".join(d.reason for d in run.decisions.order_by("decided_at") if d.reason)
+    if disposition in STATUS_OF:
+        label = Disposition(disposition).label
+        outbox.enqueue(
+            client=case.client,
+            platform=Platform.SMINTIO,
+            kind="smintio.workflow_status",
+            ordering_key=f"smintio:element:{case.asset.content_element_uuid}",
+            payload={
+                "content_element_uuid": case.asset.content_element_uuid,
+                "body": {
+                    "status": STATUS_OF[disposition],
+                    "reason": f"Usage compliance: {label.lower()}. {case.summary} {reasons}".strip(),
+                    "restrictions": None,
+                    "decided_at": (run.ended_at or now).isoformat(),
+                    "decided_by": last.actor.email if last else "opentext",
+                    "workflow_reference": run.business_key,
+                },
+            },
+            idempotency_key=f"compliance-outcome:{run.business_key}",
+        )
+    if disposition == Disposition.ESCALATED:
+        notify_escalation_contacts(case, why="Escalated by the compliance review")
+    audit.record(
+        "exceptions.case.close",
+        client=case.client,
+        obj=case,
+        after={"disposition": disposition, "asset": case.asset.content_element_uuid},
+        reason=reasons,
+    )
