@@ -45,3 +45,18 @@ def pulled(client, changed_asset_ids=()) -> None:
     """After a pull of ``client``'s content: the changed assets' listeners, then the synced ones."""
     changed(client, changed_asset_ids)
     synced(client)
+
+
+_USAGE_LISTENERS: list[Callable] = []
+
+
+def on_usage(listener: Callable) -> Callable:
+    """``listener(client_ids)`` after usage events were recorded (e.g. compliance detection)."""
+    if listener not in _USAGE_LISTENERS:
+        _USAGE_LISTENERS.append(listener)
+    return listener
+
+
+def usage_recorded(client_ids) -> None:
+    for listener in _USAGE_LISTENERS:
+        listener(set(client_ids))

@@ -12,3 +12,4 @@ class ExceptionsConfig(AppConfig):
 
         events.on_synced(services.sweep_client)
         events.on_synced(compliance.detect_client)
+        events.on_usage(compliance.detect_soon)

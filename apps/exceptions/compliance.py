@@ -83,6 +83,21 @@ def detect_client(client: Client) -> dict:
     return detect(client=client)
 
 
+def detect_soon(client_ids) -> None:
+    """New usage events arrived (``apps.assets.events.on_usage``): judge them in a worker once the transaction
+    that stored them commits; several batches within a few seconds collapse into one job per client."""
+
+    def enqueue() -> None:
+        from django.core.cache import cache
+        from django_q.tasks import async_task
+
+        for client_id in sorted(client_ids):
+            if cache.add(f"greenlight:detect-compliance:{client_id}", 1, timeout=5):
+                async_task("apps.exceptions.tasks.detect_compliance_for", client_id, task_name="compliance rules")
+
+    transaction.on_commit(enqueue)
+
+
 def _detect_client(client: Client, now: datetime) -> Counter:
     counts = Counter()
     rules = {rule.kind: rule for rule in ensure_rules(client) if rule.enabled}

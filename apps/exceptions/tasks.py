@@ -20,3 +20,13 @@ def detect_compliance() -> dict:
     from .compliance import detect
 
     return detect()
+
+
+def detect_compliance_for(client_id: int) -> dict:
+    """Soon after usage arrives through the API: one client's new events."""
+    from apps.clients.models import Client
+
+    from .compliance import detect
+
+    client = Client.objects.filter(pk=client_id).first()
+    return detect(client=client) if client is not None else {}

@@ -253,3 +253,34 @@ def test_a_bad_value_is_refused_and_kept_and_other_roles_may_only_read(client_a,
     reader = login(legal)
     assert reader.get(f"/clients/{client_a.slug}/compliance-rules/").status_code == 200
     assert reader.post(f"/clients/{client_a.slug}/compliance-rules/", _rules_form(client_a)).status_code == 403
+
+
+def test_events_posted_by_an_integrator_are_judged_by_a_worker_soon(
+    client_a, asset, legal, api_token, api, django_capture_on_commit_callbacks
+):
+    from django.core.cache import cache
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    from apps.exceptions import tasks
+
+    cache.clear()
+    http = api(api_token(legal, "write"))
+    body = [
+        {
+            "id": f"int-{n}",
+            "asset": asset.pk,
+            "event": "download",
+            "occurred_at": timezone.now().isoformat(),
+            "user_email": "reseller@agency.example",
+            "country": "FR",
+        }
+        for n in range(2)
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert http.post("/api/v1/usage-events/", body, content_type="application/json").status_code == 201
+    queued = [SignedPackage.loads(row.payload) for row in OrmQ.objects.all()]
+    jobs = [job for job in queued if job["func"] == "apps.exceptions.tasks.detect_compliance_for"]
+    assert [job["args"] for job in jobs] == [(client_a.pk,)]
+    tasks.detect_compliance_for(client_a.pk)  # what the worker runs
+    assert cases(client_a, RuleKind.TERRITORY).get().evidence["event_count"] == 2

@@ -20,6 +20,7 @@ from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from apps.assets import events as events_hook
 from apps.clients.models import Client
 
 from ..choices import UsageKind
@@ -241,6 +242,8 @@ def ingest(payload, user) -> dict[str, int]:
         new = [event for key, event in events.items() if key not in before]
         UsageEvent.objects.bulk_create(new, ignore_conflicts=True)
         created = len(_stored(events)) - len(before)
+        if created:
+            events_hook.usage_recorded({client_id for client_id, _ in events})  # e.g. compliance rules, soon
     return {"received": len(items), "created": created, "duplicates": len(items) - created}
 
 
