@@ -646,6 +646,30 @@ def _plan_reuse(rng: random.Random, original: PlannedAsset, now: dt.datetime) ->
     )
 
 
+REGION_COUNTRIES = {
+    "geography_europe": frozenset(
+        {"AT", "BE", "CH", "DE", "DK", "ES", "FI", "FR", "GB", "IE", "IT", "NL", "NO", "PL", "PT", "SE"}
+    ),
+    "geography_dach": frozenset({"DE", "AT", "CH"}),
+    "geography_north_america": frozenset({"US", "CA"}),
+}
+
+
+def _covers(term: dict, country: str) -> bool:
+    """Whether a term's territories include ``country`` (the demo's own geography keys only)."""
+
+    def within(key: str) -> bool:
+        if key == "geography_worldwide":
+            return True
+        if key in REGION_COUNTRIES:
+            return country in REGION_COUNTRIES[key]
+        return key.rsplit("_", 1)[-1].upper() == country
+
+    if any(within(key) for key in term.get("restricted_geographies") or []):
+        return False
+    return any(within(key) for key in term.get("allowed_geographies") or [])
+
+
 def _plan_usage(rng: random.Random, slug: str, assets: list[PlannedAsset], now: dt.datetime) -> list[PlannedUsage]:
     """Everyday downloads by the personas, some use after expiry, and one burst by an external user."""
     usable = [asset for asset in assets if asset.binaries and asset.cancelled_at is None]
@@ -654,8 +678,14 @@ def _plan_usage(rng: random.Random, slug: str, assets: list[PlannedAsset], now: 
         if rng.random() > 0.45:
             continue
         start = max(asset.purchased_at, now - dt.timedelta(days=60))
+        term = asset.lpt_data["license_terms"][0]
+        licensed = [user for user in USERS if _covers(term, user[1])] or list(USERS)
         for _ in range(rng.randint(1, 4)):
-            mailbox, home, channels = rng.choice(USERS)
+            # Mostly what the licence allows (as a team that reads its licences would); now and then not.
+            mailbox, home, channels = rng.choice(licensed)
+            allowed = [c for c in channels if f"usage_{c}" in (term.get("allowed_usages") or [])]
+            unjudged = [c for c in channels if f"usage_{c}" not in contract.LICENSE_USAGES]
+            stray = rng.random() < 0.03
             events.append(
                 PlannedUsage(
                     element_uuid=asset.element_uuid,
@@ -663,8 +693,8 @@ def _plan_usage(rng: random.Random, slug: str, assets: list[PlannedAsset], now: 
                     event=rng.choices(contract.USAGE_EVENT_KINDS, weights=(80, 10, 10))[0],
                     user_email=f"{mailbox}@{slug}.example",
                     occurred_at=(start + (now - start) * rng.random()).replace(microsecond=0),
-                    country=home if rng.random() < 0.9 else rng.choice(("IT", "PL", "CA", "JP", None)),
-                    channel=rng.choice(channels),
+                    country=rng.choice(("IT", "PL", "CA", "JP", None)) if stray else home,
+                    channel=rng.choice(channels if stray else (allowed or unjudged or channels)),
                 )
             )
     expired = [asset for asset in usable if "expired" in asset.cases][:3]
