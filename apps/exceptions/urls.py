@@ -1,11 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import calendar, views
 
 app_name = "exceptions"
 
 urlpatterns = [
     path("cases/", views.case_list, name="case_list"),
+    path("cases/calendar/", calendar.rights_calendar, name="rights_calendar"),
+    path("cases/calendar.ics", calendar.calendar_feed, name="calendar_feed"),
+    path("cases/calendar/feed/rotate/", calendar.calendar_feed_rotate, name="calendar_feed_rotate"),
+    path("cases/calendar/feed/stop/", calendar.calendar_feed_stop, name="calendar_feed_stop"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
     path("cases/tasks/<int:pk>/decide/", views.case_decide, name="case_decide"),
     path("clients/<slug:slug>/compliance-rules/", views.compliance_rules, name="compliance_rules"),

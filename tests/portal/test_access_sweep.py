@@ -6,13 +6,16 @@ cannot ship without saying who may reach it. Objects always belong to client B (
 - the outsider (agency admin of client A, every capability there) gets 404 for each of B's objects, by session and
   by API token, and lists that contain none of B's rows;
 - the member (agency admin of client B) reaches the same objects, so the 404s above are not vacuous;
-- POST-only routes refuse GET with 405.
+- POST-only routes refuse GET with 405;
+- feed routes (a secret token in the URL, no session) answer 404 without their token, even to a signed-in person,
+  and with a token show only what its holder may see.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
 from django.test import Client as HttpClient
@@ -25,6 +28,7 @@ from apps.accounts.services import create_api_token
 from apps.assets.models import Asset
 from apps.audit import services as audit
 from apps.clients.models import ConnectionStatus, SmintioConnection
+from apps.exceptions.calendar import rotate_feed
 from apps.exceptions.models import Case
 from apps.integrations.models import OutboxMessage
 from apps.workflows.models import Comment, Task, WorkflowRun
@@ -37,9 +41,10 @@ MARKER = "Beta Brands"  # client B's name: must never appear in a page or respon
 
 @dataclass
 class Route:
-    kind: str  # "html", "api", "api_post", "public", "post" (POST-only HTML), "hint" (signed POST), "oauth"
+    kind: str  # "html", "api", "api_post", "public", "post" (POST-only HTML), "hint" (signed POST), "oauth", "feed"
     kwargs: Callable[[dict], dict] = field(default=lambda objs: {})
     lists_foreign_rows: bool = False  # a list that would show B's rows if tenancy failed
+    token: Callable | None = None  # "feed": issues a user's token for the ``token`` query parameter
 
 
 def _b_event(objs):
@@ -118,6 +123,13 @@ ROUTES: dict[str, Route] = {
     "exceptions:case_detail": Route("html", _b_case),
     "exceptions:case_decide": Route("post", _b_task),
     "exceptions:compliance_rules": Route("html", _beta),
+    "exceptions:rights_calendar": Route("html", lists_foreign_rows=True),
+    "exceptions:calendar_feed": Route("feed", token=rotate_feed),
+    "exceptions:calendar_feed_rotate": Route("post"),
+    "exceptions:calendar_feed_stop": Route("post"),
+    "api:case-list": Route("api", lists_foreign_rows=True),
+    "api:case-detail": Route("api", _b_case),
+    "api:case-decision": Route("api_post", _b_case),
     "api:asset-list": Route("api", lists_foreign_rows=True),
     "api:asset-detail": Route("api", _b_asset),
     "api:asset-rights": Route("api", _b_asset),
@@ -246,6 +258,9 @@ def test_anonymous(name, world):
         assert response["Content-Type"] == "application/problem+json"
     elif route.kind == "public":
         assert http.get(url).status_code == 200
+    elif route.kind == "feed":
+        assert http.get(url).status_code == 404
+        assert http.get(url, {"token": f"{world['insider'].pk}:forged"}).status_code == 404
     else:
         response = http.get(url)
         assert response.status_code == 302
@@ -276,6 +291,28 @@ def test_outsider_by_api_token(name, world):
     http = HttpClient(headers={"Authorization": f"Token {key}"})
     response = http.post(_url(name, world)) if route.kind == "api_post" else http.get(_url(name, world))
     _assert_outsider(route, response, world)
+
+
+@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.kind == "feed"))
+def test_feeds_answer_only_to_their_token(name, world):
+    """B's asset lapses within the window, so a feed or page that leaked it would show B's name."""
+    Asset.objects.filter(pk=world["asset_b"].pk).update(rights_until=timezone.now() + timedelta(days=3))
+    url = _url(name, world)
+    http = HttpClient()
+    http.force_login(world["outsider"])
+    assert http.get(url).status_code == 404  # a session is not a token
+    assert MARKER not in _body(http.get(reverse("exceptions:rights_calendar")))
+    outsider_token = ROUTES[name].token(world["outsider"])
+    own = HttpClient().get(url, {"token": outsider_token})
+    assert own.status_code == 200 and MARKER not in _body(own)
+    insider_token = ROUTES[name].token(world["insider"])
+    _, _, signature = insider_token.partition(":")
+    forged = HttpClient().get(url, {"token": f"{world['outsider'].pk}:{signature}"})
+    assert forged.status_code == 404
+    member = HttpClient().get(url, {"token": insider_token})
+    assert member.status_code == 200 and MARKER in _body(member)  # so the absence above is not vacuous
+    http.force_login(world["insider"])
+    assert MARKER in _body(http.get(reverse("exceptions:rights_calendar")))
 
 
 def test_oauth_callback_without_a_flow_started_here_is_refused(world):

@@ -1,0 +1,131 @@
+"""``/api/v1/cases/``: the caller's clients' cases, filtered as the case list is, and decisions on their tasks through
+the same service as the case page (``services.decide``)."""
+
+from __future__ import annotations
+
+import zoneinfo
+from datetime import datetime, time
+
+from django.db.models import OuterRef, Subquery
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from apps.assets.models import Asset
+from apps.common.api import problem
+from apps.workflows import services as workflows
+from apps.workflows.choices import TaskStatus
+from apps.workflows.models import Decision, Task, WorkflowRun
+
+from .. import services
+from ..filtersets import CaseFilterSet
+from ..models import Case
+from .serializers import CaseDecideSerializer, CaseDetailSerializer, CaseSerializer
+
+SUBJECT = "exceptions.case"
+CONFLICT = OpenApiResponse(
+    description="Someone else acted on the task first (`urn:greenlight:problem:conflict`): `detail` says who and "
+    "`case` holds the case as it is now."
+)
+REFUSED = OpenApiResponse(
+    description="The decision cannot be recorded as given; `errors` names the field (`task`, `outcome`, `reason`, "
+    "`renewed_until` or `replacement`) and says what is missing."
+)
+# Which field a refusal of services.decide is about, by outcome (the service checks exactly one thing per outcome).
+REFUSED_FIELD = {"renewed": "renewed_until", "replace": "replacement"}
+
+
+def with_workflow(case: Case) -> Case:
+    """Attach the tasks and decisions of the case's runs (a case's runs point at it by subject, not by a key)."""
+    runs = WorkflowRun.objects.filter(subject_type=SUBJECT, subject_id=case.pk)
+    case.case_tasks = list(Task.objects.filter(run__in=runs).order_by("id"))
+    case.case_decisions = list(Decision.objects.filter(run__in=runs).select_related("actor").order_by("decided_at"))
+    return case
+
+
+class CaseViewSet(viewsets.ReadOnlyModelViewSet):
+    """Cases of the caller's clients, newest first, with the case list's filters (`owner=me` for the caller's own).
+    A case's page lists its tasks and decisions; deciding is a POST to `decision/` (write scope)."""
+
+    filterset_class = CaseFilterSet
+    ordering = "-id"
+
+    def get_serializer_class(self):
+        return CaseSerializer if self.action == "list" else CaseDetailSerializer
+
+    def get_queryset(self):
+        holder = (
+            Task.objects.filter(
+                run__subject_type=SUBJECT,
+                run__subject_id=OuterRef("pk"),
+                status=TaskStatus.OPEN,
+                assignee__isnull=False,
+            )
+            .order_by("id")
+            .values("assignee__email")[:1]
+        )
+        return (
+            Case.objects.visible_to(self.request.user)
+            .select_related("client", "asset", "replacement", "closed_by")
+            .annotate(owner_email=Subquery(holder))
+        )
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(CaseDetailSerializer(with_workflow(self.get_object())).data)
+
+    def _fresh(self, case: Case) -> dict:
+        return CaseDetailSerializer(with_workflow(self.get_queryset().get(pk=case.pk))).data
+
+    @extend_schema(request=CaseDecideSerializer, responses={201: CaseDetailSerializer, 400: REFUSED, 409: CONFLICT})
+    @action(detail=True, methods=["post"])
+    def decision(self, request, pk=None):
+        case = self.get_object()  # an unknown or invisible case is a 404 before the body is even read
+        body = CaseDecideSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        task = (
+            Task.objects.visible_to(request.user)
+            .filter(pk=data["task"], run__subject_type=SUBJECT, run__subject_id=case.pk)
+            .select_related("run", "client")
+            .first()
+        )
+        if task is None:
+            raise exceptions.ValidationError({"task": ["Not a task of this case that you may act on."]})
+        renewed_until = None
+        if data["renewed_until"] is not None:
+            # as on the case page: the renewed licence runs to the end of that day, in the caller's time zone
+            zone = zoneinfo.ZoneInfo(request.user.time_zone or "UTC")
+            renewed_until = datetime.combine(data["renewed_until"], time(23, 59), tzinfo=zone)
+        replacement = None
+        if data["replacement"] is not None:
+            replacement = Asset.objects.visible_to(request.user).filter(pk=data["replacement"]).first()
+        outcome = data["outcome"]
+        try:
+            if not task.is_open:
+                by = f" by {task.assignee_email}" if task.assignee_email else ""
+                raise workflows.StaleTask(f"This task is already {task.get_status_display().lower()}{by}.")
+            services.decide(
+                task,
+                actor=request.user,
+                outcome=outcome,
+                reason=data["reason"],
+                renewed_until=renewed_until,
+                replacement=replacement,
+                expected_version=data.get("version"),
+            )
+        except workflows.StaleTask as exc:
+            return problem(
+                status.HTTP_409_CONFLICT,
+                code="conflict",
+                title="Conflict.",
+                detail=str(exc),
+                instance=request.path,
+                case=self._fresh(case),
+            )
+        except services.CaseRefused as exc:
+            field = REFUSED_FIELD.get(outcome, "reason")
+            raise exceptions.ValidationError({field: [str(exc)]}) from None
+        except workflows.InvalidTransition as exc:
+            raise exceptions.ValidationError({"outcome": [str(exc)]}) from None
+        return Response(self._fresh(case), status=status.HTTP_201_CREATED)
