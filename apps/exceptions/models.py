@@ -12,6 +12,7 @@ from django.db import models
 from django.urls import reverse
 
 from apps.common.fields import BulkInsertJSONField
+from apps.common.querysets import ClientScopedQuerySet
 
 from .choices import CaseKind, CaseState, Disposition, RuleKind, Team, Trigger
 from .querysets import CaseQuerySet
@@ -80,7 +81,7 @@ class ComplianceRule(models.Model):
     route_to = models.CharField(max_length=30, choices=Team.choices, default=Team.LEGAL)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = CaseQuerySet.as_manager()
+    objects = ClientScopedQuerySet.as_manager()
 
     class Meta:
         ordering = ["client", "kind"]
@@ -105,6 +106,8 @@ class ComplianceCursor(models.Model):
     client = models.OneToOneField("clients.Client", on_delete=models.CASCADE, related_name="compliance_cursor")
     last_event_id = models.BigIntegerField(default=0)
     checked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClientScopedQuerySet.as_manager()  # visible_to(user), as every client-owned model has
 
     def __str__(self) -> str:
         return f"{self.client}: usage events up to {self.last_event_id}"

@@ -200,7 +200,7 @@ USERS = (
     ("requester", "ES", ("intranet", "email")),
     ("reviewer", "NL", ("presentation", "web")),
 )
-BURST_USER = ("external", "SG")
+BURST_USER = ("external", None)  # country unknown: the burst is the compliance case, not 35 territory ones
 
 
 @dataclass
@@ -694,7 +694,7 @@ def _plan_usage(rng: random.Random, slug: str, assets: list[PlannedAsset], now: 
                     user_email=f"{mailbox}@{slug}.example",
                     occurred_at=(start + (now - start) * rng.random()).replace(microsecond=0),
                     country=rng.choice(("IT", "PL", "CA", "JP", None)) if stray else home,
-                    channel=rng.choice(channels if stray else (allowed or unjudged or channels)),
+                    channel=rng.choice(channels) if stray else rng.choice(allowed or unjudged or [None]),
                 )
             )
     expired = [asset for asset in usable if "expired" in asset.cases][:3]
