@@ -103,6 +103,27 @@ class LicensePurchase(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["client", "uuid"], name="lpt_client_uuid_unique")]
+        indexes = [
+            # The renewal sweep's "limit nearly reached" reads only these counters: an index-only scan per client,
+            # never the licence rows themselves (each carries its JSON). PostgreSQL only (covering index).
+            models.Index(
+                fields=["client"],
+                include=[
+                    "id",
+                    "asset",
+                    "uuid",
+                    "current_downloads",
+                    "max_downloads",
+                    "current_users",
+                    "max_users",
+                    "current_reuses",
+                    "max_reuses",
+                ],
+                condition=models.Q(state="completed")
+                & (models.Q(max_downloads__gt=0) | models.Q(max_users__gt=0) | models.Q(max_reuses__gt=0)),
+                name="lpt_limits_idx",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"LPT {self.uuid} v{self.version}"
