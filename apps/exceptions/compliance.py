@@ -32,9 +32,8 @@ from apps.assets.services import term_state
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
-from apps.integrations import outbox
-from apps.integrations.choices import Platform
 from apps.workflows import registry
+from apps.workflows import services as workflows
 
 from .choices import CaseKind, CaseState, Disposition, RuleKind, Trigger
 from .models import Case, ComplianceCursor, ComplianceRule
@@ -337,23 +336,11 @@ def apply_compliance_outcome(run) -> None:
     reasons = "; ".join(d.reason for d in run.decisions.order_by("decided_at") if d.reason)
     if disposition in STATUS_OF:
         label = Disposition(disposition).label
-        outbox.enqueue(
-            client=case.client,
-            platform=Platform.SMINTIO,
-            kind="smintio.workflow_status",
-            ordering_key=f"smintio:element:{case.asset.content_element_uuid}",
-            payload={
-                "content_element_uuid": case.asset.content_element_uuid,
-                "body": {
-                    "status": STATUS_OF[disposition],
-                    "reason": f"Usage compliance: {label.lower()}. {case.summary} {reasons}".strip(),
-                    "restrictions": None,
-                    "decided_at": (run.ended_at or now).isoformat(),
-                    "decided_by": last.actor.email if last else "opentext",
-                    "workflow_reference": run.business_key,
-                },
-            },
-            idempotency_key=f"compliance-outcome:{run.business_key}",
+        workflows.report_outcome_to_smintio(
+            run,
+            case.asset,
+            status=STATUS_OF[disposition],
+            reason=f"Usage compliance: {label.lower()}. {case.summary} {reasons}".strip(),
         )
     if disposition == Disposition.ESCALATED:
         notify_escalation_contacts(case, why="Escalated by the compliance review")

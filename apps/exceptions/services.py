@@ -23,8 +23,6 @@ from apps.assets.services import licence_snapshot, refresh_rights
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
-from apps.integrations import outbox
-from apps.integrations.choices import Platform
 from apps.workflows import registry
 from apps.workflows import services as workflows
 from apps.workflows.choices import TaskStatus
@@ -340,22 +338,7 @@ def apply_renewal_outcome(run: WorkflowRun) -> None:
             why = "Taken down before its rights lapse."
         body = {"status": "withdrawn", "reason": f"{why} {reasons}".strip(), "restrictions": None}
     if body is not None:
-        outbox.enqueue(
-            client=case.client,
-            platform=Platform.SMINTIO,
-            kind="smintio.workflow_status",
-            ordering_key=f"smintio:element:{asset.content_element_uuid}",
-            payload={
-                "content_element_uuid": asset.content_element_uuid,
-                "body": {
-                    **body,
-                    "decided_at": (run.ended_at or now).isoformat(),
-                    "decided_by": last.actor.email if last else "opentext",
-                    "workflow_reference": run.business_key,
-                },
-            },
-            idempotency_key=f"renewal-outcome:{run.business_key}",
-        )
+        workflows.report_outcome_to_smintio(run, asset, **body)
     audit.record(
         "exceptions.case.close",
         client=case.client,

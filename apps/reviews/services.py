@@ -271,26 +271,8 @@ def apply_approval_outcome(run: WorkflowRun) -> None:
         return
     before = asset.approval_state
     Asset.objects.filter(pk=asset.pk).update(approval_state=state, updated_at=timezone.now())
-    last = run.decisions.select_related("actor").order_by("-decided_at").first()
     reasons = [d.reason for d in run.decisions.order_by("decided_at") if d.reason and d.outcome != "approved"]
-    outbox.enqueue(
-        client=run.client,
-        platform=Platform.SMINTIO,
-        kind="smintio.workflow_status",
-        ordering_key=f"smintio:element:{asset.content_element_uuid}",
-        payload={
-            "content_element_uuid": asset.content_element_uuid,
-            "body": {
-                "status": run.outcome,
-                "reason": "; ".join(reasons) or None,
-                "decided_at": (run.ended_at or timezone.now()).isoformat(),
-                "decided_by": last.actor.email if last else "opentext",
-                "workflow_reference": run.business_key,
-                "restrictions": None,
-            },
-        },
-        idempotency_key=f"approval-outcome:{run.business_key}",
-    )
+    workflows.report_outcome_to_smintio(run, asset, status=run.outcome, reason="; ".join(reasons))
     audit.record(
         OUTCOME_ACTIONS[run.outcome],
         client=run.client,

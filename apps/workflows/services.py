@@ -355,3 +355,32 @@ def lost_race(task: Task, *, loser_email: str, holder_email: str, action: str) -
             obj=task,
             after={"holder": holder_email, "loser": loser_email, "action": action},
         )
+
+
+def report_outcome_to_smintio(run: WorkflowRun, asset, *, status: str, reason: str | None, restrictions=None) -> None:
+    """Queue the Smint.io ``workflow-status`` write-back of a run's outcome for ``asset``: who decided last, when
+    the run ended, its business key as the reference. One per run and process: the idempotency key is derived from
+    the run, so an outcome applied twice never sends twice."""
+    last = run.decisions.select_related("actor").order_by("-decided_at").first()
+    outbox.enqueue(
+        client=run.client,
+        platform=Platform.SMINTIO,
+        kind="smintio.workflow_status",
+        ordering_key=f"smintio:element:{asset.content_element_uuid}",
+        payload={
+            "content_element_uuid": asset.content_element_uuid,
+            "body": {
+                "status": status,
+                "reason": reason or None,
+                "decided_at": (run.ended_at or timezone.now()).isoformat(),
+                "decided_by": last.actor.email if last else "opentext",
+                "workflow_reference": run.business_key,
+                "restrictions": restrictions,
+            },
+        },
+        idempotency_key=f"{OUTCOME_KEY_PREFIX.get(run.process_key, run.process_key)}-outcome:{run.business_key}",
+    )
+
+
+# The write-back's idempotency key names the flow (keys already delivered must never change).
+OUTCOME_KEY_PREFIX = {"asset_approval": "approval", "rights_renewal": "renewal", "compliance_review": "compliance"}

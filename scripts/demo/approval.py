@@ -2,31 +2,12 @@
 both statuses show on the sync page as delivered to Smint.io. Run `.venv/bin/python scripts/demo/approval.py`
 (PORTAL_URL if not http://127.0.0.1:8000)."""
 
-import os
 import re
 import sys
 import time
 
+from common import ARGS, BASE, sign_in
 from playwright.sync_api import expect, sync_playwright
-
-BASE = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000")
-PASSWORD = "greenlight-demo"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def sign_in(page, email):
-    page.goto(f"{BASE}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name=re.compile("Sign in")).click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def decide(page, email, href, outcome, reason):

@@ -2,30 +2,11 @@
 (owner, then legal), the demo burst's compliance case to "user warned" (legal), and both dispositions are delivered
 to the Smint.io emulator (sync page). Run `.venv/bin/python scripts/demo/cases.py`."""
 
-import os
-import re
 import sys
 import time
 
+from common import ARGS, BASE, sign_in
 from playwright.sync_api import expect, sync_playwright
-
-BASE = os.environ.get("PORTAL_URL", "http://127.0.0.1:8000")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def sign_in(page, email):
-    page.goto(f"{BASE}/accounts/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill("greenlight-demo")
-    page.get_by_role("button", name=re.compile("Sign in")).click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible()
 
 
 def decide(page, outcome, reason):
