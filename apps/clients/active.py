@@ -30,3 +30,13 @@ def set_active_client(request, client: Client | None) -> None:
     else:
         request.session[SESSION_KEY] = client.pk
     request._active_client = client
+
+
+def params_with_active_client(request):
+    """The request's query, with ``client`` set to the active client when the person chose one and the URL does
+    not name a client itself (HTML lists narrow to it; an explicit ``client=`` wins)."""
+    params = request.GET.copy()
+    active = get_active_client(request)
+    if "client" not in params and active is not None:
+        params["client"] = active.slug
+    return params

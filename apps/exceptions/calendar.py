@@ -35,7 +35,7 @@ from apps.accounts.models import User
 from apps.assets.models import Asset
 from apps.audit import services as audit
 from apps.audit.models import AuditEvent
-from apps.clients.active import get_active_client
+from apps.clients.active import params_with_active_client
 from apps.clients.models import Client
 from apps.common.paging import ascending_page
 
@@ -183,10 +183,7 @@ class CalendarFilterForm(forms.Form):
 @login_required
 @vary_on_headers("HX-Request")
 def rights_calendar(request):
-    params = request.GET.copy()
-    active = get_active_client(request)
-    if "client" not in params and active is not None:
-        params["client"] = active.slug
+    params = params_with_active_client(request)
     params.setdefault("window", str(DEFAULT_WINDOW))
     form = CalendarFilterForm(params, user=request.user)
     now = timezone.now()

@@ -19,7 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from apps.assets.models import Asset, LicensePurchase, UsageEvent
 from apps.audit import services as audit
 from apps.audit.models import AuditEvent
-from apps.clients.active import get_active_client
+from apps.clients.active import params_with_active_client
 from apps.clients.models import Client
 from apps.common.paging import ascending_page
 from apps.workflows import services as workflows
@@ -34,10 +34,7 @@ from .models import Case, ComplianceRule
 @login_required
 @vary_on_headers("HX-Request")
 def case_list(request):
-    params = request.GET.copy()
-    active = get_active_client(request)
-    if "client" not in params and active is not None:
-        params["client"] = active.slug
+    params = params_with_active_client(request)
     if "state" not in params:
         params["state"] = "open"
     filterset = CaseFilterSet(

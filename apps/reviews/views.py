@@ -21,7 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from apps.assets.filtersets import AssetFilterSet
 from apps.assets.models import Asset, LicensePurchase
 from apps.audit.models import AuditEvent
-from apps.clients.active import get_active_client
+from apps.clients.active import params_with_active_client
 from apps.common.paging import ascending_page, keyset_page
 from apps.workflows import services as workflows
 from apps.workflows.choices import TaskStatus
@@ -53,19 +53,11 @@ def _tasks(user):
     )
 
 
-def _with_active_client(request):
-    params = request.GET.copy()
-    active = get_active_client(request)
-    if "client" not in params and active is not None:
-        params["client"] = active.slug
-    return params
-
-
 @login_required
 @vary_on_headers("HX-Request")
 def dashboard(request):
     """My open tasks and my team's unassigned ones, filtered, by due date, with counts per tab."""
-    params = _with_active_client(request)
+    params = params_with_active_client(request)
     tab = params.get("tab") if params.get("tab") in TABS else "mine"
     scopes = {"mine": Q(assignee=request.user), "team": Q(assignee__isnull=True)}
     filterset = TaskFilterSet(params, queryset=_tasks(request.user), request=request)
@@ -222,7 +214,7 @@ def tasks_bulk_approve(request):
 @login_required
 @vary_on_headers("HX-Request")
 def asset_list(request):
-    params = _with_active_client(request)
+    params = params_with_active_client(request)
     filterset = AssetFilterSet(
         params, queryset=Asset.objects.visible_to(request.user).select_related("client"), request=request
     )

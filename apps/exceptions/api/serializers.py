@@ -1,15 +1,14 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.workflows.api.serializers import OutcomeSerializer, VersionSerializer
+from apps.workflows.api.serializers import PossibleOutcomesMixin, VersionSerializer
 from apps.workflows.models import Decision, Task
 
 from ..models import Case
 
 
-class CaseTaskSerializer(serializers.ModelSerializer):
+class CaseTaskSerializer(PossibleOutcomesMixin, serializers.ModelSerializer):
     candidate_roles = serializers.ListField(child=serializers.CharField(), read_only=True)
-    possible_outcomes = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
@@ -27,10 +26,6 @@ class CaseTaskSerializer(serializers.ModelSerializer):
             "completed_at",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(OutcomeSerializer(many=True))
-    def get_possible_outcomes(self, task) -> list[dict]:
-        return [{"label": label, "value": value} for label, value in task.possible_outcomes]
 
 
 class CaseDecisionSerializer(serializers.ModelSerializer):

@@ -9,11 +9,20 @@ class OutcomeSerializer(serializers.Serializer):
     value = serializers.CharField()
 
 
-class TaskSerializer(serializers.ModelSerializer):
+# A task's ``possible_outcomes`` (``[[label, value]]`` in the model) as ``[{label, value}]``. (A comment, not a
+# docstring: drf-spectacular would publish a docstring as the description of every serializer using the mixin.)
+class PossibleOutcomesMixin(serializers.Serializer):
+    possible_outcomes = serializers.SerializerMethodField()
+
+    @extend_schema_field(OutcomeSerializer(many=True))
+    def get_possible_outcomes(self, task) -> list[dict]:
+        return [{"label": label, "value": value} for label, value in task.possible_outcomes]
+
+
+class TaskSerializer(PossibleOutcomesMixin, serializers.ModelSerializer):
     client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     title = serializers.CharField(source="run.title", read_only=True, help_text="What the run is about.")
     candidate_roles = serializers.ListField(child=serializers.CharField(), read_only=True)
-    possible_outcomes = serializers.SerializerMethodField()
 
     class Meta:
         model = Task
@@ -36,10 +45,6 @@ class TaskSerializer(serializers.ModelSerializer):
             "completed_at",
         ]
         read_only_fields = fields
-
-    @extend_schema_field(OutcomeSerializer(many=True))
-    def get_possible_outcomes(self, task) -> list[dict]:
-        return [{"label": label, "value": value} for label, value in task.possible_outcomes]
 
 
 class DecisionSerializer(serializers.ModelSerializer):
