@@ -21,6 +21,7 @@ import logging
 from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -65,6 +66,21 @@ def ensure_rules(client: Client) -> list[ComplianceRule]:
 
 def can_edit_rules(user, client) -> bool:
     return user.has_capability(client, Capability.MANAGE_CLIENT)
+
+
+def update_rules(client: Client, *, actor, changes: dict[ComplianceRule, dict]) -> int:
+    """Change some of the client's rules (``{rule: {field: new value}}``) in one transaction, each change audited
+    with its before and after. Only the client's agency admins may; returns how many rules changed."""
+    if not can_edit_rules(actor, client):
+        raise PermissionDenied("Only the client's agency admins may change its compliance rules.")
+    with transaction.atomic():
+        for rule, fields in changes.items():
+            if rule.client_id != client.pk:
+                raise ValueError("A rule of another client.")
+            before = dict(ComplianceRule.objects.filter(pk=rule.pk).values(*fields).get())
+            ComplianceRule.objects.filter(pk=rule.pk).update(**fields)
+            audit.record("exceptions.rule.update", actor=actor, client=client, obj=rule, before=before, after=fields)
+    return len(changes)
 
 
 # -- detection --------------------------------------------------------------------------------------------------------
@@ -150,42 +166,45 @@ def _hits(client, rules: dict, events: list[UsageEvent], now: datetime) -> list[
 
 
 def _over_limit(rule, assets: dict, by_asset: dict) -> list[Hit]:
-    hits = []
+    """Downloads (and distinct users) on record per asset against its licence's limit; the history of every asset
+    with a limit is read in one query, not one per asset."""
+    limits: dict[int, dict[str, int]] = {}
     for asset_id in by_asset:
-        asset = assets[asset_id]
-        licences = [lpt for lpt in asset.license_purchases.all() if lpt.state == LicenseState.COMPLETED]
-        if not licences:
-            continue
-        for noun, limit_field, count in (
-            ("downloads", "max_downloads", _downloads),
-            ("users", "max_users", _users),
-        ):
-            limits = [getattr(lpt, limit_field) for lpt in licences]
-            if any(limit is None for limit in limits):
-                continue  # a licence without that limit on record: no limit to pass
-            limit = max(limits)
-            used, evidence = count(asset)
-            if limit and used * 100 >= limit * rule.threshold_percent:
+        licences = [lpt for lpt in assets[asset_id].license_purchases.all() if lpt.state == LicenseState.COMPLETED]
+        found = {}
+        for noun, field in (("downloads", "max_downloads"), ("users", "max_users")):
+            values = [getattr(lpt, field) for lpt in licences]
+            if values and None not in values and max(values):  # a licence without the limit: nothing to pass
+                found[noun] = max(values)
+        if found:
+            limits[asset_id] = found
+    history: dict[int, list[UsageEvent]] = defaultdict(list)
+    for event in UsageEvent.objects.filter(asset_id__in=list(limits)).order_by("-occurred_at"):
+        history[event.asset_id].append(event)
+    hits = []
+    for asset_id, found in limits.items():
+        events = history[asset_id]
+        evidence = {
+            "downloads": [e for e in events if e.event == UsageKind.DOWNLOAD],
+            "users": [e for e in events if e.user_email],
+        }
+        used_by = {
+            "downloads": len(evidence["downloads"]),
+            "users": len({e.user_email.lower() for e in evidence["users"]}),
+        }
+        for noun, limit in found.items():
+            used = used_by[noun]
+            if used * 100 >= limit * rule.threshold_percent:
                 hits.append(
                     Hit(
                         rule,
-                        asset,
+                        assets[asset_id],
                         f"over_limit:{noun}:{limit}",
                         f"{used} {noun} on record against a licensed {limit} ({used * 100 // limit}%).",
-                        evidence,
+                        evidence[noun],
                     )
                 )
     return hits
-
-
-def _downloads(asset) -> tuple[int, list[UsageEvent]]:
-    events = list(UsageEvent.objects.filter(asset=asset, event=UsageKind.DOWNLOAD).order_by("-occurred_at"))
-    return len(events), events
-
-
-def _users(asset) -> tuple[int, list[UsageEvent]]:
-    events = list(UsageEvent.objects.filter(asset=asset).exclude(user_email="").order_by("-occurred_at"))
-    return len({e.user_email.lower() for e in events}), events
 
 
 def _bursts(rule, client, assets: dict, events: list[UsageEvent]) -> list[Hit]:

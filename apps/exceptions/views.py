@@ -8,7 +8,6 @@ from datetime import datetime, time
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count, Max, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,7 +16,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.assets.models import Asset, LicensePurchase, UsageEvent
-from apps.audit import services as audit
 from apps.audit.models import AuditEvent
 from apps.clients.active import params_with_active_client
 from apps.clients.models import Client
@@ -159,22 +157,12 @@ def compliance_rules(request, slug: str):
         if not can_edit:
             raise PermissionDenied("Only the client's agency admins may change its compliance rules.")
         if formset.is_valid():
-            changed = 0
-            with transaction.atomic():
-                for form in formset.forms:
-                    if not form.has_changed():
-                        continue
-                    before = {name: form.initial.get(name) for name in form.changed_data}
-                    rule = form.save()
-                    audit.record(
-                        "exceptions.rule.update",
-                        actor=request.user,
-                        client=client,
-                        obj=rule,
-                        before=before,
-                        after={name: form.cleaned_data[name] for name in form.changed_data},
-                    )
-                    changed += 1
+            changes = {
+                form.instance: {name: form.cleaned_data[name] for name in form.changed_data}
+                for form in formset.forms
+                if form.has_changed()
+            }
+            changed = compliance.update_rules(client, actor=request.user, changes=changes)
             messages.success(request, f"{changed} rule{'s' if changed != 1 else ''} of {client.name} saved.")
             return redirect("exceptions:compliance_rules", slug=client.slug)
         messages.error(request, "Nothing was saved: correct the highlighted fields.")
