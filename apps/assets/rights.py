@@ -10,6 +10,10 @@ than the first. What is checked (docs/rights.md):
 - per term: ``valid_from``, ``valid_until``, ``to_be_used_until`` (null: not limited), territories, usages and
   editorial-only (``is_editorial_use`` null: unknown).
 
+Keys (territories, usages, release states) are read with a :class:`vocabulary.Vocabulary`: pass the client's
+(:func:`vocabulary_for`, from its Smint.io generic metadata) as ``vocabulary=``; without one the built-in tables
+are used. A key no vocabulary can read is unknown, named in the sentence, never forbidden.
+
 A licence is as good as its best term, then as bad as its licence-wide findings; the asset is as good as its best
 licence. Adding a restriction anywhere can therefore never make a verdict better (tests/assets pin that).
 """
@@ -22,8 +26,10 @@ from datetime import date, datetime, time
 
 from django.utils import timezone
 
-from . import vocabulary
+from . import vocabulary as _vocabulary
 from .choices import LicenseState
+from .vocabulary import Vocabulary
+from .vocabulary import vocabulary_for as vocabulary_for  # rights.vocabulary_for(client)
 
 ALLOWED, RESTRICTED, UNKNOWN, FORBIDDEN = "allowed", "restricted", "unknown", "forbidden"
 RANK = {FORBIDDEN: 0, UNKNOWN: 1, RESTRICTED: 2, ALLOWED: 3}
@@ -119,19 +125,29 @@ _LIMITS = (
 )
 
 
-def evaluate_license(lpt, terms, use: Use, *, threshold_percent: int = 100, release_details=_FROM_LICENCE) -> Verdict:
+def evaluate_license(
+    lpt,
+    terms,
+    use: Use,
+    *,
+    threshold_percent: int = 100,
+    release_details=_FROM_LICENCE,
+    vocabulary: Vocabulary | None = None,
+) -> Verdict:
     """One licence purchase (with its terms) against ``use``.
 
     ``release_details`` is Smint.io's ``content_element.release_details`` (``None``: nothing on record); by default
-    it is read from the licence as synced (``lpt.raw``).
+    it is read from the licence as synced (``lpt.raw``). ``vocabulary`` reads the keys (default: the built-in one;
+    pass :func:`vocabulary_for` of the licence's client).
     """
+    vocabulary = vocabulary or _vocabulary.DEFAULT
     if release_details is _FROM_LICENCE:
         release_details = ((lpt.raw or {}).get("content_element") or {}).get("release_details")
-    licence = _licence_findings(lpt, use, threshold_percent, release_details)
+    licence = _licence_findings(lpt, use, threshold_percent, release_details, vocabulary)
     if not terms:
         return licence.add(_Findings(unknown=["The licence has no terms on record."])).verdict()
     moment = _moment(use.on)
-    per_term = [_term_findings(term, use, moment) for term in terms]
+    per_term = [_term_findings(term, use, moment, vocabulary) for term in terms]
     top = max(RANK[found.status] for found in per_term)
     in_force = _Findings()
     for found in per_term:
@@ -140,7 +156,7 @@ def evaluate_license(lpt, terms, use: Use, *, threshold_percent: int = 100, rele
     return licence.add(in_force).verdict()
 
 
-def _licence_findings(lpt, use: Use, threshold_percent: int, release_details) -> _Findings:
+def _licence_findings(lpt, use: Use, threshold_percent: int, release_details, vocabulary: Vocabulary) -> _Findings:
     found = _Findings()
     if lpt.state == LicenseState.CANCELLED:
         found.forbidden.append("The licence was cancelled.")
@@ -156,47 +172,59 @@ def _licence_findings(lpt, use: Use, threshold_percent: int, release_details) ->
             found.forbidden.append(reached.format(max=maximum))
         elif (used := current * 100 // maximum) >= threshold_percent:
             found.restricted.append(nearly.format(max=maximum, used=used))
-    needing = sorted(use.usages & vocabulary.RELEASE_USAGES)
+    needing = sorted(use.usages & _vocabulary.RELEASE_USAGES)
     if needing:
         names = ", ".join(vocabulary.readable(usage) for usage in needing)
         if not isinstance(release_details, dict):
             found.unknown.append(f"No release information is on record (needed for: {names}).")
         else:
             for kind in ("model", "property"):
-                state = release_details.get(f"{kind}_release_state")
-                if state == vocabulary.RELEASE_MISSING:
-                    found.forbidden.append(f"There is no {kind} release, needed for: {names}.")
-                elif state not in vocabulary.RELEASE_GIVEN:
-                    found.unknown.append(f"Whether there is a {kind} release is unknown (needed for: {names}).")
+                found = found.add(_release(kind, release_details.get(f"{kind}_release_state"), names, vocabulary))
     return found
 
 
+def _release(kind: str, state, names: str, vocabulary: Vocabulary) -> _Findings:
+    """One release state: given is fine, missing forbids, anything else is unknown; a state that says more than
+    "unknown" (a key nobody knows, or one the metadata names but we cannot classify) is named in the sentence."""
+    meaning = vocabulary.release_state(state)
+    if meaning == _vocabulary.GIVEN:
+        return _Findings()
+    if meaning == _vocabulary.MISSING:
+        return _Findings(forbidden=[f"There is no {kind} release, needed for: {names}."])
+    unknown = f"Whether there is a {kind} release is unknown (needed for: {names})"
+    if state is None or (isinstance(state, str) and state in _vocabulary.RELEASE_UNKNOWN):
+        return _Findings(unknown=[f"{unknown}."])
+    if meaning is None:
+        return _Findings(unknown=[f"{unknown}: its state {vocabulary.named(state)} is not one we know."])
+    return _Findings(unknown=[f"{unknown}: its state is {vocabulary.named(state)}."])
+
+
 # -- one licence term -----------------------------------------------------------------------------------------------
-def _evaluate_term(term, use: Use, moment: datetime) -> Verdict:
+def _evaluate_term(term, use: Use, moment: datetime, vocabulary: Vocabulary | None = None) -> Verdict:
     """Every reason the term does not cover the use, not only the first (a reviewer needs the whole picture)."""
-    return _term_findings(term, use, moment).verdict()
+    return _term_findings(term, use, moment, vocabulary or _vocabulary.DEFAULT).verdict()
 
 
-def _term_findings(term, use: Use, moment: datetime) -> _Findings:
+def _term_findings(term, use: Use, moment: datetime, vocabulary: Vocabulary) -> _Findings:
     found = _Findings()
     if term.valid_from and term.valid_from > moment:
         found.forbidden.append(f"Valid only from {term.valid_from:%d %b %Y}.")
     for end, what in ((term.valid_until, "valid"), (term.to_be_used_until, "to be used")):
         if end and end <= moment:
             found.forbidden.append(f"Was {what} until {end:%d %b %Y}.")
-    if use.usages - {vocabulary.EDITORIAL_USAGE}:
+    if use.usages - {_vocabulary.EDITORIAL_USAGE}:
         if term.is_editorial_use:
             found.forbidden.append("Editorial use only.")
         elif term.is_editorial_use is None:
             found.unknown.append("Whether the content is for editorial use only is unknown.")
     if use.countries:
-        found = found.add(_territory(term, use.countries))
+        found = found.add(_territory(term, use.countries, vocabulary))
     if use.usages:
-        found = found.add(_usages(term, use.usages))
+        found = found.add(_usages(term, use.usages, vocabulary))
     return found
 
 
-def _territory(term, countries: frozenset[str]) -> _Findings:
+def _territory(term, countries: frozenset[str], vocabulary: Vocabulary) -> _Findings:
     allowed, restricted = list(term.allowed_geographies or []), list(term.restricted_geographies or [])
     if not allowed and not restricted:
         return _Findings(unknown=["The licence does not say where it may be used."])
@@ -213,15 +241,15 @@ def _territory(term, countries: frozenset[str]) -> _Findings:
     if outside:
         found.forbidden.append(_countries_sentence(outside, len(countries)))
     if unsure:
-        keys = ", ".join(vocabulary.unreadable(allowed) + vocabulary.unreadable(restricted))
+        keys = dict.fromkeys(vocabulary.unreadable(allowed) + vocabulary.unreadable(restricted))
         found.unknown.append(
-            f"Whether the licence covers {', '.join(unsure)} is unknown: it names territories that cannot be read "
-            f"({keys})."
+            f"Whether the licence covers {', '.join(unsure)} is unknown: it names territories that cannot be read: "
+            f"{', '.join(vocabulary.named(key) for key in keys)}."
         )
     return found
 
 
-def _usages(term, usages: frozenset[str]) -> _Findings:
+def _usages(term, usages: frozenset[str], vocabulary: Vocabulary) -> _Findings:
     allowed, restricted = list(term.allowed_usages or []), list(term.restricted_usages or [])
     if not allowed and not restricted:
         return _Findings(unknown=["The licence does not say which uses are allowed."])
@@ -255,8 +283,11 @@ def release_details_of(asset, lpt=None):
     return None
 
 
-def evaluate_each(asset, use: Use, *, threshold_percent: int = 100) -> list[tuple[object, Verdict]]:
-    """Each licence purchase of the asset with its verdict (terms prefetched as ``license_purchases__terms``)."""
+def evaluate_each(
+    asset, use: Use, *, threshold_percent: int = 100, vocabulary: Vocabulary | None = None
+) -> list[tuple[object, Verdict]]:
+    """Each licence purchase of the asset with its verdict (terms prefetched as ``license_purchases__terms``);
+    ``vocabulary``: as for :func:`evaluate_license` (the asset's client's: ``vocabulary_for(asset.client)``)."""
     return [
         (
             lpt,
@@ -266,6 +297,7 @@ def evaluate_each(asset, use: Use, *, threshold_percent: int = 100) -> list[tupl
                 use,
                 threshold_percent=threshold_percent,
                 release_details=release_details_of(asset, lpt),
+                vocabulary=vocabulary,
             ),
         )
         for lpt in asset.license_purchases.all()
@@ -280,6 +312,8 @@ def overall(verdicts: Iterable[Verdict]) -> Verdict:
     return best(verdicts)
 
 
-def evaluate(asset, use: Use, *, threshold_percent: int = 100) -> Verdict:
-    """The asset's best licence for ``use`` (terms prefetched as ``license_purchases__terms`` where possible)."""
-    return overall(verdict for _, verdict in evaluate_each(asset, use, threshold_percent=threshold_percent))
+def evaluate(asset, use: Use, *, threshold_percent: int = 100, vocabulary: Vocabulary | None = None) -> Verdict:
+    """The asset's best licence for ``use`` (terms prefetched as ``license_purchases__terms`` where possible);
+    ``vocabulary``: as for :func:`evaluate_license` (the asset's client's: ``vocabulary_for(asset.client)``)."""
+    each = evaluate_each(asset, use, threshold_percent=threshold_percent, vocabulary=vocabulary)
+    return overall(verdict for _, verdict in each)

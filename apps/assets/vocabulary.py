@@ -1,56 +1,114 @@
 """How Smint.io's licence vocabulary keys are read ([A]: platforms.md 1.1 verifies the list fields, not the keys).
 
-Single-country geography keys end in the ISO-3166 alpha-2 code (``geography_germany_de``); region keys are listed
-below with their countries; ``geography_worldwide`` covers every country. Labels come from the connection's generic
-metadata when synced; otherwise the key is made readable. Replace this module's data when partner documentation
-arrives; the rights evaluation reads nothing else.
+A :class:`Vocabulary` reads keys in this order (docs/rights.md, "How keys are read"):
+
+1. the built-in tables below (region countries, release-state classes, labels) for the keys they know;
+2. the client's Smint.io generic metadata (``SmintioConnection.generic_metadata``, refreshed by every full sync):
+   labels for every key it lists (English preferred), release states it lists classified by their English name,
+   geographies it lists named like a country mapped to that country;
+3. the key itself: a single-country geography key ends in its ISO-3166 alpha-2 code (``geography_germany_de``); a
+   key read by none of these is *unreadable*, which the rights evaluation reports as unknown, naming the key (and
+   its label when the metadata gives one), never as forbidden.
+
+The built-in tables are assumptions until partner documentation arrives: Smint.io's vocabulary is not public.
+``DEFAULT`` is the built-in vocabulary alone; :func:`vocabulary_for` gives a client's. The module-level functions
+(``countries_of``, ``covers``, ``unreadable``, ``readable``, ``usage_key``) read ``DEFAULT``.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+
 WORLDWIDE = "geography_worldwide"
 
+
+def _codes(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+
+# ISO-3166 alpha-2 sets. Continents and their parts follow the UN M49 geoscheme; "Europe" is the EEA with
+# Switzerland and the United Kingdom (its label says so); EMEA is all of Europe, the Caucasus, the Middle East and
+# Africa; the Middle East is Western Asia without Cyprus and the Caucasus, with Egypt.
+_EUROPE_EEA_CH_GB = _codes(
+    "AT BE BG CH CY CZ DE DK EE ES FI FR GB GR HR HU IE IS IT LI LT LU LV MT NL NO PL PT RO SE SI SK"
+)
+_EUROPE_REST = _codes("AD AL AX BA BY FO GG GI IM JE MC MD ME MK RS RU SJ SM UA VA")
+_CAUCASUS = _codes("AM AZ GE")
+_MIDDLE_EAST = _codes("AE BH EG IL IQ IR JO KW LB OM PS QA SA SY TR YE")
+_AFRICA = _codes(
+    # Northern Africa
+    "DZ EG EH LY MA SD TN"
+    # Eastern Africa
+    " BI DJ ER ET IO KE KM MG MU MW MZ RE RW SC SO SS TF TZ UG YT ZM ZW"
+    # Middle Africa
+    " AO CD CF CG CM GA GQ ST TD"
+    # Southern Africa
+    " BW LS NA SZ ZA"
+    # Western Africa
+    " BF BJ CI CV GH GM GN GW LR ML MR NE NG SH SL SN TG"
+)
+_ASIA = _codes(
+    # Central, Eastern, South-eastern, Southern and Western Asia
+    "KG KZ TJ TM UZ"
+    " CN HK JP KP KR MN MO TW"
+    " BN ID KH LA MM MY PH SG TH TL VN"
+    " AF BD BT IN IR LK MV NP PK"
+    " AE AM AZ BH CY GE IL IQ JO KW LB OM PS QA SA SY TR YE"
+)
+_OCEANIA = _codes(
+    "AU CC CX HM NF NZ"  # Australia and New Zealand
+    " FJ NC PG SB VU"  # Melanesia
+    " FM GU KI MH MP NR PW UM"  # Micronesia
+    " AS CK NU PF PN TK TO TV WF WS"  # Polynesia
+)
+_SOUTH_AMERICA = _codes("AR BO BR BV CL CO EC FK GF GS GY PE PY SR UY VE")
+_CENTRAL_AMERICA = _codes("BZ CR GT HN MX NI PA SV")
+_CARIBBEAN = _codes("AG AI AW BB BL BQ BS CU CW DM DO GD GP HT JM KN KY LC MF MQ MS PR SX TC TT VC VG VI")
+
 REGION_COUNTRIES: dict[str, frozenset[str]] = {
-    "geography_europe": frozenset(
-        [
-            "AT",
-            "BE",
-            "BG",
-            "CH",
-            "CY",
-            "CZ",
-            "DE",
-            "DK",
-            "EE",
-            "ES",
-            "FI",
-            "FR",
-            "GB",
-            "GR",
-            "HR",
-            "HU",
-            "IE",
-            "IS",
-            "IT",
-            "LI",
-            "LT",
-            "LU",
-            "LV",
-            "MT",
-            "NL",
-            "NO",
-            "PL",
-            "PT",
-            "RO",
-            "SE",
-            "SI",
-            "SK",
-        ]
+    "geography_europe": _EUROPE_EEA_CH_GB,
+    "geography_dach": _codes("DE AT CH"),
+    "geography_north_america": _codes("US CA MX"),
+    "geography_latin_america": _codes("AR BR CL CO MX PE"),
+    "geography_asia_pacific": _codes("AU CN IN JP KR NZ SG"),
+    "geography_european_union": _codes(
+        "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK"
     ),
-    "geography_dach": frozenset({"DE", "AT", "CH"}),
-    "geography_north_america": frozenset({"US", "CA", "MX"}),
-    "geography_latin_america": frozenset({"AR", "BR", "CL", "CO", "MX", "PE"}),
-    "geography_asia_pacific": frozenset({"AU", "CN", "IN", "JP", "KR", "NZ", "SG"}),
+    "geography_benelux": _codes("BE LU NL"),
+    "geography_nordics": _codes("AX DK FI FO GL IS NO SE SJ"),
+    "geography_middle_east": _MIDDLE_EAST,
+    "geography_africa": _AFRICA,
+    "geography_middle_east_africa": _MIDDLE_EAST | _AFRICA,
+    "geography_emea": _EUROPE_EEA_CH_GB | _EUROPE_REST | _CAUCASUS | _MIDDLE_EAST | _AFRICA,
+    "geography_asia": _ASIA,
+    "geography_oceania": _OCEANIA,
+    "geography_south_america": _SOUTH_AMERICA,
+    "geography_central_america": _CENTRAL_AMERICA,
+    "geography_caribbean": _CARIBBEAN,
+}
+
+GEOGRAPHY_LABELS = {
+    "geography_worldwide": "Worldwide",
+    "geography_europe": "Europe (EEA, CH, GB)",
+    "geography_dach": "Germany, Austria, Switzerland",
+    "geography_north_america": "North America",
+    "geography_latin_america": "Latin America",
+    "geography_asia_pacific": "Asia-Pacific",
+    "geography_european_union": "European Union",
+    "geography_benelux": "Benelux",
+    "geography_nordics": "Nordic countries",
+    "geography_middle_east": "Middle East",
+    "geography_africa": "Africa",
+    "geography_middle_east_africa": "Middle East and Africa",
+    "geography_emea": "Europe, Middle East and Africa",
+    "geography_asia": "Asia",
+    "geography_oceania": "Oceania",
+    "geography_south_america": "South America",
+    "geography_central_america": "Central America",
+    "geography_caribbean": "Caribbean",
 }
 
 EDITORIAL_USAGE = "usage_editorial"
@@ -72,58 +130,288 @@ USAGES = {
 # use do not. Widen this set when a client's policy says so; the evaluation reads nothing else.
 RELEASE_USAGES = frozenset({"usage_advertising", "usage_out_of_home", "usage_packaging"})
 
-# ``release_details.model_release_state`` / ``property_release_state`` keys (Smint.io's ``release_states`` list).
-RELEASE_GIVEN = frozenset({"release_state_released", "release_state_not_required"})
-RELEASE_MISSING = "release_state_not_released"  # anything else (``release_state_unknown``, null) is unknown
-
-
-def usage_key(value: str) -> str | None:
-    """``web``, ``usage_web`` or ``Social-Media`` → the Smint.io usage key; ``None`` for a usage we do not know."""
-    value = value.strip().lower().replace("-", "_").replace(" ", "_")
-    for key in (value, f"usage_{value}"):
-        if key in USAGES:
-            return key
-    return None
-
-
-def countries_of(key: str) -> frozenset[str] | None:
-    """The countries a geography key covers: ``None`` for worldwide, an empty set for a key we cannot read."""
-    if key == WORLDWIDE:
-        return None
-    if key in REGION_COUNTRIES:
-        return REGION_COUNTRIES[key]
-    suffix = key.rsplit("_", 1)[-1]
-    return frozenset({suffix.upper()}) if len(suffix) == 2 and suffix.isalpha() else frozenset()
-
-
-def covers(keys: list[str], country: str) -> bool:
-    return any((found := countries_of(key)) is None or country in found for key in keys)
-
-
-def unreadable(keys: list[str]) -> list[str]:
-    """The geography keys we cannot map to countries: the licence may or may not cover a country through them."""
-    return [key for key in keys if countries_of(key) == frozenset()]
-
-
-GEOGRAPHY_LABELS = {
-    "geography_worldwide": "Worldwide",
-    "geography_europe": "Europe (EEA, CH, GB)",
-    "geography_dach": "Germany, Austria, Switzerland",
-    "geography_north_america": "North America",
-    "geography_latin_america": "Latin America",
-    "geography_asia_pacific": "Asia-Pacific",
+# ``release_details.model_release_state`` / ``property_release_state`` keys (Smint.io's ``release_states`` list):
+# given (a release exists or none is needed), missing, or known to be unknown.
+GIVEN, MISSING, UNKNOWN = "given", "missing", "unknown"
+RELEASE_GIVEN = frozenset({"release_state_released", "release_state_not_required", "release_state_not_applicable"})
+RELEASE_MISSING = "release_state_not_released"
+RELEASE_UNKNOWN = frozenset({"release_state_unknown"})
+RELEASE_LABELS = {
+    "release_state_released": "Released",
+    "release_state_not_released": "Not released",
+    "release_state_not_required": "Not required",
+    "release_state_not_applicable": "Not applicable",
+    "release_state_unknown": "Unknown",
 }
+# A release-state key the built-in tables do not know is classified by its English name in the metadata (lower
+# case, words only, a leading or trailing "release" dropped); a name not listed here leaves the state unknown.
+RELEASE_NAMES = {
+    "released": GIVEN,
+    "not required": GIVEN,
+    "not applicable": GIVEN,
+    "n a": GIVEN,
+    "not released": MISSING,
+    "missing": MISSING,
+}
+_WORLDWIDE_NAMES = frozenset({"worldwide", "world", "global", "whole world", "all countries"})
 
 
-def readable(key: str, labels: dict[str, str] | None = None) -> str:
-    """``geography_united_kingdom_gb`` → "United kingdom" (from the synced vocabulary when there is one)."""
-    if labels and key in labels:
-        return labels[key]
-    if key in USAGES:
-        return USAGES[key]
-    if key in GEOGRAPHY_LABELS:
-        return GEOGRAPHY_LABELS[key]
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", text.casefold()).split())
+
+
+@cache
+def _iso_names() -> dict[str, str]:
+    """ISO-3166 codes by their English names (official, common and former ones), normalized with :func:`_words`."""
+    from django.utils import translation
+    from django_countries import Countries
+    from django_countries.data import COUNTRIES
+
+    names: dict[str, str] = {}
+    with translation.override("en"):
+        for code, name in COUNTRIES.items():
+            names[_words(str(name))] = code
+    for code, name in Countries.COMMON_NAMES.items():
+        names[_words(str(name))] = code
+    for code, olds in Countries.OLD_NAMES.items():
+        for name in olds:
+            names.setdefault(_words(str(name)), code)
+    names.update({"united states": "US", "usa": "US", "great britain": "GB", "south korea": "KR"})
+    return names
+
+
+@cache
+def _iso_codes() -> frozenset[str]:
+    from django_countries.data import COUNTRIES
+
+    return frozenset(COUNTRIES)
+
+
+def _name_of(element: Mapping) -> str:
+    """A metadata element's name: a string, or a localized list ``[{culture, value}]`` (English preferred)."""
+    name = element.get("name")
+    if isinstance(name, list):
+        values = {str(item.get("culture") or ""): item.get("value") for item in name if isinstance(item, Mapping)}
+        name = _preferred(values)
+    return name.strip() if isinstance(name, str) else ""
+
+
+def _preferred(by_culture: Mapping[str, str | None]) -> str | None:
+    """The English value (``en``, then ``en-*``), else the first one given."""
+    for culture, value in by_culture.items():
+        if culture.lower() == "en" and value:
+            return value
+    for culture, value in by_culture.items():
+        if culture.lower().startswith("en") and value:
+            return value
+    return next((value for value in by_culture.values() if value), None)
+
+
+def _english(by_culture: Mapping[str, str | None]) -> str | None:
+    english = {culture: value for culture, value in by_culture.items() if culture.lower().startswith("en")}
+    return _preferred(english) if english else None
+
+
+def read_generic_metadata(metadata) -> dict[str, dict[str, dict[str, str]]]:
+    """``{list name: {key: {culture: name}}}`` from SyncGenericMetadata (``{license_usages: [{culture,
+    metadata_element: {key, name}}, ...], ...}``); whatever is not in that shape is skipped."""
+    found: dict[str, dict[str, dict[str, str]]] = {}
+    if not isinstance(metadata, Mapping):
+        return found
+    for list_name, entries in metadata.items():
+        if not isinstance(entries, list):
+            continue
+        keys = found.setdefault(str(list_name), {})
+        for entry in entries:
+            if not isinstance(entry, Mapping):
+                continue
+            element = entry.get("metadata_element", entry)
+            if not isinstance(element, Mapping) or not isinstance(element.get("key"), str) or not element["key"]:
+                continue
+            names = keys.setdefault(element["key"], {})
+            name = _name_of(element)
+            if name:
+                names.setdefault(str(entry.get("culture") or element.get("culture") or ""), name)
+    return found
+
+
+@dataclass(frozen=True, eq=False)
+class Vocabulary:
+    """The built-in tables, overlaid with what a client's generic metadata says (:meth:`from_generic_metadata`).
+
+    ``labels``: a label for each key the metadata lists; ``english``: its English name; ``geographies``: the
+    geography keys the metadata lists; ``release_states``: release-state keys the metadata lists that the built-in
+    tables do not know, classified by English name (``given`` / ``missing`` / ``unknown``); ``usages``: every usage
+    key with its label; ``source``: where the vocabulary came from, for the record."""
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    english: Mapping[str, str] = field(default_factory=dict)
+    geographies: frozenset[str] = frozenset()
+    release_states: Mapping[str, str] = field(default_factory=dict)
+    usages: Mapping[str, str] = field(default_factory=lambda: dict(USAGES))
+    source: str = "built-in"
+    _countries: dict = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def from_generic_metadata(cls, metadata, *, source: str = "generic metadata") -> Vocabulary:
+        """The vocabulary of Smint.io's generic metadata over the built-in one (empty or malformed: built-in)."""
+        lists = read_generic_metadata(metadata)
+        if not any(lists.values()):
+            return DEFAULT
+        labels, english = {}, {}
+        for keys in lists.values():
+            for key, names in keys.items():
+                if label := _preferred(names):
+                    labels.setdefault(key, label)
+                if name := _english(names):
+                    english.setdefault(key, name)
+        release_states = {
+            key: RELEASE_NAMES.get(_release_words(english.get(key, "")), UNKNOWN)
+            for key in lists.get("release_states", {})
+            if key not in RELEASE_GIVEN and key != RELEASE_MISSING and key not in RELEASE_UNKNOWN
+        }
+        usages = {**USAGES, **{key: labels.get(key, USAGES.get(key, key)) for key in lists.get("license_usages", {})}}
+        return cls(
+            labels=labels,
+            english=english,
+            geographies=frozenset(lists.get("license_geographies", {})),
+            release_states=release_states,
+            usages=usages,
+            source=source,
+        )
+
+    # -- geographies ----------------------------------------------------------------------------------------------
+    def countries_of(self, key: str) -> frozenset[str] | None:
+        """The countries a geography key covers: ``None`` for worldwide, an empty set for a key we cannot read."""
+        if key in self._countries:
+            return self._countries[key]
+        found = self._read_geography(key)
+        if len(self._countries) < 10_000:  # keys come from licences: a bounded vocabulary, but never trust that
+            self._countries[key] = found
+        return found
+
+    def _read_geography(self, key: str) -> frozenset[str] | None:
+        if key == WORLDWIDE:
+            return None
+        if key in REGION_COUNTRIES:
+            return REGION_COUNTRIES[key]
+        suffix = str(key).rsplit("_", 1)[-1]
+        if len(suffix) == 2 and suffix.upper() in _iso_codes():
+            return frozenset({suffix.upper()})
+        if key in self.geographies and (name := _words(self.english.get(key, ""))):
+            if name in _WORLDWIDE_NAMES:
+                return None
+            if code := _iso_names().get(name):
+                return frozenset({code})
+        return frozenset()
+
+    def covers(self, keys: Iterable[str], country: str) -> bool:
+        return any((found := self.countries_of(key)) is None or country in found for key in keys)
+
+    def unreadable(self, keys: Iterable[str]) -> list[str]:
+        """The geography keys we cannot map to countries: the licence may or may not cover a country through them."""
+        return [key for key in keys if self.countries_of(key) == frozenset()]
+
+    # -- release states -------------------------------------------------------------------------------------------
+    def release_state(self, key) -> str | None:
+        """``given``, ``missing`` or ``unknown`` for a state we know; ``None`` for a key nobody knows (unreadable)."""
+        if key is None:
+            return UNKNOWN
+        if not isinstance(key, str):
+            return None
+        if key in RELEASE_UNKNOWN:
+            return UNKNOWN
+        if key in RELEASE_GIVEN:
+            return GIVEN
+        if key == RELEASE_MISSING:
+            return MISSING
+        return self.release_states.get(key)
+
+    # -- usages ---------------------------------------------------------------------------------------------------
+    def usage_key(self, value: str) -> str | None:
+        """``web``, ``usage_web`` or ``Social-Media`` → the Smint.io usage key; ``None`` for a usage we do not know."""
+        value = value.strip().lower().replace("-", "_").replace(" ", "_")
+        for key in (value, f"usage_{value}"):
+            if key in self.usages:
+                return key
+        return None
+
+    # -- words ----------------------------------------------------------------------------------------------------
+    def label(self, key: str) -> str | None:
+        """The key's label from the metadata, else from the built-in tables; ``None`` when neither has one."""
+        return self.labels.get(key) or USAGES.get(key) or GEOGRAPHY_LABELS.get(key) or RELEASE_LABELS.get(key)
+
+    def readable(self, key: str) -> str:
+        """``geography_united_kingdom_gb`` → "United Kingdom" (the label), or the key made readable."""
+        return self.label(key) or _made_readable(key)
+
+    def named(self, key) -> str:
+        """A key that cannot be read, for a sentence: ``Benelux (geography_benelux)`` with the metadata's label,
+        else the key alone (a label made up from the key would only repeat it)."""
+        label = self.labels.get(key) if isinstance(key, str) else None
+        return f"{label} ({key})" if label and label != key else str(key)
+
+
+def _release_words(name: str) -> str:
+    words = _words(name)
+    for affix in ("release state ", "release "):
+        if words.startswith(affix):
+            return words.removeprefix(affix)
+    return words.removesuffix(" release")
+
+
+def _made_readable(key: str) -> str:
     words = key.split("_")[1:]
     if len(words) > 1 and len(words[-1]) == 2 and key.startswith("geography_"):
         words = words[:-1]
     return " ".join(words).capitalize() or key
+
+
+DEFAULT = Vocabulary()
+
+
+def vocabulary_for(client) -> Vocabulary:
+    """The client's vocabulary: its Smint.io connection's generic metadata over the built-in tables, or the
+    built-in vocabulary when the client has no connection or nothing was synced yet. Kept on the client instance,
+    so one request (one ``Client`` object) reads the connection once."""
+    if client is None:
+        return DEFAULT
+    cached = getattr(client, "_greenlight_vocabulary", None)
+    if cached is not None:
+        return cached
+    from django.core.exceptions import ObjectDoesNotExist
+
+    try:
+        metadata = client.smintio_connection.generic_metadata
+    except ObjectDoesNotExist:
+        metadata = None
+    found = Vocabulary.from_generic_metadata(metadata, source=f"generic metadata of {client}") if metadata else DEFAULT
+    client._greenlight_vocabulary = found
+    return found
+
+
+# -- the built-in vocabulary, as module functions (kept for callers that have no client at hand) --------------------
+def usage_key(value: str) -> str | None:
+    """``web``, ``usage_web`` or ``Social-Media`` → the Smint.io usage key; ``None`` for a usage we do not know."""
+    return DEFAULT.usage_key(value)
+
+
+def countries_of(key: str) -> frozenset[str] | None:
+    """The countries a geography key covers: ``None`` for worldwide, an empty set for a key we cannot read."""
+    return DEFAULT.countries_of(key)
+
+
+def covers(keys: list[str], country: str) -> bool:
+    return DEFAULT.covers(keys, country)
+
+
+def unreadable(keys: list[str]) -> list[str]:
+    """The geography keys we cannot map to countries: the licence may or may not cover a country through them."""
+    return DEFAULT.unreadable(keys)
+
+
+def readable(key: str, labels: dict[str, str] | None = None) -> str:
+    """``geography_united_kingdom_gb`` → "United kingdom" (from ``labels``, e.g. a synced vocabulary, when given)."""
+    if labels and key in labels:
+        return labels[key]
+    return DEFAULT.readable(key)

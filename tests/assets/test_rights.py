@@ -102,12 +102,22 @@ def test_a_missing_model_release_forbids_advertising():
     assert verdict.reasons == ["There is no model release, needed for: Advertising, Out of home."]
 
 
-@pytest.mark.parametrize("state", ["release_state_unknown", None, "release_state_something_new"])
+@pytest.mark.parametrize("state", ["release_state_unknown", None])
 def test_an_unknown_property_release_is_unknown(state):
     details = {**RELEASED, "property_release_state": state}
     verdict = check(licence(release_details=details), usages={"usage_advertising"})
     assert verdict.status == rights.UNKNOWN
     assert verdict.reasons == ["Whether there is a property release is unknown (needed for: Advertising)."]
+
+
+@pytest.mark.parametrize("state", ["release_state_something_new", {"odd": "shape"}, 3])
+def test_a_release_state_nobody_knows_is_unknown_and_named(state):
+    details = {**RELEASED, "model_release_state": state}
+    verdict = check(licence(release_details=details), usages={"usage_advertising"})
+    assert verdict.status == rights.UNKNOWN
+    assert verdict.reasons == [
+        f"Whether there is a model release is unknown (needed for: Advertising): its state {state} is not one we know."
+    ]
 
 
 @pytest.mark.parametrize("usages", [set(), {"usage_web"}, {"usage_editorial"}, {"usage_internal", "usage_print"}])
@@ -179,13 +189,13 @@ def test_restricted_territories_alone_allow_everywhere_else():
 
 
 def test_territories_that_cannot_be_read_leave_the_country_unknown():
-    terms = [term(allowed_geographies=["geography_germany_de", "geography_benelux"])]
+    terms = [term(allowed_geographies=["geography_germany_de", "geography_atlantis"])]
     verdict = check(terms=terms, countries={"DE", "NL"})
     assert verdict.status == rights.UNKNOWN
     assert verdict.reasons == [
-        "Whether the licence covers NL is unknown: it names territories that cannot be read (geography_benelux)."
+        "Whether the licence covers NL is unknown: it names territories that cannot be read: geography_atlantis."
     ]
-    restricted = [term(restricted_geographies=["geography_benelux"], allowed_geographies=[])]
+    restricted = [term(restricted_geographies=["geography_atlantis"], allowed_geographies=[])]
     assert check(terms=restricted, countries={"DE"}).status == rights.UNKNOWN
 
 

@@ -27,7 +27,7 @@ PROPERTIES = settings(
 )
 
 START = date(2027, 1, 1)
-COUNTRIES = ["DE", "FR", "AT", "US", "JP", "BR", "NL"]
+COUNTRIES = ["DE", "FR", "AT", "US", "JP", "BR", "NL", "AE", "ZA"]
 GEOGRAPHIES = [
     "geography_worldwide",
     "geography_europe",
@@ -36,7 +36,10 @@ GEOGRAPHIES = [
     "geography_germany_de",
     "geography_france_fr",
     "geography_united_states_us",
-    "geography_benelux",  # not a key we can read
+    "geography_benelux",
+    "geography_middle_east_africa",
+    "geography_atlantis",  # not a key we can read
+    "geography_somewhere_zz",  # nor this one: ZZ is no ISO-3166 code
 ]
 USAGES = sorted(vocabulary.USAGES)
 RELEASE_STATES = [
@@ -45,6 +48,8 @@ RELEASE_STATES = [
     "release_state_not_released",
     "release_state_unknown",
     None,
+    "release_state_not_applicable",
+    "release_state_something_new",  # not a key we can read
 ]
 LIMITS = [("max_downloads", "current_downloads"), ("max_users", "current_users"), ("max_reuses", "current_reuses")]
 
@@ -118,7 +123,12 @@ def worse_or_equal(after: rights.Verdict, before: rights.Verdict) -> bool:
 
 
 # -- restrictions: each returns a licence that permits no more than the one given -----------------------------------
-_RELEASE_LEVEL = {"release_state_released": 0, "release_state_not_required": 0, "release_state_not_released": 2}
+_RELEASE_LEVEL = {
+    "release_state_released": 0,
+    "release_state_not_required": 0,
+    "release_state_not_applicable": 0,
+    "release_state_not_released": 2,
+}
 
 
 def _restrict(spec: dict, kind: str, use: rights.Use, data) -> dict:
@@ -253,7 +263,13 @@ def test_an_unknown_field_never_yields_allowed(spec, use, unknown, data):
             t["is_editorial_use"] = None
     if unknown == "release":
         spec["release_details"] = data.draw(
-            st.sampled_from([None, {"model_release_state": None, "property_release_state": "release_state_unknown"}])
+            st.sampled_from(
+                [
+                    None,
+                    {"model_release_state": None, "property_release_state": "release_state_unknown"},
+                    {"model_release_state": "release_state_something_new", "property_release_state": None},
+                ]
+            )
         )
     needs = {
         "territory": {"countries": use.countries | {data.draw(st.sampled_from(COUNTRIES))}},
