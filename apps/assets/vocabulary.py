@@ -381,10 +381,17 @@ def vocabulary_for(client) -> Vocabulary:
         return cached
     from django.core.exceptions import ObjectDoesNotExist
 
-    try:
-        metadata = client.smintio_connection.generic_metadata
-    except ObjectDoesNotExist:
-        metadata = None
+    if type(client).smintio_connection.is_cached(client):  # selected with the client: no query
+        try:
+            metadata = client.smintio_connection.generic_metadata
+        except ObjectDoesNotExist:
+            metadata = None
+    else:  # only the vocabularies, not the connection's (encrypted) credentials
+        from apps.clients.models import SmintioConnection
+
+        metadata = (
+            SmintioConnection.objects.filter(client_id=client.pk).values_list("generic_metadata", flat=True).first()
+        )
     found = Vocabulary.from_generic_metadata(metadata, source=f"generic metadata of {client}") if metadata else DEFAULT
     client._greenlight_vocabulary = found
     return found

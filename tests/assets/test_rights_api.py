@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from apps.assets.choices import LicenseState
 from apps.assets.models import LicensePurchase, LicenseTerm
+from apps.clients.models import SmintioConnection
 from tests.reviews.factories import licensed_asset
 
 pytestmark = pytest.mark.django_db
@@ -159,3 +160,32 @@ def test_the_queries_do_not_grow_with_licences_and_terms(client_a, legal_api, dj
         response = legal_api.get(_url(asset), {"countries": "DE", "usage": "web"})
     assert response.status_code == 200
     assert len(response.json()["licences"]) == 6
+
+
+def test_the_check_reads_keys_with_the_clients_smintio_vocabulary(client_a, legal_api):
+    SmintioConnection.objects.create(
+        client=client_a,
+        tenant="acme",
+        generic_metadata={
+            "license_geographies": [
+                {"culture": "de", "metadata_element": {"key": "geography_mena_gcc", "name": "Golfstaaten"}},
+                {"culture": "en", "metadata_element": {"key": "geography_mena_gcc", "name": "Gulf states"}},
+            ],
+            "license_usages": [
+                {"culture": "en", "metadata_element": {"key": "usage_merchandise", "name": "Merchandise"}},
+            ],
+        },
+    )
+    asset = licensed_asset(client_a, geographies=("geography_mena_gcc", "geography_dach"))
+    body = legal_api.get(_url(asset), {"countries": "AE,DE", "usage": "web,merchandise"}).json()
+    assert body["use"]["usages"] == ["usage_merchandise", "usage_web"]  # a usage only the metadata knows
+    assert body["status"] == "forbidden"
+    assert body["reasons"] == [
+        "Not licensed for: Merchandise.",
+        "Whether the licence covers AE is unknown: it names territories that cannot be read: "
+        "Gulf states (geography_mena_gcc).",
+    ]
+    unknown = legal_api.get(_url(asset), {"usage": "telepathy"})
+    assert unknown.status_code == 400
+    assert unknown.json()["errors"]["usage"][0].startswith("Unknown usage: telepathy. Known: web, print, ")
+    assert unknown.json()["errors"]["usage"][0].endswith(", merchandise.")

@@ -98,12 +98,14 @@ class RightsQuerySerializer(serializers.Serializer):
         return frozenset(codes)
 
     def validate_usage(self, value: str) -> frozenset[str]:
+        # the client's vocabulary (context ``vocabulary``: its Smint.io usages too), else the built-in one
+        words = self.context.get("vocabulary") or vocabulary.DEFAULT
         given = [part.strip() for part in value.split(",") if part.strip()]
-        unknown = [part for part in given if vocabulary.usage_key(part) is None]
+        unknown = [part for part in given if words.usage_key(part) is None]
         if unknown:
-            known = ", ".join(key.removeprefix("usage_") for key in vocabulary.USAGES)
+            known = ", ".join(key.removeprefix("usage_") for key in words.usages)
             raise serializers.ValidationError(f"Unknown usage: {', '.join(unknown)}. Known: {known}.")
-        return frozenset(vocabulary.usage_key(part) for part in given)
+        return frozenset(words.usage_key(part) for part in given)
 
 
 class RightsAssetSerializer(serializers.ModelSerializer):

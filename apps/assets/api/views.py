@@ -83,7 +83,8 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
         nearly reached), `unknown` (the licence does not say; never allowed) or `forbidden`, with every reason, for
         the asset (its best licence) and for each licence purchase."""
         asset = self.get_object()  # another client's asset is a 404 before the query is read
-        query = RightsQuerySerializer(data=request.query_params)
+        words = rights.vocabulary_for(asset.client)  # its Smint.io vocabulary, else the built-in one
+        query = RightsQuerySerializer(data=request.query_params, context={"vocabulary": words})
         query.is_valid(raise_exception=True)
         on = query.validated_data.get("date")
         use = rights.Use(
@@ -91,7 +92,9 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
             usages=query.validated_data.get("usage", frozenset()),
             on=on,
         )
-        each = rights.evaluate_each(asset, use, threshold_percent=asset.client.usage_threshold_percent)
+        each = rights.evaluate_each(
+            asset, use, threshold_percent=asset.client.usage_threshold_percent, vocabulary=words
+        )
         verdict = rights.overall(verdict for _, verdict in each)
         body = {
             "asset": asset,
