@@ -365,3 +365,32 @@ def test_the_best_licence_wins_and_another_licence_never_hurts(specs, use, extra
     assert rights.RANK[with_extra.status] >= rights.RANK[overall.status]
     if overall.status != rights.ALLOWED:
         assert overall.reasons
+
+
+UNREADABLE = ["geography_atlantis", "geography_somewhere_zz", "geography_united_kingdom_uk", "geography_mena_gcc"]
+SYNCED = vocabulary.Vocabulary.from_generic_metadata(
+    {"license_geographies": [{"culture": "en", "metadata_element": {"key": "geography_mena_gcc", "name": "Gulf"}}]}
+)
+
+
+@PROPERTIES
+@given(
+    licences_,
+    uses,
+    st.lists(st.sampled_from(UNREADABLE), min_size=1, max_size=3, unique=True),
+    st.sampled_from(["allowed", "restricted"]),
+    st.sampled_from([None, SYNCED]),
+)
+def test_a_territory_nobody_can_read_never_forbids_a_country(spec, use, keys, side, words):
+    for t in spec["terms"]:
+        if side == "allowed":
+            t["allowed_geographies"], t["restricted_geographies"] = list(keys), []
+        else:
+            t["allowed_geographies"], t["restricted_geographies"] = ["geography_worldwide"], list(keys)
+    fields = {k: v for k, v in spec.items() if k != "terms"}
+    terms = [term(sequence_number=n, **t) for n, t in enumerate(spec["terms"], 1)]
+    verdict = rights.evaluate_license(licence(**fields), terms, use, vocabulary=words)
+    assert not any(reason.startswith("Not licensed in") for reason in verdict.reasons)
+    if use.countries and spec["terms"]:
+        assert verdict.status in {rights.UNKNOWN, rights.FORBIDDEN}
+        assert any(all(key in reason for key in keys) for reason in verdict.reasons)
