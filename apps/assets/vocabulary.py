@@ -250,7 +250,7 @@ class Vocabulary:
     release_states: Mapping[str, str] = field(default_factory=dict)
     usages: Mapping[str, str] = field(default_factory=lambda: dict(USAGES))
     source: str = "built-in"
-    _countries: dict = field(default_factory=dict, repr=False)
+    _countries: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_generic_metadata(cls, metadata, *, source: str = "generic metadata") -> Vocabulary:
