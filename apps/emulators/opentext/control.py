@@ -1,7 +1,8 @@
 """``_emulator/*`` control routes: seed tenants, users and clients, steer time and faults, act "inside OpenText".
 
 JSON in and out, no authentication, CSRF-exempt and never faulted (they drive tests, they are not the platform).
-Errors are ``{"error": "..."}`` with 400, 404, 405 or 409.
+Errors are ``{"error": "..."}`` with 400, 403, 404, 405 or 409. What they render shows everything (real end times,
+outcomes), whatever the tenant's switches and history delay hide from the API.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def _tenant_state(tenant: OtTenant) -> dict:
         "name": tenant.name,
         "token_lifetime_seconds": tenant.token_lifetime_seconds,
         "history_delay_seconds": tenant.history_delay_seconds,
+        **provisioning.switches(tenant),
         "client_ids": sorted(tenant.clients.values_list("client_id", flat=True)),
         "users": [_user_state(u) for u in tenant.users.all()],
     }
@@ -83,21 +85,44 @@ def reset(request: HttpRequest, body: dict) -> HttpResponse:
     return JsonResponse({"reset": tenant_id or "all", "tenants_removed": removed})
 
 
+def _number(body: dict, name: str, kind: type) -> int | float | None:
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(f"{name} must be a number")
+    return kind(value)
+
+
+def _switches(body: dict) -> dict[str, bool]:
+    """The switches the body sets (``contract.SWITCHES``); each must be a JSON boolean."""
+    given = {name: body[name] for name in contract.SWITCHES if body.get(name) is not None}
+    for name, value in given.items():
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false")
+    return given
+
+
 @control("POST")
 def tenants(request: HttpRequest, body: dict) -> HttpResponse:
-    """``{tenant_id, name?, client_id?, client_secret?, users?, token_lifetime_seconds?, history_delay_seconds?}``."""
+    """``{tenant_id, name?, client_id?, client_secret?, users?, token_lifetime_seconds?, history_delay_seconds?,
+    <switch>?...}``: create or update a tenant (idempotent).
+
+    ``history_delay_seconds`` defaults to the ``EMULATOR_OPENTEXT_HISTORY_DELAY_SECONDS`` setting; switches not
+    named keep their value (all off for a new tenant).
+    """
+    switches = _switches(body)
     tenant = provisioning.setup_tenant(
         str(body["tenant_id"]),
         name=str(body.get("name") or ""),
         client_id=str(body.get("client_id") or ""),
         client_secret=str(body.get("client_secret") or ""),
         users=body.get("users") or (),
-        token_lifetime_seconds=int(body.get("token_lifetime_seconds") or contract.DEFAULT_TOKEN_LIFETIME_SECONDS),
+        token_lifetime_seconds=_number(body, "token_lifetime_seconds", int) or contract.DEFAULT_TOKEN_LIFETIME_SECONDS,
+        history_delay_seconds=_number(body, "history_delay_seconds", float),
     )
-    if body.get("history_delay_seconds") is not None:
-        tenant = provisioning.configure_tenant(
-            tenant.tenant_id, history_delay_seconds=float(body["history_delay_seconds"])
-        )
+    if switches:
+        tenant = provisioning.configure_tenant(tenant.tenant_id, **switches)
     return JsonResponse(_tenant_state(tenant))
 
 
@@ -133,14 +158,16 @@ def expire_tokens(request: HttpRequest, body: dict, tenant_id: str) -> HttpRespo
 
 @control("POST")
 def tenant_settings(request: HttpRequest, body: dict, tenant_id: str) -> HttpResponse:
-    """``{token_lifetime_seconds?, history_delay_seconds?}``: lifetime applies to tokens issued from now on."""
+    """``{token_lifetime_seconds?, history_delay_seconds?, <switch>?...}``: change what the body names.
+
+    The lifetime applies to tokens issued from now on; the switches are ``contract.SWITCHES`` (JSON booleans).
+    """
     _tenant(tenant_id)
-    lifetime = body.get("token_lifetime_seconds")
-    delay = body.get("history_delay_seconds")
     tenant = provisioning.configure_tenant(
         tenant_id,
-        token_lifetime_seconds=None if lifetime is None else int(lifetime),
-        history_delay_seconds=None if delay is None else float(delay),
+        token_lifetime_seconds=_number(body, "token_lifetime_seconds", int),
+        history_delay_seconds=_number(body, "history_delay_seconds", float),
+        **_switches(body),
     )
     return JsonResponse(_tenant_state(tenant))
 
@@ -159,12 +186,16 @@ def faults(request: HttpRequest, body: dict) -> HttpResponse:
 def task_claim(request: HttpRequest, body: dict, task_id: str) -> HttpResponse:
     """``{user, force?}``: the user claims the task in OpenText (``user: null`` unclaims)."""
     item = services.claim_task(None, task_id, body.get("user"), force=bool(body.get("force")))
-    return JsonResponse(payloads.task(item, include_assignments=True))
+    return JsonResponse(payloads.task(item, include_assignments=True, full=True))
 
 
 @control("POST")
 def task_complete(request: HttpRequest, body: dict, task_id: str) -> HttpResponse:
-    """``{user, outcome?, variables?, force?}``: the user completes the task in OpenText; the engine advances."""
+    """``{user, outcome?, variables?, force?}``: the user completes the task in OpenText; the engine advances.
+
+    The user needs a right to the task (assignee or candidate, else 403) and, with the tenant's
+    ``complete_requires_assignee`` switch, must hold it when someone does (else 409); ``force`` skips both.
+    """
     user = str(body.get("user") or "")
     if not user:
         raise _ControlError(400, "user is required")
@@ -173,29 +204,32 @@ def task_complete(request: HttpRequest, body: dict, task_id: str) -> HttpRespons
         task_id,
         outcome=body.get("outcome") or None,
         variables=payloads.read_variables(body.get("variables")),
-        actor=user,
+        user=user,
         force=bool(body.get("force")),
     )
-    return JsonResponse(payloads.historic_task(item))
+    return JsonResponse(payloads.historic_task(item, full=True))
 
 
 @control("GET")
 def instance_state(request: HttpRequest, body: dict, instance_id: str) -> HttpResponse:
-    """An instance as the API renders it, plus its variables as a dict and its open and closed task rows."""
+    """Everything about an instance, running or ended, history delay or not: its runtime and historic JSON, its
+    variables as a dict and its open and closed task rows (with outcomes)."""
     instance = services.get_instance(None, instance_id)
     rows = instance.tasks.select_related("tenant", "process_instance").prefetch_related("candidates")
     return JsonResponse(
         {
             "instance": payloads.process_instance(instance, include_variables=True),
+            "history": payloads.historic_process_instance(instance, include_variables=True),
             "variables": instance.variables,
-            "openTasks": [payloads.task(t, include_assignments=True) for t in rows if t.is_open],
-            "closedTasks": [payloads.historic_task(t) for t in rows if not t.is_open],
+            "openTasks": [payloads.task(t, include_assignments=True, full=True) for t in rows if t.is_open],
+            "closedTasks": [payloads.historic_task(t, full=True) for t in rows if not t.is_open],
         }
     )
 
 
 @control("POST")
 def instance_cancel(request: HttpRequest, body: dict, instance_id: str) -> HttpResponse:
-    """``{reason?}``: delete the running instance; its open tasks close with the reason (default ``cancelled``)."""
+    """``{reason?}``: an administrator deletes the running instance; it and its open tasks get the reason (default
+    ``process instance deleted``, Flowable's); the variables stay as they were. Renders the instance as it is."""
     instance = services.cancel_process_instance(instance_id, reason=str(body.get("reason") or ""))
     return JsonResponse(payloads.process_instance(instance, include_variables=True))

@@ -25,6 +25,7 @@ from django.conf import settings
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
@@ -297,6 +298,12 @@ class WorkflowEngine:
             isinstance(t.task_spec, EndEvent) and isinstance(t.task_spec.event_definition, TerminateEventDefinition)
             for t in workflow.get_tasks(state=TaskState.COMPLETED)
         )
+
+    @staticmethod
+    def start_activity(workflow: BpmnWorkflow) -> str:
+        """The start event the instance began at (Flowable's ``startActivityId``)."""
+        starts = [t for t in workflow.get_tasks() if t.workflow is workflow and isinstance(t.task_spec, StartEvent)]
+        return next((t.task_spec.bpmn_id for t in starts if t.task_spec.bpmn_id), "")
 
     @staticmethod
     def current_activity(workflow: BpmnWorkflow) -> str:

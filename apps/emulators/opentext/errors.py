@@ -27,6 +27,10 @@ class BadRequest(OtError):
     status = 400
 
 
+class Forbidden(OtError):
+    status = 403
+
+
 class NotFound(OtError):
     status = 404
 

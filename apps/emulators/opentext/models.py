@@ -14,13 +14,29 @@ from . import contract
 
 
 class OtTenant(models.Model):
-    """An OpenText tenant (the ``{tenant_id}`` of the token URL) with its emulator-only knobs."""
+    """An OpenText tenant (the ``{tenant_id}`` of the token URL) with its emulator-only knobs.
+
+    The boolean switches relax a strict default (``contract.SWITCHES``); all are off for a new tenant.
+    """
 
     tenant_id = models.CharField(max_length=100, unique=True)
     name = models.CharField(max_length=200, blank=True)
     token_lifetime_seconds = models.PositiveIntegerField(default=contract.DEFAULT_TOKEN_LIFETIME_SECONDS)
     history_delay_seconds = models.FloatField(
-        default=0, help_text="Finished tasks appear in historic-task-instances only after this (async history)."
+        default=contract.default_history_delay_seconds,
+        help_text="History lags the runtime by this (async history): newer starts are absent, newer ends look open.",
+    )
+    ended_instances_readable = models.BooleanField(
+        default=False, help_text="process-instances (by id and list) also answers for ended instances."
+    )
+    task_outcomes_in_json = models.BooleanField(
+        default=False, help_text="Task and historic-task JSON carry possibleOutcomes and outcomeVariable."
+    )
+    historic_task_outcome = models.BooleanField(
+        default=False, help_text="Historic task JSON carries the chosen outcome."
+    )
+    complete_requires_assignee = models.BooleanField(
+        default=False, help_text="Completing a task someone else holds is a 409."
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -89,6 +105,9 @@ class OtToken(models.Model):
 class OtProcessInstance(models.Model):
     """A running or ended process instance; ``workflow_json`` is the serialized SpiffWorkflow state after the last step.
 
+    The row is both the runtime instance and its history: the API shows an ended one only through
+    ``historic-process-instances`` (unless the tenant's ``ended_instances_readable`` switch is on).
+
     The serialized state embeds the process spec, so an instance keeps running on the model it started with even
     when the BPMN file changes, and any process can load it.
     """
@@ -101,6 +120,7 @@ class OtProcessInstance(models.Model):
     name = models.CharField(max_length=300, blank=True)
     business_key = models.CharField(max_length=255, blank=True, db_index=True)
     start_user_id = models.CharField(max_length=254, blank=True)
+    start_activity_id = models.CharField(max_length=200, blank=True)
     start_time = models.DateTimeField()
     end_time = models.DateTimeField(null=True, blank=True)
     ended = models.BooleanField(default=False)
@@ -127,7 +147,7 @@ class OtTask(models.Model):
     """A user task mirroring one READY SpiffWorkflow user task; it stays as history once completed or deleted.
 
     Open tasks have no ``end_time``. A task the engine removed without a completion (terminate end event,
-    cancelled instance) has a ``delete_reason``.
+    deleted instance) has a ``delete_reason`` (Flowable's values, ``contract.DELETE_REASON_*``).
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)

@@ -132,13 +132,20 @@ def assignments(task: OtTask) -> list[dict]:
     return [{"type": "candidate", "user": c.user or None, "group": c.group or None} for c in task.candidates.all()]
 
 
+def _outcome_fields(task: OtTask) -> dict:
+    """OpenText's approval-task attributes; only with the tenant's ``task_outcomes_in_json`` switch (or ``full``)."""
+    return {"possibleOutcomes": task.possible_outcomes, "outcomeVariable": task.outcome_variable or None}
+
+
 def task(
     task: OtTask,
     *,
     include_variables: bool = False,
     include_assignments: bool = False,
     include_comments: bool = False,
+    full: bool = False,
 ) -> dict:
+    """A runtime task (Flowable's ``TaskResponse``); ``full`` (control routes) adds what the switches hide."""
     instance = task.process_instance
     body = {
         "id": str(task.public_id),
@@ -160,9 +167,9 @@ def task(
         "processInstanceId": str(instance.public_id),
         "processDefinitionId": instance.definition_id,
         "tenantId": task.tenant.tenant_id,
-        "possibleOutcomes": task.possible_outcomes,
-        "outcomeVariable": task.outcome_variable or None,
     }
+    if full or task.tenant.task_outcomes_in_json:
+        body.update(_outcome_fields(task))
     if include_assignments:
         body["assignments"] = assignments(task)
     if include_comments:
@@ -172,21 +179,95 @@ def task(
     return body
 
 
-def historic_task(item: OtTask, *, include_variables: bool = False) -> dict:
-    """A task with the history fields; an open task is part of history too (``endTime`` null)."""
-    body = task(item, include_variables=include_variables)
-    duration = None
-    if item.end_time is not None:
-        duration = int((item.end_time - item.create_time).total_seconds() * 1000)
-    body.update(
-        {
-            "startTime": format_date(item.create_time),
-            "endTime": format_date(item.end_time),
-            "durationInMillis": duration,
-            "deleteReason": item.delete_reason or None,
-            "outcome": item.outcome or None,
-        }
-    )
+def _millis(start: datetime | None, end: datetime | None) -> int | None:
+    if start is None or end is None:
+        return None
+    return int((end - start).total_seconds() * 1000)
+
+
+def _seen_end(end_time: datetime | None, as_of: datetime | None) -> datetime | None:
+    """The end as history shows it ``as_of`` then (async history); ``None`` shows the real end."""
+    if end_time is None or (as_of is not None and end_time > as_of):
+        return None
+    return end_time
+
+
+def historic_task(
+    item: OtTask,
+    *,
+    as_of: datetime | None = None,
+    include_process_variables: bool = False,
+    include_local_variables: bool = False,
+    full: bool = False,
+) -> dict:
+    """Flowable's ``HistoricTaskInstanceResponse`` fields; a task that ended after ``as_of`` still looks open.
+
+    ``variables`` appears only when asked: process variables with ``include_process_variables``, task-local ones
+    (the emulator keeps none) with ``include_local_variables``. ``full`` (control routes) shows the real end and
+    what the switches hide.
+    """
+    instance = item.process_instance
+    tenant = item.tenant
+    end = _seen_end(item.end_time, None if full else as_of)
+    body = {
+        "id": str(item.public_id),
+        "processDefinitionId": instance.definition_id,
+        "processInstanceId": str(instance.public_id),
+        "executionId": str(item.spiff_task_id),
+        "name": item.name,
+        "description": item.description or None,
+        "deleteReason": (item.delete_reason or None) if end else None,
+        "owner": item.owner or None,
+        "assignee": item.assignee or None,
+        "startTime": format_date(item.create_time),
+        "endTime": format_date(end),
+        "durationInMillis": _millis(item.create_time, end),
+        "workTimeInMillis": _millis(item.claim_time, end),
+        "claimTime": format_date(item.claim_time),
+        "taskDefinitionKey": item.task_definition_key,
+        "formKey": item.form_key or None,
+        "priority": item.priority,
+        "dueDate": format_date(item.due_date),
+        "parentTaskId": None,
+        "tenantId": tenant.tenant_id,
+        "category": item.category or None,
+    }
+    if full or tenant.task_outcomes_in_json:
+        body.update(_outcome_fields(item))
+    if full or tenant.historic_task_outcome:
+        body["outcome"] = (item.outcome or None) if end else None
+    if include_process_variables or include_local_variables:
+        body["variables"] = write_variables(instance.variables) if include_process_variables else []
+    return body
+
+
+def historic_process_instance(
+    instance: OtProcessInstance, *, as_of: datetime | None = None, include_variables: bool = False
+) -> dict:
+    """Flowable's ``HistoricProcessInstanceResponse`` fields; an instance that ended after ``as_of`` looks running.
+
+    The variables are the current (possibly final) ones even then: only ``endTime`` says the instance is over.
+    """
+    end = _seen_end(instance.end_time if instance.ended else None, as_of)
+    body = {
+        "id": str(instance.public_id),
+        "businessKey": instance.business_key or None,
+        "name": instance.name or None,
+        "processDefinitionId": instance.definition_id,
+        "processDefinitionKey": instance.definition_key,
+        "processDefinitionName": instance.definition_name or None,
+        "startTime": format_date(instance.start_time),
+        "endTime": format_date(end),
+        "durationInMillis": _millis(instance.start_time, end),
+        "startUserId": instance.start_user_id or None,
+        "startActivityId": instance.start_activity_id or None,
+        "endActivityId": (instance.activity_id or None) if end else None,
+        "deleteReason": (instance.delete_reason or None) if end else None,
+        "superProcessInstanceId": None,
+        "tenantId": instance.tenant.tenant_id,
+    }
+    if include_variables:
+        body["variables"] = write_variables(instance.variables)
     return body
 
 

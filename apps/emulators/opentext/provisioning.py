@@ -60,9 +60,20 @@ def ensure_user(tenant_id: str, email: str, *, groups: Iterable[str] = (), passw
 
 
 def configure_tenant(
-    tenant_id: str, *, token_lifetime_seconds: int | None = None, history_delay_seconds: float | None = None
+    tenant_id: str,
+    *,
+    token_lifetime_seconds: int | None = None,
+    history_delay_seconds: float | None = None,
+    ended_instances_readable: bool | None = None,
+    task_outcomes_in_json: bool | None = None,
+    historic_task_outcome: bool | None = None,
+    complete_requires_assignee: bool | None = None,
 ) -> OtTenant:
-    """Change a tenant's emulator knobs: token lifetime (new tokens only) and the async-history delay."""
+    """Change a tenant's emulator knobs; ``None`` leaves one as it is.
+
+    Token lifetime applies to new tokens only; the history delay is how far history lags the runtime; the switches
+    relax the strict defaults (``contract.SWITCHES``).
+    """
     tenant = ensure_tenant(tenant_id)
     fields = []
     if token_lifetime_seconds is not None:
@@ -75,9 +86,27 @@ def configure_tenant(
             raise ValueError("history_delay_seconds must not be negative")
         tenant.history_delay_seconds = history_delay_seconds
         fields.append("history_delay_seconds")
+    given = {
+        "ended_instances_readable": ended_instances_readable,
+        "task_outcomes_in_json": task_outcomes_in_json,
+        "historic_task_outcome": historic_task_outcome,
+        "complete_requires_assignee": complete_requires_assignee,
+    }
+    for name, value in given.items():
+        if value is None:
+            continue
+        if not isinstance(value, bool):
+            raise ValueError(f"{name} must be true or false")
+        setattr(tenant, name, value)
+        fields.append(name)
     if fields:
         tenant.save(update_fields=fields)
     return tenant
+
+
+def switches(tenant: OtTenant) -> dict[str, bool]:
+    """The tenant's relaxation switches by name (``contract.SWITCHES``)."""
+    return {name: getattr(tenant, name) for name in contract.SWITCHES}
 
 
 def setup_tenant(
@@ -88,15 +117,26 @@ def setup_tenant(
     client_secret: str = "",
     users: Iterable[dict] = (),
     token_lifetime_seconds: int = contract.DEFAULT_TOKEN_LIFETIME_SECONDS,
+    history_delay_seconds: float | None = None,
 ) -> OtTenant:
-    """One call for a seed command: tenant, its service client and its users (``{email, groups, password?}``)."""
+    """One call for a seed command: tenant, its service client and its users (``{email, groups, password?}``).
+
+    ``history_delay_seconds`` defaults to the ``EMULATOR_OPENTEXT_HISTORY_DELAY_SECONDS`` setting (else 1 s); the
+    switches are left as they are (``configure_tenant`` changes them).
+    """
+    if history_delay_seconds is None:
+        history_delay_seconds = contract.default_history_delay_seconds()
     with transaction.atomic():
         tenant = ensure_tenant(tenant_id, name=name)
         if client_id:
             ensure_service_client(tenant_id, client_id, client_secret)
         for user in users:
             ensure_user(tenant_id, user["email"], groups=user.get("groups", ()), password=user.get("password"))
-        return configure_tenant(tenant.tenant_id, token_lifetime_seconds=token_lifetime_seconds)
+        return configure_tenant(
+            tenant.tenant_id,
+            token_lifetime_seconds=token_lifetime_seconds,
+            history_delay_seconds=history_delay_seconds,
+        )
 
 
 def user_groups(tenant: OtTenant, email: str) -> list[str]:

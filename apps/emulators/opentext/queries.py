@@ -1,6 +1,8 @@
 """Read side of the workflow service: task, history and instance queries with Flowable's parameter names.
 
-Unknown parameters are ignored (as Flowable does); malformed paging or sort values are a 400.
+Unknown parameters are ignored (as Flowable does); malformed paging or sort values are a 400. The runtime queries see
+running instances only (unless the tenant's ``ended_instances_readable`` switch is on); the history queries see the
+state as of ``history_as_of`` (async history, ``contract``).
 """
 
 from __future__ import annotations
@@ -8,14 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import Case, DateTimeField, F, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from . import contract
 from .engine import parse_datetime
-from .errors import BadRequest
+from .errors import BadRequest, NotFound
 from .models import OtComment, OtProcessInstance, OtTask, OtTaskCandidate, OtTenant
 from .provisioning import user_groups
 from .services import as_uuid
@@ -168,8 +170,27 @@ def task_query(tenant: OtTenant, params: Mapping[str, str]) -> QuerySet:
     return ordered(qs, params, contract.TASK_SORTS, "createTime")
 
 
-def history_query(tenant: OtTenant, params: Mapping[str, str]) -> QuerySet:
-    """``historic-task-instances``: open and ended tasks; finished ones appear after the tenant's history delay."""
+def history_as_of(tenant: OtTenant) -> datetime:
+    """The moment history shows: the tenant's history delay ago (async history); now when the delay is 0."""
+    return timezone.now() - timedelta(seconds=tenant.history_delay_seconds or 0)
+
+
+def _seen_end(as_of: datetime) -> Case:
+    """``end_time`` if history already knows it ``as_of``, else null (the row still looks open)."""
+    return Case(When(end_time__lte=as_of, then=F("end_time")), default=Value(None), output_field=DateTimeField())
+
+
+def _finished(value: str) -> Q:
+    return Q(seen_end__isnull=value.lower() != "true")
+
+
+def history_query(tenant: OtTenant, params: Mapping[str, str], as_of: datetime) -> QuerySet:
+    """``historic-task-instances`` as of ``as_of``: tasks created by then, open or ended (an end after it is unseen)."""
+
+    def process_finished(value: str) -> Q:
+        seen = Q(process_instance__end_time__lte=as_of)
+        return seen if value.lower() == "true" else ~seen
+
     filters = {
         "taskId": lambda v: Q(public_id=as_uuid(v)) if as_uuid(v) else Q(pk__in=[]),
         "processInstanceId": _instance_id,
@@ -180,26 +201,62 @@ def history_query(tenant: OtTenant, params: Mapping[str, str]) -> QuerySet:
         "taskNameLike": lambda v: Q(name__regex=like(v)),
         "taskAssignee": lambda v: Q(assignee__iexact=v),
         "taskCandidateGroup": lambda v: _candidates(groups=[v]),
-        "finished": lambda v: Q(end_time__isnull=v.lower() != "true"),
-        "processFinished": lambda v: Q(process_instance__ended=v.lower() == "true"),
+        "finished": _finished,
+        "processFinished": process_finished,
     }
-    qs = _apply(_tasks_base(tenant), params, filters)
-    if tenant.history_delay_seconds:
-        cutoff = timezone.now() - timedelta(seconds=tenant.history_delay_seconds)
-        qs = qs.exclude(end_time__gt=cutoff)
+    base = _tasks_base(tenant).filter(create_time__lte=as_of).annotate(seen_end=_seen_end(as_of))
+    qs = _apply(base, params, filters)
     return ordered(qs, params, contract.HISTORY_SORTS, "startTime")
 
 
+def _instances_base(tenant: OtTenant) -> QuerySet:
+    return OtProcessInstance.objects.filter(tenant=tenant).select_related("tenant").defer("workflow_json")
+
+
+def _public_id(value: str) -> Q:
+    uid = as_uuid(value)
+    return Q(public_id=uid) if uid else Q(pk__in=[])
+
+
+def historic_instance_query(tenant: OtTenant, params: Mapping[str, str], as_of: datetime) -> QuerySet:
+    """``historic-process-instances`` as of ``as_of``: instances started by then; an end after it is unseen."""
+    filters = {
+        "processInstanceId": _public_id,
+        "processDefinitionKey": lambda v: Q(definition_key=v),
+        "processDefinitionId": lambda v: Q(definition_id=v),
+        "businessKey": lambda v: Q(business_key=v),
+        "startedBy": lambda v: Q(start_user_id__iexact=v),
+        "finished": _finished,
+    }
+    base = _instances_base(tenant).filter(start_time__lte=as_of).annotate(seen_end=_seen_end(as_of))
+    qs = _apply(base, params, filters)
+    return ordered(qs, params, contract.HISTORIC_INSTANCE_SORTS, "startTime")
+
+
+def historic_instance(tenant: OtTenant, instance_id: str, as_of: datetime) -> OtProcessInstance:
+    """One historic process instance, or a 404 (unknown, of another tenant, or not yet in history)."""
+    found = historic_instance_query(tenant, {}, as_of).filter(_public_id(instance_id)).first()
+    if found is None:
+        raise NotFound(f"Could not find a historic process instance with id '{instance_id}'.")
+    return found
+
+
 def instance_query(tenant: OtTenant, params: Mapping[str, str]) -> QuerySet:
-    """Process instances, running and ended (each says ``ended``); ``ended=true|false`` narrows."""
+    """Runtime process instances: running ones only, as Flowable's runtime holds no ended instance.
+
+    With the tenant's ``ended_instances_readable`` switch, ended ones too, and ``ended=true|false`` narrows.
+    """
     filters = {
         "processDefinitionKey": lambda v: Q(definition_key=v),
         "processDefinitionId": lambda v: Q(definition_id=v),
         "businessKey": lambda v: Q(business_key=v),
         "businessKeyLike": lambda v: Q(business_key__regex=like(v)),
         "startedBy": lambda v: Q(start_user_id__iexact=v),
-        "ended": lambda v: Q(ended=v.lower() == "true"),
     }
-    base = OtProcessInstance.objects.filter(tenant=tenant).select_related("tenant").defer("workflow_json")
+    base = _instances_base(tenant)
+    if tenant.ended_instances_readable:
+        filters["ended"] = lambda v: Q(ended=v.lower() == "true")
+    else:
+        base = base.filter(ended=False)
     qs = _apply(base, params, filters)
     return ordered(qs, params, contract.INSTANCE_SORTS, "startTime")

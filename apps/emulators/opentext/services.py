@@ -14,13 +14,15 @@ from typing import Any
 from uuid import UUID
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
 from . import contract
 from .engine import EngineError, ProcessModel, ReadyUserTask, WorkflowEngine, parse_datetime
-from .errors import BadRequest, Conflict, EngineFailure, NotFound
+from .errors import BadRequest, Conflict, EngineFailure, Forbidden, NotFound
 from .models import OtComment, OtProcessInstance, OtTask, OtTaskCandidate, OtTenant
+from .provisioning import user_groups
 
 
 def default_engine() -> WorkflowEngine:
@@ -48,13 +50,22 @@ def as_uuid(value: str) -> UUID | None:
 
 # --- lookups ---------------------------------------------------------------------------------------------------------
 def get_instance(tenant: OtTenant | None, instance_id: str) -> OtProcessInstance:
-    """An instance of the tenant (any tenant when ``None``), for reading: without its serialized state."""
+    """An instance of the tenant (any tenant when ``None``), running or ended, without its serialized state."""
     uid = as_uuid(instance_id)
     qs = OtProcessInstance.objects.select_related("tenant").defer("workflow_json")
     if tenant is not None:
         qs = qs.filter(tenant=tenant)
     instance = qs.filter(public_id=uid).first() if uid else None
     if instance is None:
+        raise NotFound(f"Could not find a process instance with id '{instance_id}'.")
+    return instance
+
+
+def get_runtime_instance(tenant: OtTenant, instance_id: str) -> OtProcessInstance:
+    """An instance as the runtime API sees it: an ended one is a 404 (Flowable moved it to history) unless the
+    tenant's ``ended_instances_readable`` switch is on."""
+    instance = get_instance(tenant, instance_id)
+    if instance.ended and not tenant.ended_instances_readable:
         raise NotFound(f"Could not find a process instance with id '{instance_id}'.")
     return instance
 
@@ -132,21 +143,29 @@ def _close_open_rows(instance: OtProcessInstance, keep: set[UUID], reason: str, 
 
 
 def _persist(instance: OtProcessInstance, workflow: BpmnWorkflow, engine: WorkflowEngine) -> None:
-    """Write the workflow state and mirror its ready user tasks: new ones get rows, vanished ones are closed."""
+    """Write the workflow state and mirror its ready user tasks: new ones get rows, vanished ones are closed.
+
+    An instance ended by a terminate end event gets Flowable's delete reason, as do the tasks it cut off; one that
+    reached a normal end event has none.
+    """
     now = timezone.now()
     completed = engine.is_completed(workflow)
+    terminated = completed and engine.ended_by_terminate(workflow)
     instance.workflow_json = engine.dump(workflow)
     instance.variables = engine.variables(workflow, previous=instance.variables)
     instance.activity_id = engine.current_activity(workflow)
     if completed and not instance.ended:
         instance.ended = instance.completed = True
         instance.end_time = now
+        if terminated:
+            instance.delete_reason = contract.DELETE_REASON_TERMINATE_END_EVENT
     instance.save()
 
     ready = engine.ready_user_tasks(workflow)
     ready_ids = {r.spiff_task_id for r in ready}
-    terminated = completed and engine.ended_by_terminate(workflow)
-    reason = contract.DELETE_REASON_TERMINATED if terminated else contract.DELETE_REASON_CANCELLED
+    reason = (
+        contract.DELETE_REASON_TERMINATE_END_EVENT if terminated else contract.DELETE_REASON_BOUNDARY_EVENT_INTERRUPTING
+    )
     _close_open_rows(instance, ready_ids, reason, now)
     known = set(instance.tasks.filter(spiff_task_id__in=ready_ids).values_list("spiff_task_id", flat=True))
     _create_task_rows(instance, (r for r in ready if r.spiff_task_id not in known), now)
@@ -179,6 +198,7 @@ def start_process(
             name=request.name,
             business_key=request.business_key,
             start_user_id=start_user,
+            start_activity_id=engine.start_activity(workflow),
             start_time=timezone.now(),
             variables=dict(request.variables or {}),
         )
@@ -189,9 +209,13 @@ def start_process(
 def cancel_process_instance(
     instance_id: str, *, tenant: OtTenant | None = None, reason: str = "", engine: WorkflowEngine | None = None
 ) -> OtProcessInstance:
-    """Delete a running instance: its open tasks close with the reason (``cancelled`` by default)."""
+    """An administrator deletes a running instance (Flowable's ``deleteProcessInstance``).
+
+    The instance and its open tasks get the reason (default ``process instance deleted``); the variables stay as they
+    were, including any outcome an earlier task wrote.
+    """
     engine = engine or default_engine()
-    reason = reason or contract.DELETE_REASON_CANCELLED
+    reason = reason or contract.DELETE_REASON_PROCESS_INSTANCE_DELETED
     with transaction.atomic():
         qs = OtProcessInstance.objects.select_for_update().select_related("tenant")
         if tenant is not None:
@@ -264,26 +288,54 @@ def _outcome_data(task: OtTask, outcome: str | None, variables: dict[str, Any]) 
     return outcome or "", data
 
 
+def _may_complete(task: OtTask, user: str) -> bool:
+    """The user holds the task, is one of its candidate users or in one of its candidate groups."""
+    if task.assignee and task.assignee.lower() == user.lower():
+        return True
+    match = Q(user__iexact=user)
+    groups = user_groups(task.tenant, user)
+    if groups:
+        match |= Q(group__in=groups)
+    return task.candidates.filter(match).exists()
+
+
+def _check_completion(task: OtTask, task_id: str, *, user: str, assignee: str) -> None:
+    """Who may complete: a user with a right to the task (else 403); anyone with the tenant's relaxed default.
+
+    With the ``complete_requires_assignee`` switch, a task someone other than the acting user (``user``, or the
+    ``assignee`` a service client names) holds is a 409.
+    """
+    if user and not _may_complete(task, user):
+        raise Forbidden(f"User '{user}' is neither the assignee nor a candidate of task '{task_id}'.")
+    actor = user or assignee
+    if task.tenant.complete_requires_assignee and actor and task.assignee and task.assignee.lower() != actor.lower():
+        raise Conflict(f"Task '{task_id}' is assigned to someone else.")
+
+
 def complete_task(
     tenant: OtTenant | None,
     task_id: str,
     *,
     outcome: str | None = None,
     variables: dict[str, Any] | None = None,
-    actor: str = "",
+    user: str = "",
+    assignee: str = "",
     force: bool = False,
     engine: WorkflowEngine | None = None,
 ) -> OtTask:
-    """Complete a task as ``actor`` and advance the engine synchronously.
+    """Complete a task and advance the engine synchronously.
 
-    A task assigned to someone other than a known actor is a 409 (unless ``force``). An unassigned task completed
-    by a known actor records that actor as its assignee, so history says who decided.
+    ``user`` is a signed-in user (a user token, or a person acting inside OpenText): they need a right to the task
+    (assignee, candidate user or candidate group), else 403. ``assignee`` is the acting user a service client names
+    in its body; a service client needs no right (Flowable's ``TaskService.complete`` checks none). The task keeps
+    its assignee; an unassigned one records the acting user, so history says who decided. ``force`` skips the
+    checks. See ``_check_completion`` for the ``complete_requires_assignee`` switch.
     """
     engine = engine or default_engine()
     with transaction.atomic():
         task = _lock_open_task(tenant, task_id)
-        if actor and task.assignee and task.assignee.lower() != actor.lower() and not force:
-            raise Conflict(f"Task '{task_id}' is assigned to someone else.")
+        if not force:
+            _check_completion(task, task_id, user=user, assignee=assignee)
         chosen, data = _outcome_data(task, outcome, variables or {})
         instance = task.process_instance
         workflow = _load(instance, engine)
@@ -293,6 +345,7 @@ def complete_task(
             raise EngineFailure(str(exc)) from exc
         task.end_time = timezone.now()
         task.outcome = chosen
+        actor = user or assignee
         if actor and not task.assignee:
             task.assignee = actor
         task.save(update_fields=["end_time", "outcome", "assignee"])

@@ -26,6 +26,12 @@ urlpatterns = [
     path(f"{_API}tasks/<str:task_id>", views.task, name="task"),
     path(f"{_API}tasks/<str:task_id>/comments", views.task_comments, name="task_comments"),
     path(f"{_API}historic-task-instances", views.historic_task_instances, name="historic_task_instances"),
+    path(f"{_API}historic-process-instances", views.historic_process_instances, name="historic_process_instances"),
+    path(
+        f"{_API}historic-process-instances/<str:instance_id>",
+        views.historic_process_instance,
+        name="historic_process_instance",
+    ),
     path(f"{_API}<path:rest>", views.unknown_resource, name="unknown_resource"),
     # control routes
     path("_emulator/reset", control.reset, name="control_reset"),

@@ -122,7 +122,7 @@ def models(request: HttpRequest, principal: Principal) -> HttpResponse:
 @fault_injected
 @bearer
 def process_instances(request: HttpRequest, principal: Principal) -> HttpResponse:
-    """``GET`` lists instances (HAL envelope); ``POST`` starts one and runs it to its first wait state."""
+    """``GET`` lists running instances (HAL envelope); ``POST`` starts one and runs it to its first wait state."""
     _allow(request, "GET", "POST")
     if request.method == "GET":
         paging = queries.paging(request.GET)
@@ -154,9 +154,10 @@ def process_instances(request: HttpRequest, principal: Principal) -> HttpRespons
 @fault_injected
 @bearer
 def process_instance(request: HttpRequest, principal: Principal, instance_id: str) -> HttpResponse:
-    """``GET process-instances/{id}`` (``includeProcessVariables``); ended instances stay readable [A]."""
+    """``GET process-instances/{id}`` (``includeProcessVariables``) of a running instance; an ended one is a 404
+    (Flowable moved it to history: ``historic-process-instances``) unless the tenant's switch says otherwise."""
     _allow(request, "GET")
-    instance = services.get_instance(principal.tenant, instance_id)
+    instance = services.get_runtime_instance(principal.tenant, instance_id)
     include = queries.boolean(request.GET, "includeProcessVariables")
     return JsonResponse(payloads.process_instance(instance, include_variables=include))
 
@@ -164,7 +165,8 @@ def process_instance(request: HttpRequest, principal: Principal, instance_id: st
 @fault_injected
 @bearer
 def process_instance_comments(request: HttpRequest, principal: Principal, instance_id: str) -> HttpResponse:
-    """``GET process-instances/{id}/comments``: every comment of the instance, oldest first."""
+    """``GET process-instances/{id}/comments``: every comment of the instance, oldest first; an ended instance's
+    comments stay readable (Flowable keeps comments and resolves their instance through history) [A]."""
     _allow(request, "GET")
     instance = services.get_instance(principal.tenant, instance_id)
     comments = queries.comments().filter(process_instance=instance)
@@ -226,7 +228,8 @@ def _run_action(principal: Principal, task_id: str, body: dict) -> None:
             task_id,
             outcome=outcome if outcome not in ("", None) else None,
             variables=payloads.read_variables(body.get("variables")),
-            actor=principal.user_email or _text(body, "assignee"),
+            user=principal.user_email,
+            assignee="" if principal.user_email else _text(body, "assignee"),
         )
     else:
         raise BadRequest(f"Invalid action: '{action}'. Supported: {', '.join(contract.TASK_ACTIONS)}.")
@@ -246,21 +249,61 @@ def task_comments(request: HttpRequest, principal: Principal, task_id: str) -> H
     return JsonResponse(payloads.comment(comment), status=201)
 
 
+def _paged(request: HttpRequest, qs, key: str, render: Callable) -> JsonResponse:
+    paging = queries.paging(request.GET)
+    items, total = queries.page_of(qs, paging)
+    rendered = [render(item) for item in items]
+    return JsonResponse(payloads.page(rendered, key=key, total=total, offset=paging.offset, count=paging.count))
+
+
 @fault_injected
 @bearer
 def historic_task_instances(request: HttpRequest, principal: Principal) -> HttpResponse:
     """``GET historic-task-instances``: open and ended tasks with their end time, duration and delete reason.
 
-    The history service sits beside the runtime resources here; its real base path is not public [A].
+    History lags the runtime by the tenant's delay (async history): a task that ended since still looks open. The
+    history service sits beside the runtime resources here; its real base path is not public [A].
     """
     _allow(request, "GET")
-    paging = queries.paging(request.GET)
-    items, total = queries.page_of(queries.history_query(principal.tenant, request.GET), paging)
+    as_of = queries.history_as_of(principal.tenant)
+    options = {
+        "as_of": as_of,
+        "include_process_variables": queries.boolean(request.GET, "includeProcessVariables"),
+        "include_local_variables": queries.boolean(request.GET, "includeTaskLocalVariables"),
+    }
+    qs = queries.history_query(principal.tenant, request.GET, as_of)
+    return _paged(request, qs, "historicTaskInstances", lambda t: payloads.historic_task(t, **options))
+
+
+@fault_injected
+@bearer
+def historic_process_instances(request: HttpRequest, principal: Principal) -> HttpResponse:
+    """``GET historic-process-instances``: running and ended instances as history shows them (late, async).
+
+    Where a client reads an instance's end: ``endTime``, ``endActivityId``, ``deleteReason`` and (with
+    ``includeProcessVariables=true``) the final variables. Base path beside the runtime resources [A].
+    """
+    _allow(request, "GET")
+    as_of = queries.history_as_of(principal.tenant)
     include = queries.boolean(request.GET, "includeProcessVariables")
-    rendered = [payloads.historic_task(t, include_variables=include) for t in items]
-    return JsonResponse(
-        payloads.page(rendered, key="historicTaskInstances", total=total, offset=paging.offset, count=paging.count)
+    qs = queries.historic_instance_query(principal.tenant, request.GET, as_of)
+    return _paged(
+        request,
+        qs,
+        "historicProcessInstances",
+        lambda i: payloads.historic_process_instance(i, as_of=as_of, include_variables=include),
     )
+
+
+@fault_injected
+@bearer
+def historic_process_instance(request: HttpRequest, principal: Principal, instance_id: str) -> HttpResponse:
+    """``GET historic-process-instances/{id}``: one instance as history shows it; 404 until history has it."""
+    _allow(request, "GET")
+    as_of = queries.history_as_of(principal.tenant)
+    instance = queries.historic_instance(principal.tenant, instance_id, as_of)
+    include = queries.boolean(request.GET, "includeProcessVariables")
+    return JsonResponse(payloads.historic_process_instance(instance, as_of=as_of, include_variables=include))
 
 
 @fault_injected
