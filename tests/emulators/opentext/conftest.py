@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from django.test import Client as HttpClient
@@ -21,6 +22,8 @@ USERS = {
     "multi": ("multi@acme.example", ["brand", "marketing"]),
 }
 DUE = "2031-03-15T17:00:00.000+0000"
+# The test tenant's async-history lag (set explicitly, so the tests do not depend on the settings' default).
+HISTORY_DELAY = 0.2
 
 
 class OtApi:
@@ -108,9 +111,36 @@ class OtApi:
         assert response.status_code == 200, response.content
 
     def instance(self, instance_id: str) -> dict:
+        """A running instance with its variables (an ended one is a 404 at runtime: see ``history``)."""
         response = self.get(f"workflow/v1/process-instances/{instance_id}", {"includeProcessVariables": "true"})
         assert response.status_code == 200, response.content
         return response.json()
+
+    def assert_gone(self, instance_id: str) -> None:
+        """The instance has left the runtime (ended): by id a service 404, and no longer in the list."""
+        response = self.get(f"workflow/v1/process-instances/{instance_id}")
+        assert response.status_code == 404, response.content
+        assert response.json()["message"] == "Not found"
+        listed = self.get("workflow/v1/process-instances", {"count": 1000}).json()
+        assert instance_id not in [i["id"] for i in listed.get("_embedded", {}).get("processInstances", [])]
+
+    @staticmethod
+    def wait_for_history() -> None:
+        """Let async history catch up with everything that happened so far."""
+        time.sleep(HISTORY_DELAY + 0.05)
+
+    def history(self, instance_id: str) -> dict:
+        """The historic process instance with its variables."""
+        response = self.get(
+            f"workflow/v1/historic-process-instances/{instance_id}", {"includeProcessVariables": "true"}
+        )
+        assert response.status_code == 200, response.content
+        return response.json()
+
+    def historic_tasks(self, **params) -> list[dict]:
+        response = self.get("workflow/v1/historic-task-instances", {"count": 100, **params})
+        assert response.status_code == 200, response.content
+        return response.json().get("_embedded", {}).get("historicTaskInstances", [])
 
 
 def variables_of(body: dict) -> dict:
@@ -119,7 +149,10 @@ def variables_of(body: dict) -> dict:
 
 @pytest.fixture
 def seeded(db) -> None:
-    """The test tenant with its service client and users, created through the control routes (idempotently)."""
+    """The test tenant with its service client and users, created through the control routes (idempotently).
+
+    Every switch stays off: the tests run the emulator's strict form unless a test turns one on and says why.
+    """
     http = HttpClient()
     body = {
         "tenant_id": TENANT,
@@ -127,6 +160,7 @@ def seeded(db) -> None:
         "client_id": CLIENT_ID,
         "client_secret": CLIENT_SECRET,
         "users": [{"email": email, "groups": groups, "password": PASSWORD} for email, groups in USERS.values()],
+        "history_delay_seconds": HISTORY_DELAY,
     }
     for _ in range(2):
         response = http.post(BASE + "_emulator/tenants", json.dumps(body), content_type="application/json")

@@ -3,9 +3,33 @@
 import re
 import time
 
-from .conftest import TENANT
+from .conftest import TENANT, variables_of
 
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
+# Flowable's HistoricTaskInstanceResponse (without its URLs): no outcome, no possibleOutcomes, no createTime.
+HISTORIC_TASK_FIELDS = {
+    "id",
+    "processDefinitionId",
+    "processInstanceId",
+    "executionId",
+    "name",
+    "description",
+    "deleteReason",
+    "owner",
+    "assignee",
+    "startTime",
+    "endTime",
+    "durationInMillis",
+    "workTimeInMillis",
+    "claimTime",
+    "taskDefinitionKey",
+    "formKey",
+    "priority",
+    "dueDate",
+    "parentTaskId",
+    "tenantId",
+    "category",
+}
 
 
 def test_comment_on_a_task(ot, started):
@@ -46,6 +70,17 @@ def test_instance_comments_gather_all_tasks_and_survive_completion(ot, started):
     assert ot.get(f"workflow/v1/tasks/{legal['id']}/comments").json()[0]["message"] == "one"
 
 
+def test_comments_of_an_ended_instance_stay_readable(ot, started):
+    """Flowable keeps comments after the end (they live in history), so the instance's comments still answer."""
+    legal = ot.open_task(started["id"], "Legal review")
+    ot.post(f"workflow/v1/tasks/{legal['id']}/comments", {"message": "Rejected: no model release"})
+    ot.decide(started["id"], "Legal review", "rejected")
+    ot.assert_gone(started["id"])
+    listed = ot.get(f"workflow/v1/process-instances/{started['id']}/comments")
+    assert listed.status_code == 200
+    assert [c["message"] for c in listed.json()] == ["Rejected: no model release"]
+
+
 def test_comment_validation(ot, started):
     task = ot.open_task(started["id"], "Legal review")
     assert ot.post(f"workflow/v1/tasks/{task['id']}/comments", {"message": "  "}).status_code == 400
@@ -65,16 +100,19 @@ def test_historic_task_instances(ot, started):
     task = ot.open_task(started["id"], "Legal review")
     ot.act(task["id"], {"action": "claim", "assignee": "legal@acme.example"})
     ot.decide(started["id"], "Legal review", "approved")
+    ot.wait_for_history()
 
     body = ot.get("workflow/v1/historic-task-instances", {"processInstanceId": started["id"]}).json()
     rows = body["_embedded"]["historicTaskInstances"]
     assert body["page"]["totalElements"] == 3
     done = next(r for r in rows if r["id"] == task["id"])
+    assert set(done) == HISTORIC_TASK_FIELDS
     assert done["assignee"] == "legal@acme.example"
     assert DATE.match(done["endTime"])
     assert DATE.match(done["startTime"])
     assert isinstance(done["durationInMillis"], int)
     assert done["durationInMillis"] >= 0
+    assert 0 <= done["workTimeInMillis"] <= done["durationInMillis"]  # from the claim to the end
     assert done["deleteReason"] is None
     open_rows = [r for r in rows if r["id"] != task["id"]]
     assert all(r["endTime"] is None and r["durationInMillis"] is None for r in open_rows)
@@ -89,10 +127,34 @@ def test_historic_task_instances(ot, started):
     assert "_embedded" not in nobody
 
 
-def test_history_delay_hides_just_finished_tasks(ot, started):
-    ot.control(f"tenants/{TENANT}/settings", {"history_delay_seconds": 0.5})
+def test_historic_task_variables_only_when_asked(ot, started):
     ot.decide(started["id"], "Legal review", "approved")
-    params = {"processInstanceId": started["id"], "finished": "true"}
-    assert "_embedded" not in ot.get("workflow/v1/historic-task-instances", params).json()
-    time.sleep(0.6)
-    assert ot.get("workflow/v1/historic-task-instances", params).json()["page"]["totalElements"] == 1
+    ot.wait_for_history()
+    [plain] = ot.historic_tasks(taskDefinitionKey="legal_review")
+    assert "variables" not in plain
+    [with_process] = ot.historic_tasks(taskDefinitionKey="legal_review", includeProcessVariables="true")
+    assert variables_of(with_process)["legalOutcome"] == "approved"
+    assert {v["scope"] for v in with_process["variables"]} == {"global"}
+    [with_local] = ot.historic_tasks(taskDefinitionKey="legal_review", includeTaskLocalVariables="true")
+    assert with_local["variables"] == []  # the emulator keeps no task-local variables
+
+
+def test_task_history_lags_by_the_delay(ot):
+    """Async history: a task created within the delay is not in history yet; one ended within it still looks open."""
+    ot.control(f"tenants/{TENANT}/settings", {"history_delay_seconds": 0.5})
+    started = ot.start()
+    assert ot.historic_tasks(processInstanceId=started["id"]) == []
+    time.sleep(0.55)
+    assert len(ot.historic_tasks(processInstanceId=started["id"])) == 3
+
+    ot.decide(started["id"], "Legal review", "approved")
+    params = {"processInstanceId": started["id"], "taskDefinitionKey": "legal_review"}
+    [row] = ot.historic_tasks(**params)
+    assert (row["endTime"], row["durationInMillis"], row["deleteReason"]) == (None, None, None)
+    assert ot.historic_tasks(**params, finished="true") == []
+    assert len(ot.historic_tasks(processInstanceId=started["id"], finished="false")) == 3
+    assert ot.get(f"workflow/v1/tasks/{row['id']}").status_code == 404  # the runtime knows at once
+
+    time.sleep(0.55)
+    [row] = ot.historic_tasks(**params, finished="true")
+    assert DATE.match(row["endTime"])

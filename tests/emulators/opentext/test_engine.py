@@ -127,8 +127,10 @@ def test_instance_survives_a_restart(ot, started, tmp_path):
     assert {t.spiff_task_id for t in fresh.ready_user_tasks(workflow)} == {r.spiff_task_id for r in rows}
     for row in rows.order_by("id"):
         services.complete_task(instance.tenant, str(row.public_id), outcome="approved", engine=fresh)
-    body = ot.instance(started["id"])
-    assert body["ended"] is True
+    ot.assert_gone(started["id"])
+    ot.wait_for_history()
+    body = ot.history(started["id"])
+    assert body["endActivityId"] == "end_approved"
     assert {v["name"]: v["value"] for v in body["variables"]}["approvalStatus"] == "approved"
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from .conftest import DUE
+from .conftest import DUE, variables_of
 
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
 
@@ -175,11 +175,60 @@ def test_complete_with_outcome_as_variable(ot, started):
         "variables": [{"name": "legalOutcome", "value": "approved"}, {"name": "x", "value": 1}],
     }
     assert ot.act(task["id"], body).status_code == 200
-    history = ot.get("workflow/v1/historic-task-instances", {"taskId": task["id"]}).json()
-    assert history["_embedded"]["historicTaskInstances"][0]["outcome"] == "approved"
+    ot.wait_for_history()
+    [row] = ot.historic_tasks(taskId=task["id"], includeProcessVariables="true")
+    assert variables_of(row)["legalOutcome"] == "approved"
+    assert variables_of(row)["x"] == 1
 
 
-def test_complete_of_a_task_assigned_to_someone_else_is_409(ot, started):
+def test_complete_of_a_task_someone_else_holds_by_the_service_client(ot, started):
+    """Flowable's TaskService.complete checks no assignee: the service client completes, the holder stays."""
+    task = ot.open_task(started["id"], "Legal review")
+    ot.act(task["id"], {"action": "claim", "assignee": "legal@acme.example"})
+    on_behalf = ot.act(task["id"], {"action": "complete", "outcome": "approved", "assignee": "legal2@acme.example"})
+    assert on_behalf.status_code == 200
+    ot.wait_for_history()
+    [row] = ot.historic_tasks(taskId=task["id"])
+    assert row["assignee"] == "legal@acme.example"
+    assert row["endTime"] is not None
+
+
+def test_complete_of_an_unassigned_task_records_the_named_assignee(ot, started):
+    task = ot.open_task(started["id"], "Legal review")
+    body = {"action": "complete", "outcome": "approved", "assignee": "legal2@acme.example"}
+    assert ot.act(task["id"], body).status_code == 200
+    ot.wait_for_history()
+    assert ot.historic_tasks(taskId=task["id"])[0]["assignee"] == "legal2@acme.example"
+
+
+def test_complete_with_a_user_token_needs_a_right_to_the_task(ot, started):
+    task = ot.open_task(started["id"], "Legal review")
+    ot.act(task["id"], {"action": "claim", "assignee": "legal@acme.example"})
+    stranger = ot.act(
+        task["id"], {"action": "complete", "outcome": "approved"}, token=ot.user_token("brand@acme.example")
+    )
+    assert stranger.status_code == 403
+    assert stranger.json()["message"] == "Forbidden"
+    assert stranger.json()["exception"]
+    # Another member of the candidate group may complete the task legal@ holds; the holder stays the assignee.
+    candidate = ot.act(
+        task["id"], {"action": "complete", "outcome": "approved"}, token=ot.user_token("legal2@acme.example")
+    )
+    assert candidate.status_code == 200
+    ot.wait_for_history()
+    assert ot.historic_tasks(taskId=task["id"])[0]["assignee"] == "legal@acme.example"
+
+
+def test_complete_with_a_user_token_as_the_assignee_outside_the_candidates(ot, started):
+    task = ot.open_task(started["id"], "Legal review")
+    ot.put(f"workflow/v1/tasks/{task['id']}", {"assignee": "brand@acme.example"})
+    token = ot.user_token("brand@acme.example")
+    assert ot.act(task["id"], {"action": "complete", "outcome": "approved"}, token=token).status_code == 200
+
+
+def test_complete_of_a_task_someone_else_holds_is_409_with_the_switch(ot, started):
+    """Switch ``complete_requires_assignee``: the emulator's former, more lenient-than-strict-reading rule."""
+    ot.control("tenants/acme-tenant/settings", {"complete_requires_assignee": True})
     task = ot.open_task(started["id"], "Legal review")
     ot.act(task["id"], {"action": "claim", "assignee": "legal@acme.example"})
     as_other_user = ot.act(
@@ -188,10 +237,52 @@ def test_complete_of_a_task_assigned_to_someone_else_is_409(ot, started):
     assert as_other_user.status_code == 409
     on_behalf = ot.act(task["id"], {"action": "complete", "outcome": "approved", "assignee": "legal2@acme.example"})
     assert on_behalf.status_code == 409
+    stranger = ot.act(
+        task["id"], {"action": "complete", "outcome": "approved"}, token=ot.user_token("brand@acme.example")
+    )
+    assert stranger.status_code == 403
     as_holder = ot.act(
         task["id"], {"action": "complete", "outcome": "approved"}, token=ot.user_token("legal@acme.example")
     )
     assert as_holder.status_code == 200
+
+
+def test_task_json_has_no_outcomes_by_default(ot, started):
+    task = ot.open_task(started["id"], "Legal review")
+    single = ot.get(f"workflow/v1/tasks/{task['id']}").json()
+    assert "possibleOutcomes" not in single
+    assert "outcomeVariable" not in single
+    ot.decide(started["id"], "Legal review", "approved")
+    ot.wait_for_history()
+    [row] = ot.historic_tasks(taskId=task["id"])
+    assert not {"possibleOutcomes", "outcomeVariable", "outcome"} & set(row)
+
+
+def test_task_outcomes_in_json_switch(ot, started):
+    ot.control("tenants/acme-tenant/settings", {"task_outcomes_in_json": True})
+    task = ot.open_task(started["id"], "Legal review")
+    assert [o["value"] for o in task["possibleOutcomes"]] == ["approved", "rejected", "changes_requested"]
+    assert task["outcomeVariable"] == "legalOutcome"
+    ot.decide(started["id"], "Legal review", "approved")
+    ot.wait_for_history()
+    [row] = ot.historic_tasks(taskId=task["id"])
+    assert row["outcomeVariable"] == "legalOutcome"
+    assert "outcome" not in row  # a switch of its own
+
+
+def test_historic_task_outcome_switch(ot, started):
+    ot.control("tenants/acme-tenant/settings", {"historic_task_outcome": True})
+    task = ot.open_task(started["id"], "Legal review")
+    ot.wait_for_history()  # the task's creation has reached history
+    ot.decide(started["id"], "Legal review", "changes_requested")
+    [row] = ot.historic_tasks(taskId=task["id"])
+    assert row["outcome"] is None  # not in history before its end is
+    ot.wait_for_history()
+    [row] = ot.historic_tasks(taskId=task["id"])
+    assert row["outcome"] == "changes_requested"
+    assert "possibleOutcomes" not in row
+    open_row = next(r for r in ot.historic_tasks(processInstanceId=started["id"]) if r["endTime"] is None)
+    assert open_row["outcome"] is None
 
 
 def test_put_updates_fields(ot, started):
