@@ -316,16 +316,27 @@ class WorkflowEngine:
         return ready[0].task_spec.bpmn_id if ready else ""
 
     @staticmethod
-    def variables(workflow: BpmnWorkflow, previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    def variables(
+        workflow: BpmnWorkflow, previous: dict[str, Any] | None = None, *, changed_after: float | None = None
+    ) -> dict[str, Any]:
         """The process variables as a Flowable client would see them.
 
         Spiff keeps data per task, so a running instance's variables are the merged data at its open frontier
-        (ready user tasks and joins waiting for other branches). When the instance ends, its final data is merged
-        over the previous view, keeping what other branches decided before a terminate end event cut them off.
+        (ready user tasks and joins waiting for other branches), over the previous view: in Flowable variables are
+        global, so what one branch wrote stays visible while the other branches run (Spiff may hold a finished
+        branch's data in a join outside the frontier). A variable a script task deleted in the step that began at
+        ``changed_after`` (``time.time()``) is removed, as ``execution.removeVariable`` would. When the instance
+        ends, its final data is merged over the previous view, keeping what other branches decided before a
+        terminate end event cut them off.
         """
         if workflow.is_completed():
             return DeepMerge.merge(dict(previous or {}), workflow.data)
-        merged: dict[str, Any] = {}
+        merged: dict[str, Any] = dict(previous or {})
+        if changed_after is not None:
+            for task in workflow.get_tasks(state=TaskState.COMPLETED):
+                if task.last_state_change >= changed_after and getattr(task.task_spec, "script", None):
+                    for name in set(task.parent.data if task.parent else ()) - set(task.data):
+                        merged.pop(name, None)
         frontier = sorted(workflow.get_tasks(state=_OPEN_STATES), key=lambda t: t.last_state_change)
         for task in frontier:
             if task.parent is not None:

@@ -7,6 +7,7 @@ failure rolls everything back, so the stored JSON and the task rows never disagr
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -142,7 +143,9 @@ def _close_open_rows(instance: OtProcessInstance, keep: set[UUID], reason: str, 
     )
 
 
-def _persist(instance: OtProcessInstance, workflow: BpmnWorkflow, engine: WorkflowEngine) -> None:
+def _persist(
+    instance: OtProcessInstance, workflow: BpmnWorkflow, engine: WorkflowEngine, *, step_began: float | None = None
+) -> None:
     """Write the workflow state and mirror its ready user tasks: new ones get rows, vanished ones are closed.
 
     An instance ended by a terminate end event gets Flowable's delete reason, as do the tasks it cut off; one that
@@ -152,7 +155,7 @@ def _persist(instance: OtProcessInstance, workflow: BpmnWorkflow, engine: Workfl
     completed = engine.is_completed(workflow)
     terminated = completed and engine.ended_by_terminate(workflow)
     instance.workflow_json = engine.dump(workflow)
-    instance.variables = engine.variables(workflow, previous=instance.variables)
+    instance.variables = engine.variables(workflow, previous=instance.variables, changed_after=step_began)
     instance.activity_id = engine.current_activity(workflow)
     if completed and not instance.ended:
         instance.ended = instance.completed = True
@@ -339,6 +342,7 @@ def complete_task(
         chosen, data = _outcome_data(task, outcome, variables or {})
         instance = task.process_instance
         workflow = _load(instance, engine)
+        step_began = time.time()  # Spiff stamps state changes with time.time()
         try:
             engine.complete(workflow, task.spiff_task_id, data)
         except EngineError as exc:
@@ -349,7 +353,7 @@ def complete_task(
         if actor and not task.assignee:
             task.assignee = actor
         task.save(update_fields=["end_time", "outcome", "assignee"])
-        _persist(instance, workflow, engine)
+        _persist(instance, workflow, engine, step_began=step_began)
         return task
 
 

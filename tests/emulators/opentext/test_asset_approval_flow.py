@@ -30,6 +30,15 @@ def test_all_three_approved_ends_the_instance_approved(ot, started):
     assert (values["legalOutcome"], values["brandOutcome"], values["marketingOutcome"]) == ("approved",) * 3
 
 
+def test_an_outcome_one_branch_wrote_stays_visible_while_the_others_run(ot, started):
+    """Flowable's variables are global: legal's outcome does not vanish when brand decides next (Spiff keeps a
+    finished branch's data in the join, outside the open frontier)."""
+    ot.decide(started["id"], "Legal review", "approved")
+    ot.decide(started["id"], "Brand review", "changes_requested")
+    values = variables_of(ot.instance(started["id"]))
+    assert (values["legalOutcome"], values["brandOutcome"]) == ("approved", "changes_requested")
+
+
 @pytest.mark.parametrize("rejecting", REVIEWS)
 def test_one_rejection_ends_the_cycle_at_once(ot, started, rejecting):
     ot.decide(started["id"], rejecting, "rejected")
