@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import JsonResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -61,7 +63,11 @@ def _receive(request, source: str):
     try:
         with transaction.atomic():
             event = InboundEvent.objects.create(
-                source=source, event_id=event_id, event=str(payload["event"])[:100], payload=payload
+                source=source,
+                event_id=event_id,
+                event=str(payload["event"])[:100],
+                payload=payload,
+                target=target_of(source, payload),
             )
             transaction.on_commit(lambda: _enqueue(event))
     except IntegrityError:
@@ -69,10 +75,31 @@ def _receive(request, source: str):
     return JsonResponse({"status": "accepted", "event_id": event_id}, status=202)
 
 
+def target_of(source: str, payload: dict) -> str:
+    """What a hint asks to pull. Hints of one target share one queued job: a burst of them costs one pull. All of
+    OpenText's hints are one target (a job mirrors the runs they name, or polls once when they name many)."""
+    if source == Platform.SMINTIO:
+        return f"smintio:{str(payload.get('tenant_id') or '*')[:150]}"
+    return "opentext"
+
+
+# A hint whose job has not run for this long is assumed lost (the queue lost it): the next hint queues a new one.
+JOB_PATIENCE = timedelta(seconds=60)
+
+
 def _enqueue(event: InboundEvent) -> None:
+    """Queue the job for the hint's target unless a job for it is already waiting (an earlier hint not yet taken)."""
+    waiting = InboundEvent.objects.filter(
+        target=event.target,
+        processed_at__isnull=True,
+        id__lt=event.pk,
+        received_at__gte=timezone.now() - JOB_PATIENCE,
+    )
+    if waiting.exists():
+        return
     from django_q.tasks import async_task
 
-    async_task("apps.integrations.tasks.process_inbound_event", event.pk, task_name=f"hint {event.source}")
+    async_task("apps.integrations.tasks.process_inbound_event", event.pk, task_name=f"hint {event.target}")
 
 
 @csrf_exempt

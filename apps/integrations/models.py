@@ -23,6 +23,12 @@ class InboundEvent(models.Model):
     event_id = models.CharField(max_length=200)
     event = models.CharField(max_length=100)
     payload = models.JSONField(default=dict)
+    target = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="What the hint asks to pull (a Smint.io tenant, OpenText); hints of one target share one queued job.",
+    )
+    note = models.CharField(max_length=500, blank=True, help_text="Why the hint was not acted on, if it was not.")
     received_at = models.DateTimeField(auto_now_add=True)
     processed_at = models.DateTimeField(null=True, blank=True)
 
@@ -31,6 +37,11 @@ class InboundEvent(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [models.UniqueConstraint(fields=["source", "event_id"], name="inbound_source_event_unique")]
+        indexes = [
+            models.Index(
+                fields=["target", "id"], name="inbound_unprocessed_idx", condition=models.Q(processed_at__isnull=True)
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} {self.event} {self.event_id}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 
 from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.clients.models import ConnectionStatus, SmintioConnection
@@ -17,7 +19,8 @@ logger = logging.getLogger(__name__)
 
 
 def heartbeat() -> None:
-    """Prove that a worker is alive and takes jobs from the queue (scheduled every minute)."""
+    """Prove that a worker is alive and takes jobs from the queue (scheduled every minute; /healthz?worker=1 reads
+    it). ``run_worker`` does not use it: its liveness comes from the cluster's processes (integrations.worker)."""
     WorkerHeartbeat.objects.update_or_create(cluster=settings.Q_CLUSTER["name"], defaults={"seen_at": timezone.now()})
 
 
@@ -88,28 +91,63 @@ def reconcile_opentext() -> dict:
 
 
 def process_inbound_event(event_id: int) -> str:
-    """Act on a stored hint: pull what it points at. Safe to run twice (pulls are idempotent)."""
+    """Act on the hints of one target: take every hint of it not yet taken (hints that arrived while this job
+    waited in the queue ride along) and pull once. Safe to run twice: a second run finds nothing to take."""
+    from .inbox import target_of
+
     event = InboundEvent.objects.get(pk=event_id)
+    target = event.target or target_of(event.source, event.payload)
+    now = timezone.now()
+    with transaction.atomic():
+        taken = list(
+            InboundEvent.objects.select_for_update()
+            .filter(Q(pk=event.pk) | Q(target=target), processed_at__isnull=True)
+            .order_by("id")
+        )
+        InboundEvent.objects.filter(pk__in=[e.pk for e in taken]).update(processed_at=now)
+    if not taken:
+        return "already processed"
     if event.source == Platform.SMINTIO:
-        tenant = str(event.payload.get("tenant_id") or "")
-        connections = SmintioConnection.objects.filter(status=ConnectionStatus.CONNECTED)
-        if tenant:
-            connections = connections.filter(tenant=tenant)
-        for connection_id in connections.values_list("pk", flat=True):
-            pull_smintio(connection_id)
-    else:
-        from apps.workflows.models import WorkflowRun
+        return _pull_for_hints(taken)
+    return _mirror_for_hints(taken)
 
-        from .opentext.sync import mirror_run
 
-        key = str(event.payload.get("businessKey") or "")
-        run = WorkflowRun.objects.filter(business_key=key).first() if key else None
-        if run is not None:
-            mirror_run(run)
-        else:
-            poll_opentext()
-    InboundEvent.objects.filter(pk=event.pk, processed_at__isnull=True).update(processed_at=timezone.now())
-    return "processed"
+def _pull_for_hints(events: list[InboundEvent]) -> str:
+    tenant = str(events[0].payload.get("tenant_id") or "")
+    connections = SmintioConnection.objects.filter(status=ConnectionStatus.CONNECTED)
+    if tenant:
+        connections = connections.filter(tenant=tenant)
+    ids = list(connections.values_list("pk", flat=True))
+    if tenant and not ids:
+        note = (
+            f"No connected client has the Smint.io tenant “{tenant}”: check the tenant of each client's connection "
+            "(scheduled pulls still run)."
+        )
+        logger.warning("Ignored %d Smint.io hint(s): %s", len(events), note)
+        InboundEvent.objects.filter(pk__in=[e.pk for e in events]).update(note=note[:500])
+        return "no connection"
+    for connection_id in ids:
+        pull_smintio(connection_id)
+    return f"pulled {len(ids)}"
+
+
+# Hints naming at most this many runs mirror each run; more cost one poll of every open run (a few paged calls).
+MIRROR_RUNS_AT_MOST = 5
+
+
+def _mirror_for_hints(events: list[InboundEvent]) -> str:
+    from apps.workflows.models import WorkflowRun
+
+    from .opentext.sync import mirror_run
+
+    keys = {str(e.payload.get("businessKey") or "") for e in events}
+    runs = list(WorkflowRun.objects.filter(business_key__in=keys - {""}))
+    if "" in keys or len(runs) < len(keys) or len(runs) > MIRROR_RUNS_AT_MOST:
+        poll_opentext()
+        return "polled"
+    for run in runs:
+        mirror_run(run)
+    return f"mirrored {len(runs)}"
 
 
 def probe(name: str) -> None:

@@ -176,3 +176,52 @@ def test_verify_never_leaks_the_secret():
 def test_signature_header_parser_ignores_junk():
     digest = "a" * 64
     assert parse_signatures(f"sha256={digest}, md5=abc, sha256=short, ,sha256={'B' * 64}") == [digest, "b" * 64]
+
+
+# -- issue 9: hints cost one pull per target, and a hint nobody can act on is said so ------------------------------
+@pytest.mark.django_db(transaction=True)
+def test_a_burst_of_a_thousand_opentext_hints_queues_one_job_that_polls_once(queued, monkeypatch):
+    from apps.integrations import tasks
+
+    url = "/integrations/opentext/callback/"
+    http = HttpClient()
+    started = time.monotonic()
+    for number in range(1000):
+        body = _body(f"ot-{number}", businessKey=f"acme:asset_approval:{number}:x", event_name="step-reached")
+        assert _post(body, url=url, http=http).status_code == 202
+    assert len(queued) == 1  # not 1,000 mirrors in front of everyone else's jobs
+    polls = []
+    monkeypatch.setattr(tasks, "poll_opentext", lambda: polls.append(1) or {})
+    first = InboundEvent.objects.order_by("id").first()
+    assert tasks.process_inbound_event(first.pk) == "polled"
+    assert polls == [1]
+    assert not InboundEvent.objects.filter(processed_at__isnull=True).exists()
+    assert tasks.process_inbound_event(first.pk) == "already processed"
+    assert time.monotonic() - started < 60
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_hint_arriving_after_its_job_ran_queues_a_new_one(queued):
+    from apps.integrations import tasks
+
+    _post(_body("s-1", tenant_id="nobody"))
+    tasks.process_inbound_event(InboundEvent.objects.get(event_id="s-1").pk)
+    _post(_body("s-2", tenant_id="nobody"))  # the change it hints at may be newer than the pull that ran
+    assert len(queued) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_smintio_hint_for_a_tenant_no_client_has_is_flagged_in_the_log_and_on_the_sync_page(
+    queued, caplog, agency_admin, login
+):
+    from apps.integrations import tasks
+
+    _post(_body("t-1", tenant_id="acme-old-tenant"))
+    event = InboundEvent.objects.get(event_id="t-1")
+    with caplog.at_level("WARNING"):
+        assert tasks.process_inbound_event(event.pk) == "no connection"
+    event.refresh_from_db()
+    assert "acme-old-tenant" in event.note
+    assert any("acme-old-tenant" in record.getMessage() for record in caplog.records)
+    page = login(agency_admin).get("/sync/").content.decode()
+    assert "ignored" in page and "acme-old-tenant" in page

@@ -184,7 +184,8 @@ def test_a_notification_from_smintio_becomes_a_pull(platforms, client_a, setting
     sent = platforms.control("smintio", f"tenants/{client_a.slug}/notify")
     event = InboundEvent.objects.get()
     assert event.event == "global-transaction-history-update" and sent
-    assert process_inbound_event(event.pk) == "processed"
+    assert process_inbound_event(event.pk) == "pulled 1"
+    assert process_inbound_event(event.pk) == "already processed"  # a redelivered job pulls nothing more
     assert LicensePurchase.objects.filter(client=client_a).count() == _emulator_counts(client_a.slug)["lpts"]
     connection.refresh_from_db()
     assert connection.last_pull_ok is True
