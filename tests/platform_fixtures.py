@@ -3,9 +3,13 @@ pointed at them. Faults are injected through the emulators' control routes, neve
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 from django.conf import settings as django_settings
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from apps.clients.models import SmintioConnection
 from apps.integrations import connections
@@ -79,3 +83,27 @@ def platforms(live_server, settings):
 
     ot_client._tokens.clear()  # tokens of an earlier test's (flushed) emulator tenant
     return Platforms(live_server.url)
+
+
+def settle(rounds: int = 40, pause: float = 0.1) -> None:
+    """Let the worker do its rounds now: deliver the outbox (without waiting out backoff) and poll OpenText, until
+    nothing is queued and no run waits for OpenText's history to say how it ended (the emulator's history lags, as
+    the platform's does). Work a fault keeps failing stays queued: the rounds run out and the test looks at it."""
+    from apps.integrations import outbox
+    from apps.integrations.choices import OutboxStatus
+    from apps.integrations.models import CircuitBreaker, OutboxMessage
+    from apps.integrations.opentext import sync as opentext_sync
+    from apps.workflows.choices import RunStatus, TaskStatus
+    from apps.workflows.models import Task, WorkflowRun
+
+    open_tasks = Task.objects.filter(run=OuterRef("pk"), status=TaskStatus.OPEN)
+    for _ in range(rounds):
+        OutboxMessage.objects.filter(status=OutboxStatus.PENDING).update(next_attempt_at=timezone.now())
+        CircuitBreaker.objects.update(open_until=None, probing_until=None, consecutive_failures=0)
+        outbox.drain(max_seconds=30)
+        waiting = opentext_sync.poll()["waiting"]
+        queued = OutboxMessage.objects.filter(status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING]).exists()
+        ending = WorkflowRun.objects.filter(status=RunStatus.RUNNING).exclude(Exists(open_tasks)).exists()
+        if not (queued or waiting or ending):
+            return
+        time.sleep(pause)

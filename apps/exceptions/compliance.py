@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.choices import Capability
-from apps.assets import rights, vocabulary
+from apps.assets import rights
 from apps.assets.choices import LicenseState, RightsState, UsageKind
 from apps.assets.models import Asset, UsageEvent
 from apps.assets.services import term_state
@@ -268,8 +268,12 @@ def _uses(territory_rule, channel_rule, expiry_rule, assets: dict, by_asset: dic
     use without it is not), so one broken term is never reported under three rules."""
     found: dict[tuple, list[UsageEvent]] = defaultdict(list)
     reasons: dict[tuple, str] = {}
+    vocabularies: dict[int, object] = {}  # Smint.io's vocabulary of each client, read once
     for asset_id, events in by_asset.items():
         asset = assets[asset_id]
+        if asset.client_id not in vocabularies:
+            vocabularies[asset.client_id] = rights.vocabulary_for(asset.client)
+        words = vocabularies[asset.client_id]
         for event in events:
             in_force = _in_force(asset, event.occurred_at)
             if in_force is False and expiry_rule:
@@ -279,19 +283,19 @@ def _uses(territory_rule, channel_rule, expiry_rule, assets: dict, by_asset: dic
             if not in_force:
                 continue
             day = timezone.localtime(event.occurred_at).date()
-            base = rights.evaluate(asset, rights.Use(on=day)).status
+            base = rights.evaluate(asset, rights.Use(on=day), vocabulary=words).status
             if base == rights.FORBIDDEN:
                 continue  # forbidden for another reason (a limit): the over-limit rule speaks for it
             country = (event.country or "").upper()
             if territory_rule and country:
-                verdict = rights.evaluate(asset, rights.Use(countries=frozenset({country}), on=day))
+                verdict = rights.evaluate(asset, rights.Use(countries=frozenset({country}), on=day), vocabulary=words)
                 if verdict.status == rights.FORBIDDEN:
                     key = (territory_rule, asset_id, f"territory:{country}")
                     found[key].append(event)
                     reasons[key] = " ".join(verdict.reasons)
-            usage = vocabulary.usage_key(event.channel) if event.channel else None
+            usage = words.usage_key(event.channel) if event.channel else None
             if channel_rule and usage:
-                verdict = rights.evaluate(asset, rights.Use(usages=frozenset({usage}), on=day))
+                verdict = rights.evaluate(asset, rights.Use(usages=frozenset({usage}), on=day), vocabulary=words)
                 if verdict.status == rights.FORBIDDEN:
                     key = (channel_rule, asset_id, f"channel:{usage}")
                     found[key].append(event)
@@ -347,12 +351,12 @@ def apply_compliance_outcome(run) -> None:
     if case is None or not case.is_open:
         return
     disposition = run.outcome if run.outcome in STATUS_OF else Disposition.CANCELLED
-    last = run.decisions.select_related("actor").order_by("-decided_at").first()
+    last = run.decisions.applied().select_related("actor").order_by("-decided_at").first()
     now = timezone.now()
     Case.objects.filter(pk=case.pk).update(
         state=CaseState.CLOSED, disposition=disposition, closed_at=now, closed_by=last.actor if last else None
     )
-    reasons = "; ".join(d.reason for d in run.decisions.order_by("decided_at") if d.reason)
+    reasons = "; ".join(d.reason for d in run.decisions.applied().order_by("decided_at") if d.reason)
     if disposition in STATUS_OF:
         label = Disposition(disposition).label
         workflows.report_outcome_to_smintio(

@@ -264,6 +264,7 @@ def decide(
     if case is None:
         raise CaseRefused("This task does not belong to a case.")
     values: dict = {}
+    workflows.check_outcome(task, outcome)
     if outcome in NEEDS_REASON and not reason:
         raise CaseRefused("Say why: this decision needs a reason (what was found or done).")
     if outcome == "renewed":
@@ -314,14 +315,14 @@ def apply_renewal_outcome(run: WorkflowRun) -> None:
     if case is None or not case.is_open:
         return
     disposition = run.outcome if run.outcome in Disposition.values else Disposition.CANCELLED
-    last = run.decisions.select_related("actor").order_by("-decided_at").first()
+    last = run.decisions.applied().select_related("actor").order_by("-decided_at").first()
     now = timezone.now()
     Case.objects.filter(pk=case.pk).update(
         state=CaseState.CLOSED, disposition=disposition, closed_at=now, closed_by=last.actor if last else None
     )
     case.refresh_from_db()
     asset = case.asset
-    reasons = "; ".join(d.reason for d in run.decisions.order_by("decided_at") if d.reason)
+    reasons = "; ".join(d.reason for d in run.decisions.applied().order_by("decided_at") if d.reason)
     body = None
     if disposition == Disposition.RENEWED:
         until = case.renewed_until

@@ -59,26 +59,26 @@ def opentext_start(message) -> dict:
     return {"instance": opentext_sync.start(run, _opentext())}
 
 
-def _task_action(message, action: str, call) -> dict:
-    task = Task.objects.select_related("run").get(pk=message.payload["task"])
-    api = _opentext()
-    try:
-        call(api, task)
-    except Conflict:
-        remote = api.get_task(task.remote_id)
-        workflows.lost_race(
-            task,
-            loser_email=message.payload.get("assignee") or "",
-            holder_email=str(remote.get("assignee") or ""),
-            action=action,
-        )
-        return {"conflict": True, "holder": remote.get("assignee")}
-    return {"ok": True}
+def _task(message) -> Task:
+    return Task.objects.select_related("run", "client").get(pk=message.payload["task"])
+
+
+def _lost(task: Task, message, holder: str, action: str) -> dict:
+    workflows.lost_race(task, loser_email=message.payload.get("assignee") or "", holder_email=holder, action=action)
+    return {"conflict": True, "holder": holder}
 
 
 @handler("opentext.claim")
 def opentext_claim(message) -> dict:
-    return _task_action(message, "claim", lambda api, task: api.claim(task.remote_id, message.payload["assignee"]))
+    """Claim (or release, ``assignee`` null) a task at OpenText; someone else holding it there wins."""
+    task, api = _task(message), _opentext()
+    try:
+        api.claim(task.remote_id, message.payload["assignee"])
+    except Conflict:
+        return _lost(task, message, str(api.get_task(task.remote_id).get("assignee") or ""), "claim")
+    except NotFound:
+        return opentext_sync.settle_gone_task(task, message, api)
+    return {"ok": True}
 
 
 @handler("opentext.comment")
@@ -93,21 +93,28 @@ def opentext_comment(message) -> dict:
 
 @handler("opentext.complete")
 def opentext_complete(message) -> dict:
+    """Complete a task at OpenText with the decision taken here. OpenText, like Flowable, lets anyone with the right
+    complete a task whoever holds it, so who holds it is checked first: a task someone else holds there is theirs
+    (our decision is kept, not applied, never sent); a task no longer open is settled from the history."""
     payload = message.payload
-
-    def complete(api: OpenTextClient, task: Task) -> None:
+    task, api = _task(message), _opentext()
+    ours = str(payload.get("assignee") or "")
+    try:
+        holder = str(api.get_task(task.remote_id).get("assignee") or "")
+        if holder and holder.lower() != ours.lower():
+            return _lost(task, message, holder, "decision")
+        if not holder:
+            api.claim(task.remote_id, ours)  # released in OpenText meanwhile: take it back before completing
         # Neither call is idempotent at OpenText, so each checks what a lost earlier answer may have done.
         comment = payload.get("comment")
         if comment and not any(c.get("message") == comment for c in api.task_comments(task.remote_id)):
             api.add_comment(task.remote_id, comment)
-        try:
-            api.complete(task.remote_id, outcome=payload["outcome"], values=payload.get("variables") or {})
-        except NotFound:
-            done = {str(h["id"]): h for h in api.historic_tasks(task.run.remote_id)}.get(task.remote_id)
-            if not done or done.get("deleteReason"):
-                raise  # gone without being completed: nothing to complete any more
-
-    result = _task_action(message, "decision", complete)
-    task = Task.objects.select_related("run").get(pk=payload["task"])
-    opentext_sync.mirror_run(task.run, _opentext())
+        api.complete(task.remote_id, outcome=payload["outcome"], values=payload.get("variables") or {})
+    except Conflict:
+        return _lost(task, message, str(api.get_task(task.remote_id).get("assignee") or ""), "decision")
+    except NotFound:
+        result = opentext_sync.settle_gone_task(task, message, api)
+    else:
+        result = {"ok": True}
+    opentext_sync.mirror_run(Task.objects.select_related("run").get(pk=task.pk).run, api)
     return result

@@ -52,6 +52,14 @@ class TransientError(PlatformError):
         self.retry_after = retry_after
 
 
+class NotYet(TransientError):
+    """The platform answered, but what we wait for is not there yet (e.g. OpenText's asynchronous history): retry
+    soon. The platform is up, so this never counts towards its circuit breaker."""
+
+    def __init__(self, platform: str, message: str, *, retry_after: float = 2.0):
+        super().__init__(platform, message, retry_after=retry_after)
+
+
 class AuthError(PlatformError):
     """The platform refused our credentials even after a refresh (e.g. a refresh token that was revoked)."""
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 from apps.audit import services as audit
 
 from .choices import BLOCKING_STATUSES, OutboxStatus
-from .http import PlatformError, TransientError
+from .http import NotYet, PlatformError, TransientError
 from .models import CircuitBreaker, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -156,6 +156,9 @@ def deliver(message: OutboxMessage) -> str:
         return OutboxStatus.PENDING
     try:
         result = HANDLERS[message.kind](message)
+    except NotYet as exc:  # the platform answered: it is up, what we need is late
+        breaker_success(message.platform)
+        return _retry_or_park(message, exc, exc.retry_after, backoff=False)
     except TransientError as exc:
         breaker_failure(message.platform)
         return _retry_or_park(message, exc, exc.retry_after)
@@ -179,14 +182,14 @@ def deliver(message: OutboxMessage) -> str:
     return OutboxStatus.DONE
 
 
-def _retry_or_park(message: OutboxMessage, exc: Exception, retry_after: float | None) -> str:
+def _retry_or_park(message: OutboxMessage, exc: Exception, retry_after: float | None, *, backoff: bool = True) -> str:
     now = timezone.now()
     status_code = getattr(exc, "status", None)
     if message.attempts >= settings.OUTBOX_MAX_ATTEMPTS or now >= message.give_up_at:
         logger.error("Outbox %s #%s parked after %s attempts: %s", message.kind, message.pk, message.attempts, exc)
         _finish(message, status=OutboxStatus.FAILED, last_error=str(exc)[:4000], last_status_code=status_code)
         return OutboxStatus.FAILED
-    delay = backoff_seconds(message.attempts, retry_after)
+    delay = backoff_seconds(message.attempts, retry_after) if backoff else retry_after or 0
     _finish(
         message,
         status=OutboxStatus.PENDING,
@@ -240,6 +243,39 @@ def retry_now(message: OutboxMessage, *, actor) -> OutboxMessage:
         )
         transaction.on_commit(kick)
     return message
+
+
+def pending_for(*, ordering_key: str, kinds, task: int):
+    """Rows not yet delivered (queued, or parked) of ``kinds`` for one task of one ordering key."""
+    return OutboxMessage.objects.filter(
+        ordering_key=ordering_key,
+        kind__in=list(kinds),
+        status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED],
+        payload__task=task,
+    )
+
+
+def withdraw(rows, *, reason: str) -> int:
+    """Greenlight itself gives up rows that must never be sent (the platform settled the matter without them, e.g.
+    a completion of a task someone completed in OpenText first); audited like an operator's discard. Call it inside
+    the transaction of the change that makes them moot. Returns how many were withdrawn."""
+    withdrawn = 0
+    for message in rows.select_for_update().order_by("id"):
+        if message.status not in (OutboxStatus.PENDING, OutboxStatus.FAILED):
+            continue
+        OutboxMessage.objects.filter(pk=message.pk).update(status=OutboxStatus.DISCARDED, last_error=reason[:4000])
+        audit.record(
+            "integrations.outbox.withdraw",
+            client=message.client,
+            obj=message,
+            before={"status": message.status},
+            after={"status": OutboxStatus.DISCARDED},
+            reason=reason,
+        )
+        withdrawn += 1
+    if withdrawn:
+        transaction.on_commit(kick)  # later rows of the same object may proceed now
+    return withdrawn
 
 
 def discard(message: OutboxMessage, *, actor, reason: str) -> OutboxMessage:

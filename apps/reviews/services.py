@@ -26,7 +26,7 @@ from apps.integrations import outbox
 from apps.integrations.choices import Platform
 from apps.workflows import registry
 from apps.workflows import services as workflows
-from apps.workflows.choices import OPEN_RUN_STATUSES, TaskStatus
+from apps.workflows.choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
 from apps.workflows.models import Comment, Decision, Task, WorkflowRun
 
 APPROVAL = "asset_approval"
@@ -167,8 +167,11 @@ def licence_check(asset: Asset, run: WorkflowRun) -> Check:
         usages=frozenset(variables.get("intendedUsages") or []),
     )
     threshold = asset.client.usage_threshold_percent
-    today = rights.evaluate(asset, use, threshold_percent=threshold)
-    later = rights.evaluate(asset, rights.Use(use.countries, use.usages, use_until), threshold_percent=threshold)
+    words = rights.vocabulary_for(asset.client)  # Smint.io's own vocabulary, the built-in one as fallback
+    today = rights.evaluate(asset, use, threshold_percent=threshold, vocabulary=words)
+    later = rights.evaluate(
+        asset, rights.Use(use.countries, use.usages, use_until), threshold_percent=threshold, vocabulary=words
+    )
     return Check(
         verdict=today, until_verdict=later if use_until else None, use=rights.Use(use.countries, use.usages, use_until)
     )
@@ -198,6 +201,7 @@ def decide(task: Task, *, actor: User, outcome: str, reason: str = "", expected_
     if run.process_key != APPROVAL:
         url = run.subject_url
         raise DecisionRefused(f"This task is decided on its own page{f': {url}' if url else ''}.")
+    workflows.check_outcome(task, outcome)
     if outcome in NEEDS_REASON and not reason:
         raise DecisionRefused("Say why: a rejection, a change request or a withdrawal needs a reason.")
     asset = asset_of(run)
@@ -225,7 +229,7 @@ def decide(task: Task, *, actor: User, outcome: str, reason: str = "", expected_
     return decision
 
 
-def _asset_state_after(asset: Asset, task: Task, outcome: str, actor: User) -> None:
+def _asset_state_after(asset: Asset, task: Task, outcome: str, actor: User | None) -> None:
     """What the asset shows while the cycle goes on (the cycle's end is applied by ``apply_approval_outcome``)."""
     state = {
         "changes_requested": ApprovalState.CHANGES_REQUESTED,
@@ -246,32 +250,48 @@ def _asset_state_after(asset: Asset, task: Task, outcome: str, actor: User) -> N
 
 
 # -- the cycle's end ------------------------------------------------------------------------------------------------
+# Every value asset_approval.bpmn can end with (``bpmn.process(APPROVAL).end_outcomes``; a test keeps the two in
+# step), plus "changes_requested": a model that ends there (an OpenText administrator's variant) leaves the asset
+# with its owner, as the portal's own model does while the revision waits.
 OUTCOME_STATES = {
     "approved": ApprovalState.APPROVED,
     "rejected": ApprovalState.REJECTED,
     "withdrawn": ApprovalState.WITHDRAWN,
+    "changes_requested": ApprovalState.CHANGES_REQUESTED,
 }
 OUTCOME_ACTIONS = {
     "approved": "reviews.asset.approve",
     "rejected": "reviews.asset.reject",
     "withdrawn": "reviews.asset.withdraw",
+    "changes_requested": "reviews.asset.request_changes",
 }
 
 
 @registry.on_outcome(APPROVAL)
 def apply_approval_outcome(run: WorkflowRun) -> None:
     """The engine ended the cycle: set the asset's approval state and tell Smint.io (one write-back per cycle,
-    its idempotency key derived from the run, so a re-applied outcome never sends twice)."""
+    its idempotency key derived from the run, so a re-applied outcome never sends twice).
+
+    A cancelled cycle (an administrator deleted it in OpenText) sends nothing and puts the asset back to be
+    reviewed again, whatever the instance's variables said. An outcome this flow does not know (a foreign model) is
+    never guessed at: nothing goes to Smint.io, the asset goes back to be reviewed, and the audit trail says why."""
     asset = asset_of(run)
     if asset is None:
         return
     state = OUTCOME_STATES.get(run.outcome)
-    if state is None:  # cancelled in OpenText without an outcome: back to pending, a new cycle will start
+    if state is None:
         Asset.objects.filter(pk=asset.pk).update(approval_state=ApprovalState.PENDING, updated_at=timezone.now())
+        audit.record(
+            "reviews.asset.cycle_cancelled" if run.status == RunStatus.CANCELLED else "reviews.asset.outcome_unknown",
+            client=run.client,
+            obj=asset,
+            before={"approval_state": asset.approval_state},
+            after={"approval_state": ApprovalState.PENDING, "outcome": run.outcome},
+        )
         return
     before = asset.approval_state
     Asset.objects.filter(pk=asset.pk).update(approval_state=state, updated_at=timezone.now())
-    reasons = [d.reason for d in run.decisions.order_by("decided_at") if d.reason and d.outcome != "approved"]
+    reasons = [d.reason for d in run.decisions.applied().order_by("decided_at") if d.reason and d.outcome != "approved"]
     workflows.report_outcome_to_smintio(run, asset, status=run.outcome, reason="; ".join(reasons))
     audit.record(
         OUTCOME_ACTIONS[run.outcome],
@@ -281,6 +301,22 @@ def apply_approval_outcome(run: WorkflowRun) -> None:
         after={"approval_state": state},
         reason="; ".join(reasons),
     )
+
+
+@registry.on_task_settled(APPROVAL)
+def follow_settled_task(run: WorkflowRun, *, task: Task, outcome: str | None) -> None:
+    """A review task settled in OpenText rather than here: the asset shows what the cycle waits for. Completed
+    there with "changes requested", the asset is with its owner; a decision of ours that OpenText did not take
+    ("changes requested" shown too early) puts it back in review."""
+    asset = asset_of(run)
+    if asset is None or not run.is_open:
+        return
+    if outcome is not None:
+        _asset_state_after(asset, task, outcome, actor=None)
+        return
+    waiting_for_owner = Task.objects.filter(run=run, status=TaskStatus.OPEN, task_key=REVISION_TASK).exists()
+    if asset.approval_state == ApprovalState.CHANGES_REQUESTED and not waiting_for_owner:
+        _asset_state_after(asset, task, "resubmitted", actor=None)
 
 
 # -- comments ---------------------------------------------------------------------------------------------------------

@@ -36,6 +36,12 @@ class WorkflowRun(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
     last_synced_at = models.DateTimeField(null=True, blank=True)
+    remote_missing_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Since when OpenText's runtime no longer has the instance while its history does not yet say it "
+        "ended (history is written asynchronously).",
+    )
 
     objects = WorkflowRunQuerySet.as_manager()
 
@@ -153,22 +159,33 @@ class Comment(models.Model):
 
 class Decision(models.Model):
     """A person's decision on a task, kept for good: who, when, the outcome, the reason, the licence terms as they
-    stood, and the licence warnings they decided over. The database allows one decision per task."""
+    stood, and the licence warnings they decided over.
+
+    A decision OpenText never took (someone else held or completed the task there first) stays on record with
+    ``applied`` false and the reason; it is never sent and never counts as the task's outcome. The database allows
+    one applied decision per task."""
 
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="decisions")
     run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="decisions")
-    task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="decision")
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="decisions")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions")
     outcome = models.CharField(max_length=50)
     reason = models.TextField(blank=True)
     decided_at = models.DateTimeField(auto_now_add=True)
     license_snapshot = models.JSONField(default=list, blank=True, encoder=DjangoJSONEncoder)
     warnings = models.JSONField(default=list, blank=True, help_text="Licence conflicts shown when deciding.")
+    applied = models.BooleanField(default=True, help_text="False when OpenText took someone else's decision.")
+    not_applied_reason = models.CharField(max_length=500, blank=True)
 
     objects = DecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["decided_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task"], condition=models.Q(applied=True), name="decision_one_applied_per_task"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.outcome} by {self.actor} on {self.task}"

@@ -45,4 +45,6 @@ class CommentQuerySet(ClientScopedQuerySet):
 
 
 class DecisionQuerySet(ClientScopedQuerySet):
-    pass
+    def applied(self):
+        """Decisions OpenText took: the ones a run's outcome, reasons and write-back are made of."""
+        return self.filter(applied=True)

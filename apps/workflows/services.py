@@ -21,9 +21,9 @@ from apps.audit import services as audit
 from apps.integrations import outbox
 from apps.integrations.choices import Platform
 
-from . import registry
+from . import bpmn, registry
 from .choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
-from .models import Task, WorkflowRun
+from .models import Decision, Task, WorkflowRun
 
 # A task OpenText gives no due date is due in a week (the models of this project always set one).
 DEFAULT_DUE = timedelta(days=7)
@@ -35,6 +35,29 @@ class InvalidTransition(Exception):
 
 class StaleTask(InvalidTransition):
     """Someone else acted on the task first; the caller should show the fresh state."""
+
+
+class UnknownOutcome(InvalidTransition):
+    """The outcome is not one the task's BPMN declares; ``allowed`` lists the ones it does."""
+
+    def __init__(self, message: str, allowed: list[str]):
+        super().__init__(message)
+        self.allowed = allowed
+
+
+def check_outcome(task: Task, outcome: str) -> None:
+    """Refuse an empty or unknown outcome before anything else is checked. A task's outcomes come from the BPMN
+    files the portal ships (``workflows.bpmn``, kept on the task when it is mirrored), never from OpenText's task
+    JSON, which does not carry them."""
+    allowed = [value for _label, value in task.possible_outcomes]
+    if not allowed:
+        raise UnknownOutcome(
+            f"Greenlight's process files declare no outcomes for “{task.name}”; it can only be decided in OpenText.",
+            allowed,
+        )
+    if outcome not in allowed:
+        what = f"{outcome!r} is not an outcome of this task" if outcome else "Choose an outcome"
+        raise UnknownOutcome(f"{what}: one of {', '.join(allowed)}.", allowed)
 
 
 def _ordering_key(run: WorkflowRun) -> str:
@@ -145,9 +168,7 @@ def complete_task(
             done_by = task.status == TaskStatus.COMPLETED and task.assignee_email
             by = f" by {task.assignee_email}" if done_by else ""
             raise StaleTask(f"This task is already {task.get_status_display().lower()}{by}.")
-        allowed = {value for _label, value in task.possible_outcomes} if task.possible_outcomes else None
-        if allowed is not None and outcome not in allowed:
-            raise InvalidTransition(f"{outcome!r} is not an outcome of this task.")
+        check_outcome(task, outcome)
         if actor is not None and task.assignee_id and task.assignee_id != actor.pk:
             raise StaleTask(f"{task.assignee_email} holds this task.")
         now = timezone.now()
@@ -206,7 +227,6 @@ class RemoteTask:
     description: str
     assignee_email: str
     candidate_roles: list[str]
-    possible_outcomes: list[list[str]]
     due_at: datetime | None
     created_at: datetime | None
     claimed_at: datetime | None
@@ -234,16 +254,19 @@ def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[Rem
         if run is None:
             continue
         local = known.get(remote.remote_id)
+        spec = bpmn.task_spec(run.process_key, remote.task_key, remote.name)
+        outcomes = [list(pair) for pair in spec.outcomes] if spec else []
+        roles = remote.candidate_roles or (list(spec.candidate_groups) if spec else [])
         if local is None:
             Task.objects.create(
                 client_id=run.client_id,
                 run=run,
                 remote_id=remote.remote_id,
-                task_key=remote.task_key,
+                task_key=remote.task_key or (spec.key if spec else ""),
                 name=remote.name,
                 description=remote.description,
-                candidate_roles=remote.candidate_roles,
-                possible_outcomes=remote.possible_outcomes,
+                candidate_roles=roles,
+                possible_outcomes=outcomes,
                 region=region_of.get(remote.process_instance_id, ""),
                 assignee=users.get(remote.assignee_email),
                 assignee_email=remote.assignee_email,
@@ -266,6 +289,8 @@ def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[Rem
             changes["due_at"] = remote.due_at
         if local.name != remote.name:
             changes["name"] = remote.name
+        if local.possible_outcomes != outcomes:  # rows mirrored before the outcomes came from our BPMN files
+            changes["possible_outcomes"] = outcomes
         if changes:
             Task.objects.filter(pk=local.pk).update(version=F("version") + 1, updated_at=timezone.now(), **changes)
             counts["updated"] += 1
@@ -285,37 +310,147 @@ def _pending_local_change(task: Task) -> bool:
 
 
 def apply_remote_closed(
-    task: Task, *, completed: bool, outcome: str = "", assignee_email: str = "", ended_at=None
-) -> None:
-    """OpenText no longer lists the task: it was completed (perhaps elsewhere) or the engine cancelled it."""
-    if task.status != TaskStatus.OPEN:
-        return
-    status = TaskStatus.COMPLETED if completed else TaskStatus.CANCELLED
-    fields = {"status": status, "completed_at": ended_at or timezone.now(), "version": F("version") + 1}
-    if outcome:
+    task: Task, *, completed: bool, outcome: str = "", assignee_email: str = "", ended_at=None, reason: str = ""
+) -> bool:
+    """OpenText's history says a task that is open here has ended: completed (by someone in OpenText) or removed
+    by the engine (``reason``: its delete reason, e.g. a terminate end event or an administrator's cancellation)."""
+    fields = {
+        "status": TaskStatus.COMPLETED if completed else TaskStatus.CANCELLED,
+        "completed_at": ended_at or timezone.now(),
+        "version": F("version") + 1,
+    }
+    if completed and outcome:
         fields["outcome"] = outcome
     if assignee_email and assignee_email != task.assignee_email:
         fields.update(assignee_email=assignee_email, assignee=User.objects.filter(email=assignee_email).first())
     with transaction.atomic():
-        if Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(**fields):
-            audit.record(
-                f"workflows.task.{'complete_elsewhere' if completed else 'cancel'}",
-                client=task.client,
-                obj=task,
-                after={"outcome": outcome, "assignee": assignee_email},
+        if not Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(**fields):
+            return False
+        audit.record(
+            f"workflows.task.{'complete_elsewhere' if completed else 'cancel'}",
+            client=task.client,
+            obj=task,
+            after={"outcome": outcome, "assignee": assignee_email, "delete_reason": reason},
+        )
+        if completed:
+            registry.task_settled(task.run, task=task, outcome=outcome)
+    return True
+
+
+def settled_elsewhere(
+    task: Task,
+    *,
+    completed: bool,
+    outcome: str = "",
+    assignee_email: str = "",
+    ended_at=None,
+    reason: str = "",
+) -> None:
+    """Our claim or completion of ``task`` is still queued, but OpenText's history says the task already ended
+    without it: someone completed it in OpenText, or the engine removed it. OpenText's account wins: the task shows
+    their outcome and actor, our decision is kept but marked not applied (never sent), our queued calls for the
+    task are withdrawn and the person who decided here is told."""
+    who = assignee_email or "someone in OpenText"
+    why = (
+        f"{who} completed this task in OpenText first ({outcome or 'outcome not known'})."
+        if completed
+        else f"OpenText removed the task before it was completed ({reason or 'no reason given'})."
+    )
+    with transaction.atomic():
+        task = Task.objects.select_for_update().select_related("run", "client").get(pk=task.pk)
+        task.status = TaskStatus.COMPLETED if completed else TaskStatus.CANCELLED
+        task.outcome = outcome if completed else ""
+        task.completed_at = ended_at or timezone.now()
+        if assignee_email:
+            task.assignee_email = assignee_email
+            task.assignee = User.objects.filter(email=assignee_email).first()
+        task.version += 1
+        task.save()
+        _withdraw_decision(task, why=why)
+        audit.record(
+            f"workflows.task.{'complete_elsewhere' if completed else 'cancel'}",
+            client=task.client,
+            obj=task,
+            after={"outcome": outcome, "assignee": assignee_email, "delete_reason": reason},
+            reason=why,
+        )
+        registry.task_settled(task.run, task=task, outcome=outcome if completed else None)
+
+
+def lost_race(task: Task, *, loser_email: str, holder_email: str, action: str) -> None:
+    """OpenText refused our claim, or someone else holds the task there, so our completion must not be sent: take
+    OpenText's view (the task is open and theirs), keep the loser's decision as not applied, withdraw the queued
+    calls it caused and tell the person who lost, on their next page."""
+    why = f"{holder_email or 'Someone else'} held the task in OpenText first."
+    with transaction.atomic():
+        task = Task.objects.select_for_update().select_related("run", "client").get(pk=task.pk)
+        users = {u.email: u for u in User.objects.filter(email__in=[loser_email, holder_email])}
+        task.status, task.outcome, task.completed_at = TaskStatus.OPEN, "", None
+        task.assignee, task.assignee_email = users.get(holder_email), holder_email
+        task.version += 1
+        task.save()
+        withdrawn = _withdraw_decision(task, why=why, notify=False)
+        loser = users.get(loser_email)
+        if loser is not None:
+            Notice.objects.create(
+                user=loser,
+                text=(
+                    f"Your {action} of “{task.name}” did not go through: {holder_email or 'someone else'} took the "
+                    "task in OpenText first. The task shows their claim now."
+                )[:500],
             )
+        audit.record(
+            "workflows.task.lost_race",
+            client=task.client,
+            obj=task,
+            after={"holder": holder_email, "loser": loser_email, "action": action, "calls_withdrawn": withdrawn},
+        )
+        registry.task_settled(task.run, task=task, outcome=None)
 
 
-def apply_remote_end(run: WorkflowRun, *, outcome: str, cancelled: bool = False, ended_at=None) -> bool:
-    """The process instance ended: close the run and its open tasks and apply the outcome (once)."""
+def _withdraw_decision(task: Task, *, why: str, notify: bool = True) -> int:
+    """Mark the task's applied decision (if any) as not applied, withdraw the task's queued OpenText calls and tell
+    the decider. Returns the number of calls withdrawn."""
+    decision = Decision.objects.applied().filter(task=task).select_related("actor").first()
+    if decision is not None:
+        Decision.objects.filter(pk=decision.pk).update(applied=False, not_applied_reason=why[:500])
+        audit.record(
+            "workflows.decision.not_applied",
+            client=task.client,
+            obj=decision,
+            before={"applied": True},
+            after={"applied": False, "outcome": decision.outcome},
+            reason=why,
+        )
+        if notify:
+            Notice.objects.create(
+                user=decision.actor,
+                level="warning",
+                text=f"Your decision “{decision.outcome}” on “{task.name}” was not applied: {why}"[:500],
+            )
+    return outbox.withdraw(
+        outbox.pending_for(ordering_key=_ordering_key(task.run), kinds=TASK_CALLS, task=task.pk), reason=why
+    )
+
+
+# The outbox kinds that act on one task at OpenText (withdrawn when the task was settled there without us).
+TASK_CALLS = ("opentext.claim", "opentext.complete", "opentext.comment")
+
+
+def apply_remote_end(
+    run: WorkflowRun, *, outcome: str, cancelled: bool = False, ended_at=None, reason: str = ""
+) -> bool:
+    """The process instance ended (as OpenText's history says): close the run and its open tasks and apply the
+    outcome (once). A cancellation carries no outcome, whatever the instance's variables said."""
     with transaction.atomic():
         run = WorkflowRun.objects.select_for_update().get(pk=run.pk)
         if not run.is_open:
             return False
         run.status = RunStatus.CANCELLED if cancelled else RunStatus.COMPLETED
-        run.outcome = outcome
+        run.outcome = "" if cancelled else outcome
         run.ended_at = ended_at or timezone.now()
-        run.save(update_fields=["status", "outcome", "ended_at"])
+        run.remote_missing_since = None
+        run.save(update_fields=["status", "outcome", "ended_at", "remote_missing_since"])
         Task.objects.filter(run=run, status=TaskStatus.OPEN).update(
             status=TaskStatus.CANCELLED, completed_at=run.ended_at, version=F("version") + 1
         )
@@ -323,45 +458,17 @@ def apply_remote_end(run: WorkflowRun, *, outcome: str, cancelled: bool = False,
             f"workflows.run.{'cancel' if cancelled else 'complete'}",
             client=run.client,
             obj=run,
-            after={"outcome": outcome},
+            after={"outcome": run.outcome, "delete_reason": reason},
         )
         registry.apply_outcome(run)
     return True
-
-
-def lost_race(task: Task, *, loser_email: str, holder_email: str, action: str) -> None:
-    """OpenText refused our claim or completion because someone else holds the task there: take OpenText's view
-    and tell the person who lost, on their next page."""
-    with transaction.atomic():
-        users = {u.email: u for u in User.objects.filter(email__in=[loser_email, holder_email])}
-        Task.objects.filter(pk=task.pk).update(
-            status=TaskStatus.OPEN,
-            outcome="",
-            completed_at=None,
-            assignee=users.get(holder_email),
-            assignee_email=holder_email,
-            version=F("version") + 1,
-        )
-        loser = users.get(loser_email)
-        if loser is not None:
-            Notice.objects.create(
-                user=loser,
-                text=f"Your {action} of “{task.name}” did not go through: "
-                f"{holder_email or 'someone else'} took the task in OpenText first. The task shows their claim now.",
-            )
-        audit.record(
-            "workflows.task.lost_race",
-            client=task.client,
-            obj=task,
-            after={"holder": holder_email, "loser": loser_email, "action": action},
-        )
 
 
 def report_outcome_to_smintio(run: WorkflowRun, asset, *, status: str, reason: str | None, restrictions=None) -> None:
     """Queue the Smint.io ``workflow-status`` write-back of a run's outcome for ``asset``: who decided last, when
     the run ended, its business key as the reference. One per run and process: the idempotency key is derived from
     the run, so an outcome applied twice never sends twice."""
-    last = run.decisions.select_related("actor").order_by("-decided_at").first()
+    last = run.decisions.applied().select_related("actor").order_by("-decided_at").first()
     outbox.enqueue(
         client=run.client,
         platform=Platform.SMINTIO,

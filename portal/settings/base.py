@@ -101,6 +101,12 @@ OUTBOX_MAX_ATTEMPTS = env_int("OUTBOX_MAX_ATTEMPTS", 600, minimum=1)
 OUTBOX_LEASE_SECONDS = 120
 BREAKER_THRESHOLD = 5
 BREAKER_OPEN_SECONDS = env_int("BREAKER_OPEN_SECONDS", 30, minimum=1)
+# OpenText writes its history asynchronously: a run whose instance the runtime no longer knows waits for the history
+# to say how it ended; only an instance neither knows for this long is closed as cancelled.
+OPENTEXT_HISTORY_PATIENCE_HOURS = env_int("OPENTEXT_HISTORY_PATIENCE_HOURS", 24, minimum=1)
+# The OpenText emulator's asynchronous history: finished tasks and ended instances show in its history only after
+# this many seconds (like the platform, whose models set isasynchistoryenable).
+EMULATOR_OPENTEXT_HISTORY_DELAY_SECONDS = 2.0
 # Every outbound call has a timeout: (connect, read) seconds.
 PLATFORM_TIMEOUT = (env_int("PLATFORM_CONNECT_TIMEOUT", 3, minimum=1), env_int("PLATFORM_READ_TIMEOUT", 10, minimum=1))
 

@@ -26,3 +26,5 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"principal": "100000/min"}}
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LOGGING_CONFIG = None
+# The OpenText emulator's history lags like the platform's, shorter so tests wait less (the portal must cope).
+EMULATOR_OPENTEXT_HISTORY_DELAY_SECONDS = 0.3

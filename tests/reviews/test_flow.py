@@ -12,25 +12,14 @@ from apps.assets.models import Asset
 from apps.integrations import outbox
 from apps.integrations.choices import OutboxStatus
 from apps.integrations.models import CircuitBreaker, OutboxMessage
-from apps.integrations.opentext import sync as opentext_sync
 from apps.integrations.smintio.sync import pull
 from apps.reviews import services
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Task, WorkflowRun
 from tests.factories import member
+from tests.platform_fixtures import settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def settle(rounds: int = 12) -> None:
-    """Let the worker do its rounds now: outbox (without waiting out backoff) and an OpenText poll."""
-    for _ in range(rounds):
-        OutboxMessage.objects.filter(status=OutboxStatus.PENDING).update(next_attempt_at=timezone.now())
-        CircuitBreaker.objects.update(open_until=None, probing_until=None, consecutive_failures=0)
-        outbox.drain(max_seconds=30)
-        opentext_sync.poll()
-        if not OutboxMessage.objects.filter(status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING]).exists():
-            return
 
 
 @pytest.fixture

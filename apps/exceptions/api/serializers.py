@@ -105,7 +105,11 @@ class CaseDetailSerializer(CaseSerializer):
 
 class CaseDecideSerializer(VersionSerializer):
     task = serializers.IntegerField(help_text="The id of an open task of the case (see the case's `tasks`).")
-    outcome = serializers.CharField(max_length=50, help_text="One of the task's possible outcome values.")
+    outcome = serializers.CharField(
+        max_length=50,
+        allow_blank=True,  # refused by the service, which names the allowed values
+        help_text="One of the task's `possible_outcomes` values; anything else is a 400 that lists them.",
+    )
     reason = serializers.CharField(
         allow_blank=True, default="", help_text="Needed to take down, to not renew and to refuse."
     )

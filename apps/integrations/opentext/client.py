@@ -122,9 +122,22 @@ class OpenTextClient:
         return self._call("POST", contract.PROCESS_INSTANCES_PATH, json=body).json()
 
     def find_process(self, key: str, business_key: str) -> dict | None:
+        """The instance with this business key, running (runtime) or ended (history: the runtime forgets ended
+        instances), or ``None``."""
         params = {"processDefinitionKey": key, "businessKey": business_key, "count": 1}
         body = self._call("GET", contract.PROCESS_INSTANCES_PATH, params=params).json()
         found = body.get("_embedded", {}).get("processInstances", [])
+        if found:
+            return found[0]
+        body = self._call("GET", contract.HISTORIC_PROCESSES_PATH, params=params).json()
+        found = body.get("_embedded", {}).get("historicProcessInstances", [])
+        return found[0] if found else None
+
+    def historic_process(self, instance_id: str) -> dict | None:
+        """The instance as the history knows it, with its variables; ``None`` when the history has no entry (yet)."""
+        params = {"processInstanceId": instance_id, "includeProcessVariables": "true", "count": 1}
+        body = self._call("GET", contract.HISTORIC_PROCESSES_PATH, params=params).json()
+        found = body.get("_embedded", {}).get("historicProcessInstances", [])
         return found[0] if found else None
 
     def get_process(self, instance_id: str) -> dict:
@@ -133,24 +146,22 @@ class OpenTextClient:
         ).json()
 
     # -- tasks --------------------------------------------------------------------------------------------------
-    def tasks(self, **filters) -> Iterator[dict]:
-        """Every task matching ``filters``, page by page (``_embedded`` is absent on an empty page)."""
+    def _pages(self, path: str, key: str, params: dict) -> Iterator[dict]:
+        """Every item of a HAL list, page by page (``_embedded`` is absent on an empty page)."""
         offset = 0
         while True:
-            params = {
-                "includeProcessVariables": "true",
-                "includeTaskAssignments": "true",
-                **filters,
-                "offset": offset,
-                "count": contract.PAGE_SIZE,
-            }
-            body = self._call("GET", contract.TASKS_PATH, params=params).json()
-            page = body.get("_embedded", {}).get("tasks", [])
+            body = self._call("GET", path, params={**params, "offset": offset, "count": contract.PAGE_SIZE}).json()
+            page = body.get("_embedded", {}).get(key, [])
             yield from page
             total = body.get("page", {}).get("totalElements", 0)
             offset += len(page)
             if not page or offset >= total:
                 return
+
+    def tasks(self, **filters) -> Iterator[dict]:
+        """Every open task matching ``filters``."""
+        params = {"includeProcessVariables": "true", "includeTaskAssignments": "true", **filters}
+        return self._pages(contract.TASKS_PATH, "tasks", params)
 
     def get_task(self, task_id: str) -> dict:
         return self._call("GET", contract.TASK_PATH.format(id=task_id)).json()
@@ -168,7 +179,14 @@ class OpenTextClient:
     def task_comments(self, task_id: str) -> list[dict]:
         return self._call("GET", contract.TASK_COMMENTS_PATH.format(id=task_id)).json()
 
-    def historic_tasks(self, process_instance_id: str) -> list[dict]:
-        params = {"processInstanceId": process_instance_id, "count": contract.PAGE_SIZE}
+    def historic_task(self, task_id: str) -> dict | None:
+        """One task as the history knows it (``None``: no entry yet), with its instance's variables."""
+        params = {"taskId": task_id, "includeProcessVariables": "true", "count": 1}
         body = self._call("GET", contract.HISTORIC_TASKS_PATH, params=params).json()
-        return body.get("_embedded", {}).get("historicTaskInstances", [])
+        found = body.get("_embedded", {}).get("historicTaskInstances", [])
+        return found[0] if found else None
+
+    def historic_tasks(self, process_instance_id: str) -> list[dict]:
+        """Every task of the instance the history knows (open ones too: ``endTime`` null)."""
+        params = {"processInstanceId": process_instance_id}
+        return list(self._pages(contract.HISTORIC_TASKS_PATH, "historicTaskInstances", params))

@@ -6,6 +6,12 @@ list ``_embedded`` (absent when empty) with ``offset``/``count`` paging, variabl
 ``{name, value, type}``, ``+0000`` dates, errors carrying ``exception``. Assumed: the process-instance query by
 business key, ``unclaim``, the comment endpoints (5.2), the history path, ``page`` fields other than
 ``totalElements``, and the task attributes below (candidate groups in ``assignments``).
+
+Read as Flowable behaves (DESIGN invariant 8), never as the emulator could be made to: an ended process instance is a
+404 at runtime and lives on in the history; the history is written asynchronously, so an entry without ``endTime``
+has not ended; tasks carry no list of outcomes (those come from our BPMN files, ``apps.workflows.bpmn``); a
+process ended by its own terminate end event has the delete reason ``terminate end event``, any other delete reason
+is a cancellation.
 """
 
 TOKEN_PATH = "/tenants/{tenant}/oauth2/token"  # [V]
@@ -16,6 +22,10 @@ TASKS_PATH = WORKFLOW + "/tasks"  # [V]
 TASK_PATH = WORKFLOW + "/tasks/{id}"  # [V]
 TASK_COMMENTS_PATH = WORKFLOW + "/tasks/{id}/comments"  # [I] from Flowable
 HISTORIC_TASKS_PATH = WORKFLOW + "/historic-task-instances"  # [A] base path
+HISTORIC_PROCESSES_PATH = WORKFLOW + "/historic-process-instances"  # [A] base path, Flowable's resource
+
+# Flowable's DeleteReason.TERMINATE_END_EVENT [V flowable-engine]: the model ended itself, which is no cancellation.
+TERMINATED_BY_MODEL = "terminate end event"
 
 PAGE_SIZE = 100  # [A] ``count`` maximum is undocumented; 100 is the emulator's
 REFRESH_AHEAD_SECONDS = 60

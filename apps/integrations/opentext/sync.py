@@ -4,48 +4,39 @@ only make it prompt."""
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from django.conf import settings
+from django.utils import timezone
+
+from apps.workflows import bpmn
 from apps.workflows import services as workflows
 from apps.workflows.choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
 from apps.workflows.models import Task, WorkflowRun
 
-from ..http import NotFound
+from .. import outbox
+from ..choices import OutboxStatus
+from ..http import NotFound, NotYet
+from ..models import OutboxMessage
+from . import contract
 from .client import OpenTextClient, parse_date
 
 logger = logging.getLogger(__name__)
 
-# The process variable each model sets to its final outcome ([A]: our BPMN files' convention).
-OUTCOME_VARIABLE = "approvalStatus"
+OUTCOME_VARIABLE = bpmn.OUTCOME_VARIABLE
 
 
-def parse_outcomes(value) -> list[list[str]]:
-    """``"Approve:approved,Reject:rejected"`` (OpenText's ``possibleoutcomes``) or a list → ``[[label, value]]``."""
-    if not value:
-        return []
-    if isinstance(value, str):
-        pairs = []
-        for part in value.split(","):
-            label, _, key = part.strip().partition(":")
-            if label:
-                pairs.append([label.strip(), (key or label).strip()])
-        return pairs
-    result = []
-    for item in value:
-        if isinstance(item, dict):
-            result.append([str(item.get("name") or item.get("label") or item.get("value")), str(item.get("value"))])
-        elif isinstance(item, list | tuple) and len(item) == 2:
-            result.append([str(item[0]), str(item[1])])
-        else:
-            result.append([str(item), str(item)])
-    return result
-
-
-def variables_of(body: dict) -> dict:
-    return {v.get("name"): v.get("value") for v in body.get("variables") or [] if isinstance(v, dict)}
+def variables_of(body: dict | None) -> dict:
+    return {v.get("name"): v.get("value") for v in (body or {}).get("variables") or [] if isinstance(v, dict)}
 
 
 def map_task(task: dict) -> workflows.RemoteTask:
+    """A task of OpenText's task list in our vocabulary. What it may be decided with is not on the task (OpenText
+    does not send it): the portal reads it from its own BPMN files when it mirrors the task."""
     groups = [a.get("group") for a in task.get("assignments") or [] if a.get("group")]
     groups = groups or [g.strip() for g in str(task.get("candidateGroups") or "").split(",") if g.strip()]
     return workflows.RemoteTask(
@@ -56,11 +47,72 @@ def map_task(task: dict) -> workflows.RemoteTask:
         description=str(task.get("description") or ""),
         assignee_email=str(task.get("assignee") or ""),
         candidate_roles=groups,
-        possible_outcomes=parse_outcomes(task.get("possibleOutcomes")),
         due_at=parse_date(task.get("dueDate")),
         created_at=parse_date(task.get("createTime")),
         claimed_at=parse_date(task.get("claimTime")),
     )
+
+
+# -- reading the history ----------------------------------------------------------------------------------------
+def terminated_by_model(reason: str) -> bool:
+    return reason.startswith(contract.TERMINATED_BY_MODEL)
+
+
+@dataclass(frozen=True)
+class RemoteEnd:
+    """How a process instance or a task ended, as OpenText's history tells it."""
+
+    ended_at: datetime | None
+    completed: bool  # False: cancelled (an administrator, the engine); True: the model ran to an end
+    outcome: str
+    assignee_email: str = ""
+    reason: str = ""  # the delete reason
+
+
+def instance_end(past: dict | None) -> RemoteEnd | None:
+    """The end of an instance from its history entry; ``None`` while the history does not say it ended (no entry
+    yet, or no ``endTime``: history is written asynchronously). A delete reason other than the model's own
+    terminate end event (or ``completed: false``) is a cancellation, whatever the variables say."""
+    if not past or not past.get("endTime"):
+        return None
+    reason = str(past.get("deleteReason") or "")
+    own_end = not reason or terminated_by_model(reason)
+    completed = own_end and past.get("completed") is not False
+    outcome = str(variables_of(past).get(OUTCOME_VARIABLE) or "") if completed else ""
+    return RemoteEnd(ended_at=parse_date(past["endTime"]), completed=completed, outcome=outcome, reason=reason)
+
+
+def task_end(run: WorkflowRun, task: Task, past: dict | None, variables: Callable[[], dict]) -> RemoteEnd | None:
+    """The end of one task from its history entry, ``None`` while the history does not say it ended. A task with a
+    delete reason was removed by the engine, not completed. The outcome of a completion is read from the history
+    entry where the platform gives it, else from the task's outcome variable (named in our BPMN) among the
+    instance's variables, and only when it is one of the task's declared outcomes."""
+    if not past or not past.get("endTime"):
+        return None
+    ended_at = parse_date(past["endTime"])
+    assignee = str(past.get("assignee") or "")
+    reason = str(past.get("deleteReason") or "")
+    if reason:
+        return RemoteEnd(ended_at=ended_at, completed=False, outcome="", assignee_email=assignee, reason=reason)
+    allowed = [value for _label, value in task.possible_outcomes]
+    outcome = str(past.get("outcome") or "")
+    if not outcome:
+        spec = bpmn.task_spec(run.process_key, task.task_key, task.name)
+        if spec and spec.outcome_variable:
+            outcome = str(variables_of(past).get(spec.outcome_variable) or variables().get(spec.outcome_variable) or "")
+    return RemoteEnd(
+        ended_at=ended_at, completed=True, outcome=outcome if outcome in allowed else "", assignee_email=assignee
+    )
+
+
+def instance_variables(api: OpenTextClient, run: WorkflowRun) -> Callable[[], dict]:
+    """The instance's variables from the history, fetched on first use."""
+
+    @functools.cache
+    def load() -> dict:
+        return variables_of(api.historic_process(run.remote_id))
+
+    return load
 
 
 def start(run: WorkflowRun, api: OpenTextClient | None = None) -> str:
@@ -84,52 +136,142 @@ def mirror_run(run: WorkflowRun, api: OpenTextClient | None = None) -> dict:
     if not run.remote_id:
         return {}
     remote = [map_task(t) for t in api.tasks(processInstanceId=run.remote_id)]
-    counts = workflows.apply_remote_tasks({run.remote_id: run}, remote)
-    counts["closed"] = _close_missing(run, {t.remote_id for t in remote}, api)
-    counts["ended"] = int(_check_end(run, api, open_remote=bool(remote)))
+    counts = {**workflows.apply_remote_tasks({run.remote_id: run}, remote), "closed": 0, "ended": 0, "waiting": 0}
+    _settle(run, {t.remote_id for t in remote}, api, counts)
     return counts
 
 
-def _close_missing(run: WorkflowRun, open_remote_ids: set[str], api: OpenTextClient) -> int:
+def _settle(run: WorkflowRun, open_remote_ids: set[str], api: OpenTextClient, counts: dict) -> None:
+    """Close what OpenText's history says has ended: tasks no longer listed, then the run itself. ``waiting``
+    counts what the history does not know yet (it is written asynchronously): the next poll looks again."""
+    closed, waiting = _close_missing(run, open_remote_ids, api)
+    counts["closed"] += closed
+    counts["waiting"] += waiting
+    if not open_remote_ids:
+        ended = _check_end(run, api)
+        counts["ended"] += ended is True
+        counts["waiting"] += ended is None
+
+
+def settle_gone_task(task: Task, message, api: OpenTextClient) -> dict:
+    """A queued call (``message``) finds its task no longer open at OpenText. The history says what became of it;
+    until it does (it is written asynchronously) the call is retried. Our own completion whose answer was lost is
+    done; anything else (someone completed the task in OpenText, the engine removed it) settles the task their way,
+    keeps our decision as not applied and withdraws our other calls for the task."""
+    end = task_end(task.run, task, api.historic_task(task.remote_id), instance_variables(api, task.run))
+    if end is None:
+        raise NotYet("OpenText", "The task is no longer open at OpenText and its history does not say why yet")
+    payload = message.payload
+    ours = (
+        message.kind == "opentext.complete"
+        and end.completed
+        and end.assignee_email.lower() == str(payload.get("assignee") or "").lower()
+        and end.outcome in ("", payload.get("outcome"))
+    )
+    if ours:
+        return {"already": True}
+    workflows.settled_elsewhere(
+        task,
+        completed=end.completed,
+        outcome=end.outcome,
+        assignee_email=end.assignee_email,
+        ended_at=end.ended_at,
+        reason=end.reason,
+    )
+    return {"settled_elsewhere": True, "completed": end.completed, "outcome": end.outcome, "by": end.assignee_email}
+
+
+def resolve_parked(api: OpenTextClient) -> int:
+    """Parked task calls (failed for good) whose task OpenText has settled meanwhile: a call we made after all is
+    marked delivered, any other is withdrawn with the history's account applied, so a parked row never holds back
+    its run's later calls for good. Rows whose task is still open at OpenText wait for an operator (sync page)."""
+    resolved = 0
+    parked = OutboxMessage.objects.filter(status=OutboxStatus.FAILED, kind__in=workflows.TASK_CALLS).order_by("id")
+    for message in parked:
+        task = Task.objects.select_related("run", "client").filter(pk=message.payload.get("task")).first()
+        if task is None or not task.run.remote_id:
+            continue
+        try:
+            api.get_task(task.remote_id)
+            continue  # still open at OpenText: a person decides (retry or discard)
+        except NotFound:
+            pass
+        try:
+            result = settle_gone_task(task, message, api)
+        except NotYet:
+            continue
+        if result.get("already"):
+            OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.FAILED).update(
+                status=OutboxStatus.DONE, sent_at=timezone.now(), result=result, last_error=""
+            )
+            outbox.kick()
+        resolved += 1
+    return resolved
+
+
+def _close_missing(run: WorkflowRun, open_remote_ids: set[str], api: OpenTextClient) -> tuple[int, int]:
+    """Tasks open here that OpenText no longer lists: closed as the history says, once it says so. Returns how
+    many were closed and how many wait for the history."""
     vanished = list(Task.objects.filter(run=run, status=TaskStatus.OPEN).exclude(remote_id__in=open_remote_ids))
     if not vanished:
-        return 0
+        return 0, 0
     history = {str(h["id"]): h for h in api.historic_tasks(run.remote_id)}
-    closed = 0
+    variables = instance_variables(api, run)
+    closed = waiting = 0
     for task in vanished:
-        past = history.get(task.remote_id)
-        if past is None:
-            continue  # history is written asynchronously; the next poll decides
-        completed = not past.get("deleteReason")
-        workflows.apply_remote_closed(
+        end = task_end(run, task, history.get(task.remote_id), variables)
+        if end is None:
+            waiting += 1  # not ended as far as the (asynchronous) history knows: the next poll decides
+            continue
+        closed += workflows.apply_remote_closed(
             task,
-            completed=completed,
-            outcome=str(past.get("outcome") or ""),
-            assignee_email=str(past.get("assignee") or ""),
-            ended_at=parse_date(past.get("endTime")),
+            completed=end.completed,
+            outcome=end.outcome,
+            assignee_email=end.assignee_email,
+            ended_at=end.ended_at,
+            reason=end.reason,
         )
-        closed += 1
-    return closed
+    return closed, waiting
 
 
-def _check_end(run: WorkflowRun, api: OpenTextClient, *, open_remote: bool) -> bool:
-    if open_remote:
-        return False
+def _check_end(run: WorkflowRun, api: OpenTextClient) -> bool | None:
+    """Settle a run with no open task left once OpenText's history says its instance ended. The runtime answers
+    404 for an ended instance, and the history may not know the end yet: both mean "wait" (``None``), never
+    "cancelled". ``True``: ended now; ``False``: still running (or ended before)."""
     try:
-        instance = api.get_process(run.remote_id)
+        running = api.get_process(run.remote_id)
     except NotFound:
-        return workflows.apply_remote_end(run, outcome="", cancelled=True)
-    if not (instance.get("ended") or instance.get("completed")):
-        return False
-    outcome = str(variables_of(instance).get(OUTCOME_VARIABLE) or "")
-    return workflows.apply_remote_end(run, outcome=outcome, cancelled=not outcome)
+        running = None
+    if running is not None and not (running.get("ended") or running.get("completed")):
+        WorkflowRun.objects.filter(pk=run.pk, remote_missing_since__isnull=False).update(remote_missing_since=None)
+        return False  # waiting somewhere that is no user task
+    end = instance_end(api.historic_process(run.remote_id))
+    if end is None:
+        return _await_history(run)
+    return workflows.apply_remote_end(
+        run, outcome=end.outcome, cancelled=not end.completed, ended_at=end.ended_at, reason=end.reason
+    )
+
+
+def _await_history(run: WorkflowRun) -> bool | None:
+    """The runtime has forgotten the instance and the history does not say it ended yet. Normally the history
+    catches up within seconds; an instance that neither knows for ``OPENTEXT_HISTORY_PATIENCE_HOURS`` was deleted
+    without a trace, and the run is closed as cancelled (its subject goes back to be reviewed again)."""
+    now = timezone.now()
+    if run.remote_missing_since is None:
+        WorkflowRun.objects.filter(pk=run.pk, remote_missing_since__isnull=True).update(remote_missing_since=now)
+        return None
+    if now - run.remote_missing_since < timedelta(hours=settings.OPENTEXT_HISTORY_PATIENCE_HOURS):
+        return None
+    logger.error("OpenText has no record of the end of %s; closing it as cancelled", run)
+    return workflows.apply_remote_end(run, outcome="", cancelled=True, reason="unknown to OpenText")
 
 
 def poll(api: OpenTextClient | None = None) -> dict:
     """One pass over every process key with open runs: mirror all their open tasks in a few paged calls, then
     settle runs that no longer have open tasks."""
     api = api or OpenTextClient()
-    totals = {"created": 0, "updated": 0, "closed": 0, "ended": 0}
+    totals = {"created": 0, "updated": 0, "closed": 0, "ended": 0, "waiting": 0}
     runs = {r.remote_id: r for r in WorkflowRun.objects.filter(status=RunStatus.RUNNING).exclude(remote_id="")}
     if not runs:
         return totals
@@ -141,15 +283,14 @@ def poll(api: OpenTextClient | None = None) -> dict:
         for name, count in workflows.apply_remote_tasks(runs, remote).items():
             totals[name] += count
     for instance, run in runs.items():
-        totals["closed"] += _close_missing(run, remote_by_run.get(instance, set()), api)
-        totals["ended"] += int(_check_end(run, api, open_remote=bool(remote_by_run.get(instance))))
+        _settle(run, remote_by_run.get(instance, set()), api, totals)
     return totals
 
 
 def reconcile(api: OpenTextClient | None = None) -> dict:
     """The slow, thorough pass: every open run one by one (also runs whose start is still queued)."""
     api = api or OpenTextClient()
-    totals: dict[str, int] = {}
+    totals: dict[str, int] = {"parked_resolved": resolve_parked(api)}
     for run in WorkflowRun.objects.filter(status__in=OPEN_RUN_STATUSES):
         if run.status == RunStatus.STARTING:
             instance = api.find_process(run.process_key, run.business_key)

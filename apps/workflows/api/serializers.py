@@ -68,7 +68,11 @@ class VersionSerializer(serializers.Serializer):
 
 
 class DecideSerializer(VersionSerializer):
-    outcome = serializers.CharField(max_length=50, help_text="One of the task's possible outcome values.")
+    outcome = serializers.CharField(
+        max_length=50,
+        allow_blank=True,  # refused by the service, which names the allowed values
+        help_text="One of the task's `possible_outcomes` values; anything else is a 400 that lists them.",
+    )
     reason = serializers.CharField(
         allow_blank=True,
         default="",
