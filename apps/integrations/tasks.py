@@ -148,8 +148,3 @@ def _mirror_for_hints(events: list[InboundEvent]) -> str:
     for run in runs:
         mirror_run(run)
     return f"mirrored {len(runs)}"
-
-
-def probe(name: str) -> None:
-    """Answer ``run_worker``'s watchdog: a job was taken and run."""
-    WorkerHeartbeat.objects.update_or_create(cluster=name, defaults={"seen_at": timezone.now()})
