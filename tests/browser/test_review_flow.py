@@ -12,7 +12,7 @@ from apps.integrations.smintio.sync import pull
 from apps.reviews import services
 from apps.workflows.models import WorkflowRun
 from tests.factories import member
-from tests.reviews.test_flow import settle
+from tests.platform_fixtures import settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -65,4 +65,29 @@ def test_a_rejection_with_its_reason_reaches_the_asset_page(page, sign_in, synce
     sign_in(member(client_a, RoleCode.LEGAL, email="legal@acme.example"), f"/assets/{asset.pk}/")
     expect(page.locator(".page-head")).to_contain_text("Rejected")
     expect(page.locator(".timeline")).to_contain_text("Logo too small for print")
+    page.watch.assert_clean()
+
+
+def test_a_decision_opentext_did_not_take_is_told_and_shown_as_not_applied(
+    page, sign_in, synced_cycle, platforms, client_a
+):
+    """Someone completed the task in OpenText before the reviewer's decision was sent: the reviewer hears it on
+    the next page, and the asset page keeps the decision, marked not applied, beside OpenText's outcome."""
+    from apps.workflows.models import Task
+
+    run, asset = synced_cycle
+    legal = member(client_a, RoleCode.LEGAL, email="legal@acme.example")
+    _decide_in_the_inbox(page, sign_in, legal, asset, "Reject", "No model release on file")
+    task = Task.objects.get(run=run, candidate_roles=["legal"])
+    platforms.control(  # before the worker sends ours, a colleague approves it in OpenText itself
+        "opentext", f"tasks/{task.remote_id}/complete", {"user": "someone-else@acme.example", "outcome": "approved"}
+    )
+    settle()
+    sign_in(legal, f"/assets/{asset.pk}/")
+    expect(page.locator(".toast")).to_contain_text("was not applied")
+    expect(page.locator(".toast")).to_contain_text("someone-else@acme.example completed this task in OpenText first")
+    timeline = page.locator(".timeline")
+    expect(timeline).to_contain_text("No model release on file")
+    expect(timeline.locator(".tag-warn", has_text="not applied")).to_be_visible()
+    expect(page.locator(".page-head")).not_to_contain_text("Rejected")
     page.watch.assert_clean()

@@ -33,7 +33,7 @@ class CaseDecisionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Decision
-        fields = ["id", "task", "actor", "outcome", "reason", "decided_at"]
+        fields = ["id", "task", "actor", "outcome", "reason", "decided_at", "applied", "not_applied_reason"]
         read_only_fields = fields
 
 

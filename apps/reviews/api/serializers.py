@@ -21,7 +21,7 @@ class CycleTaskSerializer(serializers.ModelSerializer):
 
 class CycleDecisionSerializer(DecisionSerializer):
     class Meta(DecisionSerializer.Meta):
-        fields = ["task", "actor", "outcome", "reason", "decided_at", "warnings"]
+        fields = ["task", "actor", "outcome", "reason", "decided_at", "warnings", "applied", "not_applied_reason"]
         read_only_fields = fields
 
 

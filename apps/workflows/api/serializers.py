@@ -55,7 +55,7 @@ class DecisionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Decision
-        fields = ["id", "task", "actor", "outcome", "reason", "decided_at", "warnings"]
+        fields = ["id", "task", "actor", "outcome", "reason", "decided_at", "warnings", "applied", "not_applied_reason"]
         read_only_fields = fields
 
 
