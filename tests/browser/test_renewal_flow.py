@@ -13,7 +13,8 @@ from apps.exceptions.choices import Trigger
 from apps.exceptions.models import Case
 from apps.integrations.smintio.sync import pull
 from tests.factories import member
-from tests.platform_fixtures import settle, statuses_at_smintio
+from tests.platform_fixtures import settle
+from tests.reviews.test_flow import statuses_at_smintio
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -129,6 +129,8 @@ def test_review_cycles_show_intended_use_tasks_and_decisions(client_a, run, lega
         "reason": "",
         "decided_at": decision["decided_at"],
         "warnings": [],
+        "applied": True,
+        "not_applied_reason": "",
     }
 
     assert _ids(legal_api.get("/api/v1/review-cycles/")) == {run.pk, other.pk}

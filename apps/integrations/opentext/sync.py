@@ -248,6 +248,9 @@ def _check_end(run: WorkflowRun, api: OpenTextClient) -> bool | None:
     end = instance_end(api.historic_process(run.remote_id))
     if end is None:
         return _await_history(run)
+    # The history has the end, so it has the tasks that led there: settle them from it first (a task completed
+    # just before the end would otherwise be closed with the run as cancelled).
+    _close_missing(run, set(), api)
     return workflows.apply_remote_end(
         run, outcome=end.outcome, cancelled=not end.completed, ended_at=end.ended_at, reason=end.reason
     )
