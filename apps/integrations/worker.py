@@ -168,6 +168,7 @@ class ClusterState:
     ready: bool = False
     pids: set[int] = field(default_factory=set)
     in_flight: dict[int, str] = field(default_factory=dict)
+    died_busy: set[int] = field(default_factory=set)  # died in a job (q2 timed it out, OOM, kill): leases to free
 
     def refresh(self) -> None:
         """Read the state files: which jobs are in flight, and when a worker last became ready, started or
@@ -183,6 +184,8 @@ class ClusterState:
             self.ready = True
             self.last_activity = max(self.last_activity, float(record["at"]))
             if not alive_in_group(pid, self.pgid):
+                if record.get("state") == "busy":
+                    self.died_busy.add(pid)
                 with contextlib.suppress(OSError):
                     path.unlink()
             elif record.get("state") == "busy":
@@ -214,7 +217,7 @@ def release_leases(pids: set[int]) -> int:
     connections = list(SmintioConnection.objects.filter(owners).values_list("pk", "lease_owner"))
     released = 0
     for pk, owner in connections:
-        released += SmintioConnection.objects.filter(pk=pk, lease_owner=owner).update(lease_owner="", lease_until=None)
-    if released:
-        logger.warning("Released %d Smint.io pull lease(s) of stopped worker processes %s", released, sorted(dead))
+        if SmintioConnection.objects.filter(pk=pk, lease_owner=owner).update(lease_owner="", lease_until=None):
+            released += 1
+            logger.warning("Released the Smint.io pull lease of connection %s held by killed process %s", pk, owner)
     return released

@@ -261,6 +261,31 @@ def test_a_signal_stops_the_worker_within_ten_seconds_and_releases_the_pull_leas
     assert (pull.lease_owner, pull.lease_until) == ("", None)
 
 
+def test_the_pull_lease_of_a_worker_process_killed_mid_job_is_released_at_once(cluster_factory, tmp_path, client_a):
+    """A worker process killed in a job (the OOM killer, q2's hard timeout) cannot release its lease; the watchdog
+    sees it die busy and releases it instead of letting the next pulls wait 10 minutes. The cluster carries on."""
+    from django_q.tasks import async_task
+
+    from apps.clients.models import SmintioConnection
+
+    pull = SmintioConnection.objects.create(client=client_a, tenant="acme")
+    cluster = run_worker(cluster_factory, timeout=60, retry=90)
+    async_task("tests.integrations.q2_jobs.hold_pull_lease", str(tmp_path), pull.pk, 50)
+    cluster.start()
+    wait_for(lambda: (tmp_path / "lease.owner").exists(), "the job to take the lease")
+    owner = (tmp_path / "lease.owner").read_text()
+    os.kill(int(owner.split(":")[1]), signal.SIGKILL)
+
+    def released() -> bool:
+        pull.refresh_from_db()
+        return pull.lease_owner == ""
+
+    wait_for(released, "the lease to be released")
+    assert pull.lease_until is None
+    assert "restarting it" not in cluster.log_text()
+    assert cluster.process.poll() is None
+
+
 def test_sigkill_to_the_worker_leaves_no_cluster_process(cluster_factory, tmp_path):
     """Even a watchdog that cannot clean up (SIGKILL, as honcho does after its wait) takes its cluster along."""
     cluster = run_worker(cluster_factory)

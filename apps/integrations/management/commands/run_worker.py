@@ -78,6 +78,7 @@ class Watchdog:
         self.interval = interval
         self.broker_interval = min(5.0, max(interval, stall_seconds / 6))
         self.child: subprocess.Popen | None = None
+        self.asked: subprocess.Popen | None = None  # the child already asked to stop
         self.state: worker.ClusterState | None = None
         self.root: Path | None = None
         self.stopping = False
@@ -100,7 +101,9 @@ class Watchdog:
     def _ask_cluster_to_stop(self) -> None:
         # The main process only: its handler stops q2 in order. A SIGTERM to the whole group kills the sentinel
         # (SIG_DFL) while it may hold the stop event's lock, and the main process then hangs on it for good.
-        if self.child is not None and self.child.returncode is None:
+        # Once: q2's handler is not meant to be re-entered.
+        if self.child is not None and self.child.returncode is None and self.asked is not self.child:
+            self.asked = self.child
             with contextlib.suppress(ProcessLookupError):
                 os.kill(self.child.pid, signal.SIGTERM)
 
@@ -153,6 +156,9 @@ class Watchdog:
             if code is not None:
                 return f"exited with code {code}"
             state.refresh()
+            if state.died_busy:  # e.g. q2 killed a job at its timeout: its lease need not wait to expire
+                self._release_leases(state.died_busy)
+                state.died_busy.clear()
             now = time.monotonic()
             if state.in_flight:
                 waiting_since = None
@@ -217,11 +223,14 @@ class Watchdog:
             time.sleep(0.02)
         if running:
             logger.warning("Killed worker cluster processes %s", sorted(running))
-        try:
-            worker.release_leases(running | self.state.pids)
-        except Exception:  # a lease that stays simply expires; stopping must not fail on it
-            logger.exception("Could not release the leases of the stopped worker processes")
+        self._release_leases(running | self.state.pids)
         return len(running)
+
+    def _release_leases(self, pids: set[int]) -> None:
+        try:
+            worker.release_leases(pids)
+        except Exception:  # a lease that stays simply expires; supervising and stopping must not fail on it
+            logger.exception("Could not release the leases of dead worker processes")
 
 
 def _remove_stale_state() -> None:
