@@ -33,6 +33,7 @@ from apps.audit import services as audit
 from .choices import BLOCKING_STATUSES, OutboxStatus
 from .http import NotYet, PlatformError, TransientError
 from .models import CircuitBreaker, OutboxMessage
+from .worker import stop_requested
 
 logger = logging.getLogger(__name__)
 
@@ -211,14 +212,24 @@ def drain(*, max_seconds: float = 50.0, batch: int = 10) -> dict[str, int]:
     recover_expired_leases()
     counts: dict[str, int] = {}
     deadline = time.monotonic() + max_seconds
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop_requested():
         rows = claim(batch)
         if not rows:
             break
-        for row in rows:
+        for index, row in enumerate(rows):
+            if stop_requested():  # the worker is stopping: hand the rest back at once, not after their lease
+                _release([r.pk for r in rows[index:]])
+                return counts
             status = deliver(row)
             counts[status] = counts.get(status, 0) + 1
     return counts
+
+
+def _release(pks: list[int]) -> None:
+    """Claimed rows not tried after all go back to the queue, their claim not counted as an attempt."""
+    OutboxMessage.objects.filter(pk__in=pks, status=OutboxStatus.SENDING).update(
+        status=OutboxStatus.PENDING, lease_until=None, attempts=F("attempts") - 1
+    )
 
 
 # -- operator actions (audited) -------------------------------------------------------------------------------

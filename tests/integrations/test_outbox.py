@@ -216,3 +216,23 @@ def test_four_workers_drain_a_thousand_rows_each_sent_once(client_a):
     sent = [pk for pk, _ in CALLS]
     assert len(sent) == 1000 and len(set(sent)) == 1000
     assert OutboxMessage.objects.filter(status=OutboxStatus.DONE).count() == 1000
+
+
+def test_a_stopping_worker_hands_claimed_rows_back_at_once(client_a, tmp_path, monkeypatch):
+    """run_worker asks its cluster to stop (a flag file) while a drain is under way: the row in hand is finished,
+    the other rows it claimed go back to the queue at once, their claim not counted, not after their lease."""
+    from apps.integrations import worker
+
+    rows = [_enqueue(client_a, key=f"k{n}", ordering_key=f"obj:{n}") for n in range(3)]
+    monkeypatch.setenv(worker.STATE_ENV, str(tmp_path))
+    deliver = outbox.deliver
+
+    def deliver_then_stop(row):
+        (tmp_path / worker.STOP_FILE).touch()  # SIGTERM arrives while the first call is made
+        return deliver(row)
+
+    monkeypatch.setattr(outbox, "deliver", deliver_then_stop)
+    assert outbox.drain(max_seconds=5) == {OutboxStatus.DONE: 1}
+    states = [(_row(r).status, _row(r).attempts, _row(r).lease_until) for r in rows]
+    assert states == [(OutboxStatus.DONE, 1, None)] + [(OutboxStatus.PENDING, 0, None)] * 2
+    assert outbox.drain(max_seconds=5) == {}  # nothing more while stopping

@@ -175,6 +175,27 @@ def test_one_pull_per_connection_at_a_time(platforms, client_a):
         pull(connection)
 
 
+def test_a_pull_stops_after_a_committed_page_when_the_worker_stops_and_the_next_resumes(
+    platforms, client_a, tmp_path, monkeypatch
+):
+    """run_worker asks its cluster to stop: the pull ends after the page it committed (its cursor saved, its lease
+    released at once, the interruption shown), and the next pull goes on from there."""
+    from apps.integrations import worker
+
+    connection = platforms.smintio_tenant(client_a, count=30)
+    monkeypatch.setenv(worker.STATE_ENV, str(tmp_path))
+    (tmp_path / worker.STOP_FILE).touch()
+    report = pull(connection, page_size=10)
+    connection.refresh_from_db()
+    assert (report.pages, report.received) == (1, 10)
+    assert LicensePurchase.objects.filter(client=client_a).count() == report.created > 0
+    assert connection.lpt_cursor and not connection.lease_owner and connection.lease_until is None
+    assert connection.last_pull_ok is False and connection.last_pull_error.startswith("Interrupted")
+    (tmp_path / worker.STOP_FILE).unlink()
+    pull(connection, page_size=10)
+    assert LicensePurchase.objects.filter(client=client_a).count() == _emulator_counts(client_a.slug)["lpts"]
+
+
 def test_a_notification_from_smintio_becomes_a_pull(platforms, client_a, settings):
     from apps.integrations.models import InboundEvent
     from apps.integrations.tasks import process_inbound_event

@@ -27,6 +27,7 @@ from apps.assets import services as assets
 from apps.clients.models import SmintioConnection
 
 from ..http import PlatformError
+from ..worker import stop_requested
 from .client import SmintioClient
 
 logger = logging.getLogger(__name__)
@@ -42,6 +43,15 @@ class SyncBusy(Exception):
 
 class LeaseLost(Exception):
     """Our lease expired and another worker took over; this pull stops without saving its cursor."""
+
+
+class PullStopped(Exception):
+    """The worker is stopping: the pull ends after the page it committed; the next pull resumes from its cursor."""
+
+
+def _stop_if_asked() -> None:
+    if stop_requested():
+        raise PullStopped("the worker is stopping; the next pull resumes from the saved cursor")
 
 
 @dataclass
@@ -300,6 +310,15 @@ def pull(
             _pull_usage(
                 connection, api, owner, report, cursor="" if full else connection.usage_cursor, page_size=page_size
             )
+    except PullStopped as exc:
+        report.seconds = time.monotonic() - started
+        SmintioConnection.objects.filter(pk=connection.pk).update(
+            last_pull_finished_at=timezone.now(),
+            last_pull_ok=False,
+            last_pull_error=f"Interrupted: {exc}."[:4000],
+            last_pull_counts=report.counts(),
+        )
+        return report
     except (PlatformError, LeaseLost) as exc:
         report.seconds = time.monotonic() - started
         SmintioConnection.objects.filter(pk=connection.pk).update(
@@ -353,12 +372,14 @@ def _pull_licenses(
         cursor = next_cursor
         if not items:
             return
+        _stop_if_asked()
 
 
 def _fetch_missing_binaries(connection, api: SmintioClient, report: PullReport) -> None:
     """Binaries of every licence whose version is ahead of its binaries (new, changed, or not fetched before),
     after the licence pages: assets are in the portal sooner, and the calls run in parallel in big batches."""
     while True:
+        _stop_if_asked()
         pending = [row[0] for row in assets.lpts_needing_binaries(connection.client, limit=BINARY_BATCH)]
         if not pending:
             return
@@ -410,3 +431,4 @@ def _pull_usage(connection, api: SmintioClient, owner: str, report: PullReport, 
         cursor = next_cursor
         if not items:
             return
+        _stop_if_asked()
