@@ -107,3 +107,40 @@ def settle(rounds: int = 40, pause: float = 0.1) -> None:
         if not (queued or waiting or ending):
             return
         time.sleep(pause)
+
+
+# -- an asset-approval cycle at OpenText, for the flow tests of several apps -------------------------------------
+@pytest.fixture
+def reviewers(client_a):
+    from apps.accounts.choices import RoleCode
+    from tests.factories import member
+
+    return {
+        "legal": member(client_a, RoleCode.LEGAL, email="legal@acme.example"),
+        "brand": member(client_a, RoleCode.BRAND, email="brand@acme.example"),
+        "marketing": member(client_a, RoleCode.MARKETING, email="marketing@acme.example"),
+        "owner": member(client_a, RoleCode.CONTENT_OWNER, email="owner@acme.example"),
+    }
+
+
+@pytest.fixture
+def cycle(platforms, client_a, reviewers):
+    """A synced asset whose approval cycle runs in OpenText with its three review tasks mirrored."""
+    from apps.assets.choices import ApprovalState
+    from apps.assets.models import Asset
+    from apps.integrations.smintio.sync import pull
+    from apps.reviews import services
+    from apps.workflows.choices import RunStatus
+    from apps.workflows.models import WorkflowRun
+
+    platforms.opentext_tenant()
+    client_a.review_usages = []  # no intended use: no licence warnings in these flows
+    client_a.save()
+    pull(platforms.smintio_tenant(client_a, count=3), full=True)
+    asset = Asset.objects.filter(client=client_a, rights_state="valid").order_by("pk").first()
+    Asset.objects.filter(client=client_a).exclude(pk=asset.pk).update(approval_state=ApprovalState.APPROVED)
+    assert services.start_pending_approvals(client_a) == 1
+    settle()
+    run = WorkflowRun.objects.get(subject_id=asset.pk)
+    assert run.status == RunStatus.RUNNING
+    return run

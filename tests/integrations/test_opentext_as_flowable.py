@@ -11,7 +11,6 @@ import time
 import pytest
 from django.utils import timezone
 
-from apps.accounts.choices import RoleCode
 from apps.accounts.models import Notice
 from apps.assets.choices import ApprovalState
 from apps.assets.models import Asset
@@ -20,53 +19,20 @@ from apps.integrations import outbox
 from apps.integrations.choices import OutboxStatus
 from apps.integrations.models import OutboxMessage
 from apps.integrations.opentext import sync as opentext_sync
-from apps.integrations.smintio.sync import pull
 from apps.reviews import services
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
-from tests.factories import member
 from tests.platform_fixtures import settle
+from tests.reviews.test_flow import open_task as review
+from tests.reviews.test_flow import statuses_at_smintio as smintio_statuses
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TENANT = "greenlight"  # settings.OT_TENANT_ID when the emulators are mounted
 
 
-@pytest.fixture
-def reviewers(client_a):
-    return {
-        "legal": member(client_a, RoleCode.LEGAL, email="legal@acme.example"),
-        "brand": member(client_a, RoleCode.BRAND, email="brand@acme.example"),
-        "marketing": member(client_a, RoleCode.MARKETING, email="marketing@acme.example"),
-    }
-
-
-@pytest.fixture
-def cycle(platforms, client_a, reviewers, settings):
-    """A synced asset whose approval cycle runs at OpenText, its three review tasks mirrored."""
-    platforms.opentext_tenant()
-    client_a.review_usages = []  # no intended use: no licence warnings in these flows
-    client_a.save()
-    pull(platforms.smintio_tenant(client_a, count=3), full=True)
-    asset = Asset.objects.filter(client=client_a, rights_state="valid").order_by("pk").first()
-    Asset.objects.filter(client=client_a).exclude(pk=asset.pk).update(approval_state=ApprovalState.APPROVED)
-    assert services.start_pending_approvals(client_a) == 1
-    settle()
-    run = WorkflowRun.objects.get(subject_id=asset.pk)
-    assert run.status == RunStatus.RUNNING
-    return run
-
-
-def review(run, role) -> Task:
-    return Task.objects.get(run=run, status=TaskStatus.OPEN, candidate_roles=[role])
-
-
 def statuses_at_smintio(run) -> list[str]:
-    from apps.emulators.smintio.models import WorkflowStatusRecord
-
-    asset = Asset.objects.get(pk=run.subject_id)
-    records = WorkflowStatusRecord.objects.filter(content_element__uuid=asset.content_element_uuid)
-    return list(records.values_list("status", flat=True))
+    return smintio_statuses(Asset.objects.get(pk=run.subject_id))
 
 
 def at_opentext(platforms, run) -> dict:

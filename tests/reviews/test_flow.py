@@ -6,46 +6,17 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from apps.accounts.choices import RoleCode
 from apps.assets.choices import ApprovalState
 from apps.assets.models import Asset
 from apps.integrations import outbox
 from apps.integrations.choices import OutboxStatus
 from apps.integrations.models import CircuitBreaker, OutboxMessage
-from apps.integrations.smintio.sync import pull
 from apps.reviews import services
 from apps.workflows.choices import RunStatus, TaskStatus
-from apps.workflows.models import Task, WorkflowRun
-from tests.factories import member
+from apps.workflows.models import Task
 from tests.platform_fixtures import settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def reviewers(client_a):
-    return {
-        "legal": member(client_a, RoleCode.LEGAL, email="legal@acme.example"),
-        "brand": member(client_a, RoleCode.BRAND, email="brand@acme.example"),
-        "marketing": member(client_a, RoleCode.MARKETING, email="marketing@acme.example"),
-        "owner": member(client_a, RoleCode.CONTENT_OWNER, email="owner@acme.example"),
-    }
-
-
-@pytest.fixture
-def cycle(platforms, client_a, reviewers):
-    """A synced asset whose approval cycle runs in OpenText with its three review tasks mirrored."""
-    platforms.opentext_tenant()
-    client_a.review_usages = []  # no intended use: no licence warnings in these flows
-    client_a.save()
-    pull(platforms.smintio_tenant(client_a, count=3), full=True)
-    asset = Asset.objects.filter(client=client_a, rights_state="valid").order_by("pk").first()
-    Asset.objects.filter(client=client_a).exclude(pk=asset.pk).update(approval_state=ApprovalState.APPROVED)
-    assert services.start_pending_approvals(client_a) == 1
-    settle()
-    run = WorkflowRun.objects.get(subject_id=asset.pk)
-    assert run.status == RunStatus.RUNNING
-    return run
 
 
 def open_task(run, role) -> Task:

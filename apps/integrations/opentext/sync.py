@@ -7,7 +7,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -60,7 +60,8 @@ def terminated_by_model(reason: str) -> bool:
 
 @dataclass(frozen=True)
 class RemoteEnd:
-    """How a process instance or a task ended, as OpenText's history tells it."""
+    """How a process instance or a task ended, as OpenText's history tells it (its fields are the keyword arguments
+    of ``workflows.apply_remote_closed`` and ``workflows.settled_elsewhere``)."""
 
     ended_at: datetime | None
     completed: bool  # False: cancelled (an administrator, the engine); True: the model ran to an end
@@ -170,14 +171,7 @@ def settle_gone_task(task: Task, message, api: OpenTextClient) -> dict:
     )
     if ours:
         return {"already": True}
-    workflows.settled_elsewhere(
-        task,
-        completed=end.completed,
-        outcome=end.outcome,
-        assignee_email=end.assignee_email,
-        ended_at=end.ended_at,
-        reason=end.reason,
-    )
+    workflows.settled_elsewhere(task, **asdict(end))
     return {"settled_elsewhere": True, "completed": end.completed, "outcome": end.outcome, "by": end.assignee_email}
 
 
@@ -223,14 +217,7 @@ def _close_missing(run: WorkflowRun, open_remote_ids: set[str], api: OpenTextCli
         if end is None:
             waiting += 1  # not ended as far as the (asynchronous) history knows: the next poll decides
             continue
-        closed += workflows.apply_remote_closed(
-            task,
-            completed=end.completed,
-            outcome=end.outcome,
-            assignee_email=end.assignee_email,
-            ended_at=end.ended_at,
-            reason=end.reason,
-        )
+        closed += workflows.apply_remote_closed(task, **asdict(end))
     return closed, waiting
 
 
