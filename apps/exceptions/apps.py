@@ -7,9 +7,12 @@ class ExceptionsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.assets import events
+        from apps.workflows import flows
 
-        from . import compliance, services  # register the renewal and compliance outcome handlers
+        from . import compliance, services
 
+        flows.register(services.FLOW)
+        flows.register(compliance.FLOW)
         events.on_synced(services.sweep_client)
         events.on_synced(compliance.detect_client)
         events.on_usage(compliance.detect_soon)

@@ -33,26 +33,18 @@ from apps.assets.services import term_state
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
-from apps.workflows import registry
+from apps.workflows import flows
 from apps.workflows import services as workflows
 
 from .choices import CaseKind, CaseState, Disposition, RuleKind, Trigger
 from .models import Case, ComplianceCursor, ComplianceRule
-from .services import case_of, notify_escalation_contacts, open_case
+from .services import case_flow, case_of, notify_escalation_contacts, open_case
 
 logger = logging.getLogger(__name__)
 
 COMPLIANCE = "compliance_review"
 BATCH = 5000
 EVIDENCE_CAP = 200  # event ids kept per case; the count is kept in full
-# The corrective action as Smint.io hears it (workflow-status values of platforms.md 5.1).
-STATUS_OF = {
-    Disposition.NO_ISSUE: "cleared",
-    Disposition.LICENCE_EXTENDED: "cleared",
-    Disposition.USER_WARNED: "cleared",
-    Disposition.USAGE_WITHDRAWN: "restricted",
-    Disposition.ESCALATED: "restricted",
-}
 
 
 def ensure_rules(client: Client) -> list[ComplianceRule]:
@@ -343,26 +335,26 @@ def _record(client, hit: Hit, now: datetime) -> bool:
 
 
 # -- the case's end -----------------------------------------------------------------------------------------------
-@registry.on_outcome(COMPLIANCE)
 def apply_compliance_outcome(run) -> None:
     """Close the case with the corrective action and tell Smint.io once; an escalation also notifies the client's
     escalation contacts."""
     case = case_of(run)
     if case is None or not case.is_open:
         return
-    disposition = run.outcome if run.outcome in STATUS_OF else Disposition.CANCELLED
+    declared = FLOW.outcomes.get(run.outcome)
+    disposition = run.outcome if declared and declared.smintio else Disposition.CANCELLED
     last = run.decisions.applied().select_related("actor").order_by("-decided_at").first()
     now = timezone.now()
     Case.objects.filter(pk=case.pk).update(
         state=CaseState.CLOSED, disposition=disposition, closed_at=now, closed_by=last.actor if last else None
     )
     reasons = "; ".join(d.reason for d in run.decisions.applied().order_by("decided_at") if d.reason)
-    if disposition in STATUS_OF:
+    if disposition != Disposition.CANCELLED:
         label = Disposition(disposition).label
         workflows.report_outcome_to_smintio(
             run,
             case.asset,
-            status=STATUS_OF[disposition],
+            status=declared.smintio,
             reason=f"Usage compliance: {label.lower()}. {case.summary} {reasons}".strip(),
         )
     if disposition == Disposition.ESCALATED:
@@ -374,3 +366,29 @@ def apply_compliance_outcome(run) -> None:
         after={"disposition": disposition, "asset": case.asset.content_element_uuid},
         reason=reasons,
     )
+
+
+# -- the flow, declared once (registered by ExceptionsConfig.ready) ---------------------------------------------------
+# Every corrective action says what was done (a reason), except "no issue"; Smint.io hears it as a workflow status.
+FLOW = case_flow(
+    key=COMPLIANCE,
+    label="Usage compliance",
+    sla_kind=TaskKind.COMPLIANCE,
+    outcome_prefix="compliance",
+    outcomes={
+        "no_issue": flows.Outcome(tone=flows.OK, state=Disposition.NO_ISSUE, smintio="cleared"),
+        "licence_extended": flows.Outcome(
+            needs_reason=True, tone=flows.OK, state=Disposition.LICENCE_EXTENDED, smintio="cleared"
+        ),
+        "user_warned": flows.Outcome(needs_reason=True, state=Disposition.USER_WARNED, smintio="cleared"),
+        "usage_withdrawn": flows.Outcome(
+            needs_reason=True, tone=flows.BAD, state=Disposition.USAGE_WITHDRAWN, smintio="restricted"
+        ),
+        "escalated": flows.Outcome(
+            needs_reason=True, tone=flows.BAD, state=Disposition.ESCALATED, smintio="restricted"
+        ),
+    },
+    on_end=apply_compliance_outcome,
+    reason_help="Say what was found or done (needed for every outcome but “No issue”).",
+    schedules=(flows.Schedule("exceptions.detect_compliance", "apps.exceptions.tasks.detect_compliance", 5),),
+)

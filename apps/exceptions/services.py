@@ -9,11 +9,13 @@ the minute its rights lapse (``apps.assets.querysets.available_condition``), wha
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+import zoneinfo
+from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 
 from apps.accounts.models import Notice, User
 from apps.assets.choices import ApprovalState, LicenseState, RightsState
@@ -23,7 +25,7 @@ from apps.assets.services import licence_snapshot, refresh_rights
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
-from apps.workflows import registry
+from apps.workflows import flows
 from apps.workflows import services as workflows
 from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
@@ -41,20 +43,7 @@ LIMITS = [
     (Trigger.USERS, "current_users", "max_users", "users"),
     (Trigger.REUSES, "current_reuses", "max_reuses", "re-uses"),
 ]
-NEEDS_REASON = {
-    "take_down",
-    "not_renewed",
-    "refused",
-    # compliance: every corrective action says what was done
-    "licence_extended",
-    "usage_withdrawn",
-    "user_warned",
-    "escalated",
-}
-
-
-class CaseRefused(workflows.InvalidTransition):
-    """A decision on a case task that cannot be recorded as given; the message says what is missing."""
+CaseRefused = workflows.DecisionRefused
 
 
 # -- the sweep ------------------------------------------------------------------------------------------------------
@@ -245,69 +234,77 @@ def replacement_choices(case: Case):
     )
 
 
-def decide(
-    task: Task,
-    *,
-    actor: User,
-    outcome: str,
-    reason: str = "",
-    renewed_until: datetime | None = None,
-    replacement: Asset | None = None,
-    expected_version: int | None = None,
-) -> Decision:
-    """Record ``actor``'s decision on a renewal task; OpenText is told through the outbox.
+def read_case_inputs(data, user) -> dict:
+    """A case decision's own inputs from a form or an API body: the renewed licence runs to the end of the given day
+    in the person's time zone; the replacement is an asset they can see."""
+    inputs: dict = {}
+    renewed = data.get("renewed_until")
+    if renewed and not isinstance(renewed, date):
+        renewed = parse_date(str(renewed))
+    if renewed:
+        zone = zoneinfo.ZoneInfo(getattr(user, "time_zone", "") or "UTC")
+        inputs["renewed_until"] = datetime.combine(renewed, time(23, 59), tzinfo=zone)
+    replacement = str(data.get("replacement") or "")
+    if replacement.isdigit():
+        inputs["replacement"] = Asset.objects.visible_to(user).filter(pk=int(replacement)).first()
+    return inputs
 
-    A renewal needs the new end date; a replacement needs an available asset of the same client; taking down, not
-    renewing and refusing need a reason. The decision keeps the licence as it stood."""
-    reason = reason.strip()
+
+def prepare_case_decision(task: Task, *, actor: User, outcome: str, reason: str, inputs: dict) -> flows.Prepared:
+    """A renewal needs the new end date; a replacement needs an available asset of the same client. The decision
+    keeps the licence as it stood."""
     case = case_of(task.run)
     if case is None:
-        raise CaseRefused("This task does not belong to a case.")
+        raise CaseRefused("This task does not belong to a case.", field="task")
     values: dict = {}
-    workflows.check_outcome(task, outcome)
-    if outcome in NEEDS_REASON and not reason:
-        raise CaseRefused("Say why: this decision needs a reason (what was found or done).")
+    renewed_until, replacement = inputs.get("renewed_until"), inputs.get("replacement")
     if outcome == "renewed":
         if renewed_until is None or renewed_until <= timezone.now():
-            raise CaseRefused("Give the date the renewed licence runs until (in the future).")
+            raise CaseRefused("Give the date the renewed licence runs until (in the future).", field="renewed_until")
         values["renewedUntil"] = renewed_until.isoformat()
     if outcome == "replace":
         if replacement is None or not replacement_choices(case).filter(pk=replacement.pk).exists():
-            raise CaseRefused("Choose the asset that replaces this one: an available asset of the same client.")
+            raise CaseRefused(
+                "Choose the asset that replaces this one: an available asset of the same client.", field="replacement"
+            )
         values["replacementAsset"] = replacement.content_element_uuid
-    with transaction.atomic():
-        task = workflows.complete_task(
-            task, actor=actor, outcome=outcome, reason=reason, values=values, expected_version=expected_version
-        )
-        decision = Decision.objects.create(
-            client=task.client,
-            run=task.run,
-            task=task,
-            actor=actor,
-            outcome=outcome,
-            reason=reason,
-            license_snapshot=licence_snapshot(case.asset),
-        )
-        changes = {}
-        if outcome == "renewed":
-            changes["renewed_until"] = renewed_until
-        if outcome == "replace":
-            changes["replacement"] = replacement
-        if changes:
-            Case.objects.filter(pk=case.pk).update(**changes)
-        audit.record(
-            f"exceptions.case.{outcome}",
-            actor=actor,
-            client=case.client,
-            obj=case,
-            after={k: str(v) for k, v in {"task": task.name, **changes}.items()},
-            reason=reason,
-        )
-    return decision
+    return flows.Prepared(
+        values=values,
+        snapshot=licence_snapshot(case.asset),
+        extra={"case": case, "renewed_until": renewed_until, "replacement": replacement},
+    )
+
+
+def case_decision_context(task: Task, user) -> dict:
+    """The case's asset and, for an owner deciding, the assets that could replace it."""
+    case = case_of(task.run)
+    if case is None:
+        return {}
+    replacements = replacement_choices(case)[:200] if case.is_open else Asset.objects.none()
+    return {"asset": case.asset, "case": case, "replacements": replacements, "form_task": task.pk}
+
+
+def follow_case_decision(task: Task, decision: Decision, prepared: flows.Prepared) -> None:
+    """Keep the renewal date or the replacement on the case, and put the decision on the case's timeline."""
+    case = prepared.extra["case"]
+    changes = {}
+    if decision.outcome == "renewed":
+        changes["renewed_until"] = prepared.extra["renewed_until"]
+    if decision.outcome == "replace":
+        changes["replacement"] = prepared.extra["replacement"]
+    if changes:
+        Case.objects.filter(pk=case.pk).update(**changes)
+    audit.record(
+        f"exceptions.case.{decision.outcome}",
+        actor=decision.actor,
+        client=case.client,
+        obj=case,
+        after={k: str(v) for k, v in {"task": task.name, **changes}.items()},
+        reason=decision.reason,
+    )
 
 
 # -- the case's end -------------------------------------------------------------------------------------------------
-@registry.on_outcome(RENEWAL)
 def apply_renewal_outcome(run: WorkflowRun) -> None:
     """The engine ended the case's run: close the case, take the asset out of circulation when it was replaced or
     taken down, and tell Smint.io once (the idempotency key is derived from the run)."""
@@ -327,7 +324,7 @@ def apply_renewal_outcome(run: WorkflowRun) -> None:
     if disposition == Disposition.RENEWED:
         until = case.renewed_until
         body = {
-            "status": "cleared",
+            "status": FLOW.outcome(disposition).smintio,
             "reason": f"Licence renewed until {until:%Y-%m-%d}." if until else "Licence renewed.",
             "restrictions": {"valid_until": until.isoformat()} if until else None,
         }
@@ -337,7 +334,7 @@ def apply_renewal_outcome(run: WorkflowRun) -> None:
             why = f"Replaced by “{case.replacement.name}” ({case.replacement.content_element_uuid})."
         else:
             why = "Taken down before its rights lapse."
-        body = {"status": "withdrawn", "reason": f"{why} {reasons}".strip(), "restrictions": None}
+        body = {"status": FLOW.outcome(disposition).smintio, "reason": f"{why} {reasons}".strip(), "restrictions": None}
     if body is not None:
         workflows.report_outcome_to_smintio(run, asset, **body)
     audit.record(
@@ -384,3 +381,46 @@ def notify_escalation_contacts(case: Case, *, why: str) -> list[str]:
         reason=why,
     )
     return [p.email for p in people]
+
+
+# -- the flow, declared once (registered by ExceptionsConfig.ready) ---------------------------------------------------
+def case_flow(**declaration) -> flows.Flow:
+    """A flow whose subject is a case: decided on the case page, with the case's own inputs."""
+    return flows.Flow(
+        subject="exceptions.case",
+        subject_page="exceptions:case_detail",
+        prepare=prepare_case_decision,
+        after_decision=follow_case_decision,
+        read_inputs=read_case_inputs,
+        decision_context=case_decision_context,
+        decision_form="exceptions/partials/case_decision_fields.html",
+        decided_on_subject_page=True,
+        **declaration,
+    )
+
+
+FLOW = case_flow(
+    key=RENEWAL,
+    label="Rights renewal",
+    sla_kind=TaskKind.RENEWAL,
+    outcome_prefix="renewal",
+    outcomes={
+        # the owner's choice, procurement's and legal's answers
+        "renew": flows.Outcome(tone=flows.OK),
+        "replace": flows.Outcome(tone=flows.OK),
+        "take_down": flows.Outcome(needs_reason=True, tone=flows.BAD),
+        "renewed": flows.Outcome(tone=flows.OK, state=Disposition.RENEWED, smintio="cleared"),
+        "not_renewed": flows.Outcome(needs_reason=True, tone=flows.BAD),
+        "signed_off": flows.Outcome(tone=flows.OK),
+        "refused": flows.Outcome(needs_reason=True, tone=flows.BAD),
+        # how the case ends
+        "replaced": flows.Outcome(tone=flows.OK, state=Disposition.REPLACED, smintio="withdrawn"),
+        "taken_down": flows.Outcome(tone=flows.BAD, state=Disposition.TAKEN_DOWN, smintio="withdrawn"),
+    },
+    on_end=apply_renewal_outcome,
+    reason_help="Needed to take down, to say a licence cannot be renewed, or to refuse.",
+    schedules=(
+        flows.Schedule("exceptions.sweep_rights", "apps.exceptions.tasks.sweep_rights", 15),
+        flows.Schedule("exceptions.escalate_overdue", "apps.exceptions.tasks.escalate_overdue", 15),
+    ),
+)

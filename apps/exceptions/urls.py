@@ -11,6 +11,5 @@ urlpatterns = [
     path("cases/calendar/feed/rotate/", calendar.calendar_feed_rotate, name="calendar_feed_rotate"),
     path("cases/calendar/feed/stop/", calendar.calendar_feed_stop, name="calendar_feed_stop"),
     path("cases/<int:pk>/", views.case_detail, name="case_detail"),
-    path("cases/tasks/<int:pk>/decide/", views.case_decide, name="case_decide"),
     path("clients/<slug:slug>/compliance-rules/", views.compliance_rules, name="compliance_rules"),
 ]

@@ -1,9 +1,7 @@
 """Cases: the list (filters, by due date) and the case page with its tasks, decisions, where the asset is used and
-the timeline. Deciding is a POST to ``cases/tasks/<pk>/decide/`` calling ``services.decide``."""
+the timeline. Its decision forms post to the one decision view of every flow (``reviews:task_decide``)."""
 
 from __future__ import annotations
-
-from datetime import datetime, time
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,8 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_date
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from apps.assets.models import Asset, LicensePurchase, UsageEvent
@@ -20,7 +17,6 @@ from apps.audit.models import AuditEvent
 from apps.clients.active import params_with_active_client
 from apps.clients.models import Client
 from apps.common.paging import ascending_page
-from apps.workflows import services as workflows
 from apps.workflows.models import Decision, Task, WorkflowRun
 
 from . import compliance, services
@@ -108,39 +104,6 @@ def _case_context(request, case: Case) -> dict:
         ),
         "now": timezone.now(),
     }
-
-
-@login_required
-@require_POST
-def case_decide(request, pk: int):
-    task = get_object_or_404(Task.objects.visible_to(request.user).select_related("run", "client"), pk=pk)
-    case = services.case_of(task.run)
-    if case is None:
-        return redirect(task.run.subject_url or "dashboard")
-    renewed = parse_date(request.POST.get("renewed_until") or "")
-    replacement = Asset.objects.visible_to(request.user).filter(pk=request.POST.get("replacement") or 0).first()
-    version = request.POST.get("version")
-    try:
-        services.decide(
-            task,
-            actor=request.user,
-            outcome=request.POST.get("outcome", ""),
-            reason=request.POST.get("reason", ""),
-            renewed_until=timezone.make_aware(datetime.combine(renewed, time(23, 59))) if renewed else None,
-            replacement=replacement,
-            expected_version=int(version) if version and version.isdigit() else None,
-        )
-    except (workflows.StaleTask, workflows.InvalidTransition) as exc:
-        # the page again, with what was typed and the reason it was refused (nothing is lost)
-        stale = isinstance(exc, workflows.StaleTask)
-        context = _case_context(request, _case_for(request, case.pk))
-        context.update(
-            form_task=task.pk, values=request.POST, error=f"{exc}{' The case is shown as it is now.' if stale else ''}"
-        )
-        return render(request, "exceptions/case_detail.html", context, status=409 if stale else 400)
-    label = {value: label for label, value in task.possible_outcomes}.get(request.POST.get("outcome"), "")
-    messages.success(request, f"{label}: “{case.title}”. OpenText is being told.")
-    return redirect(case.get_absolute_url())
 
 
 @login_required

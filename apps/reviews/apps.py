@@ -7,8 +7,10 @@ class ReviewsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.assets import events
+        from apps.workflows import flows
 
-        from . import services  # registers the asset-approval outcome handler
+        from . import services
 
+        flows.register(services.FLOW)
         events.on_synced(services.start_pending_approvals)
         events.on_changed(services.resubmit_changed)

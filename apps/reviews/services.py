@@ -24,19 +24,15 @@ from apps.audit import services as audit
 from apps.clients.choices import TaskKind
 from apps.integrations import outbox
 from apps.integrations.choices import Platform
-from apps.workflows import registry
+from apps.workflows import flows
 from apps.workflows import services as workflows
 from apps.workflows.choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
 from apps.workflows.models import Comment, Decision, Task, WorkflowRun
 
 APPROVAL = "asset_approval"
-NEEDS_REASON = {"rejected", "changes_requested", "withdrawn"}
 # Rights that make a review pointless: nothing to approve until the licence is renewed.
 NOT_REVIEWABLE = {RightsState.WITHDRAWN, RightsState.EXPIRED}
-
-
-class DecisionRefused(workflows.InvalidTransition):
-    """The decision cannot be taken as given (a reason is missing); nothing was changed."""
+DecisionRefused = workflows.DecisionRefused
 
 
 # -- starting cycles ----------------------------------------------------------------------------------------------
@@ -60,7 +56,7 @@ def start_approval(asset: Asset, *, actor=None) -> WorkflowRun | None:
     if asset.rights_state in NOT_REVIEWABLE:
         return None
     client = asset.client
-    due = timezone.now() + timedelta(hours=client.sla_hours_for(TaskKind.APPROVAL))
+    due = timezone.now() + timedelta(hours=client.sla_hours_for(FLOW.sla_kind))
     variables = {
         "client": client.slug,
         "asset": asset.content_element_uuid,
@@ -188,45 +184,29 @@ def asset_of(run: WorkflowRun) -> Asset | None:
     )
 
 
-# -- deciding -------------------------------------------------------------------------------------------------------
-def decide(task: Task, *, actor: User, outcome: str, reason: str = "", expected_version: int | None = None) -> Decision:
-    """Record ``actor``'s decision on an open task and carry it to OpenText through the outbox.
+# -- deciding (the flow's part of ``workflows.services.decide``) ------------------------------------------------
+def prepare_decision(task: Task, *, actor: User, outcome: str, reason: str, inputs: dict) -> flows.Prepared:
+    """Approving while the licence does not clearly cover the intended use needs a reason; the warnings and the
+    licence terms as they stand are kept with the decision."""
+    asset = asset_of(task.run)
+    if asset is None:
+        return flows.Prepared()
+    warnings = licence_check(asset, task.run).warnings if outcome == "approved" else []
+    if warnings and not reason:
+        raise DecisionRefused("The licence does not clearly cover the intended use; approving needs a reason.")
+    return flows.Prepared(warnings=warnings, snapshot=licence_snapshot(asset), extra={"asset": asset})
 
-    Rejecting, requesting changes and withdrawing need a reason; approving over licence warnings needs one too,
-    and the warnings are kept with the decision. Exactly one decision per task: a second, concurrent one finds the
-    task decided (``StaleTask``) and the database refuses a second row in any case.
-    """
-    reason = reason.strip()
-    run = task.run
-    if run.process_key != APPROVAL:
-        url = run.subject_url
-        raise DecisionRefused(f"This task is decided on its own page{f': {url}' if url else ''}.")
-    workflows.check_outcome(task, outcome)
-    if outcome in NEEDS_REASON and not reason:
-        raise DecisionRefused("Say why: a rejection, a change request or a withdrawal needs a reason.")
-    asset = asset_of(run)
-    warnings: list[str] = []
-    if asset is not None and run.process_key == APPROVAL and outcome == "approved":
-        warnings = licence_check(asset, run).warnings
-        if warnings and not reason:
-            raise DecisionRefused("The licence does not clearly cover the intended use; approving needs a reason.")
-    with transaction.atomic():
-        task = workflows.complete_task(
-            task, actor=actor, outcome=outcome, reason=reason, expected_version=expected_version
-        )
-        decision = Decision.objects.create(
-            client=task.client,
-            run=run,
-            task=task,
-            actor=actor,
-            outcome=outcome,
-            reason=reason,
-            license_snapshot=licence_snapshot(asset) if asset is not None else [],
-            warnings=warnings,
-        )
-        if asset is not None and run.process_key == APPROVAL:
-            _asset_state_after(asset, task, outcome, actor)
-    return decision
+
+def decision_context(task: Task, user) -> dict:
+    """The asset and its licence checked against the cycle's intended use, beside the decision form."""
+    asset = asset_of(task.run)
+    return {"asset": asset, "check": licence_check(asset, task.run) if asset is not None else None}
+
+
+def follow_decision(task: Task, decision: Decision, prepared: flows.Prepared) -> None:
+    asset = prepared.extra.get("asset")
+    if asset is not None:
+        _asset_state_after(asset, task, decision.outcome, decision.actor)
 
 
 def _asset_state_after(asset: Asset, task: Task, outcome: str, actor: User | None) -> None:
@@ -250,24 +230,6 @@ def _asset_state_after(asset: Asset, task: Task, outcome: str, actor: User | Non
 
 
 # -- the cycle's end ------------------------------------------------------------------------------------------------
-# Every value asset_approval.bpmn can end with (``bpmn.process(APPROVAL).end_outcomes``; a test keeps the two in
-# step), plus "changes_requested": a model that ends there (an OpenText administrator's variant) leaves the asset
-# with its owner, as the portal's own model does while the revision waits.
-OUTCOME_STATES = {
-    "approved": ApprovalState.APPROVED,
-    "rejected": ApprovalState.REJECTED,
-    "withdrawn": ApprovalState.WITHDRAWN,
-    "changes_requested": ApprovalState.CHANGES_REQUESTED,
-}
-OUTCOME_ACTIONS = {
-    "approved": "reviews.asset.approve",
-    "rejected": "reviews.asset.reject",
-    "withdrawn": "reviews.asset.withdraw",
-    "changes_requested": "reviews.asset.request_changes",
-}
-
-
-@registry.on_outcome(APPROVAL)
 def apply_approval_outcome(run: WorkflowRun) -> None:
     """The engine ended the cycle: set the asset's approval state and tell Smint.io (one write-back per cycle,
     its idempotency key derived from the run, so a re-applied outcome never sends twice).
@@ -278,7 +240,8 @@ def apply_approval_outcome(run: WorkflowRun) -> None:
     asset = asset_of(run)
     if asset is None:
         return
-    state = OUTCOME_STATES.get(run.outcome)
+    declared = FLOW.outcomes.get(run.outcome) if run.status != RunStatus.CANCELLED else None
+    state = declared.state if declared and declared.smintio else None
     if state is None:
         Asset.objects.filter(pk=asset.pk).update(approval_state=ApprovalState.PENDING, updated_at=timezone.now())
         audit.record(
@@ -292,9 +255,9 @@ def apply_approval_outcome(run: WorkflowRun) -> None:
     before = asset.approval_state
     Asset.objects.filter(pk=asset.pk).update(approval_state=state, updated_at=timezone.now())
     reasons = [d.reason for d in run.decisions.applied().order_by("decided_at") if d.reason and d.outcome != "approved"]
-    workflows.report_outcome_to_smintio(run, asset, status=run.outcome, reason="; ".join(reasons))
+    workflows.report_outcome_to_smintio(run, asset, status=declared.smintio, reason="; ".join(reasons))
     audit.record(
-        OUTCOME_ACTIONS[run.outcome],
+        f"reviews.asset.{run.outcome}",
         client=run.client,
         obj=asset,
         before={"approval_state": before},
@@ -303,7 +266,6 @@ def apply_approval_outcome(run: WorkflowRun) -> None:
     )
 
 
-@registry.on_task_settled(APPROVAL)
 def follow_settled_task(run: WorkflowRun, *, task: Task, outcome: str | None) -> None:
     """A review task settled in OpenText rather than here: the asset shows what the cycle waits for. Completed
     there with "changes requested", the asset is with its owner; a decision of ours that OpenText did not take
@@ -357,3 +319,37 @@ def comment(
                 payload={"task": task.pk, "remote_id": task.remote_id, "message": f"{actor.email}: {body}"},
             )
     return note
+
+
+# -- the flow, declared once (registered by ReviewsConfig.ready) ------------------------------------------------------
+FLOW = flows.Flow(
+    key=APPROVAL,
+    label="Asset approval",
+    subject="assets.asset",
+    subject_page="reviews:asset_detail",
+    sla_kind=TaskKind.APPROVAL,
+    outcome_prefix="approval",
+    outcomes={
+        "approved": flows.Outcome(tone=flows.OK, state=ApprovalState.APPROVED, smintio="approved"),
+        "rejected": flows.Outcome(
+            needs_reason=True, tone=flows.BAD, state=ApprovalState.REJECTED, smintio="rejected"
+        ),
+        # a final outcome too: a model that ends there (an OpenText administrator's variant) leaves the asset with
+        # its owner, as the portal's own model does while the revision waits
+        "changes_requested": flows.Outcome(
+            needs_reason=True, state=ApprovalState.CHANGES_REQUESTED, smintio="changes_requested"
+        ),
+        "withdrawn": flows.Outcome(
+            needs_reason=True, tone=flows.BAD, state=ApprovalState.WITHDRAWN, smintio="withdrawn"
+        ),
+        "resubmitted": flows.Outcome(tone=flows.OK),
+    },
+    on_end=apply_approval_outcome,
+    prepare=prepare_decision,
+    decision_context=decision_context,
+    reason_help="Required to reject, to request changes, and to approve over a licence warning. OpenText and the "
+    "audit trail keep it.",
+    after_decision=follow_decision,
+    on_task_settled=follow_settled_task,
+    schedules=(flows.Schedule("reviews.start_pending_approvals", "apps.reviews.tasks.start_pending_approvals", 5),),
+)

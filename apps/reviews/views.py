@@ -14,6 +14,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -23,6 +24,7 @@ from apps.assets.models import Asset, LicensePurchase
 from apps.audit.models import AuditEvent
 from apps.clients.active import params_with_active_client
 from apps.common.paging import ascending_page, keyset_page
+from apps.workflows import flows
 from apps.workflows import services as workflows
 from apps.workflows.choices import TaskStatus
 from apps.workflows.filtersets import TaskFilterSet
@@ -137,52 +139,42 @@ def _version(request) -> int | None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def task_decide(request, pk: int):
-    """The decision form (licence in plain language, warnings) and its POST."""
+    """The decision form of a task of any flow (its subject, the licence in plain language, the flow's own fields)
+    and its POST: the one view every decision goes through (``workflows.services.decide``). A refusal or a conflict
+    shows this form again with what was typed and why; a decision goes back where the person came from."""
     task = _task_for(request, pk)
-    run = task.run
-    asset = services.asset_of(run)
-    check = services.licence_check(asset, run) if asset is not None else None
+    flow = flows.of(task.run)
     back = request.GET.get("next") or request.POST.get("next") or ""
     context = {
         "task": task,
-        "asset": asset,
-        "check": check,
+        "flow": flow,
         "now": timezone.now(),
         "values": request.POST,
         "next": back,
+        **flow.decision_context(task, request.user),
     }
+    template = "reviews/task_decide.html#panel" if request.htmx else "reviews/task_decide.html"
     if request.method == "POST":
         outcome = request.POST.get("outcome", "")
         try:
-            services.decide(
+            workflows.decide(
                 task,
                 actor=request.user,
                 outcome=outcome,
                 reason=request.POST.get("reason", ""),
+                inputs=flow.read_inputs(request.POST, request.user),
                 expected_version=_version(request),
             )
         except workflows.StaleTask as exc:
             task.refresh_from_db()
             context.update(task=task, error=f"{exc} Here is the task as it is now.")
-            return render(
-                request,
-                "reviews/task_decide.html#panel" if request.htmx else "reviews/task_decide.html",
-                context,
-                status=409,
-            )
+            return render(request, template, context, status=409)
         except workflows.InvalidTransition as exc:
-            context["error"] = str(exc)
-            return render(
-                request,
-                "reviews/task_decide.html#panel" if request.htmx else "reviews/task_decide.html",
-                context,
-                status=400,
-            )
-        label = {value: label for label, value in task.possible_outcomes}.get(outcome, outcome)
-        messages.success(request, f"{label}: “{run.title or task.name}”. OpenText is being told.")
-        target = request.POST.get("next") or reverse("dashboard")
+            context.update(error=str(exc), error_field=getattr(exc, "field", "outcome"))
+            return render(request, template, context, status=400)
+        messages.success(request, f"{flow.label_of(outcome)}: “{task.run.title or task.name}”. OpenText is being told.")
+        target = back if url_has_allowed_host_and_scheme(back, {request.get_host()}) and back else reverse("dashboard")
         return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
-    template = "reviews/task_decide.html#panel" if request.htmx else "reviews/task_decide.html"
     return render(request, template, context)
 
 
@@ -196,7 +188,7 @@ def tasks_bulk_approve(request):
     chosen = Task.objects.visible_to(request.user).filter(status=TaskStatus.OPEN, pk__in=ids)
     for task in chosen.select_related("run", "client"):
         try:
-            services.decide(task, actor=request.user, outcome="approved")
+            workflows.decide(task, actor=request.user, outcome="approved")
             approved += 1
         except workflows.InvalidTransition as exc:
             skipped.append(f"{task.run.title or task.name}: {exc}")

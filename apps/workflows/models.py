@@ -64,14 +64,17 @@ class WorkflowRun(models.Model):
         return self.status in OPEN_RUN_STATUSES
 
     @property
+    def flow(self):
+        """The flow this run belongs to (``workflows.flows``), ``None`` for a process no app declares."""
+        from . import flows
+
+        return flows.get(self.process_key)
+
+    @property
     def subject_url(self) -> str:
         """The page of what the run is about (its tasks are decided there or in the inbox)."""
-        name = SUBJECT_PAGES.get(self.subject_type)
-        return reverse(name, args=[self.subject_id]) if name else ""
-
-
-# The page of each kind of run subject, by URL name (the apps that own the subjects register nothing: one table).
-SUBJECT_PAGES = {"assets.asset": "reviews:asset_detail", "exceptions.case": "exceptions:case_detail"}
+        flow = self.flow
+        return reverse(flow.subject_page, args=[self.subject_id]) if flow else ""
 
 
 class Task(models.Model):

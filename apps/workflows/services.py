@@ -21,7 +21,7 @@ from apps.audit import services as audit
 from apps.integrations import outbox
 from apps.integrations.choices import Platform
 
-from . import bpmn, registry
+from . import bpmn, flows
 from .choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
 from .models import Decision, Task, WorkflowRun
 
@@ -35,6 +35,15 @@ class InvalidTransition(Exception):
 
 class StaleTask(InvalidTransition):
     """Someone else acted on the task first; the caller should show the fresh state."""
+
+
+class DecisionRefused(InvalidTransition):
+    """The decision cannot be taken as given (a reason or a flow's own input is missing); nothing was changed.
+    ``field`` names the input it is about (``reason``, or one of the flow's own: ``renewed_until``, ...)."""
+
+    def __init__(self, message: str, *, field: str = "reason"):
+        super().__init__(message)
+        self.field = field
 
 
 class UnknownOutcome(InvalidTransition):
@@ -209,6 +218,51 @@ def complete_task(
     return task
 
 
+def decide(
+    task: Task,
+    *,
+    actor: User,
+    outcome: str,
+    reason: str = "",
+    inputs: dict | None = None,
+    expected_version: int | None = None,
+) -> Decision:
+    """Record ``actor``'s decision on an open task of any flow and carry it to OpenText through the outbox.
+
+    The one path for every decision (HTML, API, bulk approve): the outcome must be one the task's BPMN declares,
+    the flow says which outcomes need a reason, and its ``prepare`` checks the rest (licence warnings, a renewal's
+    new date, a replacement asset) and says what goes with the completion. Then, in one transaction: the task is
+    completed (checked against the version the person saw: ``StaleTask`` when someone acted first), the decision is
+    recorded with the licence as it stood and the warnings decided over, and the flow follows up on its subject.
+    The database allows one applied decision per task, so of two people acting at once exactly one wins."""
+    flow = flows.of(task.run)
+    reason = reason.strip()
+    if task.status != TaskStatus.OPEN:  # said before anything about the input: the person sees what happened
+        by = f" by {task.assignee_email}" if task.status == TaskStatus.COMPLETED and task.assignee_email else ""
+        raise StaleTask(f"This task is already {task.get_status_display().lower()}{by}.")
+    check_outcome(task, outcome)
+    if flow.outcome(outcome).needs_reason and not reason:
+        raise DecisionRefused(f"Say why: “{flow.label_of(outcome)}” needs a reason.")
+    prepared = flow.prepare(task, actor=actor, outcome=outcome, reason=reason, inputs=inputs or {})
+    with transaction.atomic():
+        task = complete_task(
+            task, actor=actor, outcome=outcome, reason=reason, values=prepared.values, expected_version=expected_version
+        )
+        decision = Decision.objects.create(
+            client=task.client,
+            run=task.run,
+            task=task,
+            actor=actor,
+            outcome=outcome,
+            reason=reason,
+            license_snapshot=prepared.snapshot,
+            warnings=prepared.warnings,
+        )
+        if flow.after_decision is not None:
+            flow.after_decision(task, decision, prepared)
+    return decision
+
+
 def _check_fresh(task: Task, expected_version: int | None) -> None:
     if expected_version is not None and task.version != expected_version:
         who = f" by {task.assignee_email}" if task.assignee_email else ""
@@ -333,7 +387,7 @@ def apply_remote_closed(
             after={"outcome": outcome, "assignee": assignee_email, "delete_reason": reason},
         )
         if completed:
-            registry.task_settled(task.run, task=task, outcome=outcome)
+            flows.task_settled(task.run, task=task, outcome=outcome)
     return True
 
 
@@ -374,7 +428,7 @@ def settled_elsewhere(
             after={"outcome": outcome, "assignee": assignee_email, "delete_reason": reason},
             reason=why,
         )
-        registry.task_settled(task.run, task=task, outcome=outcome if completed else None)
+        flows.task_settled(task.run, task=task, outcome=outcome if completed else None)
 
 
 def lost_race(task: Task, *, loser_email: str, holder_email: str, action: str) -> None:
@@ -405,7 +459,7 @@ def lost_race(task: Task, *, loser_email: str, holder_email: str, action: str) -
             obj=task,
             after={"holder": holder_email, "loser": loser_email, "action": action, "calls_withdrawn": withdrawn},
         )
-        registry.task_settled(task.run, task=task, outcome=None)
+        flows.task_settled(task.run, task=task, outcome=None)
 
 
 def _withdraw_decision(task: Task, *, why: str, notify: bool = True) -> int:
@@ -460,7 +514,7 @@ def apply_remote_end(
             obj=run,
             after={"outcome": run.outcome, "delete_reason": reason},
         )
-        registry.apply_outcome(run)
+        flows.apply_outcome(run)
     return True
 
 
@@ -485,9 +539,6 @@ def report_outcome_to_smintio(run: WorkflowRun, asset, *, status: str, reason: s
                 "restrictions": restrictions,
             },
         },
-        idempotency_key=f"{OUTCOME_KEY_PREFIX.get(run.process_key, run.process_key)}-outcome:{run.business_key}",
+        idempotency_key=f"{flows.of(run).outcome_prefix}-outcome:{run.business_key}",
     )
 
-
-# The write-back's idempotency key names the flow (keys already delivered must never change).
-OUTCOME_KEY_PREFIX = {"asset_approval": "approval", "rights_renewal": "renewal", "compliance_review": "compliance"}

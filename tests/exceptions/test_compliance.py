@@ -17,6 +17,7 @@ from apps.exceptions.choices import CaseKind, CaseState, Disposition, RuleKind
 from apps.exceptions.models import Case, ComplianceRule
 from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Task, WorkflowRun
+from apps.workflows.services import decide
 from tests.concurrency import at_once
 from tests.factories import member
 from tests.reviews.factories import licensed_asset
@@ -180,8 +181,8 @@ def test_a_withdrawn_usage_reaches_smintio_once_and_an_escalation_tells_the_cont
     task = Task.objects.get(run__subject_id=case.pk, run__subject_type="exceptions.case", status=TaskStatus.OPEN)
     assert task.candidate_roles == ["legal"]
     with pytest.raises(services.CaseRefused):
-        services.decide(task, actor=legal, outcome="usage_withdrawn")
-    services.decide(task, actor=legal, outcome="usage_withdrawn", reason="Agency asked to delete the copies")
+        decide(task, actor=legal, outcome="usage_withdrawn")
+    decide(task, actor=legal, outcome="usage_withdrawn", reason="Agency asked to delete the copies")
     settle()
     case.refresh_from_db()
     assert (case.state, case.disposition) == (CaseState.CLOSED, Disposition.USAGE_WITHDRAWN)
@@ -197,7 +198,7 @@ def test_a_withdrawn_usage_reaches_smintio_once_and_an_escalation_tells_the_cont
     settle()
     second = cases(client_a, RuleKind.BURST).get(key__startswith="burst:other@agency.example:")
     task = Task.objects.get(run__subject_id=second.pk, run__subject_type="exceptions.case", status=TaskStatus.OPEN)
-    services.decide(task, actor=legal, outcome="escalated", reason="Looks like resale")
+    decide(task, actor=legal, outcome="escalated", reason="Looks like resale")
     settle()
     second.refresh_from_db()
     assert second.disposition == Disposition.ESCALATED

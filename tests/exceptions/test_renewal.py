@@ -19,6 +19,7 @@ from apps.exceptions.models import Case
 from apps.integrations.smintio.sync import pull
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
+from apps.workflows.services import decide
 from tests.concurrency import at_once
 from tests.factories import member
 from tests.reviews.test_flow import settle, statuses_at_smintio
@@ -119,12 +120,12 @@ def _task(case, key) -> Task:
 
 def test_renewal_records_the_new_date_and_clears_the_asset_at_smintio_once(case, people):
     until = timezone.now() + timedelta(days=365)
-    services.decide(_task(case, "owner_decision"), actor=people["owner"], outcome="renew")
+    decide(_task(case, "owner_decision"), actor=people["owner"], outcome="renew")
     settle()
     procurement = _task(case, "procurement_renewal")
     with pytest.raises(services.CaseRefused):
-        services.decide(procurement, actor=people["procurement"], outcome="renewed")  # no date
-    services.decide(procurement, actor=people["procurement"], outcome="renewed", renewed_until=until)
+        decide(procurement, actor=people["procurement"], outcome="renewed")  # no date
+    decide(procurement, actor=people["procurement"], outcome="renewed", inputs={"renewed_until": until})
     settle()
     case.refresh_from_db()
     assert (case.state, case.disposition, case.closed_by) == (
@@ -145,10 +146,10 @@ def test_renewal_records_the_new_date_and_clears_the_asset_at_smintio_once(case,
 def test_a_takedown_needs_a_reason_and_legal_sign_off_then_the_asset_is_withdrawn(case, people):
     owner_task = _task(case, "owner_decision")
     with pytest.raises(services.CaseRefused):
-        services.decide(owner_task, actor=people["owner"], outcome="take_down")
-    services.decide(owner_task, actor=people["owner"], outcome="take_down", reason="Campaign ended")
+        decide(owner_task, actor=people["owner"], outcome="take_down")
+    decide(owner_task, actor=people["owner"], outcome="take_down", reason="Campaign ended")
     settle()
-    services.decide(_task(case, "legal_signoff"), actor=people["legal"], outcome="signed_off")
+    decide(_task(case, "legal_signoff"), actor=people["legal"], outcome="signed_off")
     settle()
     case.refresh_from_db()
     asset = Asset.objects.get(pk=case.asset_id)
@@ -159,16 +160,16 @@ def test_a_takedown_needs_a_reason_and_legal_sign_off_then_the_asset_is_withdraw
 
 def test_legal_refusing_sends_the_case_back_to_the_owner_who_replaces_it(case, people, library):
     replacement = Asset.objects.available().filter(client=library).exclude(pk=case.asset_id).first()
-    services.decide(_task(case, "owner_decision"), actor=people["owner"], outcome="take_down", reason="Old")
+    decide(_task(case, "owner_decision"), actor=people["owner"], outcome="take_down", reason="Old")
     settle()
-    services.decide(_task(case, "legal_signoff"), actor=people["legal"], outcome="refused", reason="Still in use")
+    decide(_task(case, "legal_signoff"), actor=people["legal"], outcome="refused", reason="Still in use")
     settle()
     owner_again = _task(case, "owner_decision")
     with pytest.raises(services.CaseRefused):
-        services.decide(owner_again, actor=people["owner"], outcome="replace", replacement=case.asset)  # itself
-    services.decide(owner_again, actor=people["owner"], outcome="replace", replacement=replacement)
+        decide(owner_again, actor=people["owner"], outcome="replace", inputs={"replacement": case.asset})  # itself
+    decide(owner_again, actor=people["owner"], outcome="replace", inputs={"replacement": replacement})
     settle()
-    services.decide(_task(case, "legal_signoff"), actor=people["legal"], outcome="signed_off")
+    decide(_task(case, "legal_signoff"), actor=people["legal"], outcome="signed_off")
     settle()
     case.refresh_from_db()
     assert (case.disposition, case.replacement) == (Disposition.REPLACED, replacement)
@@ -196,15 +197,17 @@ def test_the_case_pages_list_show_usage_and_keep_a_refused_decision(case, people
     task = _task(case, "owner_decision")
     page = http.get(f"/cases/{case.pk}/").content.decode()
     assert f'id="task-{task.pk}-decide"' in page and "Where it is used" in page
-    refused = http.post(f"/cases/tasks/{task.pk}/decide/", {"outcome": "take_down", "reason": ""})
+    back = f"/cases/{case.pk}/"
+    refused = http.post(f"/tasks/{task.pk}/decide/", {"outcome": "take_down", "reason": "", "next": back})
     assert refused.status_code == 400
     assert "needs a reason" in refused.content.decode()
-    done = http.post(f"/cases/tasks/{task.pk}/decide/", {"outcome": "take_down", "reason": "Expired campaign"})
-    assert done.status_code == 302
+    assert 'value="take_down" required checked' in refused.content.decode()  # what was chosen is kept
+    done = http.post(f"/tasks/{task.pk}/decide/", {"outcome": "take_down", "reason": "Expired campaign", "next": back})
+    assert (done.status_code, done["Location"]) == (302, back)
     assert Task.objects.get(pk=task.pk).outcome == "take_down"
-    # the inbox sends case tasks to their case page, and the generic decision refuses them
+    # the inbox sends case tasks to their case page, whose forms post to the one decision view of every flow
     inbox = login(people["legal"])
     settle()
     legal_task = _task(case, "legal_signoff")
     assert f"/cases/{case.pk}/#task-{legal_task.pk}-decide" in inbox.get("/?tab=team").content.decode()
-    assert inbox.post(f"/tasks/{legal_task.pk}/decide/", {"outcome": "signed_off"}).status_code == 400
+    assert f'action="/tasks/{legal_task.pk}/decide/"' in inbox.get(back).content.decode()

@@ -3,6 +3,7 @@ Covers QUALITY.md O1-O5 end to end, OpenText's idempotent start, claim races (40
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -17,7 +18,7 @@ from apps.integrations.choices import OutboxStatus
 from apps.integrations.models import CircuitBreaker, OutboxMessage
 from apps.integrations.opentext import sync as opentext_sync
 from apps.integrations.smintio.sync import pull
-from apps.workflows import registry
+from apps.workflows import flows
 from apps.workflows import services as workflows
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Task
@@ -241,7 +242,8 @@ def test_a_claim_lost_to_someone_acting_in_opentext_is_corrected_and_the_loser_t
 def test_tasks_settled_in_opentext_are_mirrored_and_the_outcome_applied_once(platforms, run, monkeypatch):
     applied = []
     # counts applications instead of the real handler, which is restored afterwards for the other tests
-    monkeypatch.setitem(registry.OUTCOME_HANDLERS, "asset_approval", lambda r: applied.append((r.pk, r.outcome)))
+    counting = dataclasses.replace(flows.get("asset_approval"), on_end=lambda r: applied.append((r.pk, r.outcome)))
+    monkeypatch.setitem(flows.FLOWS, "asset_approval", counting)
     for task in Task.objects.filter(run=run):
         platforms.control(
             "opentext",

@@ -22,6 +22,7 @@ from apps.integrations.opentext import sync as opentext_sync
 from apps.reviews import services
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
+from apps.workflows.services import decide
 from tests.platform_fixtures import settle
 from tests.reviews.test_flow import open_task as review
 from tests.reviews.test_flow import statuses_at_smintio as smintio_statuses
@@ -64,7 +65,7 @@ def drain_now() -> None:
 def test_an_ended_cycle_waits_for_the_late_history_and_is_then_applied_once(platforms, cycle, reviewers):
     history_delay(platforms, 1.5)
     for role in ("legal", "brand", "marketing"):
-        services.decide(review(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
+        decide(review(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
     drain_now()
     opentext_sync.poll()
     cycle.refresh_from_db()
@@ -82,7 +83,7 @@ def test_an_ended_cycle_waits_for_the_late_history_and_is_then_applied_once(plat
 
 
 def test_a_rejection_ended_by_the_models_terminate_event_is_a_rejection_not_a_cancellation(platforms, cycle, reviewers):
-    services.decide(review(cycle, "brand"), actor=reviewers["brand"], outcome="rejected", reason="Off-brand")
+    decide(review(cycle, "brand"), actor=reviewers["brand"], outcome="rejected", reason="Off-brand")
     settle()
     cycle.refresh_from_db()
     assert (cycle.status, cycle.outcome) == (RunStatus.COMPLETED, "rejected")
@@ -179,7 +180,7 @@ def test_the_decision_page_refuses_an_unknown_outcome_and_says_which_are_allowed
 def test_a_race_lost_at_opentext_keeps_the_winners_outcome_everywhere(platforms, cycle, reviewers):
     task = review(cycle, "legal")
     in_opentext(platforms, task, "someone-else@acme.example")  # the winner holds the task in OpenText
-    services.decide(task, actor=reviewers["legal"], outcome="rejected", reason="No model release")
+    decide(task, actor=reviewers["legal"], outcome="rejected", reason="No model release")
     settle()
     task.refresh_from_db()
     assert (task.status, task.assignee_email) == (TaskStatus.OPEN, "someone-else@acme.example")
@@ -189,7 +190,7 @@ def test_a_race_lost_at_opentext_keeps_the_winners_outcome_everywhere(platforms,
     assert "did not go through" in Notice.objects.get(user=reviewers["legal"]).text
     in_opentext(platforms, task, "someone-else@acme.example", outcome="approved")
     for role in ("brand", "marketing"):
-        services.decide(review(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
+        decide(review(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
     settle()
     cycle.refresh_from_db()
     task.refresh_from_db()
@@ -202,7 +203,7 @@ def test_a_race_lost_at_opentext_keeps_the_winners_outcome_everywhere(platforms,
 
 def test_a_task_taken_in_opentext_between_our_claim_and_completion_is_not_completed_by_us(platforms, cycle, reviewers):
     task = review(cycle, "legal")
-    services.decide(task, actor=reviewers["legal"], outcome="rejected", reason="No model release")
+    decide(task, actor=reviewers["legal"], outcome="rejected", reason="No model release")
     claim = OutboxMessage.objects.get(kind="opentext.claim")
     outbox.deliver(outbox.claim(1)[0])  # our claim reaches OpenText ...
     assert OutboxMessage.objects.get(pk=claim.pk).status == OutboxStatus.DONE
@@ -221,10 +222,10 @@ def test_a_task_taken_in_opentext_between_our_claim_and_completion_is_not_comple
 # -- 6: a task completed in OpenText while our decision was queued ------------------------------------------------
 def test_a_task_completed_in_opentext_first_shows_their_outcome_and_unblocks_the_run(platforms, cycle, reviewers):
     task = review(cycle, "legal")
-    services.decide(task, actor=reviewers["legal"], outcome="rejected", reason="No model release")
+    decide(task, actor=reviewers["legal"], outcome="rejected", reason="No model release")
     in_opentext(platforms, task, "someone-else@acme.example", outcome="approved")  # before our calls are sent
     for role in ("brand", "marketing"):
-        services.decide(review(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
+        decide(review(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
     settle()
     task.refresh_from_db()
     cycle.refresh_from_db()
@@ -242,7 +243,7 @@ def test_a_task_completed_in_opentext_first_shows_their_outcome_and_unblocks_the
 
 def test_a_parked_call_for_a_task_settled_in_opentext_is_resolved_by_the_reconcile(platforms, cycle, reviewers):
     task = review(cycle, "legal")
-    services.decide(task, actor=reviewers["legal"], outcome="approved", reason="Cleared")
+    decide(task, actor=reviewers["legal"], outcome="approved", reason="Cleared")
     claim = OutboxMessage.objects.get(kind="opentext.claim")
     OutboxMessage.objects.filter(pk=claim.pk).update(status=OutboxStatus.FAILED, last_error="parked earlier")
     in_opentext(platforms, task, "someone-else@acme.example", outcome="changes_requested")
@@ -259,17 +260,16 @@ def test_a_parked_call_for_a_task_settled_in_opentext_is_resolved_by_the_reconci
 
 
 # -- 7: every outcome the flow can end with is applied, changes requested included ---------------------------------
-def test_every_outcome_the_approval_flow_can_end_with_is_handled():
-    from apps.workflows import bpmn
-
-    assert bpmn.process(services.APPROVAL).end_outcomes <= set(services.OUTCOME_STATES)
+def test_every_outcome_the_approval_flow_can_end_with_is_applied_and_written_back():
+    final = services.FLOW.process.end_outcomes
+    assert final and all(services.FLOW.outcomes[value].smintio for value in final)
 
 
 def test_a_cycle_ending_with_changes_requested_reaches_the_owner_and_smintio_once(platforms, cycle, reviewers):
     from apps.emulators.opentext.models import OtProcessInstance
 
     for role in ("legal", "brand", "marketing"):
-        services.decide(review(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
+        decide(review(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
     drain_now()
     # an OpenText administrator's variant of the model ends the cycle with "changes_requested"
     instance = OtProcessInstance.objects.get(public_id=cycle.remote_id)

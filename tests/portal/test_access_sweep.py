@@ -121,7 +121,6 @@ ROUTES: dict[str, Route] = {
     "reviews:asset_comment": Route("post", _b_asset),
     "exceptions:case_list": Route("html", lists_foreign_rows=True),
     "exceptions:case_detail": Route("html", _b_case),
-    "exceptions:case_decide": Route("post", _b_task),
     "exceptions:compliance_rules": Route("html", _beta),
     "exceptions:rights_calendar": Route("html", lists_foreign_rows=True),
     "exceptions:calendar_feed": Route("feed", token=rotate_feed),

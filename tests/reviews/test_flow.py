@@ -11,9 +11,9 @@ from apps.assets.models import Asset
 from apps.integrations import outbox
 from apps.integrations.choices import OutboxStatus
 from apps.integrations.models import CircuitBreaker, OutboxMessage
-from apps.reviews import services
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Task
+from apps.workflows.services import decide
 from tests.platform_fixtures import settle
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -35,7 +35,7 @@ def statuses_at_smintio(asset) -> list[str]:
 
 def test_three_approvals_make_the_asset_available_and_smintio_hears_once(cycle, reviewers):
     for role in ("legal", "brand", "marketing"):
-        services.decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
+        decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
     settle()
     cycle.refresh_from_db()
     asset = Asset.objects.get(pk=cycle.subject_id)
@@ -48,7 +48,7 @@ def test_three_approvals_make_the_asset_available_and_smintio_hears_once(cycle, 
 
 
 def test_one_rejection_ends_the_cycle_at_once_with_its_reason(cycle, reviewers):
-    services.decide(open_task(cycle, "brand"), actor=reviewers["brand"], outcome="rejected", reason="Off-brand colours")
+    decide(open_task(cycle, "brand"), actor=reviewers["brand"], outcome="rejected", reason="Off-brand colours")
     settle()
     cycle.refresh_from_db()
     asset = Asset.objects.get(pk=cycle.subject_id)
@@ -62,9 +62,9 @@ def test_one_rejection_ends_the_cycle_at_once_with_its_reason(cycle, reviewers):
 
 
 def test_changes_requested_go_to_the_owner_and_the_review_restarts(cycle, reviewers):
-    services.decide(open_task(cycle, "legal"), actor=reviewers["legal"], outcome="approved", reason="Cleared")
-    services.decide(open_task(cycle, "brand"), actor=reviewers["brand"], outcome="approved", reason="Cleared")
-    services.decide(
+    decide(open_task(cycle, "legal"), actor=reviewers["legal"], outcome="approved", reason="Cleared")
+    decide(open_task(cycle, "brand"), actor=reviewers["brand"], outcome="approved", reason="Cleared")
+    decide(
         open_task(cycle, "marketing"), actor=reviewers["marketing"], outcome="changes_requested", reason="Add alt text"
     )
     settle()
@@ -72,12 +72,12 @@ def test_changes_requested_go_to_the_owner_and_the_review_restarts(cycle, review
     assert asset.approval_state == ApprovalState.CHANGES_REQUESTED
     revise = open_task(cycle, "content_owner")
     assert revise.name == "Revise asset"
-    services.decide(revise, actor=reviewers["owner"], outcome="resubmitted")
+    decide(revise, actor=reviewers["owner"], outcome="resubmitted")
     settle()
     asset.refresh_from_db()
     assert asset.approval_state == ApprovalState.IN_REVIEW
     for role in ("legal", "brand", "marketing"):
-        services.decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
+        decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
     settle()
     cycle.refresh_from_db()
     assert cycle.outcome == "approved"
@@ -88,11 +88,9 @@ def test_a_change_at_smintio_resubmits_the_asset_for_review_by_itself(platforms,
     """After "changes requested", the owner fixes the asset at Smint.io; the next pull resubmits it (no button)."""
     from apps.integrations.tasks import pull_smintio
 
-    services.decide(
-        open_task(cycle, "legal"), actor=reviewers["legal"], outcome="changes_requested", reason="Needs a release"
-    )
+    decide(open_task(cycle, "legal"), actor=reviewers["legal"], outcome="changes_requested", reason="Needs a release")
     for role in ("brand", "marketing"):
-        services.decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
+        decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
     settle()
     asset = Asset.objects.get(pk=cycle.subject_id)
     revise = open_task(cycle, "content_owner")
@@ -116,7 +114,7 @@ def test_a_change_at_smintio_resubmits_the_asset_for_review_by_itself(platforms,
     posts = [r.path.rstrip("/").rsplit("/", 1)[-1] for r in calls if r.method == "POST"]
     assert posts == [revise.remote_id, "comments", revise.remote_id]  # claim as "greenlight", the reason, complete
     for role in ("legal", "brand", "marketing"):
-        services.decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
+        decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
     settle()
     assert statuses_at_smintio(asset) == ["approved"]
 
@@ -125,7 +123,7 @@ def test_decisions_made_while_both_platforms_are_down_arrive_once_afterwards(pla
     platforms.fault("opentext", kind="status", status_code=503, count=10_000, path_contains="/tasks/")
     platforms.fault("smintio", kind="status", status_code=503, count=10_000, path_contains="workflow-status")
     for role in ("legal", "brand", "marketing"):
-        services.decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
+        decide(open_task(cycle, role), actor=reviewers[role], outcome="approved", reason="Cleared")
     for _ in range(3):
         OutboxMessage.objects.filter(status=OutboxStatus.PENDING).update(next_attempt_at=timezone.now())
         CircuitBreaker.objects.update(open_until=None, probing_until=None, consecutive_failures=0)

@@ -18,6 +18,7 @@ from apps.reviews import services
 from apps.workflows import services as workflows
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
+from apps.workflows.services import decide
 from tests.concurrency import at_once
 from tests.factories import RegionFactory, member
 
@@ -82,13 +83,13 @@ def task(client_a):
 @pytest.mark.parametrize("outcome", ["rejected", "changes_requested"])
 def test_rejecting_or_requesting_changes_needs_a_reason(task, legal, outcome):
     with pytest.raises(services.DecisionRefused, match="reason"):
-        services.decide(task, actor=legal, outcome=outcome, reason="  ")
+        decide(task, actor=legal, outcome=outcome, reason="  ")
     task.refresh_from_db()
     assert task.status == TaskStatus.OPEN and not Decision.objects.exists()
 
 
 def test_an_approval_within_the_licence_needs_no_reason_and_keeps_the_snapshot(task, legal):
-    decision = services.decide(task, actor=legal, outcome="approved")
+    decision = decide(task, actor=legal, outcome="approved")
     assert decision.warnings == []
     assert decision.license_snapshot[0]["terms"][0]["allowed_usages"] == ["usage_web"]
     task.refresh_from_db()
@@ -102,8 +103,8 @@ def test_approving_over_licence_warnings_needs_a_reason_and_records_them(client_
     asset = licensed_asset(client_a, geographies=["geography_germany_de"], usages=["usage_print"])
     task = review_task(approval_run(asset, countries=("DE", "US"), usages=("usage_web",)))
     with pytest.raises(services.DecisionRefused, match="needs a reason"):
-        services.decide(task, actor=legal, outcome="approved")
-    decision = services.decide(task, actor=legal, outcome="approved", reason="US use cleared with the agency")
+        decide(task, actor=legal, outcome="approved")
+    decision = decide(task, actor=legal, outcome="approved", reason="US use cleared with the agency")
     assert any("US" in w for w in decision.warnings)
     assert any("Web" in w for w in decision.warnings)
     assert decision.reason == "US use cleared with the agency"
@@ -123,7 +124,7 @@ def test_unknown_terms_are_a_warning_not_an_approval(client_a):
 
 
 def test_a_change_request_shows_on_the_asset(task, legal):
-    services.decide(task, actor=legal, outcome="changes_requested", reason="Crop the logo out")
+    decide(task, actor=legal, outcome="changes_requested", reason="Crop the logo out")
     asset = Asset.objects.get(pk=task.run.subject_id)
     assert asset.approval_state == ApprovalState.CHANGES_REQUESTED
 
@@ -132,22 +133,22 @@ def test_a_decision_on_a_stale_form_is_refused_with_who_acted(task, legal, clien
     other = member(client_a, RoleCode.LEGAL, email="other-legal@acme.example")
     workflows.claim_task(task, actor=other)
     with pytest.raises(workflows.StaleTask, match=r"other-legal@acme\.example"):
-        services.decide(task, actor=legal, outcome="approved", expected_version=1)
+        decide(task, actor=legal, outcome="approved", expected_version=1)
     with pytest.raises(workflows.StaleTask):
-        services.decide(task, actor=legal, outcome="approved")
+        decide(task, actor=legal, outcome="approved")
 
 
 def test_a_task_is_decided_once(task, legal):
-    services.decide(task, actor=legal, outcome="approved")
+    decide(task, actor=legal, outcome="approved")
     with pytest.raises(workflows.StaleTask, match="already completed"):
-        services.decide(task, actor=legal, outcome="rejected", reason="too late")
+        decide(task, actor=legal, outcome="rejected", reason="too late")
     with pytest.raises(IntegrityError), transaction.atomic():
         Decision.objects.create(client=task.client, run=task.run, task=task, actor=legal, outcome="rejected")
 
 
 def test_an_outcome_the_task_does_not_offer_is_refused(task, legal):
     with pytest.raises(workflows.InvalidTransition, match="not an outcome"):
-        services.decide(task, actor=legal, outcome="maybe", reason="hmm")
+        decide(task, actor=legal, outcome="maybe", reason="hmm")
 
 
 @pytest.mark.postgres
@@ -163,7 +164,7 @@ def test_two_reviewers_deciding_at_once_give_exactly_one_decision_per_task(clien
         def decide(actors=actors, task_id=task.pk):
             actor = next(actors)
             try:
-                services.decide(Task.objects.get(pk=task_id), actor=actor, outcome="approved")
+                decide(Task.objects.get(pk=task_id), actor=actor, outcome="approved")
                 return "won"
             except workflows.StaleTask:
                 return "lost"
@@ -185,7 +186,7 @@ def test_the_cycles_outcome_sets_the_asset_and_sends_one_write_back(client_a, le
     asset = licensed_asset(client_a)
     run = approval_run(asset)
     task = review_task(run)
-    services.decide(task, actor=legal, outcome="approved" if outcome == "approved" else "rejected", reason="because")
+    decide(task, actor=legal, outcome="approved" if outcome == "approved" else "rejected", reason="because")
     assert workflows.apply_remote_end(run, outcome=outcome) is True
     assert workflows.apply_remote_end(run, outcome=outcome) is False  # a second report changes nothing
     asset.refresh_from_db()

@@ -11,6 +11,7 @@ from apps.assets.choices import ApprovalState
 from apps.workflows import services as workflows
 from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Decision
+from apps.workflows.services import decide
 from tests.factories import RegionFactory, member
 
 from .factories import approval_run, licensed_asset, review_task
@@ -81,9 +82,8 @@ def test_a_decision_someone_else_made_first_answers_409_with_the_fresh_state(cli
     other = member(client_a, RoleCode.LEGAL, email="quick@acme.example")
     browser = login(legal)
     form_version = task.version
-    from apps.reviews import services
 
-    services.decide(task, actor=other, outcome="approved")
+    decide(task, actor=other, outcome="approved")
     response = browser.post(
         f"/tasks/{task.pk}/decide/",
         {"outcome": "rejected", "reason": "no", "version": form_version},
@@ -134,7 +134,7 @@ def test_the_asset_page_shows_licence_tasks_timeline_and_comments(client_a, lega
     from apps.reviews import services
 
     services.comment(run, actor=legal, body="Looks fine to me", task=task)
-    services.decide(task, actor=legal, outcome="rejected", reason="Watermark visible")
+    decide(task, actor=legal, outcome="rejected", reason="Watermark visible")
     browser = login(legal)
     page = browser.get(f"/assets/{asset.pk}/").content.decode()
     assert "Fjord at dawn" in page and "Looks fine to me" in page

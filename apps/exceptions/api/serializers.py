@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.workflows.api.serializers import PossibleOutcomesMixin, VersionSerializer
+from apps.workflows.api.serializers import DecideSerializer, PossibleOutcomesMixin
 from apps.workflows.models import Decision, Task
 
 from ..models import Case
@@ -103,22 +103,5 @@ class CaseDetailSerializer(CaseSerializer):
         read_only_fields = fields
 
 
-class CaseDecideSerializer(VersionSerializer):
+class CaseDecideSerializer(DecideSerializer):
     task = serializers.IntegerField(help_text="The id of an open task of the case (see the case's `tasks`).")
-    outcome = serializers.CharField(
-        max_length=50,
-        allow_blank=True,  # refused by the service, which names the allowed values
-        help_text="One of the task's `possible_outcomes` values; anything else is a 400 that lists them.",
-    )
-    reason = serializers.CharField(
-        allow_blank=True, default="", help_text="Needed to take down, to not renew and to refuse."
-    )
-    renewed_until = serializers.DateField(
-        required=False, allow_null=True, default=None, help_text="Needed to renew: the new end (in the future)."
-    )
-    replacement = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="Needed to replace: the id of an available asset of the same client.",
-    )

@@ -1,10 +1,8 @@
 """``/api/v1/cases/``: the caller's clients' cases, filtered as the case list is, and decisions on their tasks through
-the same service as the case page (``services.decide``)."""
+the one decision service of every flow (``workflows.services.decide``), as on the case page and at
+``/api/v1/tasks/{id}/decision/``."""
 
 from __future__ import annotations
-
-import zoneinfo
-from datetime import datetime, time
 
 from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -12,13 +10,10 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.assets.models import Asset
-from apps.common.api import problem
-from apps.workflows import services as workflows
+from apps.workflows.api.views import decide_or_problem
 from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
 
-from .. import services
 from ..filtersets import CaseFilterSet
 from ..models import Case
 from .serializers import CaseDecideSerializer, CaseDetailSerializer, CaseSerializer
@@ -32,8 +27,6 @@ REFUSED = OpenApiResponse(
     description="The decision cannot be recorded as given; `errors` names the field (`task`, `outcome`, `reason`, "
     "`renewed_until` or `replacement`) and says what is missing."
 )
-# Which field a refusal of services.decide is about, by outcome (the service checks exactly one thing per outcome).
-REFUSED_FIELD = {"renewed": "renewed_until", "replace": "replacement"}
 
 
 def with_workflow(case: Case) -> Case:
@@ -92,40 +85,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         )
         if task is None:
             raise exceptions.ValidationError({"task": ["Not a task of this case that you may act on."]})
-        renewed_until = None
-        if data["renewed_until"] is not None:
-            # as on the case page: the renewed licence runs to the end of that day, in the caller's time zone
-            zone = zoneinfo.ZoneInfo(request.user.time_zone or "UTC")
-            renewed_until = datetime.combine(data["renewed_until"], time(23, 59), tzinfo=zone)
-        replacement = None
-        if data["replacement"] is not None:
-            replacement = Asset.objects.visible_to(request.user).filter(pk=data["replacement"]).first()
-        outcome = data["outcome"]
-        try:
-            if not task.is_open:
-                by = f" by {task.assignee_email}" if task.assignee_email else ""
-                raise workflows.StaleTask(f"This task is already {task.get_status_display().lower()}{by}.")
-            services.decide(
-                task,
-                actor=request.user,
-                outcome=outcome,
-                reason=data["reason"],
-                renewed_until=renewed_until,
-                replacement=replacement,
-                expected_version=data.get("version"),
-            )
-        except workflows.StaleTask as exc:
-            return problem(
-                status.HTTP_409_CONFLICT,
-                code="conflict",
-                title="Conflict.",
-                detail=str(exc),
-                instance=request.path,
-                case=self._fresh(case),
-            )
-        except services.CaseRefused as exc:
-            field = REFUSED_FIELD.get(outcome, "reason")
-            raise exceptions.ValidationError({field: [str(exc)]}) from None
-        except workflows.InvalidTransition as exc:
-            raise exceptions.ValidationError({"outcome": [str(exc)]}) from None
+        decided = decide_or_problem(request, task, data, conflict_extra=lambda: {"case": self._fresh(case)})
+        if isinstance(decided, Response):
+            return decided
         return Response(self._fresh(case), status=status.HTTP_201_CREATED)

@@ -8,6 +8,7 @@ from django import template
 from django.utils import timezone
 
 from apps.assets import vocabulary
+from apps.workflows import flows
 
 register = template.Library()
 
@@ -38,9 +39,8 @@ def plain(keys) -> str:
 
 @register.filter
 def outcome_css(outcome: str) -> str:
-    good = {"approved", "resubmitted", "renewed", "replaced", "signed_off", "renew", "replace"}
-    bad = {"rejected", "withdrawn", "taken_down", "take_down", "refused", "not_renewed"}
-    return "ok" if outcome in good else "bad" if outcome in bad else "warn"
+    """How an outcome (or a case's disposition) is shown, as its flow declares it (``workflows.flows``)."""
+    return flows.tone(outcome)
 
 
 @register.filter

@@ -76,5 +76,18 @@ class DecideSerializer(VersionSerializer):
     reason = serializers.CharField(
         allow_blank=True,
         default="",
-        help_text="Needed to reject, request changes or withdraw, and to approve over licence warnings.",
+        help_text="Needed for the outcomes the task's flow says (reject, request changes, withdraw, take down, ...) "
+        "and to approve over licence warnings.",
+    )
+    renewed_until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Rights renewal, to renew: the day the renewed licence runs until (in the future).",
+    )
+    replacement = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Rights renewal, to replace: the id of an available asset of the same client.",
     )

@@ -4,9 +4,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.common.api import problem
-from apps.reviews import services as reviews
 
-from .. import services
+from .. import flows, services
 from ..filtersets import TaskApiFilterSet
 from ..models import Task
 from .serializers import DecideSerializer, DecisionSerializer, TaskSerializer, VersionSerializer
@@ -65,21 +64,40 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(request=DecideSerializer, responses={201: DecisionSerializer, 400: REFUSED, 409: CONFLICT})
     @action(detail=True, methods=["post"])
     def decision(self, request, pk=None):
+        """Decide a task of any flow: the same service as every decision page (``workflows.services.decide``)."""
         task = self.get_object()
         body = DecideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            decision = reviews.decide(
-                task,
-                actor=request.user,
-                outcome=body.validated_data["outcome"],
-                reason=body.validated_data["reason"],
-                expected_version=body.validated_data.get("version"),
-            )
-        except services.StaleTask as exc:
-            return self._conflict(task, exc)
-        except reviews.DecisionRefused as exc:
-            raise exceptions.ValidationError({"reason": [str(exc)]}) from None
-        except services.InvalidTransition as exc:
-            raise exceptions.ValidationError({"outcome": [str(exc)]}) from None
+        decision = decide_or_problem(request, task, body.validated_data)
+        if isinstance(decision, Response):
+            return decision
         return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+
+def decide_or_problem(request, task: Task, data: dict, *, conflict_extra=None):
+    """Call the decision service with a validated API body; a refusal is a 400 naming the field, someone acting
+    first a 409 with the fresh task (or what ``conflict_extra`` returns)."""
+    flow = flows.of(task.run)
+    try:
+        return services.decide(
+            task,
+            actor=request.user,
+            outcome=data["outcome"],
+            reason=data.get("reason", ""),
+            inputs=flow.read_inputs(data, request.user),
+            expected_version=data.get("version"),
+        )
+    except services.StaleTask as exc:
+        extra = conflict_extra() if conflict_extra else {"task": TaskSerializer(Task.objects.get(pk=task.pk)).data}
+        return problem(
+            status.HTTP_409_CONFLICT,
+            code="conflict",
+            title="Conflict.",
+            detail=str(exc),
+            instance=request.path,
+            **extra,
+        )
+    except services.DecisionRefused as exc:
+        raise exceptions.ValidationError({exc.field: [str(exc)]}) from None
+    except services.InvalidTransition as exc:
+        raise exceptions.ValidationError({"outcome": [str(exc)]}) from None
