@@ -1,5 +1,8 @@
 """The transactional outbox: how every remote effect leaves the portal.
 
+This module is the one way the domain apps (workflows, reviews, exceptions) reach the integrations: they enqueue
+rows and ask about rows here, and never import the rest of ``apps.integrations`` (checked by import-linter).
+
 A service that decides something calls ``enqueue`` inside its own transaction, so the decision and the row that
 will carry it out commit together or not at all; the queue only wakes the relay (a lost wake-up delays delivery by
 at most the scheduled drain interval, it never loses the effect). The relay (``drain``) claims due rows, calls the
@@ -31,6 +34,7 @@ from django.utils import timezone
 from apps.audit import services as audit
 
 from .choices import BLOCKING_STATUSES, OutboxStatus
+from .choices import Platform as Platform  # the targets a row names: part of the interface (enqueue)
 from .http import NotYet, PlatformError, TransientError
 from .models import CircuitBreaker, OutboxMessage
 from .worker import stop_requested
@@ -254,6 +258,13 @@ def retry_now(message: OutboxMessage, *, actor) -> OutboxMessage:
         )
         transaction.on_commit(kick)
     return message
+
+
+def has_pending(*, ordering_key: str, task: int) -> bool:
+    """A call for one task of one ordering key is queued or on its way (the platform's view is older than ours)."""
+    return OutboxMessage.objects.filter(
+        ordering_key=ordering_key, status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING], payload__task=task
+    ).exists()
 
 
 def pending_for(*, ordering_key: str, kinds, task: int):

@@ -22,8 +22,6 @@ from apps.assets.models import Asset
 from apps.assets.services import licence_snapshot
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
-from apps.integrations import outbox
-from apps.integrations.choices import Platform
 from apps.workflows import flows
 from apps.workflows import services as workflows
 from apps.workflows.choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
@@ -311,13 +309,7 @@ def comment(
                 Notice.objects.create(user=person, level="info", text=f"{actor.email} mentioned you: {body[:200]}")
         audit.record("reviews.comment.create", actor=actor, client=run.client, obj=note, after={"body": body[:500]})
         if task is not None and task.status == TaskStatus.OPEN:
-            outbox.enqueue(
-                client=run.client,
-                platform=Platform.OPENTEXT,
-                kind="opentext.comment",
-                ordering_key=f"opentext:run:{run.business_key}",
-                payload={"task": task.pk, "remote_id": task.remote_id, "message": f"{actor.email}: {body}"},
-            )
+            workflows.queue_task_comment(task, f"{actor.email}: {body}")
     return note
 
 
@@ -331,9 +323,7 @@ FLOW = flows.Flow(
     outcome_prefix="approval",
     outcomes={
         "approved": flows.Outcome(tone=flows.OK, state=ApprovalState.APPROVED, smintio="approved"),
-        "rejected": flows.Outcome(
-            needs_reason=True, tone=flows.BAD, state=ApprovalState.REJECTED, smintio="rejected"
-        ),
+        "rejected": flows.Outcome(needs_reason=True, tone=flows.BAD, state=ApprovalState.REJECTED, smintio="rejected"),
         # a final outcome too: a model that ends there (an OpenText administrator's variant) leaves the asset with
         # its owner, as the portal's own model does while the revision waits
         "changes_requested": flows.Outcome(

@@ -19,7 +19,6 @@ from django.utils import timezone
 from apps.accounts.models import Notice, User
 from apps.audit import services as audit
 from apps.integrations import outbox
-from apps.integrations.choices import Platform
 
 from . import bpmn, flows
 from .choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
@@ -77,7 +76,7 @@ def _queue_claim(task: Task, assignee: str | None) -> None:
     """Tell OpenText who holds the task (``None`` releases it), in order with the run's other calls."""
     outbox.enqueue(
         client=task.client,
-        platform=Platform.OPENTEXT,
+        platform=outbox.Platform.OPENTEXT,
         kind="opentext.claim",
         ordering_key=_ordering_key(task.run),
         payload={"task": task.pk, "remote_id": task.remote_id, "assignee": assignee},
@@ -106,7 +105,7 @@ def start_run(*, client, process_key: str, subject, variables: dict, actor=None,
             audit.record("workflows.run.start", actor=actor, client=client, obj=run, after={"variables": variables})
             outbox.enqueue(
                 client=client,
-                platform=Platform.OPENTEXT,
+                platform=outbox.Platform.OPENTEXT,
                 kind="opentext.start_process",
                 ordering_key=_ordering_key(run),
                 payload={"run": run.pk},
@@ -203,7 +202,7 @@ def complete_task(
             _queue_claim(task, task.assignee_email)
         outbox.enqueue(
             client=task.client,
-            platform=Platform.OPENTEXT,
+            platform=outbox.Platform.OPENTEXT,
             kind="opentext.complete",
             ordering_key=_ordering_key(task.run),
             payload={
@@ -353,14 +352,7 @@ def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[Rem
 
 def _pending_local_change(task: Task) -> bool:
     """A claim or completion of ours is still on its way to OpenText: OpenText's view is older than ours."""
-    from apps.integrations.choices import OutboxStatus
-    from apps.integrations.models import OutboxMessage
-
-    return OutboxMessage.objects.filter(
-        ordering_key=f"opentext:run:{task.run.business_key}",
-        status__in=[OutboxStatus.PENDING, OutboxStatus.SENDING],
-        payload__task=task.pk,
-    ).exists()
+    return outbox.has_pending(ordering_key=_ordering_key(task.run), task=task.pk)
 
 
 def apply_remote_closed(
@@ -518,6 +510,17 @@ def apply_remote_end(
     return True
 
 
+def queue_task_comment(task: Task, message: str) -> None:
+    """Copy a portal comment on an open task to OpenText (through the outbox, in order with the run's calls)."""
+    outbox.enqueue(
+        client=task.client,
+        platform=outbox.Platform.OPENTEXT,
+        kind="opentext.comment",
+        ordering_key=_ordering_key(task.run),
+        payload={"task": task.pk, "remote_id": task.remote_id, "message": message},
+    )
+
+
 def report_outcome_to_smintio(run: WorkflowRun, asset, *, status: str, reason: str | None, restrictions=None) -> None:
     """Queue the Smint.io ``workflow-status`` write-back of a run's outcome for ``asset``: who decided last, when
     the run ended, its business key as the reference. One per run and process: the idempotency key is derived from
@@ -525,7 +528,7 @@ def report_outcome_to_smintio(run: WorkflowRun, asset, *, status: str, reason: s
     last = run.decisions.applied().select_related("actor").order_by("-decided_at").first()
     outbox.enqueue(
         client=run.client,
-        platform=Platform.SMINTIO,
+        platform=outbox.Platform.SMINTIO,
         kind="smintio.workflow_status",
         ordering_key=f"smintio:element:{asset.content_element_uuid}",
         payload={
@@ -541,4 +544,3 @@ def report_outcome_to_smintio(run: WorkflowRun, asset, *, status: str, reason: s
         },
         idempotency_key=f"{flows.of(run).outcome_prefix}-outcome:{run.business_key}",
     )
-
