@@ -12,6 +12,33 @@ class ApprovalState(models.TextChoices):
     WITHDRAWN = "withdrawn", "Withdrawn"
 
 
+# The moves an asset's approval state may make; anything else is refused (``assets.services.change_approval``).
+# In review -> pending: the cycle was cancelled (or ended with an outcome the flow does not know): review it again.
+# Withdrawn is reachable from every state: taking an asset out of circulation (a renewal case) is always allowed.
+APPROVAL_TRANSITIONS: dict[str, set[str]] = {
+    ApprovalState.PENDING: {ApprovalState.IN_REVIEW, ApprovalState.WITHDRAWN},
+    ApprovalState.IN_REVIEW: {
+        ApprovalState.PENDING,
+        ApprovalState.APPROVED,
+        ApprovalState.REJECTED,
+        ApprovalState.CHANGES_REQUESTED,
+        ApprovalState.WITHDRAWN,
+    },
+    ApprovalState.CHANGES_REQUESTED: {
+        ApprovalState.IN_REVIEW,
+        ApprovalState.PENDING,
+        ApprovalState.WITHDRAWN,
+        ApprovalState.REJECTED,
+        ApprovalState.APPROVED,
+    },
+    # a decided asset changes again only by taking it out of circulation (a renewal case's take-down or
+    # replacement) or by a new cycle after a change at Smint.io
+    ApprovalState.APPROVED: {ApprovalState.WITHDRAWN, ApprovalState.PENDING},
+    ApprovalState.REJECTED: {ApprovalState.PENDING, ApprovalState.WITHDRAWN},
+    ApprovalState.WITHDRAWN: {ApprovalState.PENDING},
+}
+
+
 class RightsState(models.TextChoices):
     """The licence as last synced. ``withdrawn`` (cancelled licence) removes the asset from circulation at once."""
 

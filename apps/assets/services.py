@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from apps.audit import services as audit
 
-from .choices import LicenseState, RightsState, SignalKind
+from .choices import APPROVAL_TRANSITIONS, LicenseState, RightsState, SignalKind
 from .models import Asset, AssetSignal, Binary, LicensePurchase, LicenseTerm, UsageEvent
 
 ASSET_SYNC_FIELDS = [
@@ -258,6 +259,18 @@ def refresh_rights(asset_ids, now: datetime | None = None) -> None:
         held = list(lpts.values())
         by_state.setdefault((rights_state_of(held, now), rights_end(held, now)), []).append(asset_id)
     for (state, until), ids in by_state.items():
+        # a change of a known state is on the asset's timeline (the first reading of a new asset is not a change)
+        moved = list(
+            Asset.objects.filter(pk__in=ids)
+            .exclude(rights_state=state)
+            .exclude(rights_state=RightsState.UNKNOWN)
+            .only("id", "client_id", "name", "content_element_uuid", "rights_state")
+        )
+        audit.record_many(
+            "assets.asset.rights_change",
+            moved,
+            before_after=lambda asset, state=state: ({"rights_state": asset.rights_state}, {"rights_state": state}),
+        )
         Asset.objects.filter(pk__in=ids).exclude(rights_state=state, rights_until=until).update(
             rights_state=state, rights_until=until, updated_at=now
         )
@@ -343,3 +356,32 @@ def licence_snapshot(asset: Asset) -> list[dict]:
             }
         )
     return snapshot
+
+
+class InvalidApprovalMove(Exception):
+    """The asset's approval state does not allow this move (``choices.APPROVAL_TRANSITIONS``)."""
+
+
+def change_approval(asset: Asset, state: str, *, action: str, actor=None, reason: str = "", after=None) -> bool:
+    """Move an asset's approval state, audited on the asset (so its timeline tells the whole story). A move the
+    transition map does not allow is refused; moving to the state it is in is a no-op. Returns whether it moved.
+
+    The row is re-read under a lock: the state a flow acts on is the one in the database, not a stale copy."""
+    with transaction.atomic():
+        current = Asset.objects.select_for_update().filter(pk=asset.pk).values_list("approval_state", flat=True).get()
+        if current == state:
+            return False
+        if state not in APPROVAL_TRANSITIONS.get(current, set()):
+            raise InvalidApprovalMove(f"An asset that is {current} cannot become {state}.")
+        Asset.objects.filter(pk=asset.pk).update(approval_state=state, updated_at=timezone.now())
+        audit.record(
+            action,
+            actor=actor,
+            client=asset.client,
+            obj=asset,
+            before={"approval_state": current},
+            after={"approval_state": state, **(after or {})},
+            reason=reason,
+        )
+    asset.approval_state = state
+    return True

@@ -48,6 +48,34 @@ def record(
     )
 
 
+def record_many(action: str, objects, *, before_after, reason: str = "") -> int:
+    """Append one system event per object in one INSERT (a sync that changes many rows at once): ``objects`` are
+    model instances with ``client_id``; ``before_after(obj)`` returns their ``(before, after)``."""
+    if not _ACTION.match(action):
+        raise ValueError(f"Audit action {action!r} must look like 'app.noun.verb'.")
+    request_id = get_guid() or ""
+    events = []
+    for obj in objects:
+        before, after = before_after(obj)
+        events.append(
+            AuditEvent(
+                actor=None,
+                actor_label="system",
+                client_id=obj.client_id,
+                action=action,
+                object_type=obj._meta.label_lower,
+                object_id=str(obj.pk),
+                object_repr=str(obj)[:200],
+                before=before,
+                after=after,
+                reason=reason,
+                request_id=request_id,
+            )
+        )
+    AuditEvent.objects.bulk_create(events, batch_size=1000)
+    return len(events)
+
+
 def snapshot(instance: models.Model, fields: list[str]) -> dict[str, Any]:
     """The values of ``fields`` on ``instance``, ready for ``before``/``after``."""
     return {field: getattr(instance, field) for field in fields}

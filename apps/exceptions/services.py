@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from apps.accounts.models import Notice, User
+from apps.assets import services as assets
 from apps.assets.choices import ApprovalState, LicenseState, RightsState
 from apps.assets.models import Asset, LicensePurchase
 from apps.assets.querysets import available_condition
@@ -329,11 +330,17 @@ def apply_renewal_outcome(run: WorkflowRun) -> None:
             "restrictions": {"valid_until": until.isoformat()} if until else None,
         }
     elif disposition in (Disposition.REPLACED, Disposition.TAKEN_DOWN):
-        Asset.objects.filter(pk=asset.pk).update(approval_state=ApprovalState.WITHDRAWN, updated_at=now)
         if disposition == Disposition.REPLACED and case.replacement is not None:
             why = f"Replaced by “{case.replacement.name}” ({case.replacement.content_element_uuid})."
         else:
             why = "Taken down before its rights lapse."
+        assets.change_approval(
+            asset,
+            ApprovalState.WITHDRAWN,
+            action=f"exceptions.asset.{disposition}",
+            reason=f"{why} {reasons}".strip(),
+            after={"case": case.pk},
+        )
         body = {"status": FLOW.outcome(disposition).smintio, "reason": f"{why} {reasons}".strip(), "restrictions": None}
     if body is not None:
         workflows.report_outcome_to_smintio(run, asset, **body)

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Membership, Region, User
 from apps.assets import rights
+from apps.assets import services as assets
 from apps.assets.choices import ApprovalState, RightsState
 from apps.assets.models import Asset
 from apps.assets.services import licence_snapshot
@@ -66,9 +67,10 @@ def start_approval(asset: Asset, *, actor=None) -> WorkflowRun | None:
         run = workflows.start_run(
             client=client, process_key=APPROVAL, subject=asset, variables=variables, actor=actor, title=asset.name
         )
-        Asset.objects.filter(pk=asset.pk, approval_state=ApprovalState.PENDING).update(
-            approval_state=ApprovalState.IN_REVIEW, updated_at=timezone.now()
-        )
+        if asset.approval_state == ApprovalState.PENDING:
+            assets.change_approval(
+                asset, ApprovalState.IN_REVIEW, action="reviews.asset.in_review", actor=actor, after={"run": run.pk}
+            )
     return run
 
 
@@ -117,17 +119,7 @@ def resubmit_changed(client, asset_ids) -> int:
         try:
             with transaction.atomic():
                 workflows.complete_task(task, actor=None, outcome="resubmitted", reason=reason)
-                Asset.objects.filter(pk=asset.pk).update(
-                    approval_state=ApprovalState.IN_REVIEW, updated_at=timezone.now()
-                )
-                audit.record(
-                    "reviews.asset.resubmit",
-                    client=client,
-                    obj=asset,
-                    before={"approval_state": asset.approval_state},
-                    after={"approval_state": ApprovalState.IN_REVIEW},
-                    reason=reason,
-                )
+                assets.change_approval(asset, ApprovalState.IN_REVIEW, action="reviews.asset.resubmit", reason=reason)
         except (workflows.StaleTask, workflows.InvalidTransition):
             continue  # someone resubmitted or withdrew it meanwhile: their decision stands
         resubmitted += 1
@@ -213,17 +205,9 @@ def _asset_state_after(asset: Asset, task: Task, outcome: str, actor: User | Non
         "changes_requested": ApprovalState.CHANGES_REQUESTED,
         "resubmitted": ApprovalState.IN_REVIEW,
     }.get(outcome)
-    if state and asset.approval_state != state:
-        before = asset.approval_state
-        Asset.objects.filter(pk=asset.pk).update(approval_state=state, updated_at=timezone.now())
-        audit.record(
-            "reviews.asset.change_state",
-            actor=actor,
-            client=asset.client,
-            obj=asset,
-            before={"approval_state": before},
-            after={"approval_state": state},
-            reason=f"{task.name}: {outcome}",
+    if state:
+        assets.change_approval(
+            asset, state, action="reviews.asset.change_state", actor=actor, reason=f"{task.name}: {outcome}"
         )
 
 
@@ -240,28 +224,33 @@ def apply_approval_outcome(run: WorkflowRun) -> None:
         return
     declared = FLOW.outcomes.get(run.outcome) if run.status != RunStatus.CANCELLED else None
     state = declared.state if declared and declared.smintio else None
+    cancelled = run.status == RunStatus.CANCELLED
     if state is None:
-        Asset.objects.filter(pk=asset.pk).update(approval_state=ApprovalState.PENDING, updated_at=timezone.now())
-        audit.record(
-            "reviews.asset.cycle_cancelled" if run.status == RunStatus.CANCELLED else "reviews.asset.outcome_unknown",
-            client=run.client,
-            obj=asset,
-            before={"approval_state": asset.approval_state},
-            after={"approval_state": ApprovalState.PENDING, "outcome": run.outcome},
-        )
+        action = "reviews.asset.cycle_cancelled" if cancelled else "reviews.asset.outcome_unknown"
+        _move(asset, ApprovalState.PENDING, action=action, after={"outcome": run.outcome, "run": run.pk})
         return
-    before = asset.approval_state
-    Asset.objects.filter(pk=asset.pk).update(approval_state=state, updated_at=timezone.now())
-    reasons = [d.reason for d in run.decisions.applied().order_by("decided_at") if d.reason and d.outcome != "approved"]
-    workflows.report_outcome_to_smintio(run, asset, status=declared.smintio, reason="; ".join(reasons))
-    audit.record(
-        f"reviews.asset.{run.outcome}",
-        client=run.client,
-        obj=asset,
-        before={"approval_state": before},
-        after={"approval_state": state},
-        reason="; ".join(reasons),
+    reasons = "; ".join(
+        d.reason for d in run.decisions.applied().order_by("decided_at") if d.reason and d.outcome != "approved"
     )
+    if _move(asset, state, action=f"reviews.asset.{run.outcome}", reason=reasons, after={"run": run.pk}):
+        workflows.report_outcome_to_smintio(run, asset, status=declared.smintio, reason=reasons)
+
+
+def _move(asset: Asset, state: str, **audit_fields) -> bool:
+    """An end's move of the asset; one the asset's state no longer allows (it was taken out of circulation while
+    the cycle ran) is not made, nothing is written back, and the audit trail says so."""
+    try:
+        assets.change_approval(asset, state, **audit_fields)
+    except assets.InvalidApprovalMove as exc:
+        audit.record(
+            "reviews.asset.outcome_not_applied",
+            client=asset.client,
+            obj=asset,
+            after={"approval_state": state, **audit_fields.get("after", {})},
+            reason=str(exc),
+        )
+        return False
+    return True
 
 
 def follow_settled_task(run: WorkflowRun, *, task: Task, outcome: str | None) -> None:
