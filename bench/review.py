@@ -278,7 +278,7 @@ def _load_tasks(clients: list, missing: int, people: dict, colleagues: dict, mea
     """Open approval tasks (each with its run) on assets in review that have none yet; returns how many."""
     from django.db import connection, transaction
 
-    from apps.accounts.management.commands.seed_demo import REGIONS
+    from apps.demo.management.commands.seed_demo import REGIONS
     from apps.workflows.models import roles_key
 
     slugs = {client.pk: client.slug for client in clients}
@@ -392,10 +392,10 @@ def populate(args) -> dict:
     from django.utils import timezone
 
     from apps.accounts.choices import RoleCode
-    from apps.accounts.management.commands.seed_demo import REGIONS
     from apps.accounts.models import Membership, Region, Role, User
     from apps.assets.models import Asset
     from apps.clients.models import Client
+    from apps.demo.management.commands.seed_demo import REGIONS
     from apps.workflows.models import Task
 
     call_command("migrate", verbosity=0)

@@ -1,45 +1,15 @@
-"""Roles a member can hold in a client, what each role may do, and API token scopes."""
+"""API token scopes, and the role vocabulary the account models store.
+
+Roles and capabilities live in :mod:`apps.common.roles` (model-free, read by every layer); they are imported here
+for the models' fields and for callers that still import them from ``apps.accounts.choices``.
+"""
 
 from django.db import models
 
-
-class RoleCode(models.TextChoices):
-    """The personas of DESIGN.md. A membership holds any number of them."""
-
-    REQUESTER = "requester", "Requester"
-    REVIEWER = "reviewer", "Reviewer"
-    LEGAL = "legal", "Legal"
-    BRAND = "brand", "Brand"
-    MARKETING = "marketing", "Marketing"
-    COMPLIANCE = "compliance", "Compliance"
-    PRODUCT = "product", "Product"
-    CONTENT_MANAGER = "content_manager", "Content manager"
-    PROCUREMENT = "procurement", "Procurement"
-    CONTENT_OWNER = "content_owner", "Content owner"
-    CREATIVE = "creative", "Creative"
-    AGENCY_ADMIN = "agency_admin", "Agency admin"
-    EXTERNAL = "external", "External stakeholder"
-    INTEGRATOR = "integrator", "Integrator"
-
-
-class Capability(models.TextChoices):
-    """Coarse permissions derived from roles; object visibility is always the tenant filter first."""
-
-    MANAGE_CLIENT = "manage_client", "Edit the client's policies and people"
-    VIEW_AUDIT = "view_audit", "Read the client's audit trail"
-
-
-ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    RoleCode.AGENCY_ADMIN: frozenset({Capability.MANAGE_CLIENT, Capability.VIEW_AUDIT}),
-    RoleCode.COMPLIANCE: frozenset({Capability.VIEW_AUDIT}),
-    RoleCode.LEGAL: frozenset({Capability.VIEW_AUDIT}),
-    RoleCode.CONTENT_MANAGER: frozenset({Capability.VIEW_AUDIT}),
-}
-
-
-def roles_with(capability: str) -> list[str]:
-    """Role codes that grant ``capability``."""
-    return [role for role, caps in ROLE_CAPABILITIES.items() if capability in caps]
+from apps.common.roles import ROLE_CAPABILITIES as ROLE_CAPABILITIES
+from apps.common.roles import Capability as Capability
+from apps.common.roles import RoleCode as RoleCode
+from apps.common.roles import roles_with as roles_with
 
 
 class TokenScope(models.TextChoices):

@@ -5,8 +5,6 @@ import zoneinfo
 from django import forms
 from django.contrib.auth import forms as auth_forms
 
-from apps.clients.models import Client
-
 from . import throttle
 from .choices import TokenScope
 from .services import MAX_TOKEN_DAYS
@@ -52,13 +50,23 @@ class ApiTokenForm(forms.Form):
     name = forms.CharField(max_length=100, help_text="What uses this key, e.g. 'DAM sync job'.")
     scope = forms.ChoiceField(choices=TokenScope.choices, initial=TokenScope.READ)
     expires_days = forms.IntegerField(min_value=1, max_value=MAX_TOKEN_DAYS, initial=90, label="Expires after (days)")
-    client = forms.ModelChoiceField(
-        queryset=Client.objects.none(),
+    client = forms.TypedChoiceField(
+        choices=[],
+        coerce=int,
+        empty_value=None,
         required=False,
-        empty_label="All my clients",
         help_text="Restrict the key to one client.",
     )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = Client.objects.visible_to(user)
+        # The clients to choose from are the user's memberships (this app's own rows), by client id as before.
+        self._clients = {membership.client_id: membership.client for membership in user.membership_list}
+        self.fields["client"].choices = [("", "All my clients")] + [
+            (client_id, str(client)) for client_id, client in self._clients.items()
+        ]
+
+    def clean_client(self):
+        """The chosen client (an object, as ``create_api_token`` takes it), or ``None`` for all the user's clients."""
+        client_id = self.cleaned_data["client"]
+        return None if client_id is None else self._clients[client_id]

@@ -12,8 +12,9 @@ from django.utils import timezone
 from django_countries.fields import CountryField
 
 from apps.common.querysets import ClientScopedQuerySet
+from apps.common.roles import RoleCode, roles_with
 
-from .choices import SCOPE_RANK, RoleCode, TokenScope, roles_with
+from .choices import SCOPE_RANK, TokenScope
 
 
 def validate_time_zone(value: str) -> None:

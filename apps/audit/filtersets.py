@@ -2,15 +2,16 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from apps.clients.models import Client
-
 from .models import AuditEvent
 
 
 def _visible_clients(request):
+    """The clients the user may see, to filter by: the model the trail's own ``client`` foreign key names, read
+    through that field, so the audit app imports nothing above it (docs/architecture.md, "Layers")."""
+    clients = AuditEvent._meta.get_field("client").related_model
     if request is None:
-        return Client.objects.none()
-    return Client.objects.visible_to(request.user)
+        return clients.objects.none()
+    return clients.objects.visible_to(request.user)
 
 
 class AuditEventFilterSet(django_filters.FilterSet):

@@ -4,8 +4,8 @@ from typing import Self
 
 from django.db import models
 
-from apps.accounts.choices import Capability
 from apps.common.querysets import ClientScopedQuerySet
+from apps.common.roles import Capability
 
 
 class AuditEventQuerySet(ClientScopedQuerySet):

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.vary import vary_on_headers
 
-from apps.clients.active import get_active_client
+from apps.common.active_client import params_with_active_client
 from apps.common.exports import stream_csv
 from apps.common.paging import keyset_page
 
@@ -29,13 +29,8 @@ EXPORT_COLUMNS = [
 
 
 def _filtered(request) -> AuditEventFilterSet:
-    params = request.GET.copy()
-    active = get_active_client(request)
-    if "client" not in params and active is not None:
-        params["client"] = active.slug
-    return AuditEventFilterSet(
-        params, queryset=AuditEvent.objects.visible_to(request.user).select_related("client"), request=request
-    )
+    events = AuditEvent.objects.visible_to(request.user).select_related("client")
+    return AuditEventFilterSet(params_with_active_client(request), queryset=events, request=request)
 
 
 @login_required

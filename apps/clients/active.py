@@ -1,42 +1,7 @@
-"""The client a person is working in: chosen in the navigation, kept in the session, always re-checked.
+"""The client a person is working in: the functions live in :mod:`apps.common.active_client` (model-free, so the
+audit trail's pages read them too); imported here for the callers that name them ``apps.clients.active``."""
 
-``None`` means "all my clients". HTML lists narrow to the active client; the API ignores it and takes an explicit
-``client`` filter instead.
-"""
-
-from __future__ import annotations
-
-from .models import Client
-
-SESSION_KEY = "greenlight_active_client"
-
-
-def get_active_client(request) -> Client | None:
-    if not request.user.is_authenticated:
-        return None
-    if not hasattr(request, "_active_client"):
-        client_id = request.session.get(SESSION_KEY)
-        client = None
-        if client_id is not None:
-            # A membership removed since the choice was made simply falls back to "all my clients".
-            client = Client.objects.visible_to(request.user).filter(pk=client_id).first()
-        request._active_client = client
-    return request._active_client
-
-
-def set_active_client(request, client: Client | None) -> None:
-    if client is None:
-        request.session.pop(SESSION_KEY, None)
-    else:
-        request.session[SESSION_KEY] = client.pk
-    request._active_client = client
-
-
-def params_with_active_client(request):
-    """The request's query, with ``client`` set to the active client when the person chose one and the URL does
-    not name a client itself (HTML lists narrow to it; an explicit ``client=`` wins)."""
-    params = request.GET.copy()
-    active = get_active_client(request)
-    if "client" not in params and active is not None:
-        params["client"] = active.slug
-    return params
+from apps.common.active_client import SESSION_KEY as SESSION_KEY
+from apps.common.active_client import get_active_client as get_active_client
+from apps.common.active_client import params_with_active_client as params_with_active_client
+from apps.common.active_client import set_active_client as set_active_client

@@ -1,4 +1,4 @@
-from .active import get_active_client
+from apps.common.active_client import get_active_client
 
 
 def active_client(request) -> dict:

@@ -6,7 +6,7 @@ from django import forms
 from django.core.validators import validate_email
 
 from apps.accounts.models import Region
-from apps.assets.vocabulary import USAGES
+from apps.common.smintio_vocabulary import USAGES
 
 from .choices import MAX_SLA_HOURS, TaskKind
 from .models import Client

@@ -7,8 +7,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from apps.accounts.choices import Capability
 from apps.audit import services as audit
+from apps.common.roles import Capability
 
 from .models import Client
 

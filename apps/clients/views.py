@@ -9,11 +9,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from apps.accounts.choices import Capability
 from apps.accounts.models import Membership
+from apps.common.active_client import set_active_client
+from apps.common.roles import Capability
 
 from . import services
-from .active import set_active_client
 from .forms import ClientPolicyForm
 from .models import Client
 

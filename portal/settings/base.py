@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "apps.integrations",
     "apps.reviews",
     "apps.exceptions",
+    "apps.demo",  # demo data: wires every app together, so it comes last
 ]
 
 # --- Platforms ------------------------------------------------------------------------------------------------

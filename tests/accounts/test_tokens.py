@@ -132,6 +132,20 @@ def test_the_profile_form_refuses_bad_input_and_keeps_what_was_typed(agency_admi
     assert 'value="DAM job"' in response.content.decode()
 
 
+def test_the_profile_form_binds_a_key_to_one_of_my_clients_only(agency_admin, client_a, client_b, login):
+    browser = login(agency_admin)
+    page = browser.get("/accounts/profile/").content.decode()
+    assert f'<option value="{client_a.pk}">{client_a.name}</option>' in page
+    assert client_b.name not in page  # the choice is built from the user's own memberships
+    body = {"name": "DAM job", "scope": "read", "expires_days": 30}
+    assert browser.post("/accounts/tokens/new/", {**body, "client": client_b.pk}).status_code == 400
+    assert ApiToken.objects.count() == 0
+    assert browser.post("/accounts/tokens/new/", {**body, "client": client_a.pk}).status_code == 201
+    assert ApiToken.objects.get().client == client_a
+    assert browser.post("/accounts/tokens/new/", {**body, "client": ""}).status_code == 201
+    assert ApiToken.objects.filter(client__isnull=True).count() == 1
+
+
 def test_command_prints_the_key_once_on_stdout(agency_admin, client_a, capsys):
     call_command("create_api_token", agency_admin.email, "--scope", "write", "--expires-days", "7", "--client", "acme")
     out, err = capsys.readouterr()
@@ -141,6 +155,15 @@ def test_command_prints_the_key_once_on_stdout(agency_admin, client_a, capsys):
     assert token.scope == "write" and token.client == client_a
     assert (token.expires_at - token.created_at).days == 7
     assert key not in err and token.prefix in err
+
+
+def test_command_binds_only_to_a_client_the_user_is_a_member_of(agency_admin, client_a, client_b):
+    from django.core.management.base import CommandError
+
+    for slug in (client_b.slug, "nowhere"):
+        with pytest.raises(CommandError, match=f"not a member of a client with slug '{slug}'"):
+            call_command("create_api_token", agency_admin.email, "--client", slug)
+    assert ApiToken.objects.count() == 0
 
 
 def test_command_refuses_unknown_users_clearly(db):

@@ -97,6 +97,17 @@ def test_an_admin_of_two_clients_switches_between_them(client_a, client_b, login
     assert "A-thing" in browser.get("/audit/").content.decode()
 
 
+def test_a_removed_membership_falls_back_to_all_my_clients(client_a, client_b, login):
+    admin = member(client_a, RoleCode.AGENCY_ADMIN, email="agency@example.com")
+    membership = MembershipFactory(user=admin, client=client_b, roles=[RoleCode.AGENCY_ADMIN])
+    browser = login(admin)
+    AuditEvent.objects.create(actor_label="x", client=client_a, action="tests.thing.acme_only", object_repr="A-thing")
+    browser.post("/clients/switch/", {"client": "beta"})
+    assert "A-thing" not in browser.get("/audit/").content.decode()
+    membership.delete()
+    assert "A-thing" in browser.get("/audit/").content.decode()
+
+
 def test_switching_to_a_client_you_are_not_in_is_a_404(client_a, client_b, agency_admin, login):
     browser = login(agency_admin)
     assert browser.post("/clients/switch/", {"client": "beta"}).status_code == 404

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from apps.assets.vocabulary import USAGES
+from apps.common.smintio_vocabulary import USAGES
 
 from ..choices import MAX_SLA_HOURS, TaskKind
 from ..forms import clean_contacts, clean_metadata_fields

@@ -1,9 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.choices import TokenScope
-from apps.accounts.models import User, normalize_email
+from apps.accounts.models import Membership, User, normalize_email
 from apps.accounts.services import TokenError, create_api_token
-from apps.clients.models import Client
 
 
 class Command(BaseCommand):
@@ -23,9 +22,11 @@ class Command(BaseCommand):
             raise CommandError(f"No active user with e-mail {email!r}.") from None
         client_obj = None
         if client:
-            client_obj = Client.objects.filter(slug=client).first()
-            if client_obj is None:
-                raise CommandError(f"No client with slug {client!r}.")
+            # Through the user's memberships: a token can only be bound to one of the user's own clients.
+            membership = Membership.objects.filter(user=user, client__slug=client).select_related("client").first()
+            if membership is None:
+                raise CommandError(f"{user.email} is not a member of a client with slug {client!r}.")
+            client_obj = membership.client
         try:
             issued = create_api_token(
                 user, actor=user, name=name, scope=scope, expires_days=expires_days, client=client_obj

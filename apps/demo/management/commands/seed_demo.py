@@ -1,4 +1,8 @@
-"""Demo data for the embedded default: two agency clients, regions, and one user per persona per client."""
+"""Demo data for the embedded default: two agency clients, regions, and one user per persona per client.
+
+It reads every app (accounts, clients, and the emulators by command name), so it lives in ``apps.demo``, the top
+layer; later issues add their demo content through their own seed functions, called from here.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,10 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from apps.accounts.choices import RoleCode
 from apps.accounts.models import Membership, Region, Role, User
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
+from apps.common.roles import RoleCode
 
 DEMO_PASSWORD = "greenlight-demo"  # noqa: S105 - printed for the demo; the command refuses to run in production
 

@@ -1,0 +1,47 @@
+"""Roles a member can hold in a client and what each role may do: the platform's role vocabulary.
+
+Model-free and at the bottom of the layers (docs/architecture.md, "Layers"), so every app reads it, including the
+audit trail's visibility, without importing ``apps.accounts``. The models that store roles (``accounts.Role``,
+``Membership``) take their choices from here.
+"""
+
+from django.db import models
+
+
+class RoleCode(models.TextChoices):
+    """The personas of DESIGN.md. A membership holds any number of them."""
+
+    REQUESTER = "requester", "Requester"
+    REVIEWER = "reviewer", "Reviewer"
+    LEGAL = "legal", "Legal"
+    BRAND = "brand", "Brand"
+    MARKETING = "marketing", "Marketing"
+    COMPLIANCE = "compliance", "Compliance"
+    PRODUCT = "product", "Product"
+    CONTENT_MANAGER = "content_manager", "Content manager"
+    PROCUREMENT = "procurement", "Procurement"
+    CONTENT_OWNER = "content_owner", "Content owner"
+    CREATIVE = "creative", "Creative"
+    AGENCY_ADMIN = "agency_admin", "Agency admin"
+    EXTERNAL = "external", "External stakeholder"
+    INTEGRATOR = "integrator", "Integrator"
+
+
+class Capability(models.TextChoices):
+    """Coarse permissions derived from roles; object visibility is always the tenant filter first."""
+
+    MANAGE_CLIENT = "manage_client", "Edit the client's policies and people"
+    VIEW_AUDIT = "view_audit", "Read the client's audit trail"
+
+
+ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
+    RoleCode.AGENCY_ADMIN: frozenset({Capability.MANAGE_CLIENT, Capability.VIEW_AUDIT}),
+    RoleCode.COMPLIANCE: frozenset({Capability.VIEW_AUDIT}),
+    RoleCode.LEGAL: frozenset({Capability.VIEW_AUDIT}),
+    RoleCode.CONTENT_MANAGER: frozenset({Capability.VIEW_AUDIT}),
+}
+
+
+def roles_with(capability: str) -> list[str]:
+    """Role codes that grant ``capability``."""
+    return [role for role, caps in ROLE_CAPABILITIES.items() if capability in caps]
