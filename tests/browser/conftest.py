@@ -91,3 +91,29 @@ def sign_in(page):
         return page
 
     return _sign_in
+
+
+@pytest.fixture
+def second_person(chromium, live_server):
+    """Someone else at their own browser at the same time as ``page``: ``second_person(user, next_path)`` signs
+    ``user`` in, in a context of their own (cookies, session), and returns that page, with its own ``watch``."""
+    from tests.factories import PASSWORD
+
+    contexts = []
+
+    def _second_person(user, next_path="/"):
+        context = chromium.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        other = context.new_page()
+        other.watch = PageWatch(other, urlparse(live_server.url).netloc)
+        other.goto(next_path)
+        other.get_by_label("E-mail address").fill(user.email)
+        other.get_by_label("Password").fill(PASSWORD)
+        other.get_by_role("button", name="Sign in").click()
+        other.wait_for_load_state("domcontentloaded")
+        return other
+
+    yield _second_person
+    for context in contexts:
+        context.close()
