@@ -1,30 +1,7 @@
-from django.db import models
+"""The platforms and the outbox's states are the outbox's (``apps.outbox.choices``); re-exported here for the
+integrations' older callers."""
 
-
-class Platform(models.TextChoices):
-    SMINTIO = "smintio", "Smint.io"
-    OPENTEXT = "opentext", "OpenText"
-
-
-class OutboxStatus(models.TextChoices):
-    """``pending`` waits for its time (first try or retry); ``sending`` is claimed by a worker under a lease;
-    ``failed`` is parked after the last attempt or a permanent error and waits for a person; ``discarded`` was
-    given up by a person (audited)."""
-
-    PENDING = "pending", "Queued"
-    SENDING = "sending", "Sending"
-    DONE = "done", "Delivered"
-    FAILED = "failed", "Failed"
-    DISCARDED = "discarded", "Discarded"
-
-
-# Rows in these states hold back later rows of the same ordering key (per-object order).
-BLOCKING_STATUSES = [OutboxStatus.PENDING, OutboxStatus.SENDING, OutboxStatus.FAILED]
-
-OUTBOX_TRANSITIONS = {
-    OutboxStatus.PENDING: {OutboxStatus.SENDING, OutboxStatus.DISCARDED},
-    OutboxStatus.SENDING: {OutboxStatus.DONE, OutboxStatus.PENDING, OutboxStatus.FAILED},
-    OutboxStatus.FAILED: {OutboxStatus.PENDING, OutboxStatus.DISCARDED},
-    OutboxStatus.DONE: set(),
-    OutboxStatus.DISCARDED: set(),
-}
+from apps.outbox.choices import BLOCKING_STATUSES as BLOCKING_STATUSES
+from apps.outbox.choices import OUTBOX_TRANSITIONS as OUTBOX_TRANSITIONS
+from apps.outbox.choices import OutboxStatus as OutboxStatus
+from apps.outbox.choices import Platform as Platform

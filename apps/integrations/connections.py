@@ -14,9 +14,9 @@ from django.utils import timezone
 from apps.accounts.choices import Capability
 from apps.audit import services as audit
 from apps.clients.models import Client, ConnectionStatus, SmintioConnection
+from apps.outbox import services as outbox
+from apps.outbox.choices import Platform
 
-from . import outbox
-from .choices import Platform
 from .smintio.client import SmintioClient
 
 SESSION_KEY = "greenlight_smintio_oauth"

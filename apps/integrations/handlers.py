@@ -4,13 +4,13 @@ relay decides on retry or parking) and returns a small dict recorded on the deli
 from __future__ import annotations
 
 from apps.clients.models import ConnectionStatus, SmintioConnection
+from apps.outbox.services import handler
 from apps.workflows import services as workflows
 from apps.workflows.models import Task, WorkflowRun
 
 from .http import ONE_ATTEMPT, Conflict, NotFound, TransientError
 from .opentext import sync as opentext_sync
 from .opentext.client import OpenTextClient
-from .outbox import handler
 from .smintio.client import SmintioClient
 
 

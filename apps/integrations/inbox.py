@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .choices import Platform
+from apps.outbox.choices import Platform
+
 from .models import InboundEvent
 from .signing import SignatureError, verify
 

@@ -4,12 +4,6 @@ from typing import Self
 
 from django.db import models
 
-from apps.common.querysets import ClientScopedQuerySet
-
-
-class OutboxQuerySet(ClientScopedQuerySet):
-    pass
-
 
 class InboundEventQuerySet(models.QuerySet):
     def visible_to(self, user) -> Self:

@@ -10,8 +10,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.clients.models import ConnectionStatus, SmintioConnection
+from apps.outbox.choices import Platform
 
-from .choices import Platform
 from .http import PlatformError
 from .models import InboundEvent, WorkerHeartbeat
 
@@ -26,7 +26,7 @@ def heartbeat() -> None:
 
 def drain_outbox() -> dict:
     """Deliver due outbox rows (kicked on commit; scheduled every minute as the safety net)."""
-    from .outbox import drain
+    from apps.outbox.services import drain
 
     return drain()
 

@@ -19,10 +19,12 @@ from apps.accounts.choices import Capability
 from apps.audit import services as audit
 from apps.clients.active import get_active_client
 from apps.clients.models import Client, SmintioConnection
+from apps.outbox import services as outbox
+from apps.outbox.choices import OutboxStatus
+from apps.outbox.models import OutboxMessage
 
-from . import connections, outbox
-from .choices import OutboxStatus
-from .models import InboundEvent, OutboxMessage, WorkerHeartbeat
+from . import connections
+from .models import InboundEvent, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 

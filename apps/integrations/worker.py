@@ -7,7 +7,8 @@ The watchdog (``run_worker``) starts ``qcluster`` in its own process group with 
   (written from q2's ``post_spawn``, ``pre_execute`` and ``post_execute_in_worker`` signals). The watchdog reads
   these files to tell a busy cluster (a job is in flight: healthy, however long the queue) from a stalled one
   (jobs are due in the broker, no job in flight and none started for a while: django-q2#23);
-- the watchdog creates ``stop`` when it is asked to stop: :func:`stop_requested` lets a long job end early.
+- the watchdog creates ``stop`` when it is asked to stop: ``stop_requested`` (``apps.common.worker_state``, so the
+  outbox relay reads it without importing this app) lets a long job end early.
 
 Every process of the cluster dies with its parent (Linux ``PR_SET_PDEATHSIG``), so killing the watchdog, even with
 SIGKILL, takes the whole cluster with it. Leases held by processes that were killed are released by the watchdog
@@ -28,27 +29,17 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from apps.common.worker_state import STATE_ENV as STATE_ENV
+from apps.common.worker_state import STOP_FILE as STOP_FILE
+from apps.common.worker_state import state_dir as state_dir
+from apps.common.worker_state import stop_requested as stop_requested  # kept here for the cluster's jobs
+
 logger = logging.getLogger("greenlight.worker")
 
-STATE_ENV = "GREENLIGHT_WORKER_STATE"
-STOP_FILE = "stop"
 _PR_SET_PDEATHSIG = 1
 
 
 # -- inside the cluster ----------------------------------------------------------------------------------------
-def state_dir() -> Path | None:
-    value = os.environ.get(STATE_ENV)
-    return Path(value) if value else None
-
-
-def stop_requested() -> bool:
-    """True once ``run_worker`` was asked to stop (SIGTERM, Ctrl-C). A long job checks it between steps that leave
-    its work resumable, and returns early: the watchdog kills what still runs a few seconds after asking.
-    Always False outside a supervised cluster (``manage.py qcluster``, tests, the web process)."""
-    directory = state_dir()
-    return directory is not None and (directory / STOP_FILE).exists()
-
-
 def die_with_parent(parent_pid: int) -> None:
     """Have the kernel SIGKILL this process when its parent dies (Linux; elsewhere nothing). ``parent_pid`` is the
     parent we expect: if it died before the request took effect we are an orphan already and exit."""

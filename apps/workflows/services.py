@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Notice, User
 from apps.audit import services as audit
-from apps.integrations import outbox
+from apps.outbox import services as outbox
 
 from . import bpmn, flows
 from .choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus

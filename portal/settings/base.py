@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.audit",
     "apps.assets",
+    "apps.outbox",  # the transactional outbox: below the domain apps that enqueue, the integrations register handlers
     "apps.workflows",
     "apps.integrations",
     "apps.reviews",

@@ -9,10 +9,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.audit.models import AuditEvent
-from apps.integrations import outbox
-from apps.integrations.choices import OutboxStatus
-from apps.integrations.http import PermanentError, TransientError
-from apps.integrations.models import CircuitBreaker, OutboxMessage
+from apps.outbox import services as outbox
+from apps.outbox.choices import OutboxStatus
+from apps.outbox.errors import PermanentError, TransientError
+from apps.outbox.models import CircuitBreaker, OutboxMessage
 from tests.concurrency import at_once
 
 CALLS: list[tuple[int, str]] = []

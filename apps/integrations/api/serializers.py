@@ -1,8 +1,7 @@
 from rest_framework import serializers
 
 from apps.clients.models import SmintioConnection
-
-from ..models import OutboxMessage
+from apps.outbox.models import OutboxMessage
 
 
 class ConnectionSerializer(serializers.ModelSerializer):

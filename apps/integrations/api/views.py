@@ -8,10 +8,10 @@ from rest_framework.views import APIView
 
 from apps.accounts.choices import Capability
 from apps.clients.models import Client
+from apps.outbox import services as outbox
+from apps.outbox.choices import OutboxStatus
+from apps.outbox.models import OutboxMessage
 
-from .. import outbox
-from ..choices import OutboxStatus
-from ..models import OutboxMessage
 from ..views import sync_overview
 from .serializers import DiscardSerializer, OutboxMessageSerializer, SyncOverviewSerializer
 

@@ -13,15 +13,15 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from apps.outbox import services as outbox
+from apps.outbox.choices import OutboxStatus
+from apps.outbox.models import OutboxMessage
 from apps.workflows import bpmn
 from apps.workflows import services as workflows
 from apps.workflows.choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
 from apps.workflows.models import Task, WorkflowRun
 
-from .. import outbox
-from ..choices import OutboxStatus
 from ..http import NotFound, NotYet
-from ..models import OutboxMessage
 from . import contract
 from .client import OpenTextClient, parse_date
 

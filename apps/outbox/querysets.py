@@ -1,0 +1,5 @@
+from apps.common.querysets import ClientScopedQuerySet
+
+
+class OutboxQuerySet(ClientScopedQuerySet):
+    pass
