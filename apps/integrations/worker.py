@@ -192,11 +192,14 @@ def due_jobs() -> int:
 
 
 def release_leases(pids: set[int]) -> int:
-    """Release the Smint.io pull leases held by processes of this host that are gone (owner ``host:pid:nonce``,
-    see ``smintio.sync.new_owner``); a pid that runs again is skipped, it may be someone else's now."""
+    """Release the Smint.io pull leases and the outbox claims held by processes of this host that are gone (owner
+    ``host:pid:nonce``, see ``smintio.sync.new_owner`` and ``outbox.new_lease_owner``); a pid that runs again is
+    skipped, it may be someone else's now."""
     from django.db.models import Q
 
     from apps.clients.models import SmintioConnection
+    from apps.outbox.choices import OutboxStatus
+    from apps.outbox.models import OutboxMessage
 
     host = socket.gethostname()
     dead = [pid for pid in pids if is_gone(pid)]
@@ -211,4 +214,11 @@ def release_leases(pids: set[int]) -> int:
         if SmintioConnection.objects.filter(pk=pk, lease_owner=owner).update(lease_owner="", lease_until=None):
             released += 1
             logger.warning("Released the Smint.io pull lease of connection %s held by killed process %s", pk, owner)
-    return released
+    # outbox rows a killed drain had claimed go back to the queue now, not when their lease expires (the attempt
+    # stays counted: the call may have been made)
+    rows = OutboxMessage.objects.filter(owners, status=OutboxStatus.SENDING).update(
+        status=OutboxStatus.PENDING, lease_owner="", lease_until=None
+    )
+    if rows:
+        logger.warning("Put back %d outbox row(s) claimed by killed processes %s", rows, dead)
+    return released + rows

@@ -31,6 +31,9 @@ class OutboxMessage(models.Model):
     next_attempt_at = models.DateTimeField()
     give_up_at = models.DateTimeField(help_text="After this the row is parked as failed (72 h by default).")
     lease_until = models.DateTimeField(null=True, blank=True)
+    lease_owner = models.CharField(
+        max_length=200, blank=True, help_text="host:pid:nonce of the claim holding the row while it is sending."
+    )
     last_error = models.TextField(blank=True)
     last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)

@@ -22,7 +22,9 @@ person to retry or discard. Nothing is deleted.
 from __future__ import annotations
 
 import logging
+import os
 import random
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -127,8 +129,18 @@ def breaker_failure(platform: str) -> None:
 def recover_expired_leases() -> int:
     """Rows whose worker died mid-call go back to the queue (the attempt was counted when claimed)."""
     return OutboxMessage.objects.filter(status=OutboxStatus.SENDING, lease_until__lt=timezone.now()).update(
-        status=OutboxStatus.PENDING, lease_until=None
+        status=OutboxStatus.PENDING, lease_until=None, lease_owner=""
     )
+
+
+def new_lease_owner() -> str:
+    """Who holds a claim: this host and process (so a watchdog can release what a killed worker held) and a nonce
+    (so two claims of one process are told apart)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _lease_seconds() -> timedelta:
+    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
 
 
 def claim(limit: int = 10) -> list[OutboxMessage]:
@@ -148,17 +160,33 @@ def claim(limit: int = 10) -> list[OutboxMessage]:
         rows = list(due[:limit])
         if not rows:
             return []
-        lease_until = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+        lease_until, owner = now + _lease_seconds(), new_lease_owner()
         OutboxMessage.objects.filter(pk__in=[row.pk for row in rows]).update(
-            status=OutboxStatus.SENDING, lease_until=lease_until, attempts=F("attempts") + 1
+            status=OutboxStatus.SENDING, lease_until=lease_until, lease_owner=owner, attempts=F("attempts") + 1
         )
     for row in rows:
-        row.status, row.lease_until, row.attempts = OutboxStatus.SENDING, lease_until, row.attempts + 1
+        row.status, row.lease_until, row.lease_owner = OutboxStatus.SENDING, lease_until, owner
+        row.attempts += 1
     return rows
 
 
+def _renew(message: OutboxMessage) -> bool:
+    """Right before a claimed row is sent, extend its lease from now; ``False`` when the row is no longer ours (a
+    batch that outlived its lease: another worker recovered and claimed the row, and sends it)."""
+    lease_until = timezone.now() + _lease_seconds()
+    renewed = OutboxMessage.objects.filter(
+        pk=message.pk, status=OutboxStatus.SENDING, lease_owner=message.lease_owner
+    ).update(lease_until=lease_until)
+    message.lease_until = lease_until
+    return bool(renewed)
+
+
 def deliver(message: OutboxMessage) -> str:
-    """Carry out one claimed row and record what happened; returns the row's new status."""
+    """Carry out one claimed row and record what happened; returns the row's new status (``sending``: the row was
+    no longer ours, nothing was done)."""
+    if not _renew(message):
+        logger.warning("Outbox %s #%s: lease lost before sending; its new holder sends it", message.kind, message.pk)
+        return OutboxStatus.SENDING
     if not breaker_allows(message.platform):
         # Not an attempt: the platform is known to be down. Wait for the breaker, keep the row's place.
         open_until = CircuitBreaker.objects.get(platform=message.platform).open_until or timezone.now()
@@ -213,7 +241,9 @@ def _retry_or_park(message: OutboxMessage, exc: Exception, retry_after: float | 
 def _finish(message: OutboxMessage, **fields) -> None:
     """Record the outcome; only the worker holding the lease may (a row re-claimed after its lease expired
     belongs to the new holder)."""
-    OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING).update(lease_until=None, **fields)
+    OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENDING, lease_owner=message.lease_owner).update(
+        lease_until=None, lease_owner="", **fields
+    )
 
 
 def drain(*, max_seconds: float = 50.0, batch: int = 10) -> dict[str, int]:
@@ -227,18 +257,19 @@ def drain(*, max_seconds: float = 50.0, batch: int = 10) -> dict[str, int]:
             break
         for index, row in enumerate(rows):
             if stop_requested():  # the worker is stopping: hand the rest back at once, not after their lease
-                _release([r.pk for r in rows[index:]])
+                _release(rows[index:])
                 return counts
             status = deliver(row)
             counts[status] = counts.get(status, 0) + 1
     return counts
 
 
-def _release(pks: list[int]) -> None:
-    """Claimed rows not tried after all go back to the queue, their claim not counted as an attempt."""
-    OutboxMessage.objects.filter(pk__in=pks, status=OutboxStatus.SENDING).update(
-        status=OutboxStatus.PENDING, lease_until=None, attempts=F("attempts") - 1
-    )
+def _release(rows: list[OutboxMessage]) -> None:
+    """Claimed rows not tried after all go back to the queue, their claim not counted as an attempt (only rows
+    still ours: one re-claimed by another worker is theirs)."""
+    OutboxMessage.objects.filter(
+        pk__in=[r.pk for r in rows], status=OutboxStatus.SENDING, lease_owner=rows[0].lease_owner
+    ).update(status=OutboxStatus.PENDING, lease_until=None, lease_owner="", attempts=F("attempts") - 1)
 
 
 # -- operator actions (audited) -------------------------------------------------------------------------------

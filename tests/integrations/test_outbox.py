@@ -236,3 +236,26 @@ def test_a_stopping_worker_hands_claimed_rows_back_at_once(client_a, tmp_path, m
     states = [(_row(r).status, _row(r).attempts, _row(r).lease_until) for r in rows]
     assert states == [(OutboxStatus.DONE, 1, None)] + [(OutboxStatus.PENDING, 0, None)] * 2
     assert outbox.drain(max_seconds=5) == {}  # nothing more while stopping
+
+
+def test_a_batch_that_outlives_its_lease_is_never_sent_twice(client_a):
+    """A drain claims a batch and sends it row by row; if its lease runs out meanwhile, another drain recovers and
+    sends the rows. The first drain, when it reaches them, finds them no longer its own and sends nothing."""
+    rows = [_enqueue(client_a, key=f"k{n}", ordering_key=f"obj:{n}") for n in range(3)]
+    slow = outbox.claim(10)  # worker A's batch
+    assert len(slow) == 3
+    OutboxMessage.objects.update(lease_until=timezone.now() - timedelta(seconds=1))  # A took too long
+    assert outbox.drain(max_seconds=5) == {OutboxStatus.DONE: 3}  # worker B recovers and sends them
+    assert [outbox.deliver(row) for row in slow] == [OutboxStatus.SENDING] * 3  # A: not ours any more
+    assert sorted(pk for pk, _key in CALLS) == sorted(r.pk for r in rows)  # each sent once
+    assert {(_row(r).status, _row(r).attempts) for r in rows} == {(OutboxStatus.DONE, 2)}
+
+
+def test_each_row_of_a_batch_gets_a_full_lease_when_its_turn_comes(client_a, settings):
+    """A batch whose calls are slow does not run out of lease: each row's lease starts when it is sent."""
+    settings.OUTBOX_LEASE_SECONDS = 60
+    row = _enqueue(client_a)
+    (claimed,) = outbox.claim(10)
+    OutboxMessage.objects.filter(pk=row.pk).update(lease_until=timezone.now() + timedelta(seconds=1))
+    assert outbox.deliver(claimed) == OutboxStatus.DONE
+    assert claimed.lease_until > timezone.now() + timedelta(seconds=50)
