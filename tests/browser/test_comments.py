@@ -92,7 +92,7 @@ def test_a_comment_of_spaces_is_refused_with_a_message_where_it_was_typed(page, 
         page.get_by_role("button", name="Post comment").click()
     assert answer.value.status == 400
     assert not Comment.objects.exists()
-    expect(page.locator("#thread").get_by_role("alert")).to_contain_text("A comment cannot be empty.")
+    expect(page.locator("#thread").get_by_role("alert")).to_contain_text("A comment cannot be empty.", timeout=2_000)
 
 
 @pytest.mark.xfail(
@@ -106,7 +106,7 @@ def test_after_posting_the_keyboard_stays_in_the_comment_form(page, sign_in, ass
     page.get_by_role("button", name="Post comment").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#thread article.comment")).to_have_count(1)
-    expect(page.locator("#thread :focus")).to_have_count(1)
+    expect(page.locator("#thread :focus")).to_have_count(1, timeout=2_000)
 
 
 @pytest.mark.xfail(
@@ -121,4 +121,6 @@ def test_a_comment_being_typed_survives_the_threads_own_refresh(page, sign_in, a
     with page.expect_response(re.compile(r"part=thread"), timeout=15_000):
         pass  # the thread's next refresh
     page.wait_for_timeout(200)  # its swap
-    expect(page.get_by_label("Add a comment")).to_have_value("@brand@acme.example half-way through a long")
+    expect(page.get_by_label("Add a comment")).to_have_value(
+        "@brand@acme.example half-way through a long", timeout=2_000
+    )

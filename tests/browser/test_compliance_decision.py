@@ -104,5 +104,5 @@ def test_a_refused_case_decision_is_shown_on_the_case_page(page, sign_in, burst_
     case, _task = burst_case
     _refuse_a_withdrawal_without_reason(page, sign_in, legal, case)
     expect(page.get_by_role("alert")).to_contain_text("needs a reason")
-    expect(page.get_by_role("heading", level=1)).to_have_text(case.title)
+    expect(page.get_by_role("heading", level=1)).to_have_text(case.title, timeout=2_000)
     expect(page.get_by_role("heading", name="Evidence")).to_be_visible()

@@ -190,7 +190,7 @@ def test_after_a_refused_save_the_keyboard_is_at_the_first_invalid_field(
     page.get_by_role("button", name=re.compile("^Save")).click()
     expect(page.locator(".toast-error")).to_contain_text("Nothing was saved")
     expect(page.get_by_label(field)).to_have_attribute("aria-invalid", "true")
-    expect(page.get_by_label(field)).to_be_focused()
+    expect(page.get_by_label(field)).to_be_focused(timeout=2_000)
 
 
 # -- without the right -----------------------------------------------------------------------------------------------
