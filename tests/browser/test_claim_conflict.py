@@ -7,7 +7,7 @@ import pytest
 from playwright.sync_api import expect
 
 from apps.accounts.choices import RoleCode
-from apps.integrations.models import OutboxMessage
+from apps.outbox.models import OutboxMessage
 from apps.workflows.models import Task
 from tests.factories import member
 from tests.reviews.factories import approval_run, licensed_asset, review_task

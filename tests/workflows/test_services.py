@@ -18,8 +18,8 @@ from apps.assets.models import Asset
 from apps.audit.models import AuditEvent
 from apps.exceptions.choices import CaseState, Disposition
 from apps.exceptions.models import Case
-from apps.integrations.choices import OutboxStatus
-from apps.integrations.models import OutboxMessage
+from apps.outbox.choices import OutboxStatus
+from apps.outbox.models import OutboxMessage
 from apps.workflows import flows
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
