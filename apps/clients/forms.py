@@ -8,7 +8,7 @@ from django.core.validators import validate_email
 from apps.accounts.models import Region
 from apps.common.smintio_vocabulary import USAGES
 
-from .choices import MAX_SLA_HOURS, TaskKind
+from .choices import DEFAULT_SLA_HOURS, MAX_SLA_HOURS, TaskKind
 from .models import Client
 
 _FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]{0,63}$")
@@ -132,7 +132,12 @@ class ClientPolicyForm(forms.Form):
             "required_metadata_fields": data["required_metadata_fields"],
             "rights_warning_days": data["rights_warning_days"],
             "usage_threshold_percent": data["usage_threshold_percent"],
-            "sla_hours": {str(kind): data[f"sla_{kind}"] for kind in TaskKind},
+            # a kind the client never set and whose value is still the product default stays a default
+            "sla_hours": {
+                str(kind): data[f"sla_{kind}"]
+                for kind in TaskKind
+                if str(kind) in self.client.sla_hours or data[f"sla_{kind}"] != DEFAULT_SLA_HOURS[kind]
+            },
             "escalation_contacts": data["escalation_contacts"],
             "review_regions": data["review_regions"],
             "review_usages": data["review_usages"],

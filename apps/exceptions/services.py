@@ -402,6 +402,7 @@ def case_flow(**declaration) -> flows.Flow:
         decision_context=case_decision_context,
         decision_form="exceptions/partials/case_decision_fields.html",
         decided_on_subject_page=True,
+        refusal_page="apps.exceptions.views.case_refusal",
         **declaration,
     )
 

@@ -106,6 +106,15 @@ def _case_context(request, case: Case) -> dict:
     }
 
 
+def case_refusal(request, task: Task, *, error: str, error_field: str, status: int):
+    """A decision refused (or overtaken) on the case page comes back on the case page: the evidence in view, what
+    was typed kept, the message at the form, focus on the field to fix."""
+    case = _case_for(request, task.run.subject_id)
+    context = _case_context(request, case)
+    context.update(form_task=task.pk, values=request.POST, error=error, error_field=error_field)
+    return render(request, "exceptions/case_detail.html", context, status=status)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def compliance_rules(request, slug: str):

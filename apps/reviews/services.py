@@ -255,16 +255,19 @@ def _move(asset: Asset, state: str, **audit_fields) -> bool:
 
 def follow_settled_task(run: WorkflowRun, *, task: Task, outcome: str | None) -> None:
     """A review task settled in OpenText rather than here: the asset shows what the cycle waits for. Completed
-    there with "changes requested", the asset is with its owner; a decision of ours that OpenText did not take
-    ("changes requested" shown too early) puts it back in review."""
+    there with "changes requested", the asset is with its owner; otherwise (completed with another outcome, or a
+    decision of ours OpenText did not take) a "changes requested" shown too early goes back to "in review"."""
     asset = asset_of(run)
     if asset is None or not run.is_open:
         return
-    if outcome is not None:
+    if outcome == "changes_requested":
         _asset_state_after(asset, task, outcome, actor=None)
         return
     waiting_for_owner = Task.objects.filter(run=run, status=TaskStatus.OPEN, task_key=REVISION_TASK).exists()
-    if asset.approval_state == ApprovalState.CHANGES_REQUESTED and not waiting_for_owner:
+    requested = Decision.objects.applied().filter(
+        run=run, outcome="changes_requested", task__status=TaskStatus.COMPLETED
+    )
+    if asset.approval_state == ApprovalState.CHANGES_REQUESTED and not waiting_for_owner and not requested.exists():
         _asset_state_after(asset, task, "resubmitted", actor=None)
 
 

@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -167,14 +168,22 @@ def task_decide(request, pk: int):
             )
         except workflows.StaleTask as exc:
             task.refresh_from_db()
-            context.update(task=task, error=f"{exc} Here is the task as it is now.")
-            return render(request, template, context, status=409)
+            error, field, status = f"{exc} Here is the task as it is now.", "", 409
+            context.update(task=task)
         except workflows.InvalidTransition as exc:
-            context.update(error=str(exc), error_field=getattr(exc, "field", "outcome"))
-            return render(request, template, context, status=400)
-        messages.success(request, f"{flow.label_of(outcome)}: “{task.run.title or task.name}”. OpenText is being told.")
-        target = back if url_has_allowed_host_and_scheme(back, {request.get_host()}) and back else reverse("dashboard")
-        return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+            error, field, status = str(exc), getattr(exc, "field", "outcome"), 400
+        else:
+            messages.success(
+                request, f"{flow.label_of(outcome)}: “{task.run.title or task.name}”. OpenText is being told."
+            )
+            safe = back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure())
+            target = back if safe else reverse("dashboard")
+            return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+        if flow.refusal_page and not request.htmx:
+            show = import_string(flow.refusal_page)
+            return show(request, task, error=error, error_field=field, status=status)
+        context.update(error=error, error_field=field)
+        return render(request, template, context, status=status)
     return render(request, template, context)
 
 

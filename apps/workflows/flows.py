@@ -75,6 +75,9 @@ class Flow:
     decision_form: str = ""  # template with the flow's own fields of the decision form ("" = outcome and reason)
     reason_help: str = "Needed for some outcomes. OpenText and the audit trail keep it."
     decided_on_subject_page: bool = False  # the inbox sends people to the subject page to decide
+    # dotted path of a view helper ``(request, task, *, error, error_field, status)`` showing a refused decision
+    # where it was taken (the subject page); "" = the decision page shows it
+    refusal_page: str = ""
     schedules: tuple[Schedule, ...] = ()
 
     @property

@@ -94,12 +94,6 @@ def test_a_missing_reason_is_refused_with_the_choice_kept_then_the_decision_clos
     assert page.watch.foreign_requests == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a decision refused from the case page is answered by task_decide with reviews/task_decide.html: the "
-    "person lands on /tasks/<pk>/decide/, away from the case's evidence and usage they were judging; "
-    "case_detail.html's own error/values/form_task support is never used (case_detail passes none of them)",
-)
 def test_a_refused_case_decision_is_shown_on_the_case_page(page, sign_in, burst_case, legal):
     case, _task = burst_case
     _refuse_a_withdrawal_without_reason(page, sign_in, legal, case)

@@ -122,12 +122,6 @@ def test_an_agency_admin_changes_a_client_policy(page, sign_in, client_a, agency
     page.watch.assert_clean()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ClientPolicyForm.changes() always sends sla_hours for every task kind, so saving any policy turns a "
-    "client's product-default SLAs (sla_hours={}) into explicit values: the audit trail records an SLA change "
-    "nobody made, the client page loses its '(default)' marks, and later product defaults no longer apply",
-)
 def test_saving_one_policy_leaves_the_default_slas_alone(page, sign_in, client_a, agency_admin):
     assert client_a.sla_hours == {}
     sign_in(agency_admin, f"/clients/{client_a.slug}/policies/")

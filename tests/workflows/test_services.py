@@ -506,12 +506,6 @@ def test_settled_elsewhere_as_removed_by_the_engine_is_a_cancellation_without_an
     assert audited("workflows.task.cancel", task)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reviews.follow_settled_task leaves the asset at 'Changes requested' when our withdrawn "
-    "'changes_requested' decision lost to an approval completed in OpenText: the asset should go back to "
-    "'In review' (it does so only for a lost race, outcome None).",
-)
 def test_a_change_request_opentext_did_not_take_no_longer_shows_on_the_asset(approval, legal, colleague):
     decide(approval, actor=legal, outcome="changes_requested", reason="Crop the logo")
     asset = Asset.objects.get(pk=approval.run.subject_id)
