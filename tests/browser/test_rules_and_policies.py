@@ -57,7 +57,7 @@ def test_an_agency_admin_changes_the_compliance_rules(page, sign_in, client_a, a
     assert (saved.burst_downloads, saved.route_to) == (25, "content_manager")
     assert not rule(client_a, RuleKind.TERRITORY).enabled
     events = AuditEvent.objects.filter(action="exceptions.rule.update", actor=agency_admin)
-    assert sorted((e.after for e in events), key=str) == [
+    assert sorted((e.after for e in events), key=sorted) == [
         {"burst_downloads": 25, "route_to": "content_manager"},
         {"enabled": False},
     ]

@@ -161,7 +161,7 @@ def test_two_reviewers_deciding_at_once_give_exactly_one_decision_per_task(clien
         task = review_task(approval_run(licensed_asset(client_a)))
         actors = iter([first, second])
 
-        def decide(actors=actors, task_id=task.pk):
+        def attempt(actors=actors, task_id=task.pk):
             actor = next(actors)
             try:
                 decide(Task.objects.get(pk=task_id), actor=actor, outcome="approved")
@@ -169,7 +169,7 @@ def test_two_reviewers_deciding_at_once_give_exactly_one_decision_per_task(clien
             except workflows.StaleTask:
                 return "lost"
 
-        assert sorted(at_once(decide, 2)) == ["lost", "won"]
+        assert sorted(at_once(attempt, 2)) == ["lost", "won"]
         assert Decision.objects.filter(task=task).count() == 1
 
 
