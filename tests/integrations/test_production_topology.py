@@ -60,11 +60,12 @@ from apps.accounts.choices import RoleCode
 from apps.accounts.services import create_api_token
 from apps.assets.choices import ApprovalState
 from apps.assets.models import Asset
-from apps.integrations.choices import OutboxStatus
-from apps.integrations.models import OutboxMessage
+from apps.outbox.choices import OutboxStatus
+from apps.outbox.models import OutboxMessage
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
 from tests.factories import member
+from tests.integrations.test_q2_cluster import live_pids
 from tests.platform_fixtures import Platforms
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,22 +99,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def live_pids(pgids: set[int]) -> set[int]:
-    """Running (not zombie) processes in any of the process groups ``pgids``, from /proc."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "stat").read_text()
-        except OSError:
-            continue
-        state, _ppid, pgrp = raw[raw.rindex(")") + 2 :].split()[:3]
-        if state != "Z" and int(pgrp) in pgids:
-            found.add(int(entry.name))
-    return found
 
 
 class Server:

@@ -20,6 +20,8 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
+from apps.integrations.worker import group_pids
+
 ROOT = Path(__file__).resolve().parents[2]
 PATIENCE = 120  # seconds; Django and q2 start in 2-5 s on an idle machine
 log = logging.getLogger(__name__)  # measured times: pytest --log-cli-level=INFO
@@ -27,19 +29,8 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def live_pids(pgids: set[int]) -> set[int]:
-    """Running (not zombie) processes whose process group is one of ``pgids``, from /proc."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            raw = (entry / "stat").read_text()
-        except OSError:
-            continue
-        state, _ppid, pgrp = raw[raw.rindex(")") + 2 :].split()[:3]
-        if state != "Z" and int(pgrp) in pgids:
-            found.add(int(entry.name))
-    return found
+    """Running (not zombie) processes in any of the process groups ``pgids`` (the watchdog's own /proc reader)."""
+    return set().union(*(group_pids(pgid) for pgid in pgids))
 
 
 def wait_for(condition, what: str, seconds: float = PATIENCE) -> None:
