@@ -134,7 +134,7 @@ def _state() -> dict:
     from apps.assets.models import Asset
     from apps.audit.models import AuditEvent
     from apps.exceptions.models import Case
-    from apps.integrations.models import OutboxMessage
+    from apps.outbox.models import OutboxMessage
     from apps.workflows.models import WorkflowRun
 
     return {

@@ -48,10 +48,11 @@ def main() -> None:
     from apps.clients.models import Client, SmintioConnection
     from apps.emulators.smintio import demo
     from apps.emulators.smintio.models import LicensePurchaseTransaction, Tenant
-    from apps.integrations import connections, outbox
-    from apps.integrations.choices import OutboxStatus
-    from apps.integrations.models import OutboxMessage
+    from apps.integrations import connections
+    from apps.outbox import services as outbox
     from apps.integrations.smintio.sync import pull
+    from apps.outbox.choices import OutboxStatus
+    from apps.outbox.models import OutboxMessage
 
     call_command("migrate", verbosity=0)
     started = time.perf_counter()

@@ -89,10 +89,10 @@ def settle(rounds: int = 40, pause: float = 0.1) -> None:
     """Let the worker do its rounds now: deliver the outbox (without waiting out backoff) and poll OpenText, until
     nothing is queued and no run waits for OpenText's history to say how it ended (the emulator's history lags, as
     the platform's does). Work a fault keeps failing stays queued: the rounds run out and the test looks at it."""
-    from apps.integrations import outbox
-    from apps.integrations.choices import OutboxStatus
-    from apps.integrations.models import CircuitBreaker, OutboxMessage
     from apps.integrations.opentext import sync as opentext_sync
+    from apps.outbox import services as outbox
+    from apps.outbox.choices import OutboxStatus
+    from apps.outbox.models import CircuitBreaker, OutboxMessage
     from apps.workflows.choices import RunStatus, TaskStatus
     from apps.workflows.models import Task, WorkflowRun
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 from django.db import models
 
 from apps.outbox.choices import Platform
-from apps.outbox.models import CircuitBreaker as CircuitBreaker  # moved to apps.outbox; re-exported for old imports
-from apps.outbox.models import OutboxMessage as OutboxMessage
 
 from .querysets import InboundEventQuerySet
 

@@ -12,7 +12,7 @@ from apps.accounts.choices import RoleCode
 from apps.assets.choices import ApprovalState, RightsState
 from apps.assets.models import Asset
 from apps.exceptions.models import Case
-from apps.integrations.models import OutboxMessage
+from apps.outbox.models import OutboxMessage
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
 from tests.factories import member

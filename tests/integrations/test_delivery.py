@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from apps.accounts.models import Notice
 from apps.assets.models import Asset
-from apps.integrations import outbox
-from apps.integrations.choices import OutboxStatus
-from apps.integrations.models import CircuitBreaker, OutboxMessage
 from apps.integrations.opentext import sync as opentext_sync
 from apps.integrations.smintio.sync import pull
+from apps.outbox import services as outbox
+from apps.outbox.choices import OutboxStatus
+from apps.outbox.models import CircuitBreaker, OutboxMessage
 from apps.workflows import flows
 from apps.workflows import services as workflows
 from apps.workflows.choices import RunStatus, TaskStatus

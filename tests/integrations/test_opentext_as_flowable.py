@@ -15,10 +15,10 @@ from apps.accounts.models import Notice
 from apps.assets.choices import ApprovalState
 from apps.assets.models import Asset
 from apps.audit.models import AuditEvent
-from apps.integrations import outbox
-from apps.integrations.choices import OutboxStatus
-from apps.integrations.models import OutboxMessage
 from apps.integrations.opentext import sync as opentext_sync
+from apps.outbox import services as outbox
+from apps.outbox.choices import OutboxStatus
+from apps.outbox.models import OutboxMessage
 from apps.reviews import services
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun

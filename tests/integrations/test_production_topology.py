@@ -696,7 +696,7 @@ def test_platform_failures_during_a_burst_delay_write_backs_and_never_repeat_or_
     lost answer, O3) and one call is throttled with ``Retry-After`` (O4). Then Smint.io comes back: every decision
     applied once, every write-back once, each with one idempotency key however often it was tried (O2)."""
     from apps.emulators.core.models import Fault, RequestLog
-    from apps.integrations.models import CircuitBreaker
+    from apps.outbox.models import CircuitBreaker
     from apps.reviews.services import licence_check
 
     began = time.monotonic()

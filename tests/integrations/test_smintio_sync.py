@@ -226,9 +226,10 @@ def test_sync_smintio_shows_progress_per_page(platforms, client_a):
 
 
 def test_disconnecting_stops_at_once_and_the_worker_revokes_the_token(platforms, client_a, agency_admin):
-    from apps.integrations import connections, outbox
-    from apps.integrations.choices import OutboxStatus
-    from apps.integrations.models import OutboxMessage
+    from apps.integrations import connections
+    from apps.outbox import services as outbox
+    from apps.outbox.choices import OutboxStatus
+    from apps.outbox.models import OutboxMessage
 
     connection = platforms.smintio_tenant(client_a, count=2)
     SmintioClient(connection).refresh()

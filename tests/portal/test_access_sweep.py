@@ -30,7 +30,7 @@ from apps.audit import services as audit
 from apps.clients.models import ConnectionStatus, SmintioConnection
 from apps.exceptions.calendar import rotate_feed
 from apps.exceptions.models import Case
-from apps.integrations.models import OutboxMessage
+from apps.outbox.models import OutboxMessage
 from apps.workflows.models import Comment, Task, WorkflowRun
 from tests.factories import ClientFactory, member
 

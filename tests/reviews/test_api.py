@@ -14,7 +14,7 @@ from apps.accounts.choices import RoleCode
 from apps.accounts.models import Notice
 from apps.assets.choices import ApprovalState, RightsState
 from apps.assets.models import Asset
-from apps.integrations.models import OutboxMessage
+from apps.outbox.models import OutboxMessage
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Comment, Decision, Task, WorkflowRun
 from tests.factories import member

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from apps.assets.choices import ApprovalState
 from apps.assets.models import Asset
-from apps.integrations import outbox
-from apps.integrations.choices import OutboxStatus
-from apps.integrations.models import CircuitBreaker, OutboxMessage
+from apps.outbox import services as outbox
+from apps.outbox.choices import OutboxStatus
+from apps.outbox.models import CircuitBreaker, OutboxMessage
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Task
 from apps.workflows.services import decide

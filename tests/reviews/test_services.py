@@ -13,7 +13,7 @@ from apps.accounts.models import Notice
 from apps.assets.choices import ApprovalState, LicenseState, RightsState
 from apps.assets.models import Asset
 from apps.audit.models import AuditEvent
-from apps.integrations.models import OutboxMessage
+from apps.outbox.models import OutboxMessage
 from apps.reviews import services
 from apps.workflows import services as workflows
 from apps.workflows.choices import RunStatus, TaskStatus
