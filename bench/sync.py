@@ -49,8 +49,8 @@ def main() -> None:
     from apps.emulators.smintio import demo
     from apps.emulators.smintio.models import LicensePurchaseTransaction, Tenant
     from apps.integrations import connections
-    from apps.outbox import services as outbox
     from apps.integrations.smintio.sync import pull
+    from apps.outbox import services as outbox
     from apps.outbox.choices import OutboxStatus
     from apps.outbox.models import OutboxMessage
 
