@@ -391,10 +391,10 @@ def populate(args) -> dict:
     from django.db import connection
     from django.utils import timezone
 
-    from apps.accounts.choices import RoleCode
     from apps.accounts.models import Membership, Region, Role, User
     from apps.assets.models import Asset
     from apps.clients.models import Client
+    from apps.common.roles import RoleCode
     from apps.demo.management.commands.seed_demo import REGIONS
     from apps.workflows.models import Task
 

@@ -32,11 +32,11 @@ def populate(events: int, clients: int) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
-    from apps.accounts.choices import RoleCode
     from apps.accounts.models import Membership, Role, User
     from apps.accounts.services import create_api_token
     from apps.audit.models import AuditEvent
     from apps.clients.models import Client
+    from apps.common.roles import RoleCode
 
     call_command("migrate", verbosity=0)
     for n in range(clients):

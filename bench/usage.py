@@ -45,11 +45,11 @@ def populate(assets: int) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
-    from apps.accounts.choices import RoleCode
     from apps.accounts.models import Membership, Role, User
     from apps.accounts.services import create_api_token
     from apps.assets.models import Asset
     from apps.clients.models import Client
+    from apps.common.roles import RoleCode
 
     call_command("migrate", verbosity=0)
     client, _ = Client.objects.get_or_create(slug=CLIENT, defaults={"name": "Bench usage"})

@@ -9,8 +9,8 @@ import os
 import pytest
 from django.test import Client as HttpClient
 
-from apps.accounts.choices import RoleCode
 from apps.accounts.services import create_api_token
+from apps.common.roles import RoleCode
 
 from .factories import PASSWORD, ClientFactory, RegionFactory, member
 

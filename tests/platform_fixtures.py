@@ -112,7 +112,7 @@ def settle(rounds: int = 40, pause: float = 0.1) -> None:
 # -- an asset-approval cycle at OpenText, for the flow tests of several apps -------------------------------------
 @pytest.fixture
 def reviewers(client_a):
-    from apps.accounts.choices import RoleCode
+    from apps.common.roles import RoleCode
     from tests.factories import member
 
     return {

@@ -6,7 +6,6 @@
 Model-free, so every layer reads it (the audit trail's pages included) without importing ``apps.clients``: the
 candidates are the signed-in user's own memberships (``user.membership_list``, clients selected with them; the
 navigation reads that list on every page anyway), the same clients ``Client.objects.visible_to(user)`` gives.
-``apps.clients.active`` imports these functions for the callers that name them there.
 """
 
 from __future__ import annotations

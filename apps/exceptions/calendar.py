@@ -35,8 +35,8 @@ from apps.accounts.models import User
 from apps.assets.models import Asset
 from apps.audit import services as audit
 from apps.audit.models import AuditEvent
-from apps.clients.active import params_with_active_client
 from apps.clients.models import Client
+from apps.common.active_client import params_with_active_client
 from apps.common.paging import ascending_page
 
 from .models import Case

@@ -25,7 +25,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.choices import Capability
 from apps.assets import rights
 from apps.assets.choices import LicenseState, RightsState, UsageKind
 from apps.assets.models import Asset, UsageEvent
@@ -33,6 +32,7 @@ from apps.assets.services import term_state
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
+from apps.common.roles import Capability
 from apps.workflows import flows
 from apps.workflows import services as workflows
 

@@ -14,8 +14,8 @@ from django.views.decorators.vary import vary_on_headers
 
 from apps.assets.models import Asset, LicensePurchase, UsageEvent
 from apps.audit.models import AuditEvent
-from apps.clients.active import params_with_active_client
 from apps.clients.models import Client
+from apps.common.active_client import params_with_active_client
 from apps.common.paging import ascending_page
 from apps.workflows.models import Decision, Task, WorkflowRun
 

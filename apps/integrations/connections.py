@@ -11,9 +11,9 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.accounts.choices import Capability
 from apps.audit import services as audit
 from apps.clients.models import Client, ConnectionStatus, SmintioConnection
+from apps.common.roles import Capability
 from apps.outbox import services as outbox
 from apps.outbox.choices import Platform
 

@@ -15,10 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from apps.accounts.choices import Capability
 from apps.audit import services as audit
-from apps.clients.active import get_active_client
 from apps.clients.models import Client, SmintioConnection
+from apps.common.active_client import get_active_client
+from apps.common.roles import Capability
 from apps.outbox import services as outbox
 from apps.outbox.choices import OutboxStatus
 from apps.outbox.models import OutboxMessage

@@ -23,7 +23,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from apps.assets.filtersets import AssetFilterSet
 from apps.assets.models import Asset, LicensePurchase
 from apps.audit.models import AuditEvent
-from apps.clients.active import params_with_active_client
+from apps.common.active_client import params_with_active_client
 from apps.common.paging import ascending_page, keyset_page
 from apps.workflows import flows
 from apps.workflows import services as workflows

@@ -7,9 +7,9 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
-from apps.accounts.choices import RoleCode
 from apps.accounts.models import Region
 from apps.clients.models import Client
+from apps.common.roles import RoleCode
 
 from .choices import TaskStatus
 from .models import Task

@@ -17,7 +17,7 @@ class TaskQuerySet(ClientScopedQuerySet):
         their clients' tasks. One query whatever the number of memberships."""
         from django.db.models import Q
 
-        from apps.accounts.choices import Capability, roles_with
+        from apps.common.roles import Capability, roles_with
 
         scoped = super().visible_to(user)
         if not getattr(user, "is_authenticated", False):

@@ -6,10 +6,10 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from apps.accounts.choices import RoleCode
 from apps.accounts.models import ApiToken
 from apps.accounts.services import TokenError, create_api_token, revoke_api_token
 from apps.audit.models import AuditEvent
+from apps.common.roles import RoleCode
 from tests.factories import member
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.accounts.choices import RoleCode
+from apps.common.roles import RoleCode
 from tests.factories import AuditEventFactory, member
 
 pytestmark = pytest.mark.django_db

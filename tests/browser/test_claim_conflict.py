@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from apps.accounts.choices import RoleCode
+from apps.common.roles import RoleCode
 from apps.outbox.models import OutboxMessage
 from apps.workflows.models import Task
 from tests.factories import member

@@ -6,8 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from apps.accounts.choices import RoleCode
 from apps.accounts.models import Notice
+from apps.common.roles import RoleCode
 from apps.outbox.models import OutboxMessage
 from apps.workflows.models import Comment
 from tests.factories import member

@@ -5,9 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from apps.accounts.choices import RoleCode
 from apps.assets.choices import ApprovalState
 from apps.assets.models import Asset
+from apps.common.roles import RoleCode
 from apps.exceptions import services
 from apps.exceptions.choices import Trigger
 from apps.exceptions.models import Case

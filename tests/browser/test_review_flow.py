@@ -5,9 +5,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from apps.accounts.choices import RoleCode
 from apps.assets.choices import ApprovalState
 from apps.assets.models import Asset
+from apps.common.roles import RoleCode
 from apps.integrations.smintio.sync import pull
 from apps.reviews import services
 from apps.workflows.models import WorkflowRun

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from apps.accounts.choices import RoleCode
+from apps.common.roles import RoleCode
 from tests.factories import PASSWORD, AuditEventFactory, MembershipFactory, member
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,8 +1,8 @@
 import pytest
 
-from apps.accounts.choices import RoleCode
 from apps.audit.models import AuditEvent
 from apps.clients.models import Client
+from apps.common.roles import RoleCode
 from tests.factories import MembershipFactory, member
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.accounts.choices import RoleCode
 from apps.assets.choices import ApprovalState, RightsState
 from apps.assets.models import Asset
+from apps.common.roles import RoleCode
 from apps.exceptions.models import Case
 from apps.outbox.models import OutboxMessage
 from apps.workflows.choices import RunStatus, TaskStatus

@@ -11,9 +11,9 @@ import pytest
 from django.test import Client as HttpClient
 from django.utils import timezone
 
-from apps.accounts.choices import RoleCode
 from apps.assets.choices import ApprovalState, RightsState
 from apps.audit.models import AuditEvent
+from apps.common.roles import RoleCode
 from apps.exceptions import calendar
 from apps.exceptions.calendar import fold, ics_text, lapse_state
 from tests.exceptions.test_api import asset, case

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.accounts.choices import RoleCode
 from apps.accounts.models import Notice
 from apps.assets.models import Asset, UsageEvent
+from apps.common.roles import RoleCode
 from apps.exceptions import compliance, services
 from apps.exceptions.choices import CaseKind, CaseState, Disposition, RuleKind
 from apps.exceptions.models import Case, ComplianceRule

@@ -8,11 +8,11 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.accounts.choices import RoleCode
 from apps.accounts.models import Notice
 from apps.assets.choices import ApprovalState, RightsState
 from apps.assets.models import Asset
 from apps.audit.models import AuditEvent
+from apps.common.roles import RoleCode
 from apps.exceptions import services
 from apps.exceptions.choices import CaseState, Disposition, Trigger
 from apps.exceptions.models import Case

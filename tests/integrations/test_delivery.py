@@ -273,7 +273,7 @@ def test_a_decision_in_the_portal_completes_the_task_at_opentext_and_a_rejection
 
 @pytest.fixture
 def brand_user(client_a):
-    from apps.accounts.choices import RoleCode
+    from apps.common.roles import RoleCode
     from tests.factories import member
 
     return member(client_a, RoleCode.BRAND, email="brand@acme.example")

@@ -56,10 +56,10 @@ from django.conf import settings as django_settings
 from django.db import connection
 from django.utils import timezone
 
-from apps.accounts.choices import RoleCode
 from apps.accounts.services import create_api_token
 from apps.assets.choices import ApprovalState
 from apps.assets.models import Asset
+from apps.common.roles import RoleCode
 from apps.outbox.choices import OutboxStatus
 from apps.outbox.models import OutboxMessage
 from apps.workflows.choices import RunStatus, TaskStatus

@@ -22,12 +22,12 @@ from django.test import Client as HttpClient
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from apps.accounts.choices import RoleCode
 from apps.accounts.models import ApiToken
 from apps.accounts.services import create_api_token
 from apps.assets.models import Asset
 from apps.audit import services as audit
 from apps.clients.models import ConnectionStatus, SmintioConnection
+from apps.common.roles import RoleCode
 from apps.exceptions.calendar import rotate_feed
 from apps.exceptions.models import Case
 from apps.outbox.models import OutboxMessage

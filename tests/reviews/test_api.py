@@ -10,10 +10,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.accounts.choices import RoleCode
 from apps.accounts.models import Notice
 from apps.assets.choices import ApprovalState, RightsState
 from apps.assets.models import Asset
+from apps.common.roles import RoleCode
 from apps.outbox.models import OutboxMessage
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Comment, Decision, Task, WorkflowRun

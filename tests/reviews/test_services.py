@@ -8,11 +8,11 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.choices import RoleCode
 from apps.accounts.models import Notice
 from apps.assets.choices import ApprovalState, LicenseState, RightsState
 from apps.assets.models import Asset
 from apps.audit.models import AuditEvent
+from apps.common.roles import RoleCode
 from apps.outbox.models import OutboxMessage
 from apps.reviews import services
 from apps.workflows import services as workflows

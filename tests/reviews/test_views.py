@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.accounts.choices import RoleCode
 from apps.assets.choices import ApprovalState
+from apps.common.roles import RoleCode
 from apps.workflows import services as workflows
 from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Decision

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.accounts.choices import RoleCode
+from apps.common.roles import RoleCode
 from apps.workflows import bpmn
 from apps.workflows.choices import RunStatus
 from apps.workflows.models import Task, WorkflowRun

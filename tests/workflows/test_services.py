@@ -11,11 +11,11 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.choices import RoleCode
 from apps.accounts.models import Notice
 from apps.assets.choices import ApprovalState
 from apps.assets.models import Asset
 from apps.audit.models import AuditEvent
+from apps.common.roles import RoleCode
 from apps.exceptions.choices import CaseState, Disposition
 from apps.exceptions.models import Case
 from apps.outbox.choices import OutboxStatus

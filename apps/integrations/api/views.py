@@ -6,8 +6,8 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.accounts.choices import Capability
 from apps.clients.models import Client
+from apps.common.roles import Capability
 from apps.outbox import services as outbox
 from apps.outbox.choices import OutboxStatus
 from apps.outbox.models import OutboxMessage
