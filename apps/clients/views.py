@@ -5,12 +5,12 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.accounts.models import Membership
 from apps.common.active_client import set_active_client
+from apps.common.http import next_url
 from apps.common.roles import Capability
 
 from . import services
@@ -91,7 +91,4 @@ def client_switch(request):
     slug = request.POST.get("client", "")
     client = get_object_or_404(Client.objects.visible_to(request.user), slug=slug) if slug else None
     set_active_client(request, client)
-    target = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        target = "dashboard"
-    return redirect(target)
+    return redirect(next_url(request))

@@ -14,7 +14,6 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.module_loading import import_string
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -24,6 +23,7 @@ from apps.assets.filtersets import AssetFilterSet
 from apps.assets.models import Asset, LicensePurchase
 from apps.audit.models import AuditEvent
 from apps.common.active_client import params_with_active_client
+from apps.common.http import next_url, whole_number
 from apps.common.paging import ascending_page, keyset_page
 from apps.workflows import flows
 from apps.workflows import services as workflows
@@ -105,7 +105,7 @@ def _row(request, task: Task, *, status: int = 200, note: str = ""):
         return response
     if note:
         (messages.error if status >= 400 else messages.success)(request, note)
-    return redirect(request.POST.get("next") or reverse("dashboard"))
+    return redirect(next_url(request))
 
 
 @login_required
@@ -133,8 +133,7 @@ def task_unclaim(request, pk: int):
 
 
 def _version(request) -> int | None:
-    raw = request.POST.get("version", "")
-    return int(raw) if raw.isdigit() else None
+    return whole_number(request.POST.get("version"))
 
 
 @login_required
@@ -145,7 +144,7 @@ def task_decide(request, pk: int):
     shows this form again with what was typed and why; a decision goes back where the person came from."""
     task = _task_for(request, pk)
     flow = flows.of(task.run)
-    back = request.GET.get("next") or request.POST.get("next") or ""
+    back = next_url(request, default="")
     context = {
         "task": task,
         "flow": flow,
@@ -176,8 +175,7 @@ def task_decide(request, pk: int):
             messages.success(
                 request, f"{flow.label_of(outcome)}: “{task.run.title or task.name}”. OpenText is being told."
             )
-            safe = back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure())
-            target = back if safe else reverse("dashboard")
+            target = back or reverse("dashboard")
             return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
         if flow.refusal_page and not request.htmx:
             show = import_string(flow.refusal_page)
@@ -192,7 +190,7 @@ def task_decide(request, pk: int):
 def tasks_bulk_approve(request):
     """Approve several selected tasks, each checked and audited on its own; those that need a reason (licence
     warnings) or changed meanwhile are left open and listed."""
-    ids = [int(value) for value in request.POST.getlist("task") if value.isdigit()][:100]
+    ids = [n for n in map(whole_number, request.POST.getlist("task")) if n is not None][:100]
     approved, skipped = 0, []
     chosen = Task.objects.visible_to(request.user).filter(status=TaskStatus.OPEN, pk__in=ids)
     for task in chosen.select_related("run", "client"):
@@ -207,7 +205,7 @@ def tasks_bulk_approve(request):
         messages.warning(request, f"Not approved — {note}")
     if not approved and not skipped:
         messages.info(request, "Select the tasks to approve first.")
-    target = request.POST.get("next") or reverse("dashboard")
+    target = next_url(request)
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
 
 
