@@ -2,6 +2,8 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
+from apps.common.filters import MomentFilter
+
 from .models import AuditEvent
 
 
@@ -29,13 +31,13 @@ class AuditEventFilterSet(django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="icontains", label="Actor e-mail")
     object_type = django_filters.CharFilter(field_name="object_type", label="Object type")
     object_id = django_filters.CharFilter(field_name="object_id", label="Object id")
-    since = django_filters.IsoDateTimeFilter(
+    since = MomentFilter(
         field_name="created_at",
         lookup_expr="gte",
         label="From",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    until = django_filters.IsoDateTimeFilter(
+    until = MomentFilter(
         field_name="created_at",
         lookup_expr="lt",
         label="Until",

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django_guid import get_guid
-from rest_framework import exceptions, pagination, status, throttling
+from rest_framework import exceptions, pagination, parsers, status, throttling
 from rest_framework.response import Response
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -22,6 +23,50 @@ class CursorPagination(pagination.CursorPagination):
         """A viewset names its keyset with ``ordering`` (unique and indexed); otherwise newest id first."""
         ordering = getattr(view, "ordering", None) or self.ordering
         return (ordering,) if isinstance(ordering, str) else tuple(ordering)
+
+    def paginate_queryset(self, queryset, request, view=None):
+        """As DRF's, but a cursor or page size that this API never handed out is a 400 naming the parameter, not a
+        404 (DRF's "Invalid cursor") nor a 500 (a position that does not fit the ordering column reaches the
+        database: ``p=abc`` on an id, a number beyond bigint)."""
+        self._check_page_size(request)
+        try:
+            cursor = self.decode_cursor(request)
+        except exceptions.NotFound:
+            raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
+        if cursor is not None and cursor.position is not None:
+            name = self.get_ordering(request, queryset, view)[0].lstrip("-")
+            try:
+                queryset.model._meta.get_field(name).clean(cursor.position, None)
+            except DjangoValidationError:
+                raise exceptions.ValidationError({self.cursor_query_param: [self.invalid_cursor_message]}) from None
+        return super().paginate_queryset(queryset, request, view)
+
+    def _check_page_size(self, request) -> None:
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return
+        if not (raw.isascii() and raw.isdigit() and len(raw) <= 6 and 1 <= int(raw) <= self.max_page_size):
+            raise exceptions.ValidationError(
+                {self.page_size_query_param: [f"A whole number from 1 to {self.max_page_size}."]}
+            )
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=self.max_page_size)
+        return parameters
+
+
+class JSONParser(parsers.JSONParser):
+    """DRF's, with a body nested deeper than Python's recursion limit (``[`` x 200,000) refused as malformed JSON
+    (a 400) instead of escaping as a RecursionError (a 500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
 
 
 class PrincipalRateThrottle(throttling.SimpleRateThrottle):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.http import HttpRequest
 from django.shortcuts import resolve_url
+from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -23,3 +26,15 @@ def whole_number(raw: str | None) -> int | None:
     if raw and raw.isascii() and raw.isdigit() and len(raw) <= 18:
         return int(raw)
     return None
+
+
+def moment_or_none(raw: str | None) -> dt.datetime | None:
+    """An ISO 8601 date-time, or None for anything else: a malformed one, an impossible date (``2024-13-45``: Django's
+    parser raises for those), or a UTC offset no database accepts (beyond ±15:59)."""
+    try:
+        when = parse_datetime(raw or "")
+    except ValueError:
+        return None
+    if when is not None and when.utcoffset() is not None and abs(when.utcoffset()) >= dt.timedelta(hours=16):
+        return None
+    return when

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
+
+from .http import moment_or_none, whole_number
 
 
 @dataclass(frozen=True)
@@ -23,8 +25,7 @@ def keyset_page(queryset: QuerySet, params, *, size: int = 50, param: str = "bef
     A malformed or missing key starts at the newest row, so a hand-edited URL never errors.
     """
     queryset = queryset.order_by("-pk")
-    raw = params.get(param, "")
-    before = int(raw) if raw.isdigit() else None
+    before = whole_number(params.get(param, ""))
     if before is not None:
         queryset = queryset.filter(pk__lt=before)
     rows = list(queryset[: size + 1])
@@ -47,15 +48,12 @@ def ascending_page(queryset: QuerySet, params, *, field: str, size: int = 50, pa
 
     Keyset, not offset: the 200th page costs what the first costs. A malformed cursor starts at the beginning.
     """
-    from django.db.models import Q
-    from django.utils.dateparse import parse_datetime
-
     queryset = queryset.order_by(field, "pk")
     moment, _, pk = params.get(param, "").partition("~")
-    when = parse_datetime(moment) if moment else None
-    started = when is not None and pk.isdigit()
+    when, after_pk = moment_or_none(moment), whole_number(pk)
+    started = when is not None and after_pk is not None
     if started:
-        queryset = queryset.filter(Q(**{f"{field}__gt": when}) | Q(**{field: when, "pk__gt": int(pk)}))
+        queryset = queryset.filter(Q(**{f"{field}__gt": when}) | Q(**{field: when, "pk__gt": after_pk}))
     rows = list(queryset[: size + 1])
     has_more = len(rows) > size
     rows = rows[:size]

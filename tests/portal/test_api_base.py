@@ -85,3 +85,58 @@ def test_audit_api_pages_by_cursor_and_filters(client_a, legal, api_token, api):
     assert ids == sorted(ids, reverse=True)
     filtered = http.get("/api/v1/audit-events/", {"action": "accounts.", "client": "acme"}).json()
     assert len(filtered["results"]) == 2
+
+
+def _cursor(query: str) -> str:
+    import base64
+
+    return base64.b64encode(query.encode()).decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"cursor": _cursor("p=abc")},
+        {"cursor": _cursor("p=" + "9" * 40)},
+        {"cursor": _cursor("o=x")},
+        {"cursor": "not base64 ²"},
+        {"page_size": "null"},
+        {"page_size": "²"},
+        {"page_size": "0"},
+        {"page_size": "501"},
+        {"page_size": "9" * 400},
+    ],
+)
+def test_a_cursor_or_page_size_the_api_never_handed_out_is_a_400_naming_it(legal, api_token, api, params):
+    response = api(api_token(legal)).get("/api/v1/audit-events/", params)
+    assert response.status_code == 400, response.content[:300]
+    assert response["Content-Type"] == "application/problem+json"
+    assert next(iter(params)) in response.json()["errors"]
+
+
+@pytest.mark.django_db
+def test_a_body_nested_beyond_any_reason_is_a_400_not_a_recursion_error(agency_admin, api_token, api):
+    http = api(api_token(agency_admin, scope="write"))
+    response = http.post("/api/v1/comments/", "[" * 200_000, content_type="application/json")
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert "nested too deeply" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "since", ["2026-01-01T00:00:00+23:00", "2026-01-01T00:00:00-16:00", "2024-13-45T00:00:00", "²", "9" * 400]
+)
+def test_a_date_time_no_database_stores_is_a_400_on_the_api_and_a_message_in_html(legal, api_token, api, login, since):
+    response = api(api_token(legal)).get("/api/v1/audit-events/", {"since": since})
+    assert response.status_code == 400, response.content[:300]
+    assert "since" in response.json()["errors"]
+    page = login(legal).get("/audit/", {"since": since})
+    assert page.status_code in (200, 400)
+    assert "Enter a valid date/time" in page.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_largest_offset_a_database_stores_is_accepted(legal, api_token, api):
+    assert api(api_token(legal)).get("/api/v1/audit-events/", {"since": "2026-01-01T00:00:00+15:59"}).status_code == 200
