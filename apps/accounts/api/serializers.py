@@ -16,7 +16,9 @@ class MembershipSerializer(serializers.ModelSerializer):
 
 
 class TokenInfoSerializer(serializers.ModelSerializer):
-    client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    client = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="The one client it is limited to, or none."
+    )
 
     class Meta:
         model = ApiToken

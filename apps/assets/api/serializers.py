@@ -50,6 +50,9 @@ class LicenseSerializer(serializers.ModelSerializer):
 class AssetSerializer(serializers.ModelSerializer):
     client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     keywords = serializers.ListField(child=serializers.CharField(), read_only=True)
+    preview_url = serializers.CharField(
+        read_only=True, help_text="An https URL, or empty when Smint.io has no preview."
+    )
     available = serializers.BooleanField(
         source="available_now", read_only=True, help_text="Approved with rights in force: creatives may use it."
     )

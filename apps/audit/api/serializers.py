@@ -4,7 +4,9 @@ from ..models import AuditEvent
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
-    client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    client = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="None for events of no client (operators' own)."
+    )
     actor = serializers.CharField(source="actor_label", read_only=True)
 
     class Meta:

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from apps.workflows.api.serializers import DecideSerializer, PossibleOutcomesMixin
 from apps.workflows.models import Decision, Task
 
+from ..choices import Disposition
 from ..models import Case
 
 
@@ -57,6 +58,9 @@ class CaseSerializer(serializers.ModelSerializer):
     asset_name = serializers.CharField(source="asset.name", read_only=True)
     replacement = serializers.IntegerField(
         source="replacement_id", read_only=True, allow_null=True, help_text="The replacing asset's id, if any."
+    )
+    disposition = serializers.ChoiceField(
+        choices=Disposition.choices, allow_blank=True, read_only=True, help_text="How it ended; empty while open."
     )
     owner = serializers.EmailField(
         source="owner_email", read_only=True, allow_null=True, help_text="Who holds the case's open task, if anyone."
