@@ -26,6 +26,7 @@ from apps.assets.services import licence_snapshot, refresh_rights
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
+from apps.common.http import whole_number
 from apps.workflows import flows
 from apps.workflows import services as workflows
 from apps.workflows.choices import TaskStatus
@@ -241,13 +242,16 @@ def read_case_inputs(data, user) -> dict:
     inputs: dict = {}
     renewed = data.get("renewed_until")
     if renewed and not isinstance(renewed, date):
-        renewed = parse_date(str(renewed))
+        try:
+            renewed = parse_date(str(renewed))
+        except ValueError:  # well-formed but impossible (2026-02-30): refused below as no date at all
+            renewed = None
     if renewed:
         zone = zoneinfo.ZoneInfo(getattr(user, "time_zone", "") or "UTC")
         inputs["renewed_until"] = datetime.combine(renewed, time(23, 59), tzinfo=zone)
-    replacement = str(data.get("replacement") or "")
-    if replacement.isdigit():
-        inputs["replacement"] = Asset.objects.visible_to(user).filter(pk=int(replacement)).first()
+    replacement = whole_number(str(data.get("replacement") or ""))
+    if replacement is not None:
+        inputs["replacement"] = Asset.objects.visible_to(user).filter(pk=replacement).first()
     return inputs
 
 

@@ -360,3 +360,28 @@ def test_a_person_without_the_tasks_role_cannot_decide_it(client_a, requester, k
     response = _decide(api(key(requester)), subject, task=decide.pk, outcome="renew")
     assert response.status_code == 400 and "task" in response.json()["errors"]
     assert Task.objects.get(pk=decide.pk).status == TaskStatus.OPEN
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"outcome": "renewed", "renewed_until": "2026-02-30"},
+        {"outcome": "renewed", "renewed_until": "²"},
+        {"outcome": "replace", "replacement": "²"},
+        {"outcome": "replace", "replacement": "abc"},
+        {"outcome": "replace", "replacement": "9" * 400},
+    ],
+)
+def test_an_impossible_date_or_asset_typed_into_the_case_form_is_refused_in_place(
+    client_a, procurement, owner, login, body
+):
+    subject = case(client_a)
+    if body["outcome"] == "renewed":
+        renew, person = task(subject, "procurement", outcomes=PROCUREMENT_OUTCOMES), procurement
+    else:
+        renew, person = task(subject), owner
+    response = login(person).post(f"/tasks/{renew.pk}/decide/", {**body, "reason": "because"})
+    assert response.status_code == 400
+    expected = "Give the date the renewed licence runs until" if "renewed_until" in body else "Choose the asset"
+    assert expected in response.content.decode()
+    assert Task.objects.get(pk=renew.pk).status == TaskStatus.OPEN
