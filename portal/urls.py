@@ -28,6 +28,8 @@ urlpatterns = [
     path("clients/", include("apps.clients.urls")),
     path("audit/", include("apps.audit.urls")),
     path("", include("apps.integrations.urls")),
+    path("", include("apps.assets.urls")),
+    path("", include("apps.workflows.urls")),
     path("", include("apps.reviews.urls")),
     path("", include("apps.exceptions.urls")),
     path("api/v1/", include("portal.api_urls")),

@@ -4,6 +4,7 @@ binaries and its usage. Rows are written by the Smint.io sync (upserts by uuid a
 from __future__ import annotations
 
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.common.fields import BulkInsertJSONField
@@ -62,6 +63,9 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return self.name or self.content_element_uuid
+
+    def get_absolute_url(self) -> str:
+        return reverse("assets:asset_detail", args=[self.pk])
 
     @property
     def is_available(self) -> bool:

@@ -6,13 +6,14 @@ class ExceptionsConfig(AppConfig):
     verbose_name = "Cases"
 
     def ready(self) -> None:
-        from apps.assets import events
+        from apps.assets import events, pages
         from apps.workflows import flows
 
-        from . import compliance, services
+        from . import compliance, services, views
 
         flows.register(services.FLOW)
         flows.register(compliance.FLOW)
         events.on_synced(services.sweep_client)
         events.on_synced(compliance.detect_client)
         events.on_usage(compliance.detect_soon)
+        pages.register("exceptions.cases", views.asset_cases)

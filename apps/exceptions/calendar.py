@@ -332,7 +332,7 @@ def build_ics(items: list[Lapse], *, base: str, now: datetime) -> str:
             link = root + item.case.get_absolute_url()
             follow = f"Case: {link}"
         else:
-            link = root + reverse("reviews:asset_detail", args=[asset.pk])
+            link = root + reverse("assets:asset_detail", args=[asset.pk])
             follow = f"No case is open yet. Asset: {link}"
         when = timezone.localtime(item.lapse_at)
         description = (

@@ -1,5 +1,6 @@
-"""Cases: the list (filters, by due date) and the case page with its tasks, decisions, where the asset is used and
-the timeline. Its decision forms post to the one decision view of every flow (``reviews:task_decide``)."""
+"""Cases: the list (filters, by due date) and the case page with its tasks, decisions, where the asset is used,
+the conversation and the timeline (the part its runs make is ``workflows.subject_pages.subject_context``, as on the
+asset page). Its decision forms post to the one decision view of every flow (``reviews:task_decide``)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,12 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from apps.assets.models import Asset, LicensePurchase, UsageEvent
-from apps.audit.models import AuditEvent
 from apps.clients.models import Client
 from apps.common.active_client import params_with_active_client
 from apps.common.paging import ascending_page
-from apps.workflows.models import Decision, Task, WorkflowRun
+from apps.workflows import services as workflows
+from apps.workflows.models import Task
+from apps.workflows.subject_pages import subject_context
 
 from . import compliance, services
 from .filtersets import CaseFilterSet
@@ -60,15 +62,6 @@ def case_detail(request, pk: int):
 
 
 def _case_context(request, case: Case) -> dict:
-    runs = list(
-        WorkflowRun.objects.filter(subject_type="exceptions.case", subject_id=case.pk)
-        .order_by("-id")
-        .prefetch_related(
-            Prefetch("tasks", queryset=Task.objects.select_related("assignee").order_by("id")),
-            Prefetch("decisions", queryset=Decision.objects.select_related("actor", "task")),
-        )
-    )
-    visible_tasks = set(Task.objects.visible_to(request.user).filter(run__in=runs).values_list("pk", flat=True))
     usage = UsageEvent.objects.filter(asset=case.asset)
     users = list(
         usage.exclude(user_email="")
@@ -76,34 +69,25 @@ def _case_context(request, case: Case) -> dict:
         .annotate(events=Count("id"), last=Max("occurred_at"))
         .order_by("-last")[:50]
     )
-    events = (
-        AuditEvent.objects.visible_to(request.user)
-        .filter(object_type="exceptions.case", object_id=str(case.pk))
-        .order_by("-id")[:30]
-    )
-    timeline = sorted(
-        [("decision", d.decided_at, d) for run in runs for d in run.decisions.all()]
-        + [("event", e.created_at, e) for e in events],
-        key=lambda item: item[1],
-        reverse=True,
-    )
     return {
+        **subject_context(request, case, route="exceptions:case"),
         "case": case,
         "asset": case.asset,
         "licences": case.asset.license_purchases.all(),
-        "runs": runs,
-        "current": runs[0] if runs else None,
-        "visible_tasks": visible_tasks,
         "usage": list(usage.order_by("-occurred_at")[:50]),
         "usage_total": usage.count(),
         "users": users,
-        "timeline": timeline,
         "replacements": services.replacement_choices(case)[:200] if case.is_open else Asset.objects.none(),
         "evidence": list(
             UsageEvent.objects.filter(pk__in=(case.evidence or {}).get("events", [])[:200]).order_by("occurred_at")
         ),
-        "now": timezone.now(),
+        "text_limit": workflows.TEXT_LIMIT,
     }
+
+
+def asset_cases(request, asset: Asset, context) -> dict:
+    """The asset page's cases about the asset (a provider on ``apps.assets.pages``)."""
+    return {"cases": list(Case.objects.filter(asset=asset).order_by("-id"))}
 
 
 def case_refusal(request, task: Task, *, error: str, error_field: str, status: int):

@@ -6,7 +6,7 @@ class ReviewsConfig(AppConfig):
     verbose_name = "Reviews"
 
     def ready(self) -> None:
-        from apps.assets import events
+        from apps.assets import events, pages
         from apps.workflows import flows
 
         from . import services
@@ -14,3 +14,4 @@ class ReviewsConfig(AppConfig):
         flows.register(services.FLOW)
         events.on_synced(services.start_pending_approvals)
         events.on_changed(services.resubmit_changed)
+        pages.register("reviews.licence_check", services.asset_page_check)

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from apps.assets.models import Asset
 from apps.clients.models import Client
 from apps.workflows.choices import RunStatus
-from apps.workflows.models import Comment, WorkflowRun
+from apps.workflows.models import WorkflowRun
 
 
 def _visible(model):
@@ -29,18 +29,3 @@ class ReviewCycleFilterSet(django_filters.FilterSet):
     @extend_schema_field(OpenApiTypes.INT)
     def by_asset(self, queryset, name, value):
         return queryset.filter(subject_type="assets.asset", subject_id=value.pk)
-
-
-class CommentFilterSet(django_filters.FilterSet):
-    """``/api/v1/comments/``: the conversation of one run, or of every review cycle of one asset."""
-
-    run = django_filters.ModelChoiceFilter(queryset=_visible(WorkflowRun), label="Run id")
-    asset = django_filters.ModelChoiceFilter(queryset=_visible(Asset), method="by_asset", label="Asset id")
-
-    class Meta:
-        model = Comment
-        fields = ["run", "asset"]
-
-    @extend_schema_field(OpenApiTypes.INT)
-    def by_asset(self, queryset, name, value):
-        return queryset.filter(run__subject_type="assets.asset", run__subject_id=value.pk)

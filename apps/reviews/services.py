@@ -8,14 +8,13 @@ it, so a reviewer sees the licence conflicts before deciding and must give a rea
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.models import Membership, Region, User
+from apps.accounts.models import Region, User
 from apps.assets import rights
 from apps.assets import services as assets
 from apps.assets.choices import ApprovalState, RightsState
@@ -26,7 +25,7 @@ from apps.clients.choices import TaskKind
 from apps.workflows import flows
 from apps.workflows import services as workflows
 from apps.workflows.choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
-from apps.workflows.models import Comment, Decision, Task, WorkflowRun
+from apps.workflows.models import Decision, Task, WorkflowRun
 
 APPROVAL = "asset_approval"
 # Rights that make a review pointless: nothing to approve until the licence is renewed.
@@ -163,6 +162,15 @@ def licence_check(asset: Asset, run: WorkflowRun) -> Check:
     )
 
 
+def asset_page_check(request, asset: Asset, context) -> dict:
+    """The asset page's licence warnings (a provider on ``apps.assets.pages``, after the workflows one that puts
+    the ``current`` run in the context): the current approval cycle's check, or ``None``."""
+    current = context.get("current")
+    if current is None or current.process_key != APPROVAL:
+        return {"check": None}
+    return {"check": licence_check(asset, current)}
+
+
 def asset_of(run: WorkflowRun) -> Asset | None:
     if run.subject_type != "assets.asset":
         return None
@@ -271,46 +279,12 @@ def follow_settled_task(run: WorkflowRun, *, task: Task, outcome: str | None) ->
         _asset_state_after(asset, task, "resubmitted", actor=None)
 
 
-# -- comments ---------------------------------------------------------------------------------------------------------
-MENTION = re.compile(r"@([\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
-
-
-def comment(
-    run: WorkflowRun, *, actor: User, body: str, task: Task | None = None, parent: Comment | None = None
-) -> Comment:
-    """Add a comment; ``@e-mail`` mentions people of the client, who get a notice. A comment on an open task is
-    also sent to OpenText."""
-    from apps.accounts.models import Notice
-
-    body = body.strip()
-    if not body:
-        raise DecisionRefused("A comment cannot be empty.")
-    if parent is not None and parent.run_id != run.pk:
-        raise DecisionRefused("A reply belongs to the same conversation.")
-    emails = {m.lower() for m in MENTION.findall(body)}
-    mentioned = list(
-        User.objects.filter(email__in=emails, pk__in=Membership.objects.filter(client=run.client).values("user"))
-    )
-    with transaction.atomic():
-        note = Comment.objects.create(
-            client=run.client, run=run, task=task, parent=parent, author=actor, author_label=actor.email, body=body
-        )
-        note.mentions.set(mentioned)
-        for person in mentioned:
-            if person.pk != actor.pk:
-                Notice.objects.create(user=person, level="info", text=f"{actor.email} mentioned you: {body[:200]}")
-        audit.record("reviews.comment.create", actor=actor, client=run.client, obj=note, after={"body": body[:500]})
-        if task is not None and task.status == TaskStatus.OPEN:
-            workflows.queue_task_comment(task, f"{actor.email}: {body}")
-    return note
-
-
 # -- the flow, declared once (registered by ReviewsConfig.ready) ------------------------------------------------------
 FLOW = flows.Flow(
     key=APPROVAL,
     label="Asset approval",
     subject="assets.asset",
-    subject_page="reviews:asset_detail",
+    subject_page="assets:asset_detail",
     sla_kind=TaskKind.APPROVAL,
     outcome_prefix="approval",
     outcomes={

@@ -9,7 +9,4 @@ urlpatterns = [
     path("tasks/<int:pk>/claim/", views.task_claim, name="task_claim"),
     path("tasks/<int:pk>/unclaim/", views.task_unclaim, name="task_unclaim"),
     path("tasks/<int:pk>/decide/", views.task_decide, name="task_decide"),
-    path("assets/", views.asset_list, name="asset_list"),
-    path("assets/<int:pk>/", views.asset_detail, name="asset_detail"),
-    path("assets/<int:pk>/comment/", views.asset_comment, name="asset_comment"),
 ]

@@ -1,4 +1,5 @@
-"""The review dashboard (the reviewer's home), task actions, the asset library and the asset page.
+"""The review dashboard (the reviewer's home) and task actions: claim, release, decide, bulk approve. (The asset
+library and the asset page are the assets app's; what they show of reviews comes through ``apps.assets.pages``.)
 
 Full pages and their htmx fragments come from the same templates (``template#partial``). Every state change is a
 POST to ``<noun>/<pk>/<verb>/`` calling a service; a task someone else acted on first answers 409 with the fresh
@@ -9,8 +10,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,19 +19,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from apps.assets.filtersets import AssetFilterSet
-from apps.assets.models import Asset, LicensePurchase
-from apps.audit.models import AuditEvent
 from apps.common.active_client import params_with_active_client
 from apps.common.http import next_url, whole_number
-from apps.common.paging import ascending_page, keyset_page
+from apps.common.paging import ascending_page
 from apps.workflows import flows
 from apps.workflows import services as workflows
 from apps.workflows.choices import TaskStatus
 from apps.workflows.filtersets import TaskFilterSet
-from apps.workflows.models import Comment, Decision, Task, WorkflowRun
-
-from . import services
+from apps.workflows.models import Task
 
 TABS = {"mine": "My tasks", "team": "Unassigned for my roles"}
 
@@ -151,6 +146,7 @@ def task_decide(request, pk: int):
         "now": timezone.now(),
         "values": request.POST,
         "next": back,
+        "text_limit": workflows.TEXT_LIMIT,
         **flow.decision_context(task, request.user),
     }
     template = "reviews/task_decide.html#panel" if request.htmx else "reviews/task_decide.html"
@@ -207,105 +203,3 @@ def tasks_bulk_approve(request):
         messages.info(request, "Select the tasks to approve first.")
     target = next_url(request)
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
-
-
-# -- assets -----------------------------------------------------------------------------------------------------------
-@login_required
-@vary_on_headers("HX-Request")
-def asset_list(request):
-    params = params_with_active_client(request)
-    filterset = AssetFilterSet(
-        params, queryset=Asset.objects.visible_to(request.user).select_related("client"), request=request
-    )
-    page = keyset_page(filterset.qs, params, size=48) if filterset.is_valid() else None
-    query = params.copy()
-    query.pop("before", None)
-    template = "reviews/asset_list.html"
-    if request.htmx and not request.htmx.boosted:
-        template += "#results"
-    return render(request, template, {"filter": filterset, "page": page, "query": query})
-
-
-def _asset_context(request, asset: Asset) -> dict:
-    runs = list(
-        WorkflowRun.objects.filter(subject_type="assets.asset", subject_id=asset.pk)
-        .order_by("-id")
-        .prefetch_related(
-            Prefetch("tasks", queryset=Task.objects.select_related("assignee").order_by("id")),
-            Prefetch("decisions", queryset=Decision.objects.select_related("actor")),
-        )
-    )
-    current = runs[0] if runs else None
-    visible_tasks = set(Task.objects.visible_to(request.user).filter(run__in=runs).values_list("pk", flat=True))
-    comments = (
-        Comment.objects.filter(run__in=runs).select_related("author", "task").prefetch_related("replies")
-        if runs
-        else Comment.objects.none()
-    )
-    events = (
-        AuditEvent.objects.visible_to(request.user)
-        .filter(object_type="assets.asset", object_id=str(asset.pk))
-        .order_by("-id")[:20]
-    )
-    timeline = sorted(
-        [("decision", d.decided_at, d) for run in runs for d in run.decisions.all()]
-        + [("comment", c.created_at, c) for c in comments]
-        + [("event", e.created_at, e) for e in events]
-        + [("run", run.created_at, run) for run in runs],
-        key=lambda item: item[1],
-        reverse=True,
-    )
-    return {
-        "asset": asset,
-        "runs": runs,
-        "current": current,
-        "visible_tasks": visible_tasks,
-        "check": services.licence_check(asset, current) if current is not None else None,
-        "licences": asset.license_purchases.all(),
-        "timeline": timeline,
-        "comments": [c for c in comments if c.parent_id is None],
-        "now": timezone.now(),
-    }
-
-
-def _asset_for(request, pk: int) -> Asset:
-    return get_object_or_404(
-        Asset.objects.visible_to(request.user)
-        .select_related("client")
-        .prefetch_related(Prefetch("license_purchases", queryset=LicensePurchase.objects.prefetch_related("terms"))),
-        pk=pk,
-    )
-
-
-@login_required
-@vary_on_headers("HX-Request")
-def asset_detail(request, pk: int):
-    """Preview, metadata, licence in plain language, approval state and timeline, comments, and the viewer's
-    actions. The comment thread refreshes itself (htmx polling)."""
-    asset = _asset_for(request, pk)
-    context = _asset_context(request, asset)
-    if request.htmx and request.GET.get("part") == "thread":
-        return render(request, "reviews/asset_detail.html#thread", context)
-    return render(request, "reviews/asset_detail.html", context)
-
-
-@login_required
-@require_POST
-def asset_comment(request, pk: int):
-    asset = _asset_for(request, pk)
-    run = WorkflowRun.objects.filter(subject_type="assets.asset", subject_id=asset.pk).order_by("-id").first()
-    if run is None:
-        messages.error(request, "This asset has no review yet to comment on.")
-        return redirect("reviews:asset_detail", pk=asset.pk)
-    parent = Comment.objects.filter(run=run, pk=request.POST.get("parent") or 0).first()
-    task = Task.objects.visible_to(request.user).filter(run=run, status=TaskStatus.OPEN).first()
-    try:
-        services.comment(run, actor=request.user, body=request.POST.get("body", ""), task=task, parent=parent)
-    except workflows.InvalidTransition as exc:
-        if request.htmx:
-            return HttpResponse(f'<p class="error" role="alert">{exc}</p>', status=400)
-        messages.error(request, str(exc))
-        return redirect("reviews:asset_detail", pk=asset.pk)
-    if request.htmx:
-        return render(request, "reviews/asset_detail.html#thread", _asset_context(request, asset))
-    return redirect("reviews:asset_detail", pk=asset.pk)

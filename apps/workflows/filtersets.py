@@ -8,11 +8,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from apps.accounts.models import Region
+from apps.assets.models import Asset
 from apps.clients.models import Client
 from apps.common.roles import RoleCode
 
 from .choices import TaskStatus
-from .models import Task
+from .models import Comment, Task, WorkflowRun
 
 DUE_CHOICES = [("overdue", "Overdue"), ("today", "Due today"), ("week", "Due this week")]
 PROCESS_CHOICES = [("asset_approval", "Asset approval")]
@@ -86,3 +87,25 @@ class TaskApiFilterSet(TaskFilterSet):
     def by_assignee(self, queryset, name, value):
         # the same conditions as the dashboard's tabs
         return queryset.filter(assignee=self.request.user) if value == "me" else queryset.filter(assignee__isnull=True)
+
+
+def _visible(model):
+    def queryset(request):
+        return model.objects.none() if request is None else model.objects.visible_to(request.user)
+
+    return queryset
+
+
+class CommentFilterSet(django_filters.FilterSet):
+    """``/api/v1/comments/``: the conversation of one run, or of every run about one asset."""
+
+    run = django_filters.ModelChoiceFilter(queryset=_visible(WorkflowRun), label="Run id")
+    asset = django_filters.ModelChoiceFilter(queryset=_visible(Asset), method="by_asset", label="Asset id")
+
+    class Meta:
+        model = Comment
+        fields = ["run", "asset"]
+
+    @extend_schema_field(OpenApiTypes.INT)
+    def by_asset(self, queryset, name, value):
+        return queryset.filter(run__subject_type="assets.asset", run__subject_id=value.pk)

@@ -8,6 +8,7 @@ first.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,16 +17,19 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.accounts.models import Notice, User
+from apps.accounts.models import Membership, Notice, User
 from apps.audit import services as audit
 from apps.outbox import services as outbox
 
 from . import bpmn, flows
 from .choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
-from .models import Decision, Task, WorkflowRun
+from .models import Comment, Decision, Task, WorkflowRun
 
 # A task OpenText gives no due date is due in a week (the models of this project always set one).
 DEFAULT_DUE = timedelta(days=7)
+# The most characters a person's text may have: a comment, a decision's reason. Both are copied to OpenText (a
+# comment on an open task, a reason with the completion) and shown on every page of the subject.
+TEXT_LIMIT = 10_000
 
 
 class InvalidTransition(Exception):
@@ -51,6 +55,17 @@ class UnknownOutcome(InvalidTransition):
     def __init__(self, message: str, allowed: list[str]):
         super().__init__(message)
         self.allowed = allowed
+
+
+def clean_text(text: str, *, what: str, field: str) -> str:
+    """A person's text as it is kept: line breaks as a browser's form sends them (CRLF) counted once, spaces around
+    it dropped; longer than ``TEXT_LIMIT`` is refused (``DecisionRefused`` naming ``field``)."""
+    text = text.replace("\r\n", "\n").strip()
+    if len(text) > TEXT_LIMIT:
+        raise DecisionRefused(
+            f"{what} can be at most {TEXT_LIMIT:,} characters; this one has {len(text):,}.", field=field
+        )
+    return text
 
 
 def check_outcome(task: Task, outcome: str) -> None:
@@ -235,11 +250,11 @@ def decide(
     recorded with the licence as it stood and the warnings decided over, and the flow follows up on its subject.
     The database allows one applied decision per task, so of two people acting at once exactly one wins."""
     flow = flows.of(task.run)
-    reason = reason.strip()
     if task.status != TaskStatus.OPEN:  # said before anything about the input: the person sees what happened
         by = f" by {task.assignee_email}" if task.status == TaskStatus.COMPLETED and task.assignee_email else ""
         raise StaleTask(f"This task is already {task.get_status_display().lower()}{by}.")
     check_outcome(task, outcome)
+    reason = clean_text(reason, what="A reason", field="reason")
     if flow.outcome(outcome).needs_reason and not reason:
         raise DecisionRefused(f"Say why: “{flow.label_of(outcome)}” needs a reason.")
     prepared = flow.prepare(task, actor=actor, outcome=outcome, reason=reason, inputs=inputs or {})
@@ -508,6 +523,42 @@ def apply_remote_end(
         )
         flows.apply_outcome(run)
     return True
+
+
+# -- comments -------------------------------------------------------------------------------------------------------
+MENTION = re.compile(r"@([\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
+
+
+def comment(
+    run: WorkflowRun, *, actor: User, body: str, task: Task | None = None, parent: Comment | None = None
+) -> Comment:
+    """Add a comment to a run of any flow (the conversation of its subject), optionally on one of its tasks and in
+    reply to another comment of the same run. ``@e-mail`` mentions people of the run's client, who get a notice; a
+    comment on an open task is also sent to OpenText (through the outbox), so people working there see it.
+
+    Refused (``DecisionRefused``, ``field`` naming the input): an empty body, one over ``TEXT_LIMIT`` characters,
+    a reply to another run's comment."""
+    body = clean_text(body, what="A comment", field="body")
+    if not body:
+        raise DecisionRefused("A comment cannot be empty.", field="body")
+    if parent is not None and parent.run_id != run.pk:
+        raise DecisionRefused("A reply belongs to the same conversation.", field="parent")
+    emails = {m.lower() for m in MENTION.findall(body)}
+    mentioned = list(
+        User.objects.filter(email__in=emails, pk__in=Membership.objects.filter(client=run.client).values("user"))
+    )
+    with transaction.atomic():
+        note = Comment.objects.create(
+            client=run.client, run=run, task=task, parent=parent, author=actor, author_label=actor.email, body=body
+        )
+        note.mentions.set(mentioned)
+        for person in mentioned:
+            if person.pk != actor.pk:
+                Notice.objects.create(user=person, level="info", text=f"{actor.email} mentioned you: {body[:200]}")
+        audit.record("workflows.comment.create", actor=actor, client=run.client, obj=note, after={"body": body[:500]})
+        if task is not None and task.status == TaskStatus.OPEN:
+            queue_task_comment(task, f"{actor.email}: {body}")
+    return note
 
 
 def queue_task_comment(task: Task, message: str) -> None:

@@ -37,6 +37,17 @@
     if (event.target.matches("[data-select-on-focus]")) event.target.select();
   });
 
+  // htmx 2 swaps no 4xx answer. A form that shows its refusals where they were typed says so with
+  // data-swap-refusals: its 400 (refused as typed) and 409 (overtaken) answers are swapped like a 200.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    var elt = event.detail.elt;
+    if ((status === 400 || status === 409) && elt && elt.closest && elt.closest("[data-swap-refusals]")) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { armAll(document); });
   document.addEventListener("htmx:afterSettle", function () { armAll(document); });
   document.addEventListener("htmx:oobAfterSwap", function () { armAll(document); });

@@ -116,9 +116,12 @@ ROUTES: dict[str, Route] = {
     "reviews:task_claim": Route("post", _b_task),
     "reviews:task_unclaim": Route("post", _b_task),
     "reviews:task_decide": Route("html", _b_task),
-    "reviews:asset_list": Route("html", lists_foreign_rows=True),
-    "reviews:asset_detail": Route("html", _b_asset),
-    "reviews:asset_comment": Route("post", _b_asset),
+    "assets:asset_list": Route("html", lists_foreign_rows=True),
+    "assets:asset_detail": Route("html", _b_asset),
+    "workflows:asset_comments": Route("html", _b_asset),
+    "workflows:asset_comment": Route("post", _b_asset),
+    "exceptions:case_comments": Route("html", _b_case),
+    "exceptions:case_comment": Route("post", _b_case),
     "exceptions:case_list": Route("html", lists_foreign_rows=True),
     "exceptions:case_detail": Route("html", _b_case),
     "exceptions:compliance_rules": Route("html", _beta),
@@ -165,7 +168,7 @@ def test_every_route_is_in_the_sweep():
 @pytest.fixture
 def world(db):
     """Client B with an agency admin, an audit event, an API token, a failed call, an asset in review with a task and
-    a comment; client A with its own admin (the outsider)."""
+    a comment, a case in renewal with a comment; client A with its own admin (the outsider)."""
     client_a = ClientFactory(name="Acme Outdoor", slug="acme")
     client_b = ClientFactory(name=MARKER, slug="beta")
     outsider = member(client_a, RoleCode.AGENCY_ADMIN, RoleCode.COMPLIANCE, email="admin@acme.example")
@@ -213,6 +216,16 @@ def world(db):
         title=f"{MARKER} renewal",
         due_at=timezone.now(),
     )
+    case_run_b = WorkflowRun.objects.create(
+        client=client_b,
+        process_key="rights_renewal",
+        business_key="beta:rights_renewal:1",
+        subject_type="exceptions.case",
+        subject_id=case_b.pk,
+        status="running",
+        title=case_b.title,
+    )
+    Comment.objects.create(client=client_b, run=case_run_b, author=insider, author_label=insider.email, body=MARKER)
     return {
         "case_b": case_b,
         "asset_b": asset_b,

@@ -53,3 +53,30 @@ def test_client_detail_does_not_grow_with_members(client_a, agency_admin, login)
         member(client_a, RoleCode.REVIEWER)
     fifty = _queries(http, "/clients/acme/")
     assert five == fifty <= BUDGET, (five, fifty)
+
+
+def test_the_asset_page_does_not_grow_with_runs_comments_and_decisions(client_a, legal, login):
+    """Each cycle adds a run, a task, a comment with a reply, a decision and their audit events to the page (its
+    review table, conversation and timeline, built by ``workflows.subject_pages``). 19 queries before the page was
+    built through ``apps.assets.pages`` (and 24 with six cycles: a decision's task was read one by one)."""
+    from apps.workflows import services as workflows
+    from apps.workflows.models import WorkflowRun
+    from tests.reviews.factories import approval_run, licensed_asset, review_task
+
+    asset = licensed_asset(client_a)
+
+    def cycles(count):
+        for _ in range(count):
+            run = approval_run(asset)
+            task = review_task(run, "legal")
+            top = workflows.comment(run, actor=legal, body="@legal@acme.example see this", task=task)
+            workflows.comment(run, actor=legal, body="Seen.", parent=top)
+            workflows.decide(task, actor=legal, outcome="rejected", reason="No model release")
+            WorkflowRun.objects.filter(pk=run.pk).update(status="completed", outcome="rejected")
+
+    http = login(legal)
+    cycles(1)
+    one = _queries(http, f"/assets/{asset.pk}/")
+    cycles(5)
+    six = _queries(http, f"/assets/{asset.pk}/")
+    assert one == six <= 17, (one, six)

@@ -10,7 +10,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from apps.accounts.models import Notice
 from apps.assets.choices import ApprovalState, RightsState
 from apps.assets.models import Asset
 from apps.common.roles import RoleCode
@@ -340,52 +339,6 @@ def test_a_session_decision_needs_csrf(legal, legal_task, login):
     )
     assert response.status_code == 403
     assert not Decision.objects.exists()
-
-
-# -- comments ----------------------------------------------------------------------------------------------------------
-def test_comments_are_listed_and_created_with_mentions(client_a, run, legal, legal_task, regional_reviewer, legal_api):
-    created = legal_api.post(
-        "/api/v1/comments/",
-        {"run": run.pk, "body": "Can you check the EMEA usage, @reviewer@acme.example?"},
-        content_type="application/json",
-    )
-    assert created.status_code == 201, created.content
-    body = created.json()
-    assert body["run"] == run.pk and body["task"] == legal_task.pk and body["parent"] is None
-    assert body["author"] == legal.email and body["mentions"] == [regional_reviewer.email]
-    assert Notice.objects.filter(user=regional_reviewer, text__contains="mentioned you").exists()
-    assert OutboxMessage.objects.filter(kind="opentext.comment", payload__task=legal_task.pk).count() == 1
-
-    reply = legal_api.post(
-        "/api/v1/comments/", {"run": run.pk, "body": "Done.", "parent": body["id"]}, content_type="application/json"
-    )
-    assert reply.status_code == 201 and reply.json()["parent"] == body["id"]
-    other_run = approval_run(licensed_asset(client_a))
-    legal_api.post("/api/v1/comments/", {"run": other_run.pk, "body": "Elsewhere"}, content_type="application/json")
-
-    listed = legal_api.get("/api/v1/comments/", {"run": run.pk}).json()["results"]
-    assert [c["body"] for c in listed] == ["Can you check the EMEA usage, @reviewer@acme.example?", "Done."]
-    assert len(_ids(legal_api.get("/api/v1/comments/", {"asset": run.subject_id}))) == 2
-    assert len(_ids(legal_api.get("/api/v1/comments/"))) == 3
-
-
-def test_a_comment_goes_on_no_task_when_the_caller_sees_none(run, legal_task, regional_reviewer, reviewer_api):
-    created = reviewer_api.post("/api/v1/comments/", {"run": run.pk, "body": "FYI"}, content_type="application/json")
-    assert created.status_code == 201 and created.json()["task"] is None
-    assert not OutboxMessage.objects.filter(kind="opentext.comment").exists()
-
-
-def test_empty_comments_and_replies_to_another_conversation_are_refused(client_a, run, legal_api):
-    empty = legal_api.post("/api/v1/comments/", {"run": run.pk, "body": "   "}, content_type="application/json")
-    assert empty.status_code == 400 and "body" in empty.json()["errors"]
-    other_run = approval_run(licensed_asset(client_a))
-    first = legal_api.post("/api/v1/comments/", {"run": other_run.pk, "body": "x"}, content_type="application/json")
-    stray = legal_api.post(
-        "/api/v1/comments/", {"run": run.pk, "body": "y", "parent": first.json()["id"]}, content_type="application/json"
-    )
-    assert stray.status_code == 400
-    assert stray.json()["errors"]["parent"] == ["A reply belongs to the same conversation."]
-    assert Comment.objects.count() == 1
 
 
 # -- query counts ------------------------------------------------------------------------------------------------------

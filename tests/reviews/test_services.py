@@ -8,7 +8,6 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.models import Notice
 from apps.assets.choices import ApprovalState, LicenseState, RightsState
 from apps.assets.models import Asset
 from apps.audit.models import AuditEvent
@@ -241,23 +240,6 @@ def test_rights_end_is_the_latest_end_of_a_term_in_force_and_none_when_one_is_pe
     assert rights_end([(completed, [(None, soon, None), (None, None, None)])], now) is None  # perpetual
     assert rights_end([(completed, [(None, past, None)]), (cancelled, [(None, later, None)])], now) is None
     assert rights_end([(completed, [(None, past, None), (None, soon, None)])], now) == soon
-
-
-# -- comments ---------------------------------------------------------------------------------------------------
-def test_a_comment_mentions_notify_people_of_the_client_only(task, legal, client_b, outsider):
-    brand = member(task.client, RoleCode.BRAND, email="brand@acme.example")
-    note = services.comment(
-        task.run, actor=legal, body="@brand@acme.example and @admin@beta.example: see the logo", task=task
-    )
-    assert list(note.mentions.all()) == [brand]
-    assert Notice.objects.filter(user=brand).count() == 1
-    assert not Notice.objects.filter(user=outsider).exists()
-    assert OutboxMessage.objects.get(kind="opentext.comment").payload["message"].endswith("see the logo")
-
-
-def test_empty_comments_are_refused(task, legal):
-    with pytest.raises(services.DecisionRefused):
-        services.comment(task.run, actor=legal, body="   ")
 
 
 # -- who sees which task ---------------------------------------------------------------------------------------

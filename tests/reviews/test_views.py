@@ -77,6 +77,20 @@ def test_a_refused_decision_keeps_what_was_typed(client_a, legal, login):
     assert task.status == TaskStatus.OPEN
 
 
+def test_a_reason_over_the_limit_is_refused_at_the_field_with_what_was_typed(client_a, legal, login):
+    task = review_task(approval_run(licensed_asset(client_a)), "legal")
+    browser = login(legal)
+    assert f'maxlength="{workflows.TEXT_LIMIT}"' in browser.get(f"/tasks/{task.pk}/decide/").content.decode()
+    typed = "r" * (workflows.TEXT_LIMIT + 1)
+    response = browser.post(f"/tasks/{task.pk}/decide/", {"outcome": "rejected", "reason": typed})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "A reason can be at most 10,000 characters; this one has 10,001." in page
+    assert 'aria-invalid="true" autofocus' in page and typed in page
+    task.refresh_from_db()
+    assert task.status == TaskStatus.OPEN and not Decision.objects.exists()
+
+
 def test_a_decision_someone_else_made_first_answers_409_with_the_fresh_state(client_a, legal, login):
     task = review_task(approval_run(licensed_asset(client_a)), "legal")
     other = member(client_a, RoleCode.LEGAL, email="quick@acme.example")
@@ -131,15 +145,13 @@ def test_the_asset_page_shows_licence_tasks_timeline_and_comments(client_a, lega
     asset = licensed_asset(client_a, name="Fjord at dawn")
     run = approval_run(asset)
     task = review_task(run, "legal")
-    from apps.reviews import services
-
-    services.comment(run, actor=legal, body="Looks fine to me", task=task)
+    workflows.comment(run, actor=legal, body="Looks fine to me", task=task)
     decide(task, actor=legal, outcome="rejected", reason="Watermark visible")
     browser = login(legal)
     page = browser.get(f"/assets/{asset.pk}/").content.decode()
     assert "Fjord at dawn" in page and "Looks fine to me" in page
     assert "“Watermark visible”" in page
-    fragment = browser.get(f"/assets/{asset.pk}/", {"part": "thread"}, headers={"HX-Request": "true"}).content.decode()
+    fragment = browser.get(f"/assets/{asset.pk}/comments/", headers={"HX-Request": "true"}).content.decode()
     assert "Looks fine to me" in fragment and "<html" not in fragment
     response = browser.post(f"/assets/{asset.pk}/comment/", {"body": "Second look?"}, headers={"HX-Request": "true"})
     assert "Second look?" in response.content.decode()

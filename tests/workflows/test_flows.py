@@ -67,7 +67,7 @@ def _flow(key: str, outcomes) -> flows.Flow:
         key=key,
         label="Private check",
         subject="assets.asset",
-        subject_page="reviews:asset_detail",
+        subject_page="assets:asset_detail",
         sla_kind="approval",
         outcome_prefix="private",
         outcomes={value: flows.Outcome() for value in outcomes},
@@ -215,7 +215,7 @@ def test_label_of_reads_the_bpmn_and_falls_back_to_the_value_in_words(key, value
 
 
 def test_subject_page_by_subject_type():
-    assert flows.subject_page("assets.asset") == "reviews:asset_detail"
+    assert flows.subject_page("assets.asset") == "assets:asset_detail"
     assert flows.subject_page("exceptions.case") == "exceptions:case_detail"
     assert flows.subject_page("clients.client") == ""
 

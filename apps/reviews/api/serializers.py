@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from apps.workflows.api.serializers import DecisionSerializer
-from apps.workflows.models import Comment, Task, WorkflowRun
+from apps.workflows.models import Task, WorkflowRun
 
 
 class IntendedUseSerializer(serializers.Serializer):
@@ -51,29 +51,3 @@ class ReviewCycleSerializer(serializers.ModelSerializer):
             "decisions",
         ]
         read_only_fields = fields
-
-
-class CommentSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author_label", read_only=True, help_text="The author's e-mail.")
-    mentions = serializers.SlugRelatedField(slug_field="email", many=True, read_only=True)
-
-    class Meta:
-        model = Comment
-        fields = ["id", "run", "task", "parent", "author", "body", "mentions", "created_at"]
-        read_only_fields = fields
-
-
-class CommentCreateSerializer(serializers.ModelSerializer):
-    """A new comment on a run the caller may see; ``@e-mail`` mentions notify people of the client."""
-
-    class Meta:
-        model = Comment
-        fields = ["run", "parent", "body"]
-        extra_kwargs = {"parent": {"required": False}}
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        user = getattr(request, "user", None)  # no request (schema generation): nothing is visible
-        self.fields["run"].queryset = WorkflowRun.objects.visible_to(user)
-        self.fields["parent"].queryset = Comment.objects.visible_to(user)

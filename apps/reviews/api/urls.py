@@ -1,8 +1,7 @@
 from rest_framework.routers import SimpleRouter
 
-from .views import CommentViewSet, ReviewCycleViewSet
+from .views import ReviewCycleViewSet
 
 router = SimpleRouter()
 router.register("review-cycles", ReviewCycleViewSet, basename="reviewcycle")
-router.register("comments", CommentViewSet, basename="comment")
 urlpatterns = router.urls

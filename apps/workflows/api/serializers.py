@@ -1,7 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Decision, Task
+from ..models import Comment, Decision, Task, WorkflowRun
+from ..services import TEXT_LIMIT
 
 
 class OutcomeSerializer(serializers.Serializer):
@@ -76,6 +77,7 @@ class DecideSerializer(VersionSerializer):
     reason = serializers.CharField(
         allow_blank=True,
         default="",
+        max_length=TEXT_LIMIT,
         help_text="Needed for the outcomes the task's flow says (reject, request changes, withdraw, take down, ...) "
         "and to approve over licence warnings.",
     )
@@ -91,3 +93,29 @@ class DecideSerializer(VersionSerializer):
         default=None,
         help_text="Rights renewal, to replace: the id of an available asset of the same client.",
     )
+
+
+class CommentSerializer(serializers.ModelSerializer):
+    author = serializers.CharField(source="author_label", read_only=True, help_text="The author's e-mail.")
+    mentions = serializers.SlugRelatedField(slug_field="email", many=True, read_only=True)
+
+    class Meta:
+        model = Comment
+        fields = ["id", "run", "task", "parent", "author", "body", "mentions", "created_at"]
+        read_only_fields = fields
+
+
+class CommentCreateSerializer(serializers.ModelSerializer):
+    """A new comment on a run the caller may see; ``@e-mail`` mentions notify people of the client."""
+
+    class Meta:
+        model = Comment
+        fields = ["run", "parent", "body"]
+        extra_kwargs = {"parent": {"required": False}, "body": {"max_length": TEXT_LIMIT}}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)  # no request (schema generation): nothing is visible
+        self.fields["run"].queryset = WorkflowRun.objects.visible_to(user)
+        self.fields["parent"].queryset = Comment.objects.visible_to(user)

@@ -1,14 +1,22 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status, viewsets
+from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.common.api import problem
 
 from .. import flows, services
-from ..filtersets import TaskApiFilterSet
-from ..models import Task
-from .serializers import DecideSerializer, DecisionSerializer, TaskSerializer, VersionSerializer
+from ..choices import TaskStatus
+from ..filtersets import CommentFilterSet, TaskApiFilterSet
+from ..models import Comment, Task
+from .serializers import (
+    CommentCreateSerializer,
+    CommentSerializer,
+    DecideSerializer,
+    DecisionSerializer,
+    TaskSerializer,
+    VersionSerializer,
+)
 
 CONFLICT = OpenApiResponse(
     description="Someone else acted on the task first (`urn:greenlight:problem:conflict`): `detail` says who and "
@@ -101,3 +109,28 @@ def decide_or_problem(request, task: Task, data: dict, *, conflict_extra=None):
         raise exceptions.ValidationError({exc.field: [str(exc)]}) from None
     except services.InvalidTransition as exc:
         raise exceptions.ValidationError({"outcome": [str(exc)]}) from None
+
+
+class CommentViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
+    """Comments on the runs of the caller's clients, oldest first; filter by ``run`` or ``asset``. A new comment
+    goes on the run's open task the caller may see, which also sends it to OpenText."""
+
+    serializer_class = CommentSerializer
+    filterset_class = CommentFilterSet
+    ordering = "id"
+
+    def get_queryset(self):
+        return Comment.objects.visible_to(self.request.user).prefetch_related("mentions")
+
+    @extend_schema(request=CommentCreateSerializer, responses={201: CommentSerializer})
+    def create(self, request, *args, **kwargs):
+        body = CommentCreateSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        run, parent = body.validated_data["run"], body.validated_data.get("parent")
+        # as the subject pages do: the comment goes on an open task of the run that the caller may see
+        task = Task.objects.visible_to(request.user).filter(run=run, status=TaskStatus.OPEN).first()
+        try:
+            note = services.comment(run, actor=request.user, body=body.validated_data["body"], task=task, parent=parent)
+        except services.DecisionRefused as exc:
+            raise exceptions.ValidationError({exc.field: [str(exc)]}) from None
+        return Response(CommentSerializer(note).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,50 @@
+"""The asset library and the asset page.
+
+The page shows the asset, its licences and the cases about it; what the apps above ``assets`` know about the asset
+(its review runs and tasks, the conversation, the timeline, the licence check) comes from the providers they
+register on ``apps.assets.pages``, since ``assets`` imports none of them.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.vary import vary_on_headers
+
+from apps.common.active_client import params_with_active_client
+from apps.common.paging import keyset_page
+
+from . import pages
+from .filtersets import AssetFilterSet
+from .models import Asset, LicensePurchase
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def asset_list(request):
+    """Every asset of the person's clients (or the active one), filtered, newest first, paged by keyset."""
+    params = params_with_active_client(request)
+    filterset = AssetFilterSet(
+        params, queryset=Asset.objects.visible_to(request.user).select_related("client"), request=request
+    )
+    page = keyset_page(filterset.qs, params, size=48) if filterset.is_valid() else None
+    query = params.copy()
+    query.pop("before", None)
+    template = "assets/asset_list.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    return render(request, template, {"filter": filterset, "page": page, "query": query})
+
+
+@login_required
+def asset_detail(request, pk: int):
+    """Preview, metadata, the licence in plain language, and what the apps above add (``pages.context``): the
+    approval state and its tasks with the viewer's actions, the comments, the timeline."""
+    asset = get_object_or_404(
+        Asset.objects.visible_to(request.user)
+        .select_related("client")
+        .prefetch_related(Prefetch("license_purchases", queryset=LicensePurchase.objects.prefetch_related("terms"))),
+        pk=pk,
+    )
+    return render(request, "assets/asset_detail.html", pages.context(request, asset))
