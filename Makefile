@@ -35,10 +35,11 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-## audit: bandit and pip-audit, failing on anything pip-audit cannot check
+## audit: bandit, and pip-audit of the pinned production requirements against a source that proves it answers
+## (a canary with known advisories); prints NOT CHECKED when none does. AUDIT_REQUIRE_CHECK=1 makes that fail (exit 3)
 audit: install
 	$(BIN)/bandit -q -r apps portal -c pyproject.toml --severity-level high
-	$(BIN)/pip-audit --strict --progress-spinner off
+	scripts/audit-dependencies
 
 ## schema: regenerate the committed OpenAPI document after an API change
 schema: install

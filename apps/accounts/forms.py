@@ -10,11 +10,13 @@ from .choices import TokenScope
 from .services import MAX_TOKEN_DAYS
 
 GENERIC_LOGIN_ERROR = "That e-mail address and password do not match an active account."
-THROTTLED_LOGIN_ERROR = "Too many sign-in attempts. Wait {minutes} minutes, then try again."
+THROTTLED_LOGIN_ERROR = "Too many failed sign-ins. Try again in {wait}."
+THROTTLED_RESET_ERROR = "Too many password-reset requests from your network. Try again in {wait}."
 
 
 class LoginForm(auth_forms.AuthenticationForm):
-    """E-mail and password, with attempts counted before the password is checked."""
+    """E-mail and password. The attempt is counted as a failure before the password is checked and given back when
+    it was right (:mod:`apps.accounts.throttle`)."""
 
     username = auth_forms.UsernameField(
         label="E-mail address",
@@ -24,18 +26,32 @@ class LoginForm(auth_forms.AuthenticationForm):
         "invalid_login": GENERIC_LOGIN_ERROR,
         "inactive": GENERIC_LOGIN_ERROR,
     }
+    retry_after_seconds = 0
 
     def clean(self):
         email = self.cleaned_data.get("username") or ""
         password = self.cleaned_data.get("password")
-        if email and password:
-            verdict = throttle.register_attempt(email, self.request.META.get("REMOTE_ADDR") if self.request else None)
-            if not verdict.allowed:
-                minutes = max(1, -(-verdict.retry_after_seconds // 60))
-                raise forms.ValidationError(THROTTLED_LOGIN_ERROR.format(minutes=minutes), code="throttled")
-        cleaned = super().clean()
-        throttle.clear_account(email)
+        if not (email and password):
+            return super().clean()
+        ip = throttle.client_ip(self.request) if self.request else None
+        verdict = throttle.register_attempt(email, ip)
+        if not verdict.allowed:
+            self.retry_after_seconds = verdict.retry_after_seconds
+            wait = throttle.wait_text(verdict.retry_after_seconds)
+            raise forms.ValidationError(THROTTLED_LOGIN_ERROR.format(wait=wait), code="throttled")
+        cleaned = super().clean()  # a wrong password raises here, and the attempt stays counted as a failure
+        throttle.register_success(email, ip)
         return cleaned
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's form and mail; the view counts the request and a worker sends the mail."""
+
+    email = forms.EmailField(
+        label="E-mail address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
 
 
 TIME_ZONE_CHOICES = [(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())]

@@ -250,11 +250,13 @@ class ApiToken(models.Model):
 
 
 class LoginThrottle(models.Model):
-    """An attempt counter per key (account or client IP) and fixed time window, incremented atomically."""
+    """One counter of the sign-in and password-reset limits (:mod:`apps.accounts.throttle`), updated under a row
+    lock. Times are seconds since the epoch; a row whose ``expires_at`` has passed counts from zero again."""
 
     key = models.CharField(max_length=300, unique=True)
-    window_start = models.BigIntegerField(help_text="Start of the window, in seconds since the epoch.")
     count = models.PositiveIntegerField(default=0)
+    blocked_until = models.BigIntegerField(default=0, help_text="No attempt is checked before this time.")
+    expires_at = models.BigIntegerField(default=0, db_index=True, help_text="The count is forgotten at this time.")
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"

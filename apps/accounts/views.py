@@ -5,14 +5,16 @@ import logging
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.audit import services as audit
 
-from . import services
-from .forms import ApiTokenForm, LoginForm, ProfileForm
+from . import services, tasks, throttle
+from .forms import THROTTLED_RESET_ERROR, ApiTokenForm, LoginForm, PasswordResetForm, ProfileForm
 from .middleware import start_session_clock
 from .models import ApiToken
 
@@ -34,7 +36,11 @@ class LoginView(auth_views.LoginView):
 
     def form_invalid(self, form):
         logger.warning("Sign-in refused (%s)", ",".join(e.code or "invalid" for e in form.non_field_errors().data))
-        return super().form_invalid(form)
+        response = super().form_invalid(form)
+        if form.has_error(NON_FIELD_ERRORS, "throttled"):
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after_seconds)
+        return response
 
 
 class LogoutView(auth_views.LogoutView):
@@ -57,6 +63,49 @@ class PasswordChangeView(auth_views.PasswordChangeView):
         audit.record("accounts.user.change_password", actor=self.request.user, obj=self.request.user)
         messages.success(self.request, "Your password is changed. Other sessions of yours are signed out.")
         return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link by e-mail. The answer is the same whether or not an account has the address; requests
+    are limited per client address (refused, 429) and per e-mail address (answered as usual, no more mails)."""
+
+    template_name = "accounts/password_reset_form.html"
+    form_class = PasswordResetForm
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    def form_valid(self, form):
+        email = form.cleaned_data["email"]
+        verdict = throttle.register_reset_request(email, throttle.client_ip(self.request))
+        if not verdict.allowed:
+            form.add_error(None, THROTTLED_RESET_ERROR.format(wait=throttle.wait_text(verdict.retry_after_seconds)))
+            response = self.form_invalid(form)
+            response.status_code = 429
+            response["Retry-After"] = str(verdict.retry_after_seconds)
+            return response
+        if verdict.send:
+            tasks.send_password_reset_soon(email, domain=self.request.get_host(), use_https=self.request.is_secure())
+        return HttpResponseRedirect(self.get_success_url())
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """Django's view: the token leaves the URL for the session before the form is shown; a new password ends the
+    account's other sessions."""
+
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("accounts:password_reset_complete")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        audit.record("accounts.user.reset_password", actor=form.user, obj=form.user)
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
 
 
 def _profile_context(request, **extra) -> dict:

@@ -5,17 +5,25 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONCE, NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str
+from .env import env_bool, env_int, env_list, env_str, fernet_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY.strip():
+    # Django would only fail at the first request that signs something (every page, /healthz too).
+    raise ImproperlyConfigured(
+        "SECRET_KEY is empty. Set it to 50 or more random characters, e.g. the output of "
+        "python -c 'import secrets; print(secrets.token_urlsafe(50))'."
+    )
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -93,7 +101,7 @@ OT_CLIENT_SECRET = env_str("OT_CLIENT_SECRET", _emulator_default(_derived_secret
 NOTIFY_SECRETS = env_list("NOTIFY_SECRET", [_derived_secret("notify")] if EMULATORS else [])
 # Keys (Fernet, comma-separated, newest first) that encrypt connection secrets at rest. Without any, a key is
 # derived from SECRET_KEY (production refuses to start without one, so rotating SECRET_KEY cannot lose tokens).
-FIELD_ENCRYPTION_KEYS = env_list("FIELD_ENCRYPTION_KEYS", [])
+FIELD_ENCRYPTION_KEYS = fernet_keys("FIELD_ENCRYPTION_KEYS")
 # The outbox's retry schedule (QUALITY.md section 2): full-jitter backoff from 2 s up to 15 min, parked as failed
 # after 72 h or OUTBOX_MAX_ATTEMPTS, whichever comes first; a platform's breaker opens after 5 failures for 30 s.
 OUTBOX_BACKOFF_BASE = 2.0
@@ -156,13 +164,21 @@ TEMPLATES = [
 # share: WAL lets readers run beside the single writer, busy_timeout waits for the lock instead of failing, and
 # IMMEDIATE transactions take the write lock up front so two writers never deadlock on a lock upgrade.
 (VAR_DIR / "static").mkdir(parents=True, exist_ok=True)
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'greenlight.sqlite3'}"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
-        conn_health_checks=True,
-    )
-}
+# Persistent connections (DB_CONN_MAX_AGE seconds) suit production's gunicorn sync workers: one thread, one
+# connection, reused. Development forces 0 (runserver's threads, see dev.py); SQLite always uses 0 (below).
+# A blank DATABASE_URL counts as unset (production refuses both, see prod.py).
+try:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            env_str("DATABASE_URL", "").strip() or f"sqlite:///{VAR_DIR / 'greenlight.sqlite3'}",
+            conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0),
+            conn_health_checks=True,
+        )
+    }
+except ValueError as exc:  # an unknown scheme; the message names the scheme only, never the password
+    raise ImproperlyConfigured(
+        f"DATABASE_URL is not a database URL: {exc} Expected e.g. postgres://user:password@host:5432/greenlight."
+    ) from None
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -230,10 +246,47 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
-# Login throttling (ASVS 6.1.1): attempts are counted atomically in the database, per account and per client IP.
-LOGIN_ATTEMPTS_PER_ACCOUNT = env_int("LOGIN_ATTEMPTS_PER_ACCOUNT", 5, minimum=1)
-LOGIN_ATTEMPTS_PER_IP = env_int("LOGIN_ATTEMPTS_PER_IP", 50, minimum=1)
-LOGIN_ATTEMPT_WINDOW_SECONDS = env_int("LOGIN_ATTEMPT_WINDOW_SECONDS", 900, minimum=60)
+# The client's address (sign-in limits, password-reset limits, DRF's anonymous throttle): REMOTE_ADDR unless the
+# portal sits behind this many proxies that each append to X-Forwarded-For; then the address the outermost proxy
+# saw. 0 ignores the header (anyone can write it). See apps/accounts/throttle.py.
+TRUST_X_FORWARDED_FOR = env_int("TRUST_X_FORWARDED_FOR", 0, minimum=0)
+
+# Sign-in limits (ASVS 6.1.1, docs/security.md): failures only, counted in locked database rows. One account from
+# one address gets LOGIN_FAILURES_BEFORE_DELAY free failures, then waits LOGIN_DELAY_SECONDS, doubling with each
+# further failure up to LOGIN_MAX_DELAY_SECONDS; other addresses are not held up, so nobody can lock someone out.
+# One address may fail LOGIN_FAILURES_PER_IP times per LOGIN_IP_WINDOW_SECONDS against any accounts.
+LOGIN_FAILURES_BEFORE_DELAY = env_int("LOGIN_FAILURES_BEFORE_DELAY", 5, minimum=1)
+LOGIN_DELAY_SECONDS = env_int("LOGIN_DELAY_SECONDS", 30, minimum=1)
+LOGIN_MAX_DELAY_SECONDS = env_int("LOGIN_MAX_DELAY_SECONDS", 900, minimum=1)
+LOGIN_FAILURES_PER_IP = env_int("LOGIN_FAILURES_PER_IP", 100, minimum=1)
+LOGIN_IP_WINDOW_SECONDS = env_int("LOGIN_IP_WINDOW_SECONDS", 900, minimum=60)
+for _old, _new in {
+    "LOGIN_ATTEMPTS_PER_ACCOUNT": "LOGIN_FAILURES_BEFORE_DELAY (per account and address)",
+    "LOGIN_ATTEMPTS_PER_IP": "LOGIN_FAILURES_PER_IP (failures only)",
+    "LOGIN_ATTEMPT_WINDOW_SECONDS": "LOGIN_IP_WINDOW_SECONDS and LOGIN_MAX_DELAY_SECONDS",
+}.items():
+    if _old in os.environ:  # a limit that silently stopped applying would be worse than a refusal to start
+        raise ImproperlyConfigured(f"{_old} is no longer read: use {_new}. See docs/security.md.")
+
+# Password reset by e-mail (Django's views): a link valid for an hour; requests limited per address and per client
+# address per hour, with the same answer whether or not an account has that address.
+PASSWORD_RESET_TIMEOUT = 3600
+PASSWORD_RESETS_PER_ADDRESS = env_int("PASSWORD_RESETS_PER_ADDRESS", 3, minimum=1)
+PASSWORD_RESETS_PER_IP = env_int("PASSWORD_RESETS_PER_IP", 20, minimum=1)
+PASSWORD_RESET_WINDOW_SECONDS = 3600
+
+# --- E-mail ---------------------------------------------------------------------------------------------------
+# SMTP in production; development prints mails on the console (the worker's, which sends them), tests keep them
+# in memory.
+EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Greenlight <greenlight@localhost>")
 
 # API tokens default to 90 days unless created with another expiry.
 API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90, minimum=1)
@@ -328,6 +381,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "apps.common.schema.ProblemAutoSchema",
     "EXCEPTION_HANDLER": "apps.common.api.problem_exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # DRF's default (None) would key anonymous throttling on the whole, client-written X-Forwarded-For header.
+    "NUM_PROXIES": TRUST_X_FORWARDED_FOR,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Greenlight API",

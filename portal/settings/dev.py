@@ -24,5 +24,12 @@ os.environ.setdefault("SECRET_KEY", _local_secret_key())
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 os.environ.setdefault("EMULATORS", "true")
+os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 
 from .base import *  # noqa: E402, F403
+from .base import DATABASES  # noqa: E402
+
+# runserver serves each request on a new thread, and a persistent connection belongs to its thread: with
+# DB_CONN_MAX_AGE=60, 100 requests left 53 PostgreSQL connections open until they aged out, and a burst exhausted
+# the server. Development closes each request's connection (DB_CONN_MAX_AGE is not read here).
+DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -65,3 +65,25 @@ def env_int(name: str, default: int | object = _MISSING, *, minimum: int | None 
 def env_list(name: str, default: list[str] | object = _MISSING) -> list[str]:
     """A comma-separated list; blanks around items are dropped, empty items are ignored."""
     return _read(name, default, lambda raw: [item.strip() for item in raw.split(",") if item.strip()])
+
+
+FERNET_KEY_HINT = (
+    "a Fernet key is 32 url-safe base64-encoded bytes (44 characters); generate one with "
+    "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+)
+
+
+def fernet_keys(name: str) -> list[str]:
+    """A comma-separated list of Fernet keys (may be empty). A malformed key is refused here, not at the first
+    encryption; the message names its position, never its value (it is a secret)."""
+    from cryptography.fernet import Fernet
+
+    keys = env_list(name, [])
+    for position, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except ValueError:  # binascii.Error is a ValueError too
+            raise ImproperlyConfigured(
+                f"{name}: key {position} of {len(keys)} is not a Fernet key ({FERNET_KEY_HINT})."
+            ) from None
+    return keys

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+VALID_FERNET_KEY = "Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMta2V5LTEyMzQ="
 
 
 def _clean_env(**extra) -> dict:
@@ -22,7 +23,7 @@ def _clean_env(**extra) -> dict:
         DJANGO_SETTINGS_MODULE="portal.settings.prod",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="greenlight.example.com",
-        FIELD_ENCRYPTION_KEYS="Zm9yLXRlc3RzLW9ubHktMzItYnl0ZXMta2V5LTEyMzQ=",
+        FIELD_ENCRYPTION_KEYS=VALID_FERNET_KEY,
     )
     env.update(extra)
     return env
@@ -73,6 +74,19 @@ def test_check_deploy_is_clean_with_production_settings(prod_env):
         ({"DEBUG": "maybe"}, "DEBUG='maybe' is not valid"),
         ({"Q_WORKERS": "zero"}, "Q_WORKERS='zero' is not valid"),
         ({"Q_TIMEOUT": "400"}, "q2.E002"),
+        # Issue 11 item 11: each of these started, and then failed every request (or silently used SQLite).
+        ({"SECRET_KEY": ""}, "SECRET_KEY is empty. Set it to 50 or more random characters"),
+        ({"SECRET_KEY": "   "}, "SECRET_KEY is empty"),
+        ({"SECRET_KEY": "only-twenty-chars-xx"}, "SECRET_KEY is too weak for portal.settings.prod"),
+        (
+            {"FIELD_ENCRYPTION_KEYS": "notakey"},
+            "FIELD_ENCRYPTION_KEYS: key 1 of 1 is not a Fernet key (a Fernet key is",
+        ),
+        ({"FIELD_ENCRYPTION_KEYS": f"{VALID_FERNET_KEY},notakey"}, "FIELD_ENCRYPTION_KEYS: key 2 of 2 is not a Fernet"),
+        ({"DATABASE_URL": None}, "Set DATABASE_URL for portal.settings.prod, e.g. postgres://"),
+        ({"DATABASE_URL": " "}, "Set DATABASE_URL for portal.settings.prod"),
+        ({"DATABASE_URL": "postgress://greenlight:s3cret@db/greenlight"}, "DATABASE_URL is not a database URL"),
+        ({"LOGIN_ATTEMPTS_PER_ACCOUNT": "5"}, "LOGIN_ATTEMPTS_PER_ACCOUNT is no longer read: use LOGIN_FAILURES"),
     ],
 )
 def test_production_settings_fail_fast_on_missing_or_malformed_env(prod_env, env, message):
@@ -85,6 +99,17 @@ def test_production_settings_fail_fast_on_missing_or_malformed_env(prod_env, env
     result = _run(["manage.py", "check"], full)
     assert result.returncode != 0
     assert message in result.stderr
+    assert "ImproperlyConfigured" in result.stderr or "SystemCheckError" in result.stderr
+    # A refusal names the variable, never its secret value.
+    assert "notakey" not in result.stderr.replace("FIELD_ENCRYPTION_KEYS=", "")
+    assert "s3cret" not in result.stderr
+
+
+def test_production_with_valid_settings_serves_healthz_and_a_page(prod_env):
+    """The counterpart of the refusals: a deployment that starts answers (an empty SECRET_KEY used to start, then
+    fail every request with a 500, /healthz too)."""
+    assert _request(prod_env, "/healthz")["status"] == 200
+    assert _request(prod_env, "/api/v1/me/")["status"] == 401
 
 
 def test_tls_hardening_static_storage_and_json_logs(prod_env):
