@@ -1,0 +1,72 @@
+"""Connecting a client to its Smint.io tenant (the OAuth redirect and callback), disconnecting it, and a sync by
+hand. The work is in ``apps.integrations.connections``; no remote call is made here."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect
+from django.views.decorators.http import require_POST, require_safe
+
+from apps.audit import services as audit
+from apps.clients.models import Client, SmintioConnection
+from apps.common.roles import Capability
+
+from .. import connections
+
+
+@login_required
+@require_POST
+def smintio_connect(request, slug: str):
+    client = get_object_or_404(Client.objects.visible_to(request.user), slug=slug)
+    tenant = (request.POST.get("tenant") or "").strip().lower()
+    if not tenant or not tenant.replace("-", "").isalnum():
+        messages.error(request, "Enter the Smint.io tenant name (the part before .smint.io), letters, digits or '-'.")
+        return redirect(client)
+    return redirect(connections.begin_connect(request, client, tenant=tenant))
+
+
+@login_required
+@require_safe
+def smintio_callback(request):
+    """Smint.io sends the browser back here after consent (or refusal)."""
+    if request.GET.get("error"):
+        messages.error(
+            request, f"Smint.io did not connect: {request.GET.get('error_description') or request.GET['error']}."
+        )
+        return redirect("clients:client_list")
+    code, state = request.GET.get("code", ""), request.GET.get("state", "")
+    if not code or not state:
+        return HttpResponseBadRequest("Missing code or state.")
+    connection = connections.finish_connect(request, state=state, code=code)
+    messages.info(request, "Smint.io accepted; the connection is being completed and the first sync starts.")
+    return redirect(connection.client)
+
+
+@login_required
+@require_POST
+def smintio_disconnect(request, slug: str):
+    client = get_object_or_404(Client.objects.visible_to(request.user), slug=slug)
+    if not SmintioConnection.objects.filter(client=client).exists():
+        messages.error(request, "This client has no Smint.io connection.")
+        return redirect(client)
+    connections.disconnect(client, actor=request.user)
+    messages.success(request, "Smint.io is disconnected; its access is being revoked.")
+    return redirect(client)
+
+
+@login_required
+@require_POST
+def smintio_sync_now(request, slug: str):
+    client = get_object_or_404(Client.objects.visible_to(request.user), slug=slug)
+    connection = get_object_or_404(SmintioConnection, client=client)
+    if not request.user.has_capability(client, Capability.MANAGE_CLIENT):
+        raise PermissionDenied("Only the client's agency admins may start a sync.")
+    from django_q.tasks import async_task
+
+    audit.record("integrations.smintio.sync_now", actor=request.user, client=client, obj=connection)
+    async_task("apps.integrations.tasks.pull_smintio", connection.pk, task_name=f"smintio pull {connection.pk}")
+    messages.success(request, "A sync of this client is queued; the sync log shows its progress.")
+    return redirect(request.POST.get("next") or "integrations:sync_log")
