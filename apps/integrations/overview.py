@@ -20,7 +20,7 @@ def operable_clients(user):
 
 def sync_overview(user, client=None) -> dict:
     """What the sync log shows (also the API's ``/sync/`` body): per connection its position and health, the
-    outbox by state, the calls that need a person, and the latest hints."""
+    outbox by state, the calls that need a person, and the latest hints about them."""
     clients = operable_clients(user)
     if client is not None:
         clients = clients.filter(pk=client.pk)
@@ -41,13 +41,15 @@ def sync_overview(user, client=None) -> dict:
     delivered = list(
         messages_qs.filter(status=OutboxStatus.DONE).select_related("client").order_by("-sent_at", "-id")[:10]
     )
-    hints = list(InboundEvent.objects.visible_to(user)[:10]) if clients.exists() else []
+    hints = InboundEvent.objects.visible_to(user)  # the hints about these clients; staff operators see all
+    if client is not None:
+        hints = hints.filter(client=client)
     return {
         "connections": list(connections_qs),
         "outbox_counts": counts,
         "attention": attention,
         "delivered": delivered,
-        "hints": hints,
+        "hints": list(hints[:10]),
         "now": timezone.now(),
         "can_operate": clients.filter(pk__in=user.client_ids_with(Capability.MANAGE_CLIENT)).exists(),
     }
