@@ -3,6 +3,8 @@ hand. The work is in ``apps.integrations.connections``; no remote call is made h
 
 from __future__ import annotations
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -16,13 +18,17 @@ from apps.common.roles import Capability
 
 from .. import connections
 
+TENANT = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?")  # a host label: ASCII only, no '-' at either end
+
 
 @login_required
 @require_POST
 def smintio_connect(request, slug: str):
+    """Start connecting the client to a Smint.io tenant (agency admins): to Smint.io's consent page. The client's
+    current connection, if any, keeps working until Smint.io's consent is redeemed."""
     client = get_object_or_404(Client.objects.visible_to(request.user), slug=slug)
     tenant = (request.POST.get("tenant") or "").strip().lower()
-    if not tenant or not tenant.replace("-", "").isalnum():
+    if not TENANT.fullmatch(tenant):
         messages.error(request, "Enter the Smint.io tenant name (the part before .smint.io), letters, digits or '-'.")
         return redirect(client)
     return redirect(connections.begin_connect(request, client, tenant=tenant))
@@ -32,17 +38,33 @@ def smintio_connect(request, slug: str):
 @require_safe
 def smintio_callback(request):
     """Smint.io sends the browser back here after consent (or refusal)."""
+    state = request.GET.get("state", "")
     if request.GET.get("error"):
-        messages.error(
-            request, f"Smint.io did not connect: {request.GET.get('error_description') or request.GET['error']}."
-        )
-        return redirect("clients:client_list")
-    code, state = request.GET.get("code", ""), request.GET.get("state", "")
+        error = (request.GET.get("error_description") or request.GET["error"])[:300]
+        if not state:
+            return HttpResponseBadRequest("Missing state.")
+        attempt = connections.refuse_connect(request, state=state, error=error)
+        messages.error(request, f"Smint.io did not connect to “{attempt.tenant}”: {error}. {_unchanged(attempt)}")
+        return redirect(attempt.client)
+    code = request.GET.get("code", "")
     if not code or not state:
         return HttpResponseBadRequest("Missing code or state.")
-    connection = connections.finish_connect(request, state=state, code=code)
-    messages.info(request, "Smint.io accepted; the connection is being completed and the first sync starts.")
-    return redirect(connection.client)
+    attempt = connections.finish_connect(request, state=state, code=code)
+    messages.info(
+        request,
+        f"Smint.io accepted; the connection to “{attempt.tenant}” is being completed and the first sync starts. "
+        + _unchanged(attempt, until=True),
+    )
+    return redirect(attempt.client)
+
+
+def _unchanged(attempt, *, until: bool = False) -> str:
+    current = SmintioConnection.objects.filter(client=attempt.client).first()
+    if current is None or not current.is_usable:
+        return ""
+    if until:
+        return f"Until then the connection to “{current.tenant}” keeps working."
+    return f"The connection to “{current.tenant}” is unchanged."
 
 
 @login_required
