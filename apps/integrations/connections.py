@@ -84,7 +84,9 @@ def _attempt_of(request, state: str) -> SmintioConnectAttempt:
     age = SmintioConnectAttempt.ABANDON_AFTER.total_seconds()
     if entry is None or "attempt" not in entry or timezone.now().timestamp() - entry["at"] > age:
         raise PermissionDenied("This sign-in to Smint.io was not started here, or it is older than 10 minutes.")
-    client = Client.objects.visible_to(request.user).get(pk=entry["client"])
+    client = Client.objects.visible_to(request.user).filter(pk=entry["client"]).first()
+    if client is None:
+        raise PermissionDenied("This sign-in to Smint.io was for a client you are no longer a member of.")
     _require_admin(request.user, client)
     attempt = (
         SmintioConnectAttempt.objects.select_for_update()

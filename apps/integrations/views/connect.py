@@ -47,7 +47,7 @@ def smintio_callback(request):
         messages.error(request, f"Smint.io did not connect to “{attempt.tenant}”: {error}. {_unchanged(attempt)}")
         return redirect(attempt.client)
     code = request.GET.get("code", "")
-    if not code or not state:
+    if not code or not state or len(code) > 2048:
         return HttpResponseBadRequest("Missing code or state.")
     attempt = connections.finish_connect(request, state=state, code=code)
     messages.info(
