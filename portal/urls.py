@@ -5,7 +5,7 @@ from django.core.exceptions import PermissionDenied
 from django.urls import include, path, reverse
 from django.views.generic import RedirectView
 
-from apps.integrations.views import healthz
+from apps.integrations.views.health import healthz
 from apps.reviews.views import dashboard
 
 from . import errors

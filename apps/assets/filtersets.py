@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from apps.clients.models import Client
 
-from .choices import ApprovalState, RightsState
-from .models import Asset
+from .choices import ApprovalState, RightsState, UsageKind
+from .models import Asset, UsageEvent
 from .querysets import available_condition
 
 ELEMENT_ID = re.compile(r"(?=.*\d)[\w:.-]+")  # no spaces, at least one digit
@@ -17,6 +17,10 @@ ELEMENT_ID = re.compile(r"(?=.*\d)[\w:.-]+")  # no spaces, at least one digit
 
 def _visible_clients(request):
     return Client.objects.none() if request is None else Client.objects.visible_to(request.user)
+
+
+def _visible_assets(request):
+    return Asset.objects.none() if request is None else Asset.objects.visible_to(request.user)
 
 
 class AssetFilterSet(django_filters.FilterSet):
@@ -68,3 +72,28 @@ class AssetFilterSet(django_filters.FilterSet):
         if ELEMENT_ID.fullmatch(value):
             condition |= Q(content_element_uuid=value)
         return queryset.filter(condition)
+
+
+class UsageEventFilterSet(django_filters.FilterSet):
+    """``/api/v1/usage-events/``: download history per asset (``asset``) and per person (``user_email``)."""
+
+    client = django_filters.ModelChoiceFilter(queryset=_visible_clients, to_field_name="slug")
+    asset = django_filters.ModelChoiceFilter(queryset=_visible_assets, label="Asset id")
+    user_email = django_filters.CharFilter(field_name="user_email", lookup_expr="iexact", label="User e-mail")
+    event = django_filters.ChoiceFilter(choices=UsageKind.choices)
+    occurred_after = django_filters.IsoDateTimeFilter(
+        field_name="occurred_at",
+        lookup_expr="gte",
+        label="Occurred at or after",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    occurred_before = django_filters.IsoDateTimeFilter(
+        field_name="occurred_at",
+        lookup_expr="lt",
+        label="Occurred before",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+
+    class Meta:
+        model = UsageEvent
+        fields = ["client", "asset", "user_email", "event", "occurred_after", "occurred_before"]

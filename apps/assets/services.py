@@ -1,4 +1,4 @@
-"""Writing synced content: assets, licence purchases, immutable terms, binaries, usage events.
+"""Writing synced content: assets, licence purchases, immutable terms, binaries (usage events: ``usage.py``).
 
 The platform client maps Smint.io's JSON into the plain records below; these functions upsert them in bulk by
 uuid and version, so a re-delivered or out-of-order record never duplicates a row or overwrites newer data. The
@@ -17,7 +17,7 @@ from django.utils import timezone
 from apps.audit import services as audit
 
 from .choices import APPROVAL_TRANSITIONS, LicenseState, RightsState, SignalKind
-from .models import Asset, AssetSignal, Binary, LicensePurchase, LicenseTerm, UsageEvent
+from .models import Asset, AssetSignal, Binary, LicensePurchase, LicenseTerm
 
 ASSET_SYNC_FIELDS = [
     "provider",
@@ -295,28 +295,6 @@ def upsert_binaries(binaries_by_lpt: dict[int, tuple[int, list[dict]]]) -> int:
     for version, lpt_ids in by_version.items():  # versions are few: one UPDATE each, not one per licence
         LicensePurchase.objects.filter(pk__in=lpt_ids, binaries_version__lt=version).update(binaries_version=version)
     return len(rows)
-
-
-def record_usage_events(client, events: list[dict], *, source: str = "smintio") -> int:
-    """Insert usage events idempotently by uuid; returns how many were new."""
-    if not events:
-        return 0
-    uuids = [event["uuid"] for event in events]
-    before = set(UsageEvent.objects.filter(client=client, uuid__in=uuids).values_list("uuid", flat=True))
-    assets = dict(
-        Asset.objects.filter(
-            client=client, content_element_uuid__in={event["content_element_uuid"] for event in events}
-        ).values_list("content_element_uuid", "id")
-    )
-    UsageEvent.objects.bulk_create(
-        [
-            UsageEvent(client=client, asset_id=assets.get(event["content_element_uuid"]), source=source, **event)
-            for event in events
-            if event["uuid"] not in before
-        ],
-        ignore_conflicts=True,
-    )
-    return len({uuid for uuid in uuids if uuid not in before})
 
 
 def lpts_needing_binaries(client, limit: int = 500) -> list[tuple[int, str, str, int]]:

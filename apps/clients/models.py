@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.common.crypto import EncryptedTextField
 from apps.common.querysets import ClientScopedQuerySet
@@ -81,8 +84,9 @@ class Client(models.Model):
 
 
 class ConnectionStatus(models.TextChoices):
+    """What a connection is; a connection being made through the browser is a ``SmintioConnectAttempt``."""
+
     NOT_CONNECTED = "not_connected", "Not connected"
-    CONNECTING = "connecting", "Connecting"
     CONNECTED = "connected", "Connected"
     BROKEN = "broken", "Broken"
 
@@ -109,9 +113,7 @@ class SmintioConnection(models.Model):
     access_expires_at = models.DateTimeField(null=True, blank=True)
     token_generation = models.PositiveIntegerField(default=0)
     refreshing_until = models.DateTimeField(null=True, blank=True, help_text="A refresh is in flight until then.")
-    pending_code = EncryptedTextField(blank=True, help_text="An authorization code waiting for the worker.")
     token_to_revoke = EncryptedTextField(blank=True, help_text="A disconnected refresh token the worker revokes.")
-    pending_redirect_uri = models.CharField(max_length=500, blank=True)
     connected_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -160,3 +162,53 @@ class SmintioConnection(models.Model):
     @property
     def is_usable(self) -> bool:
         return self.status == ConnectionStatus.CONNECTED and bool(self.refresh_token)
+
+
+class AttemptStatus(models.TextChoices):
+    STARTED = "started", "Waiting for consent on Smint.io"
+    EXCHANGING = "exchanging", "Consent given; completing"
+    SUCCEEDED = "succeeded", "Connected"
+    FAILED = "failed", "Failed"
+
+
+class SmintioConnectAttempt(models.Model):
+    """One try at connecting a client to a Smint.io tenant through the browser, kept apart from the client's
+    ``SmintioConnection`` until it succeeds: a working connection keeps working (same tenant, same tokens) while
+    someone consents on Smint.io, and is left untouched when they do not.
+
+    ``started`` (the browser went to Smint.io) -> ``exchanging`` (Smint.io sent it back with a code; the worker
+    trades the code for tokens) -> ``succeeded`` (the tokens and the tenant were swapped into the connection) or
+    ``failed`` (refused consent, or Smint.io refused the code: ``reason``). One still ``started`` after
+    ``ABANDON_AFTER`` was abandoned: its OAuth state is no longer accepted.
+    """
+
+    ABANDON_AFTER = timedelta(minutes=10)
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="smintio_attempts")
+    tenant = models.SlugField(max_length=100)
+    status = models.CharField(max_length=20, choices=AttemptStatus.choices, default=AttemptStatus.STARTED)
+    code = EncryptedTextField(blank=True, help_text="The authorization code, until the worker spent it.")
+    redirect_uri = models.CharField(max_length=500, blank=True)
+    reason = models.TextField(blank=True, help_text="Why it failed.")
+    started_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClientScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["client", "-id"], name="attempt_client_id_idx")]
+
+    def __str__(self) -> str:
+        return f"Connect {self.client} to Smint.io {self.tenant} ({self.status})"
+
+    @property
+    def is_abandoned(self) -> bool:
+        return self.status == AttemptStatus.STARTED and timezone.now() - self.started_at > self.ABANDON_AFTER
+
+    @property
+    def is_in_flight(self) -> bool:
+        return self.status == AttemptStatus.EXCHANGING or (
+            self.status == AttemptStatus.STARTED and not self.is_abandoned
+        )

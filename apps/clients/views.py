@@ -15,7 +15,7 @@ from apps.common.roles import Capability
 
 from . import services
 from .forms import ClientPolicyForm
-from .models import Client
+from .models import Client, SmintioConnectAttempt
 
 
 @login_required
@@ -32,6 +32,7 @@ def client_list(request):
 def client_detail(request, slug: str):
     client = get_object_or_404(Client.objects.visible_to(request.user).select_related("smintio_connection"), slug=slug)
     connection = getattr(client, "smintio_connection", None)
+    attempt = SmintioConnectAttempt.objects.filter(client=client).select_related("started_by").first()  # the latest
     if request.htmx and not request.htmx.boosted:
         return render(
             request,
@@ -39,6 +40,7 @@ def client_detail(request, slug: str):
             {
                 "client": client,
                 "connection": connection,
+                "attempt": attempt,
                 "can_manage": request.user.has_capability(client, Capability.MANAGE_CLIENT),
             },
         )
@@ -54,6 +56,7 @@ def client_detail(request, slug: str):
         {
             "client": client,
             "connection": connection,
+            "attempt": attempt,
             "members": members,
             "can_manage": request.user.has_capability(client, Capability.MANAGE_CLIENT),
         },

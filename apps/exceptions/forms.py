@@ -1,6 +1,40 @@
 from django import forms
 
+from apps.clients.models import Client
+
+from .lapses import DEFAULT_WINDOW, WINDOW_CHOICES
 from .models import ComplianceRule
+
+
+class CalendarFilterForm(forms.Form):
+    """The rights calendar's filters: a client of the viewer's (or all) and how far ahead."""
+
+    client = forms.ModelChoiceField(
+        queryset=Client.objects.none(), to_field_name="slug", required=False, empty_label="All my clients"
+    )
+    window = forms.TypedChoiceField(
+        choices=WINDOW_CHOICES, coerce=int, required=False, empty_value=DEFAULT_WINDOW, label="Lapsing within"
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = Client.objects.visible_to(user).order_by("name")
+
+
+class CalendarFeedForm(forms.Form):
+    """Creating or replacing the personal feed: which of the person's clients it shows."""
+
+    client = forms.ModelChoiceField(
+        queryset=Client.objects.none(),
+        to_field_name="slug",
+        required=False,
+        empty_label="All my clients",
+        label="The feed shows",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = Client.objects.visible_to(user).order_by("name")
 
 
 class ComplianceRuleForm(forms.ModelForm):

@@ -10,12 +10,13 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.common.fields import BulkInsertJSONField
 from apps.common.querysets import ClientScopedQuerySet
 
 from .choices import CaseKind, CaseState, Disposition, RuleKind, Team, Trigger
-from .querysets import CaseQuerySet
+from .querysets import CalendarFeedQuerySet, CaseQuerySet
 
 
 class Case(models.Model):
@@ -111,3 +112,41 @@ class ComplianceCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client}: usage events up to {self.last_event_id}"
+
+
+class CalendarFeed(models.Model):
+    """A person's rights-calendar feed: the secret URL a calendar application reads (``/cases/calendar.ics``).
+
+    The URL's token is ``<owner id>:<signature>``, a ``django.core.signing`` signature of the owner's id salted with
+    ``version``. Nothing secret is stored (forging a token needs ``SECRET_KEY``), so the page can show the URL again.
+    Replacing the URL gives the feed a new random version, so every earlier URL stops working; turning it off sets
+    ``revoked_at`` (creating it again later gives a new version too). ``client`` narrows the feed to one of the
+    owner's clients; empty, it shows all of them, always read through the owner's memberships of the moment.
+    """
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    client = models.ForeignKey(
+        "clients.Client",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Only this client's lapses; empty: every client of the owner.",
+    )
+    version = models.PositiveBigIntegerField(help_text="Salts the token; a new one invalidates every earlier URL.")
+    created_at = models.DateTimeField(default=timezone.now)
+    rotated_at = models.DateTimeField(null=True, blank=True, help_text="When the URL was last replaced.")
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="When the feed was turned off.")
+    last_used_at = models.DateTimeField(null=True, blank=True, help_text="When a calendar last read it (±15 min).")
+
+    objects = CalendarFeedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"Calendar feed of {self.owner}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

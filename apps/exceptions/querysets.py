@@ -1,3 +1,5 @@
+from django.db import models
+
 from apps.common.querysets import ClientScopedQuerySet
 
 
@@ -6,3 +8,13 @@ class CaseQuerySet(ClientScopedQuerySet):
         from .choices import CaseState
 
         return self.filter(state=CaseState.OPEN)
+
+
+class CalendarFeedQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A person sees their own feed only, and only while its client (if it names one) is one of theirs."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(owner=user).filter(
+            models.Q(client__isnull=True) | models.Q(client__in=user.visible_client_ids())
+        )

@@ -1,16 +1,22 @@
 """Cases: the list (filters, by due date) and the case page with its tasks, decisions, where the asset is used,
 the conversation and the timeline (the part its runs make is ``workflows.subject_pages.subject_context``, as on the
-asset page). Its decision forms post to the one decision view of every flow (``reviews:task_decide``)."""
+asset page); the compliance rules; the rights calendar and its personal iCalendar feed. The case page's decision
+forms post to the one decision view of every flow (``reviews:task_decide``)."""
 
 from __future__ import annotations
+
+import zoneinfo
+from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Prefetch
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.assets.models import Asset, LicensePurchase, UsageEvent
@@ -21,9 +27,9 @@ from apps.workflows import services as workflows
 from apps.workflows.models import Task
 from apps.workflows.subject_pages import subject_context
 
-from . import compliance, services
+from . import compliance, feeds, ics, lapses, services
 from .filtersets import CaseFilterSet
-from .forms import RuleFormSet
+from .forms import CalendarFeedForm, CalendarFilterForm, RuleFormSet
 from .models import Case, ComplianceRule
 
 
@@ -128,3 +134,89 @@ def compliance_rules(request, slug: str):
         {"client": client, "formset": formset, "can_edit": can_edit},
         status=400 if request.method == "POST" else 200,
     )
+
+
+# -- the rights calendar and its feed ---------------------------------------------------------------------------------
+@login_required
+@vary_on_headers("HX-Request")
+def rights_calendar(request):
+    """When the rights of the viewer's clients' assets lapse, by week (``lapses``), and the person's feed."""
+    params = params_with_active_client(request)
+    params.setdefault("window", str(lapses.DEFAULT_WINDOW))
+    form = CalendarFilterForm(params, user=request.user)
+    now = timezone.now()
+    context = {"form": form, "now": now, "page": None, "lapsed": [], "weeks": [], "counts": {}}
+    if form.is_valid():
+        window = form.cleaned_data["window"] or lapses.DEFAULT_WINDOW
+        items, page = lapses.lapses(
+            request.user,
+            client=form.cleaned_data["client"],
+            until=now + timedelta(days=window),
+            now=now,
+            params=params,
+        )
+        lapsed, weeks = lapses.by_week(items, now)
+        counts = {code: sum(1 for item in items if item.state.code == code) for code in ("lapsed", "week", "month")}
+        counts["later"] = len(items) - sum(counts.values())
+        context.update(page=page, lapsed=lapsed, weeks=weeks, counts=counts, window=window)
+    query = params.copy()
+    query.pop("after", None)
+    context["query"] = query
+    template = "exceptions/calendar.html"
+    if request.htmx and not request.htmx.boosted:
+        template += "#results"
+    else:
+        feed = feeds.active_feed(request.user)
+        context["feed"] = feed
+        context["feed_url"] = feeds.feed_url(request, feeds.token_of(feed)) if feed else ""
+        context["feed_form"] = CalendarFeedForm(
+            initial={"client": feed.client if feed else None}, user=request.user, auto_id="feed_%s"
+        )
+    response = render(request, template, context)
+    response["Cache-Control"] = "no-store"  # the page shows the person's feed URL, a secret
+    return response
+
+
+@login_required
+@require_POST
+def calendar_feed_rotate(request):
+    form = CalendarFeedForm(request.POST, user=request.user)
+    if not form.is_valid():
+        messages.error(request, "Choose one of your clients, or all of them, for the feed.")
+        return redirect(f"{reverse('exceptions:rights_calendar')}#feed")
+    had = feeds.active_feed(request.user) is not None
+    feeds.rotate_feed(request.user, client=form.cleaned_data["client"])
+    if had:
+        messages.success(request, "Your calendar feed has a new URL; the old one no longer works.")
+    else:
+        messages.success(request, "Your calendar feed is ready: add its URL to your calendar application.")
+    return redirect(f"{reverse('exceptions:rights_calendar')}#feed")
+
+
+@login_required
+@require_POST
+def calendar_feed_stop(request):
+    if feeds.stop_feed(request.user):
+        messages.success(request, "Your calendar feed is turned off; its URL no longer works.")
+    else:
+        messages.info(request, "You have no calendar feed turned on.")
+    return redirect(f"{reverse('exceptions:rights_calendar')}#feed")
+
+
+@require_GET
+def calendar_feed(request):
+    """The lapse dates of the feed's clients' assets as iCalendar (RFC 5545). Authenticated by the token alone:
+    the session is never read, so a signed-in visitor without the token gets the same 404 as anyone."""
+    feed = feeds.feed_for_token(request.GET.get("token", ""))
+    if feed is None:
+        raise Http404("No such feed.")
+    owner, now = feed.owner, timezone.now()
+    with timezone.override(zoneinfo.ZoneInfo(owner.time_zone or "UTC")):
+        items, _page = lapses.lapses(owner, client=feed.client, until=now + feeds.HORIZON, now=now, limit=feeds.LIMIT)
+        events = feeds.lapse_events(items, base=request.build_absolute_uri("/"), now=now)
+    body = ics.calendar(events, prodid="-//Greenlight//Rights calendar//EN", name="Greenlight rights lapses")
+    response = HttpResponse(body.encode(), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="greenlight-rights.ics"'
+    response["Cache-Control"] = "private, no-cache"
+    response["X-Robots-Tag"] = "noindex"
+    return response

@@ -3,6 +3,8 @@ relay decides on retry or parking) and returns a small dict recorded on the deli
 
 from __future__ import annotations
 
+import copy
+
 from apps.clients.models import ConnectionStatus, SmintioConnection
 from apps.outbox.services import handler
 from apps.workflows import services as workflows
@@ -45,10 +47,13 @@ def smintio_metadata(message) -> dict:
 
 @handler("smintio.revoke")
 def smintio_revoke(message) -> dict:
-    """Revoke the refresh token a person disconnected; then forget it."""
+    """Revoke a refresh token given up (a disconnect, or a new connection that replaced it) at the tenant it was
+    issued by (``tenant``: the connection may point at another one since); then forget it."""
     connection = SmintioConnection.objects.get(client_id=message.client_id)
     if connection.token_to_revoke:
-        SmintioClient(connection, policy=ONE_ATTEMPT).revoke(connection.token_to_revoke)
+        issuer = copy.copy(connection)
+        issuer.tenant = message.payload.get("tenant") or connection.tenant
+        SmintioClient(issuer, policy=ONE_ATTEMPT).revoke(connection.token_to_revoke)
         SmintioConnection.objects.filter(pk=connection.pk).update(token_to_revoke="")
     return {"revoked": True, "status": ConnectionStatus(connection.status).label}
 

@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import time
 
+from apps.common.http import whole_number
+
 TOLERANCE = 300
 SCHEME = "sha256="
 
@@ -45,10 +47,9 @@ def verify(
         raise SignatureError("inbound hints are not configured (NOTIFY_SECRET is unset)")
     if not timestamp_header or not signature_header:
         raise SignatureError("missing X-Timestamp or X-Signature")
-    try:
-        timestamp = int(timestamp_header)
-    except ValueError:
-        raise SignatureError("X-Timestamp is not a unix time") from None
+    timestamp = whole_number(timestamp_header)  # ASCII digits, at most 18 of them: a 400-digit one overflows a float
+    if timestamp is None:
+        raise SignatureError("X-Timestamp is not a unix time")
     now = time.time() if now is None else now
     if abs(now - timestamp) > TOLERANCE:
         raise SignatureError("X-Timestamp is more than 5 minutes away from now")

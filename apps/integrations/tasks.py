@@ -12,7 +12,6 @@ from django.utils import timezone
 from apps.clients.models import ConnectionStatus, SmintioConnection
 from apps.outbox.choices import Platform
 
-from .http import PlatformError
 from .models import InboundEvent, WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
@@ -58,22 +57,14 @@ def pull_all_smintio() -> int:
     return len(ids)
 
 
-def exchange_smintio_code(connection_id: int) -> str:
-    """Finish an OAuth connect: trade the stored code for tokens (kept out of the web request)."""
-    from .smintio.client import SmintioClient
+def exchange_smintio_attempt(attempt_id: int) -> str:
+    """Finish an OAuth connect: trade the attempt's code for tokens and swap them into the client's connection
+    (kept out of the web request); then pull everything once."""
+    from .connections import exchange_attempt
 
-    connection = SmintioConnection.objects.get(pk=connection_id)
-    if connection.status != ConnectionStatus.CONNECTING or not connection.pending_code:
-        return connection.status
-    try:
-        SmintioClient(connection).exchange_code(connection.pending_code, connection.pending_redirect_uri)
-    except PlatformError as exc:
-        SmintioConnection.objects.filter(pk=connection.pk).update(
-            status=ConnectionStatus.BROKEN,
-            status_reason=f"Smint.io refused the connection: {exc.message}",
-            pending_code="",
-        )
-        return ConnectionStatus.BROKEN
+    connection = exchange_attempt(attempt_id)
+    if connection is None:
+        return "not connected"
     pull_smintio(connection.pk, full=True)
     return ConnectionStatus.CONNECTED
 

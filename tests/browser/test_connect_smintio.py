@@ -4,8 +4,8 @@ worker finishes the code exchange (no platform call happens in a web request).""
 import pytest
 from playwright.sync_api import expect
 
-from apps.clients.models import ConnectionStatus, SmintioConnection
-from apps.integrations.tasks import exchange_smintio_code
+from apps.clients.models import AttemptStatus, ConnectionStatus, SmintioConnectAttempt, SmintioConnection
+from apps.integrations.tasks import exchange_smintio_attempt
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,10 +22,12 @@ def test_connecting_a_client_through_oauth_consent(page, sign_in, platforms, cli
     expect(page.get_by_role("button", name="Allow")).to_be_visible()
     page.get_by_role("button", name="Allow").click()
     expect(page.locator("#smintio-connection")).to_contain_text("Connecting")
-    connection = SmintioConnection.objects.get(client=client_a)
-    assert connection.pending_code and not connection.refresh_token
-    assert exchange_smintio_code(connection.pk) == ConnectionStatus.CONNECTED  # the queued job
+    attempt = SmintioConnectAttempt.objects.get(client=client_a)
+    assert attempt.status == AttemptStatus.EXCHANGING and attempt.code
+    assert not SmintioConnection.objects.filter(client=client_a).exists()  # nothing until Smint.io's tokens
+    assert exchange_smintio_attempt(attempt.pk) == ConnectionStatus.CONNECTED  # the queued job
     expect(page.locator("#smintio-connection")).to_contain_text("Connected", timeout=10_000)  # htmx polling
-    connection.refresh_from_db()
-    assert connection.refresh_token and not connection.pending_code
+    connection = SmintioConnection.objects.get(client=client_a)
+    attempt.refresh_from_db()
+    assert connection.refresh_token and attempt.status == AttemptStatus.SUCCEEDED and not attempt.code
     page.watch.assert_clean()

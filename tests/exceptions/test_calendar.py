@@ -14,8 +14,9 @@ from django.utils import timezone
 from apps.assets.choices import ApprovalState, RightsState
 from apps.audit.models import AuditEvent
 from apps.common.roles import RoleCode
-from apps.exceptions import calendar
-from apps.exceptions.calendar import fold, ics_text, lapse_state
+from apps.exceptions import feeds, lapses
+from apps.exceptions.ics import fold, text
+from apps.exceptions.lapses import lapse_state
 from tests.exceptions.test_api import asset, case
 from tests.factories import member
 
@@ -55,14 +56,14 @@ def library(client_a, client_b):
     return a
 
 
-def _ids(lapses):
-    return [item.asset.pk for item in lapses]
+def _ids(items):
+    return [item.asset.pk for item in items]
 
 
 # -- states -----------------------------------------------------------------------------------------------------------
 def test_lapse_states_change_as_the_date_nears():
     now = timezone.now()
-    assert lapse_state(now - timedelta(days=3), now) == calendar.LapseState(
+    assert lapse_state(now - timedelta(days=3), now) == lapses.LapseState(
         "lapsed", "overdue", "Lapsed", "Rights ended 3 days ago"
     )
     assert lapse_state(now - timedelta(seconds=1), now).code == "lapsed"
@@ -135,7 +136,7 @@ def test_htmx_gets_the_results_fragment_only(library, agency_admin, client):
 
 
 def test_later_lapses_page_by_keyset(library, agency_admin, client, monkeypatch):
-    monkeypatch.setattr(calendar, "PAGE_SIZE", 3)
+    monkeypatch.setattr(lapses, "PAGE_SIZE", 3)
     client.force_login(agency_admin)
     first = client.get("/cases/calendar/")
     seen = _ids(first.context["lapsed"]) + [i.asset.pk for w in first.context["weeks"] for i in w.lapses]
@@ -276,7 +277,7 @@ def test_rotating_the_feed_retires_the_old_url(agency_admin, client):
     assert feed.get("/cases/calendar.ics", {"token": second}).status_code == 404
     assert "Create my feed URL" in client.get("/cases/calendar/").content.decode()
     actions = list(AuditEvent.objects.filter(actor=agency_admin).order_by("id").values_list("action", flat=True))
-    assert actions == [calendar.FEED_ROTATE, calendar.FEED_ROTATE, calendar.FEED_STOP]
+    assert actions == [feeds.FEED_ROTATE, feeds.FEED_ROTATE, feeds.FEED_STOP]
 
 
 def test_feed_refuses_everything_but_its_current_token(agency_admin, legal, client):
@@ -297,13 +298,88 @@ def test_rotating_is_a_post_with_csrf(agency_admin):
     assert http.get("/cases/calendar/feed/rotate/").status_code == 405
     assert http.post("/cases/calendar/feed/rotate/").status_code == 403
     assert http.post("/cases/calendar/feed/stop/").status_code == 403
-    assert calendar.feed_token(agency_admin) is None
+    assert feeds.feed_token(agency_admin) is None
 
 
 def test_ics_text_escaping_and_folding():
-    assert ics_text('a\\b;c,d\ne\r\nf"') == 'a\\\\b\\;c\\,d\\ne\\nf"'
+    assert text('a\\b;c,d\ne\r\nf"') == 'a\\\\b\\;c\\,d\\ne\\nf"'
     assert fold("x" * 75) == "x" * 75
     folded = fold("SUMMARY:" + "é" * 60)
     parts = folded.split("\r\n")
     assert all(len(part.encode()) <= 75 for part in parts) and all(p.startswith(" ") for p in parts[1:])
     assert "".join([parts[0], *(p[1:] for p in parts[1:])]) == "SUMMARY:" + "é" * 60
+
+
+def test_a_token_with_non_ascii_digits_is_a_404_not_an_error(agency_admin, client):
+    client.force_login(agency_admin)
+    _create_feed(client)
+    for odd in ["²:x", f"{agency_admin.pk}²:x", "\u0661:abc"]:
+        assert HttpClient().get("/cases/calendar.ics", {"token": odd}).status_code == 404, odd
+
+
+# -- issue 10 item 5: the feed is a CalendarFeed row, not state kept in audit events ---------------------------------
+def test_the_feed_keeps_its_state_in_its_own_row(library, agency_admin, client):
+    from apps.exceptions.models import CalendarFeed
+
+    client.force_login(agency_admin)
+    token = _create_feed(client)
+    feed = CalendarFeed.objects.get(owner=agency_admin)
+    assert feed.client is None and feed.is_active and feed.rotated_at is None and feed.last_used_at is None
+    assert feeds.token_of(feed) == token
+    assert HttpClient().get("/cases/calendar.ics", {"token": token}).status_code == 200
+    feed.refresh_from_db()
+    first_use = feed.last_used_at
+    assert first_use is not None
+    HttpClient().get("/cases/calendar.ics", {"token": token})
+    feed.refresh_from_db()
+    assert feed.last_used_at == first_use  # a calendar polling often writes at most once a quarter hour
+    page = client.get("/cases/calendar/").content.decode()
+    assert "Shows all your clients" in page and "last read by a calendar" in page
+    version = feed.version
+    new_token = _create_feed(client)
+    feed.refresh_from_db()
+    assert feed.version != version and feed.rotated_at is not None and new_token != token
+    client.post("/cases/calendar/feed/stop/")
+    feed.refresh_from_db()
+    assert feed.revoked_at is not None and not feed.is_active
+    assert HttpClient().get("/cases/calendar.ics", {"token": new_token}).status_code == 404
+    again = _create_feed(client)  # on again: a new URL, never an earlier one
+    assert again not in {token, new_token}
+    assert CalendarFeed.objects.filter(owner=agency_admin).count() == 1
+    trail = AuditEvent.objects.filter(actor=agency_admin).order_by("id")
+    assert [e.action for e in trail] == [feeds.FEED_ROTATE, feeds.FEED_ROTATE, feeds.FEED_STOP, feeds.FEED_ROTATE]
+    assert {(e.object_type, e.object_id) for e in trail} == {("exceptions.calendarfeed", str(feed.pk))}
+    assert [e.reason for e in trail] == [
+        "Feed URL created.",
+        "Feed URL replaced.",
+        "Feed turned off.",
+        "Feed URL created.",
+    ]
+
+
+def test_a_feed_can_show_one_of_the_persons_clients_only(library, client_a, client_b, client):
+    member(client_a, RoleCode.AGENCY_ADMIN, email="both@acme.example")
+    both = member(client_b, RoleCode.AGENCY_ADMIN, email="both@acme.example")
+    client.force_login(both)
+    assert client.post("/cases/calendar/feed/rotate/", {"client": "beta"}).status_code == 302
+    token = client.get("/cases/calendar/").context["feed_url"].split("?token=", 1)[1].replace("%3A", ":")
+    events = _events(_unfold(HttpClient().get("/cases/calendar.ics", {"token": token}).content))
+    assert [_unescape(e["SUMMARY"]) for e in events] == ["Rights lapse: Beta Brands hero (Beta Brands)"]
+    assert "Shows Beta Brands only" in client.get("/cases/calendar/").content.decode()
+    client.post("/cases/calendar/feed/rotate/", {"client": ""})  # replaced, now for every client
+    token = client.get("/cases/calendar/").context["feed_url"].split("?token=", 1)[1].replace("%3A", ":")
+    summaries = [
+        e["SUMMARY"] for e in _events(_unfold(HttpClient().get("/cases/calendar.ics", {"token": token}).content))
+    ]
+    assert len(summaries) > 1 and any("Acme Outdoor" in s for s in summaries)
+
+
+def test_a_feed_for_a_client_that_is_not_the_persons_is_refused(library, agency_admin, client):
+    from apps.exceptions.models import CalendarFeed
+
+    client.force_login(agency_admin)
+    response = client.post("/cases/calendar/feed/rotate/", {"client": "beta"}, follow=True)
+    assert "Choose one of your clients" in response.content.decode()
+    assert not CalendarFeed.objects.exists()
+    with pytest.raises(ValueError, match="only clients you are a member of"):
+        feeds.rotate_feed(agency_admin, client=library["beta"].client)

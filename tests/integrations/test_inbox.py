@@ -211,10 +211,10 @@ def test_a_hint_arriving_after_its_job_ran_queues_a_new_one(queued):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_smintio_hint_for_a_tenant_no_client_has_is_flagged_in_the_log_and_on_the_sync_page(
-    queued, caplog, agency_admin, login
-):
+def test_a_smintio_hint_for_a_tenant_no_client_has_is_flagged_in_the_log_and_on_the_sync_page(queued, caplog, login):
+    """No client's admin can be told (the hint is about no client of theirs): staff operators see it."""
     from apps.integrations import tasks
+    from tests.factories import UserFactory
 
     _post(_body("t-1", tenant_id="acme-old-tenant"))
     event = InboundEvent.objects.get(event_id="t-1")
@@ -223,5 +223,123 @@ def test_a_smintio_hint_for_a_tenant_no_client_has_is_flagged_in_the_log_and_on_
     event.refresh_from_db()
     assert "acme-old-tenant" in event.note
     assert any("acme-old-tenant" in record.getMessage() for record in caplog.records)
-    page = login(agency_admin).get("/sync/").content.decode()
+    page = login(UserFactory(email="operator@agency.example", is_staff=True)).get("/sync/").content.decode()
     assert "ignored" in page and "acme-old-tenant" in page
+
+
+# -- issue 11 item 14: a hint is JSON, and the sync log shows a viewer only their clients' hints --------------------
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", [URL, "/integrations/opentext/callback/"])
+@pytest.mark.parametrize("content_type", ["text/plain", "application/x-www-form-urlencoded", "application/xml", ""])
+def test_a_hint_that_is_not_json_is_refused_with_415(url, content_type, queued):
+    body = _body("ct-1")
+    timestamp = int(time.time())
+    headers = {"X-Timestamp": str(timestamp), "X-Signature": sign(body, timestamp, SECRET)}
+    response = HttpClient().post(url, body, content_type=content_type, headers=headers)
+    assert response.status_code == 415
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["status"] == 415 and "application/json" in response.json()["detail"]
+    assert not InboundEvent.objects.exists()
+    assert queued == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/cloudevents+json"])
+def test_json_media_types_with_parameters_or_a_json_suffix_are_accepted(content_type, queued):
+    body = _body()
+    timestamp = int(time.time())
+    headers = {"X-Timestamp": str(timestamp), "X-Signature": sign(body, timestamp, SECRET)}
+    assert HttpClient().post(URL, body, content_type=content_type, headers=headers).status_code == 202
+
+
+@pytest.fixture
+def hints_of_two_clients(client_a, client_b, queued):
+    """One Smint.io hint per client (by its connection's tenant), an OpenText hint about one of client B's runs,
+    and a hint for a tenant nobody has: each hint's ``event`` names it."""
+    from apps.clients.models import SmintioConnection
+    from apps.workflows.models import WorkflowRun
+
+    SmintioConnection.objects.create(client=client_a, tenant="acme-tenant")
+    SmintioConnection.objects.create(client=client_b, tenant="beta-tenant")
+    WorkflowRun.objects.create(
+        client=client_b,
+        process_key="asset_approval",
+        business_key="beta:asset_approval:7:x",
+        subject_type="assets.asset",
+        subject_id=7,
+        title="Beta hero",
+    )
+    _post(_body("h-a", event="acme-tenant-changed", tenant_id="acme-tenant"))
+    _post(_body("h-b", event="beta-tenant-changed", tenant_id="beta-tenant"))
+    _post(
+        _body("h-ot", event="beta-run-step", businessKey="beta:asset_approval:7:x"),
+        url="/integrations/opentext/callback/",
+    )
+    _post(_body("h-x", event="nobodys-tenant-changed", tenant_id="nobody"))
+    return {"a": "acme-tenant-changed", "b": ["beta-tenant-changed", "beta-run-step"], "x": "nobodys-tenant-changed"}
+
+
+def _hint_section(page: str) -> str:
+    return page.split('id="hints-title"', 1)[1].split("</section>", 1)[0]
+
+
+@pytest.mark.django_db
+def test_the_sync_log_lists_only_the_hints_of_the_viewers_clients(hints_of_two_clients, agency_admin, outsider, login):
+    names = hints_of_two_clients
+    acme = _hint_section(login(agency_admin).get("/sync/").content.decode())
+    assert names["a"] in acme
+    assert not any(name in acme for name in [*names["b"], names["x"]])
+    beta = _hint_section(login(outsider).get("/sync/").content.decode())
+    assert all(name in beta for name in names["b"])
+    assert names["a"] not in beta and names["x"] not in beta
+
+
+@pytest.mark.django_db
+def test_staff_operators_see_every_hint_and_others_see_none(hints_of_two_clients, requester, login):
+    from tests.factories import UserFactory
+
+    operator = UserFactory(email="operator@agency.example", is_staff=True)
+    everything = _hint_section(login(operator).get("/sync/").content.decode())
+    names = hints_of_two_clients
+    assert all(name in everything for name in [names["a"], *names["b"], names["x"]])
+    assert InboundEvent.objects.visible_to(requester).count() == 0  # no audit rights: no hints
+
+
+# -- issue 11 item 10: an event id is kept whole; ids sharing a long prefix are two events --------------------------
+@pytest.mark.django_db
+def test_two_long_event_ids_sharing_a_prefix_are_two_events(queued):
+    prefix = "evt-" + "p" * 300
+    first, second = prefix + "-one", prefix + "-two"
+    assert _post(_body(first)).status_code == 202
+    assert _post(_body(second)).status_code == 202
+    assert _post(_body(second)).status_code == 200  # the same id again is still a duplicate
+    assert sorted(InboundEvent.objects.values_list("event_id", flat=True)) == [first, second]
+
+
+@pytest.mark.django_db
+def test_an_event_id_longer_than_a_thousand_characters_is_refused(queued):
+    assert _post(_body("e" * 1000)).status_code == 202
+    response = _post(_body("e" * 1001))
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert "1,000" in response.json()["detail"]
+    assert InboundEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("timestamp", ["9" * 400, "²", "-5", "1e9", " 1"])
+def test_a_malformed_timestamp_is_a_refused_signature_not_a_500(timestamp, queued):
+    body = _body()
+    response = HttpClient().post(
+        URL, body, content_type="application/json", headers={"X-Timestamp": timestamp, "X-Signature": "sha256=00"}
+    )
+    assert response.status_code == 401
+    assert "X-Timestamp is not a unix time" in response.json()["detail"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("declared", ["²", "١٢", "-1", "12abc"])
+def test_a_content_length_that_is_not_ascii_digits_is_refused_before_reading(declared, queued):
+    response = HttpClient().post(URL, _body(), content_type="application/json", CONTENT_LENGTH=declared)
+    assert response.status_code == 413
+    assert InboundEvent.objects.count() == 0

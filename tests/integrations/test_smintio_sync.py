@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.db.models import Count
 
@@ -250,3 +252,45 @@ def test_disconnecting_stops_at_once_and_the_worker_revokes_the_token(platforms,
     with pytest.raises(AuthError):
         SmintioClient(connection).refresh()
     assert AuditEvent.objects.filter(action="integrations.smintio.disconnect").count() == 1
+
+
+# -- issue 10 item 5: the sync stores usage through the one write path (apps.assets.usage.record_usage) --------------
+def test_the_usage_sync_checks_each_event_like_the_api_and_tells_the_usage_listeners(platforms, client_a, monkeypatch):
+    from apps.assets import events
+
+    good, bad_country, bad_mail = (str(uuid.uuid4()) for _ in range(3))
+    connection = platforms.smintio_tenant(client_a, count=3)
+    pull(connection, full=True)
+    told = []
+    monkeypatch.setattr(events, "_USAGE_LISTENERS", [told.append])
+    element = Asset.objects.filter(client=client_a).order_by("pk").first().content_element_uuid
+    platforms.control(
+        "smintio",
+        f"tenants/{client_a.slug}/usage-events",
+        {
+            "events": [
+                {
+                    "uuid": good,
+                    "content_element_uuid": element,
+                    "user_email": "ann@acme.example",
+                    "country": "de",
+                },
+                {
+                    "uuid": bad_country,
+                    "content_element_uuid": element,
+                    "user_email": "bo@acme.example",
+                    "country": "ZZ",
+                },
+                {"uuid": bad_mail, "content_element_uuid": element, "user_email": "not-a-mailbox@"},
+            ]
+        },
+    )
+    report = pull(connection)
+    assert (report.usage_events, report.usage_refused) == (1, 2)
+    stored = UsageEvent.objects.get(client=client_a, uuid=good)
+    assert (stored.country, stored.source, stored.asset.content_element_uuid) == ("DE", "smintio", element)
+    assert not UsageEvent.objects.filter(uuid__in=[bad_country, bad_mail]).exists()
+    assert told == [{client_a.pk}]  # e.g. compliance detection, as for the API's events
+    connection.refresh_from_db()
+    assert connection.usage_cursor  # the page's cursor moved on: the invalid events do not stall the feed
+    assert pull(connection).usage_events == 0

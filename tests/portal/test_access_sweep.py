@@ -28,7 +28,7 @@ from apps.assets.models import Asset
 from apps.audit import services as audit
 from apps.clients.models import ConnectionStatus, SmintioConnection
 from apps.common.roles import RoleCode
-from apps.exceptions.calendar import rotate_feed
+from apps.exceptions import feeds
 from apps.exceptions.models import Case
 from apps.outbox.models import OutboxMessage
 from apps.workflows.models import Comment, Task, WorkflowRun
@@ -130,7 +130,7 @@ ROUTES: dict[str, Route] = {
     "exceptions:case_detail": Route("html", _b_case),
     "exceptions:compliance_rules": Route("html", _beta),
     "exceptions:rights_calendar": Route("html", lists_foreign_rows=True),
-    "exceptions:calendar_feed": Route("feed", token=rotate_feed),
+    "exceptions:calendar_feed": Route("feed", token=lambda user: feeds.token_of(feeds.rotate_feed(user))),
     "exceptions:calendar_feed_rotate": Route("post"),
     "exceptions:calendar_feed_stop": Route("post"),
     "api:case-list": Route("api", lists_foreign_rows=True),

@@ -70,3 +70,13 @@ def test_a_malformed_version_is_no_500(client_a, legal, login, version):
 def test_malformed_task_ids_in_a_bulk_approve_are_ignored(client_a, legal, login):
     response = login(legal).post("/tasks/approve/", {"task": ["²", "abc", "9" * 400]})
     assert response.status_code == 302
+
+
+@pytest.mark.parametrize("target", ELSEWHERE)
+def test_sync_now_stays_on_this_site(client_a, agency_admin, login, target):
+    from apps.clients.models import SmintioConnection
+
+    SmintioConnection.objects.create(client=client_a, tenant="acme")
+    response = login(agency_admin).post(f"/integrations/smintio/{client_a.slug}/sync/", {"next": target})
+    assert response.status_code == 302
+    assert response["Location"] == "/sync/"

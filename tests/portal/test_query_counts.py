@@ -52,7 +52,7 @@ def test_client_detail_does_not_grow_with_members(client_a, agency_admin, login)
     for _ in range(45):
         member(client_a, RoleCode.REVIEWER)
     fifty = _queries(http, "/clients/acme/")
-    assert five == fifty <= BUDGET, (five, fifty)
+    assert five == fifty <= BUDGET + 1, (five, fifty)  # one more: the latest Smint.io connect attempt
 
 
 def test_the_asset_page_does_not_grow_with_runs_comments_and_decisions(client_a, legal, login):

@@ -1,9 +1,10 @@
 from django_countries import countries
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
 from .. import rights, vocabulary
-from ..models import Asset, LicensePurchase, LicenseTerm
+from ..models import Asset, LicensePurchase, LicenseTerm, UsageEvent
+from ..usage import UsageEventInSerializer
 
 
 class LicenseTermSerializer(serializers.ModelSerializer):
@@ -153,3 +154,48 @@ class RightsCheckSerializer(serializers.Serializer):
     status = RightsStatusField(help_text="The best licence's verdict.")
     reasons = serializers.ListField(child=serializers.CharField(), help_text="Every reason; empty when allowed.")
     licences = LicenceVerdictSerializer(many=True)
+
+
+# -- usage events -----------------------------------------------------------------------------------------------------
+class UsageEventSerializer(serializers.ModelSerializer):
+    """A usage event as stored; ``id`` is the reporter's event id (Smint.io's, or the integrator's)."""
+
+    id = serializers.CharField(source="uuid", read_only=True)
+    client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = UsageEvent
+        fields = [
+            "id",
+            "client",
+            "asset",
+            "content_element_uuid",
+            "event",
+            "occurred_at",
+            "user_email",
+            "user_uuid",
+            "country",
+            "channel",
+            "license_purchase_uuid",
+            "source",
+        ]
+        read_only_fields = fields
+
+
+class UsageIngestResultSerializer(serializers.Serializer):
+    received = serializers.IntegerField(help_text="Events in the request.")
+    created = serializers.IntegerField(help_text="Events stored by this request.")
+    duplicates = serializers.IntegerField(help_text="Events already stored (same client and id), left as they were.")
+
+
+# The request body: one event or a list of them, each checked by the one write path's ``UsageEventInSerializer``.
+INGEST_REQUEST = PolymorphicProxySerializer(
+    component_name="UsageEventBatch",
+    serializers=[UsageEventInSerializer, UsageEventInSerializer(many=True)],
+    resource_type_field_name=None,
+    many=False,  # one object or a list of them
+)
+INGEST_INVALID = OpenApiResponse(
+    description="Nothing was stored: more than 1,000 events, or invalid ones. `errors` maps each invalid event's "
+    'index (`"0"` for a single object) to its field errors; an asset you cannot see is reported as unknown.'
+)

@@ -1,7 +1,6 @@
 from rest_framework.routers import SimpleRouter
 
-from .usage import UsageEventViewSet
-from .views import AssetViewSet
+from .views import AssetViewSet, UsageEventViewSet
 
 router = SimpleRouter()
 router.register("assets", AssetViewSet, basename="asset")

@@ -3,15 +3,26 @@ from django.db.models.fields.json import KeyTransform
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from .. import rights
-from ..filtersets import AssetFilterSet
-from ..models import Asset, LicensePurchase
+from ..filtersets import AssetFilterSet, UsageEventFilterSet
+from ..models import Asset, LicensePurchase, UsageEvent
 from ..querysets import available_condition
-from .serializers import AssetDetailSerializer, AssetSerializer, RightsCheckSerializer, RightsQuerySerializer
+from ..usage import record_usage
+from .serializers import (
+    INGEST_INVALID,
+    INGEST_REQUEST,
+    AssetDetailSerializer,
+    AssetSerializer,
+    RightsCheckSerializer,
+    RightsQuerySerializer,
+    UsageEventSerializer,
+    UsageIngestResultSerializer,
+)
 
 
 class AssetViewSet(viewsets.ReadOnlyModelViewSet):
@@ -108,3 +119,28 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
             "licences": [{"uuid": lpt.uuid, "status": v.status, "reasons": v.reasons} for lpt, v in each],
         }
         return Response(RightsCheckSerializer(body).data)
+
+
+class UsageEventViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Usage events of the caller's clients, newest stored first; POST reports events (a `write` token)."""
+
+    serializer_class = UsageEventSerializer
+    filterset_class = UsageEventFilterSet
+    parser_classes = [JSONParser]  # a list of events has no form encoding
+    ordering = "-id"
+
+    def get_queryset(self):
+        return UsageEvent.objects.visible_to(self.request.user).select_related("client")
+
+    @extend_schema(
+        request=INGEST_REQUEST,
+        responses={201: UsageIngestResultSerializer, 200: UsageIngestResultSerializer, 400: INGEST_INVALID},
+        description="Report one event (an object) or up to 1,000 (a list). All or nothing: if any event is "
+        "invalid, none is stored. Idempotent by (client, `id`): 201 when something new was stored, else 200.",
+    )
+    def create(self, request):
+        items = request.data if isinstance(request.data, list) else [request.data]
+        # Any asset the caller may see; the events' clients are their assets' clients.
+        result = record_usage(items, source="api", assets=Asset.objects.visible_to(request.user))
+        code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
+        return Response(UsageIngestResultSerializer(result).data, status=code)

@@ -12,7 +12,7 @@ from apps.outbox import services as outbox
 from apps.outbox.choices import OutboxStatus
 from apps.outbox.models import OutboxMessage
 
-from ..views import sync_overview
+from ..overview import sync_overview
 from .serializers import DiscardSerializer, OutboxMessageSerializer, SyncOverviewSerializer
 
 

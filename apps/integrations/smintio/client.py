@@ -9,7 +9,6 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import requests
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -35,6 +34,15 @@ def _is_refusal(exc: PlatformError) -> bool:
 def error_fields(body: dict) -> tuple[str, str]:
     """(code, text) from Smint.io's ``{error, message}`` or OAuth's ``{error, error_description}``."""
     return str(body.get("error", "")), str(body.get("message") or body.get("error_description") or "")
+
+
+def store_tokens(connection: SmintioConnection, tokens: dict) -> None:
+    """Put a token endpoint's answer on the connection (not saved): a new generation of the pair."""
+    connection.access_token = tokens["access_token"]
+    connection.access_expires_at = timezone.now() + timedelta(seconds=int(tokens.get("expires_in") or 3600))
+    if tokens.get("refresh_token"):
+        connection.refresh_token = tokens["refresh_token"]
+    connection.token_generation += 1
 
 
 class SmintioClient:
@@ -72,20 +80,10 @@ class SmintioClient:
         response = self.http.request("POST", self.connection.resolved_auth_base + contract.TOKEN_PATH, data=form)
         return response.json()
 
-    def exchange_code(self, code: str, redirect_uri: str) -> None:
-        """Trade an authorization code for tokens and store them; the connection becomes connected."""
-        tokens = self._token_call({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
-        with transaction.atomic():
-            connection = SmintioConnection.objects.select_for_update().get(pk=self.connection.pk)
-            self._store(connection, tokens)
-            connection.status = ConnectionStatus.CONNECTED
-            connection.status_reason = ""
-            connection.pending_code = ""
-            connection.connected_at = timezone.now()
-            connection.save(
-                update_fields=[*TOKEN_FIELDS, "status", "status_reason", "pending_code", "connected_at", "updated_at"]
-            )
-            self.connection = connection
+    def redeem_code(self, code: str, redirect_uri: str) -> dict:
+        """Trade an authorization code for tokens (the token endpoint's answer). Stores nothing: the caller
+        swaps them into the connection (``connections.complete_attempt``)."""
+        return self._token_call({"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri})
 
     def access_token(self) -> str:
         connection = self.connection
@@ -127,7 +125,7 @@ class SmintioClient:
                 if _is_refusal(exc):
                     raise self._broken(connection, exc) from exc
                 raise  # transient: nothing changed, the caller retries later
-            self._store(connection, tokens)
+            store_tokens(connection, tokens)
             connection.refreshing_until = None
             # Only the token fields: a pull may be saving its cursor on this row at the same moment.
             connection.save(update_fields=[*TOKEN_FIELDS, "refreshing_until", "updated_at"])
@@ -154,14 +152,6 @@ class SmintioClient:
         connection.access_token = ""
         connection.save(update_fields=["status", "status_reason", "access_token", "updated_at"])
         return AuthError("Smint.io", connection.status_reason, status=exc.status, code=exc.code)
-
-    @staticmethod
-    def _store(connection: SmintioConnection, tokens: dict) -> None:
-        connection.access_token = tokens["access_token"]
-        connection.access_expires_at = timezone.now() + timedelta(seconds=int(tokens.get("expires_in") or 3600))
-        if tokens.get("refresh_token"):
-            connection.refresh_token = tokens["refresh_token"]
-        connection.token_generation += 1
 
     def revoke(self, token: str) -> None:
         self.http.request(

@@ -24,6 +24,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.assets import services as assets
+from apps.assets import usage
+from apps.assets.models import Asset
 from apps.clients.models import SmintioConnection
 
 from ..http import PlatformError
@@ -64,6 +66,7 @@ class PullReport:
     cancelled: int = 0
     binaries: int = 0
     usage_events: int = 0
+    usage_refused: int = 0
     seconds: float = 0.0
     phase_seconds: dict[str, float] = field(default_factory=dict)
     new_asset_ids: set[int] = field(default_factory=set)
@@ -223,16 +226,17 @@ def map_binary(binary: dict) -> dict:
 
 
 def map_usage_event(event: dict) -> dict:
+    """A Smint.io usage event as ``apps.assets.usage.record_usage`` takes it (which checks every field)."""
     return {
-        "uuid": str(event["uuid"]),
-        "content_element_uuid": str(event["content_element_uuid"]),
+        "id": str(event.get("uuid") or ""),
+        "content_element_uuid": str(event.get("content_element_uuid") or ""),
         "license_purchase_uuid": event.get("license_purchase_transaction_uuid") or "",
         "event": event.get("event") or "download",
         "user_uuid": event.get("user_uuid") or "",
         "user_email": event.get("user_email") or "",
-        "occurred_at": parse_datetime(event["occurred_at"]),
-        "country": (event.get("country") or "")[:2],
-        "channel": (event.get("channel") or "")[:50],
+        "occurred_at": event.get("occurred_at"),
+        "country": event.get("country") or "",
+        "channel": event.get("channel") or "",
     }
 
 
@@ -424,10 +428,23 @@ def _pull_usage(connection, api: SmintioClient, owner: str, report: PullReport, 
         items = page.get("usage_events") or []
         next_cursor = page.get("continuation_uuid") or cursor
         with transaction.atomic():
-            report.usage_events += assets.record_usage_events(
-                connection.client, [map_usage_event(item) for item in items]
+            result = usage.record_usage(
+                [map_usage_event(item) for item in items],
+                source="smintio",
+                assets=Asset.objects.all(),
+                client=connection.client,
+                all_or_nothing=False,  # the feed cannot be sent back: an invalid event is left out, not the page
             )
+            report.usage_events += result.created
             _save_position(connection, owner, usage_cursor=next_cursor)
+        if result.refused:
+            report.usage_refused += len(result.refused)
+            logger.warning(
+                "Left out %d invalid Smint.io usage event(s) of %s: %s",
+                len(result.refused),
+                connection.client.slug,
+                {str(items[index].get("uuid"))[:100]: errors for index, errors in result.refused.items()},
+            )
         cursor = next_cursor
         if not items:
             return

@@ -1,0 +1,55 @@
+"""What the sync log shows, for its page and for ``GET /api/v1/sync/``."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from apps.clients.models import Client, SmintioConnection
+from apps.common.roles import Capability
+from apps.outbox.choices import OutboxStatus
+from apps.outbox.models import OutboxMessage
+
+from .models import InboundEvent
+
+
+def operable_clients(user):
+    """The clients whose sync state ``user`` may read: those where they may read the audit trail."""
+    return Client.objects.with_capability(user, Capability.VIEW_AUDIT)
+
+
+def sync_overview(user, client=None) -> dict:
+    """What the sync log shows (also the API's ``/sync/`` body): per connection its position and health, the
+    outbox by state, the calls that need a person, and the latest hints about them."""
+    clients = operable_clients(user)
+    if client is not None:
+        clients = clients.filter(pk=client.pk)
+    connections_qs = SmintioConnection.objects.filter(client__in=clients).select_related("client")
+    messages_qs = OutboxMessage.objects.filter(client__in=clients)
+    counts = messages_qs.aggregate(
+        queued=Count("id", filter=Q(status=OutboxStatus.PENDING, attempts=0)),
+        retrying=Count("id", filter=Q(status=OutboxStatus.PENDING, attempts__gt=0)),
+        sending=Count("id", filter=Q(status=OutboxStatus.SENDING)),
+        failed=Count("id", filter=Q(status=OutboxStatus.FAILED)),
+        delivered=Count("id", filter=Q(status=OutboxStatus.DONE)),
+    )
+    attention = list(
+        messages_qs.filter(Q(status=OutboxStatus.FAILED) | Q(status=OutboxStatus.PENDING, attempts__gt=0))
+        .select_related("client")
+        .order_by("-id")[:50]
+    )
+    delivered = list(
+        messages_qs.filter(status=OutboxStatus.DONE).select_related("client").order_by("-sent_at", "-id")[:10]
+    )
+    hints = InboundEvent.objects.visible_to(user)  # the hints about these clients; staff operators see all
+    if client is not None:
+        hints = hints.filter(client=client)
+    return {
+        "connections": list(connections_qs),
+        "outbox_counts": counts,
+        "attention": attention,
+        "delivered": delivered,
+        "hints": list(hints[:10]),
+        "now": timezone.now(),
+        "can_operate": clients.filter(pk__in=user.client_ids_with(Capability.MANAGE_CLIENT)).exists(),
+    }
