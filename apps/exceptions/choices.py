@@ -14,6 +14,16 @@ class CaseState(models.TextChoices):
     CLOSED = "closed", "Closed"
 
 
+# The moves a case's state may make; anything else is refused (``workflows.services.InvalidTransition``). A case is
+# opened once per cause (``services.open_case``) and closed when its run ends, with the run's outcome as its
+# disposition (``services.close_case``, the one place its state is written). A closed case stays closed: a new
+# cause opens a new case.
+CASE_TRANSITIONS: dict[str, frozenset[str]] = {
+    CaseState.OPEN: frozenset({CaseState.CLOSED}),
+    CaseState.CLOSED: frozenset(),
+}
+
+
 class Trigger(models.TextChoices):
     """Why a renewal case was opened."""
 

@@ -13,11 +13,11 @@ from django.views.decorators.http import require_http_methods
 from django.views.decorators.vary import vary_on_headers
 
 from apps.assets.models import Asset, LicensePurchase, UsageEvent
-from apps.audit.models import AuditEvent
 from apps.clients.models import Client
 from apps.common.active_client import params_with_active_client
 from apps.common.paging import ascending_page
 from apps.workflows.models import Decision, Task, WorkflowRun
+from apps.workflows.timeline import subject_events
 
 from . import compliance, services
 from .filtersets import CaseFilterSet
@@ -76,11 +76,7 @@ def _case_context(request, case: Case) -> dict:
         .annotate(events=Count("id"), last=Max("occurred_at"))
         .order_by("-last")[:50]
     )
-    events = (
-        AuditEvent.objects.visible_to(request.user)
-        .filter(object_type="exceptions.case", object_id=str(case.pk))
-        .order_by("-id")[:30]
-    )
+    events = subject_events(request.user, case, runs, limit=30)
     timeline = sorted(
         [("decision", d.decided_at, d) for run in runs for d in run.decisions.all()]
         + [("event", e.created_at, e) for e in events],

@@ -22,7 +22,6 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from apps.assets.filtersets import AssetFilterSet
 from apps.assets.models import Asset, LicensePurchase
-from apps.audit.models import AuditEvent
 from apps.common.active_client import params_with_active_client
 from apps.common.paging import ascending_page, keyset_page
 from apps.workflows import flows
@@ -30,6 +29,7 @@ from apps.workflows import services as workflows
 from apps.workflows.choices import TaskStatus
 from apps.workflows.filtersets import TaskFilterSet
 from apps.workflows.models import Comment, Decision, Task, WorkflowRun
+from apps.workflows.timeline import subject_events
 
 from . import services
 
@@ -244,11 +244,7 @@ def _asset_context(request, asset: Asset) -> dict:
         if runs
         else Comment.objects.none()
     )
-    events = (
-        AuditEvent.objects.visible_to(request.user)
-        .filter(object_type="assets.asset", object_id=str(asset.pk))
-        .order_by("-id")[:20]
-    )
+    events = subject_events(request.user, asset, runs, limit=20)
     timeline = sorted(
         [("decision", d.decided_at, d) for run in runs for d in run.decisions.all()]
         + [("comment", c.created_at, c) for c in comments]

@@ -195,7 +195,12 @@ def test_completing_queues_claim_then_completion_with_the_reason_and_values(appr
         ),
     ]
     (event,) = audited("workflows.task.rejected", done)
-    assert (event.actor, event.after, event.reason) == (legal, {"outcome": "rejected"}, "No release")
+    assert (event.actor, event.before, event.after, event.reason) == (
+        legal,
+        {"status": "open"},
+        {"status": "completed", "outcome": "rejected"},
+        "No release",
+    )
 
 
 def test_the_holder_completing_queues_no_second_claim(approval, legal):
@@ -444,7 +449,10 @@ def test_a_task_completed_in_opentext_takes_their_outcome_and_actor_once(approva
         ended,
     )
     (event,) = audited("workflows.task.complete_elsewhere", task)
-    assert event.after == {"outcome": "changes_requested", "assignee": colleague.email, "delete_reason": ""}
+    assert (event.before, event.after) == (
+        {"status": "open"},
+        {"status": "completed", "outcome": "changes_requested", "assignee": colleague.email, "delete_reason": ""},
+    )
     asset = Asset.objects.get(pk=task.run.subject_id)
     assert asset.approval_state == ApprovalState.CHANGES_REQUESTED  # the flow followed (on_task_settled)
     assert not apply_remote_closed(approval, completed=True, outcome="approved")  # reported twice: once
@@ -526,7 +534,10 @@ def test_a_claim_lost_at_opentext_shows_the_holder_and_tells_the_loser_once(appr
         "The task shows their claim now."
     ]
     (event,) = audited("workflows.task.lost_race", task)
-    assert event.after == {"holder": colleague.email, "loser": legal.email, "action": "claim", "calls_withdrawn": 1}
+    assert (event.before, event.after) == (
+        {"status": "open"},
+        {"status": "open", "holder": colleague.email, "loser": legal.email, "action": "claim", "calls_withdrawn": 1},
+    )
 
 
 def test_a_decision_lost_at_opentext_reopens_the_task_for_the_holder_who_can_then_decide(approval, legal, colleague):
@@ -565,7 +576,16 @@ def test_a_runs_end_closes_it_cancels_its_open_tasks_and_applies_the_outcome_onc
     run.refresh_from_db()
     assert (run.status, run.outcome) == (RunStatus.COMPLETED, "approved") and run.ended_at is not None
     assert fresh(brand).status == TaskStatus.CANCELLED
-    assert audited("workflows.run.complete", run)[0].after == {"outcome": "approved", "delete_reason": ""}
+    (event,) = audited("workflows.run.complete", run)
+    assert (event.before, event.after) == (
+        {"status": "running"},
+        {"status": "completed", "outcome": "approved", "delete_reason": ""},
+    )
+    (closed,) = audited("workflows.task.cancel", brand)  # the task the run's end closed, on its own trail
+    assert (closed.before, closed.after) == (
+        {"status": "open"},
+        {"status": "cancelled", "run": run.pk, "delete_reason": "the run ended"},
+    )
     assert Asset.objects.get(pk=run.subject_id).approval_state == ApprovalState.APPROVED
     assert [body["status"] for body in _write_backs(run)] == ["approved"]
 
@@ -582,7 +602,11 @@ def test_a_cancelled_cycle_never_carries_an_outcome_and_writes_nothing_back(appr
     assert apply_remote_end(run, outcome="approved", cancelled=True, reason="asset deleted in DAM")
     run.refresh_from_db()
     assert (run.status, run.outcome) == (RunStatus.CANCELLED, "")
-    assert audited("workflows.run.cancel", run)[0].after == {"outcome": "", "delete_reason": "asset deleted in DAM"}
+    assert audited("workflows.run.cancel", run)[0].after == {
+        "status": "cancelled",
+        "outcome": "",
+        "delete_reason": "asset deleted in DAM",
+    }
     assert Asset.objects.get(pk=run.subject_id).approval_state == ApprovalState.PENDING  # to be reviewed again
     assert _write_backs(run) == []
 

@@ -194,6 +194,8 @@ def resolve_parked(api: OpenTextClient) -> int:
             result = settle_gone_task(task, message, api)
         except NotYet:
             continue
+        except workflows.InvalidTransition:
+            continue  # the history's account is one the task's status cannot take (closed for good): an operator's
         if result.get("already"):
             OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.FAILED).update(
                 status=OutboxStatus.DONE, sent_at=timezone.now(), result=result, last_error=""
