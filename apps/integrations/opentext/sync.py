@@ -195,7 +195,7 @@ def resolve_parked(api: OpenTextClient) -> int:
         except NotYet:
             continue
         except workflows.InvalidTransition:
-            continue  # the history's account is one the task's status cannot take (closed for good): an operator's
+            continue  # a task closed for good here cannot take the history's account: an operator decides
         if result.get("already"):
             OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.FAILED).update(
                 status=OutboxStatus.DONE, sent_at=timezone.now(), result=result, last_error=""
