@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Notice, User
 from apps.audit import services as audit
+from apps.common.roles import RoleCode
 from apps.outbox import services as outbox
 
 from . import bpmn, flows
@@ -30,6 +31,11 @@ DEFAULT_DUE = timedelta(days=7)
 
 class InvalidTransition(Exception):
     """The object is not in a state that allows this action."""
+
+
+class NotASigner(InvalidTransition):
+    """The person may see the task but not claim or decide it: only its candidate roles sign (invariant 7). HTML
+    shows the message where they acted (403); the API answers a 403 problem document."""
 
 
 class StaleTask(InvalidTransition):
@@ -51,6 +57,41 @@ class UnknownOutcome(InvalidTransition):
     def __init__(self, message: str, allowed: list[str]):
         super().__init__(message)
         self.allowed = allowed
+
+
+def signing_refusal(task: Task, user) -> str:
+    """Why ``user`` may not claim or decide ``task``, or "" when they may (DESIGN invariant 7, "only the role
+    signs"): they need one of the task's candidate roles in the task's client and, when they are region-scoped,
+    the task's region (a task without a region is everyone's with the role, as ``Task.objects.visible_to`` says).
+    A task OpenText gives no candidate role is its assignee's alone. Agency admins see every task of their clients
+    (and may reassign it in OpenText); they sign only with a role the task asks for.
+
+    Reads the memberships the user object holds (``membership_list``, loaded once), so an inbox asks it of every
+    row without a query per row."""
+    wanted = set(task.candidate_roles)
+    if not wanted:
+        if task.assignee_id is not None and task.assignee_id == getattr(user, "pk", None):
+            return ""
+        return f"“{task.name}” names no role that signs it: only the person OpenText assigned it to decides it."
+    membership = next((m for m in getattr(user, "membership_list", []) if m.client_id == task.client_id), None)
+    if membership is None or not wanted & set(membership.role_codes):
+        labels = " or ".join(sorted(RoleCode(r).label if r in RoleCode.values else r for r in wanted))
+        return f"Only {labels} may sign “{task.name}”, and you do not hold that role here. You can still see it."
+    regions = sorted(region.code for region in membership.regions.all())
+    if regions and task.region and task.region not in regions:
+        return f"“{task.name}” is for {task.region.upper()}; you sign for {', '.join(regions).upper()} only."
+    return ""
+
+
+def may_sign(task: Task, user) -> bool:
+    """Whether ``user`` may claim and decide ``task`` (``signing_refusal`` has the reason when not)."""
+    return not signing_refusal(task, user)
+
+
+def _check_signer(task: Task, user) -> None:
+    refusal = signing_refusal(task, user)
+    if refusal:
+        raise NotASigner(refusal)
 
 
 def check_outcome(task: Task, outcome: str) -> None:
@@ -119,7 +160,9 @@ def start_run(*, client, process_key: str, subject, variables: dict, actor=None,
 
 
 def claim_task(task: Task, *, actor: User, expected_version: int | None = None) -> Task:
-    """Claim an open, unassigned task for ``actor``; OpenText is told through the outbox."""
+    """Claim an open, unassigned task for ``actor``, who must be one who signs it (claiming is taking it to
+    decide); OpenText is told through the outbox."""
+    _check_signer(task, actor)
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("run").get(pk=task.pk)
         _check_fresh(task, expected_version)
@@ -226,14 +269,17 @@ def decide(
 ) -> Decision:
     """Record ``actor``'s decision on an open task of any flow and carry it to OpenText through the outbox.
 
-    The one path for every decision (HTML, API, bulk approve): the outcome must be one the task's BPMN declares,
-    the flow says which outcomes need a reason, and its ``prepare`` checks the rest (licence warnings, a renewal's
-    new date, a replacement asset) and says what goes with the completion. Then, in one transaction: the task is
-    completed (checked against the version the person saw: ``StaleTask`` when someone acted first), the decision is
-    recorded with the licence as it stood and the warnings decided over, and the flow follows up on its subject.
-    The database allows one applied decision per task, so of two people acting at once exactly one wins."""
+    The one path for every decision (HTML, API, bulk approve): only a person who signs the task may decide it
+    (``signing_refusal``: one of its candidate roles, in its region; ``NotASigner`` before anything else is said),
+    the outcome must be one the task's BPMN declares, the flow says which outcomes need a reason, and its
+    ``prepare`` checks the rest (licence warnings, a renewal's new date, a replacement asset) and says what goes
+    with the completion. Then, in one transaction: the task is completed (checked against the version the person
+    saw: ``StaleTask`` when someone acted first), the decision is recorded with the licence as it stood and the
+    warnings decided over, and the flow follows up on its subject. The database allows one applied decision per
+    task, so of two people acting at once exactly one wins."""
     flow = flows.of(task.run)
     reason = reason.strip()
+    _check_signer(task, actor)  # only the role signs: seeing a task (as an admin does) is not deciding it
     if task.status != TaskStatus.OPEN:  # said before anything about the input: the person sees what happened
         by = f" by {task.assignee_email}" if task.status == TaskStatus.COMPLETED and task.assignee_email else ""
         raise StaleTask(f"This task is already {task.get_status_display().lower()}{by}.")
