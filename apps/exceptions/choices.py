@@ -6,6 +6,9 @@ class CaseKind(models.TextChoices):
 
     RENEWAL = "renewal", "Rights renewal"
     COMPLIANCE = "compliance", "Usage compliance"
+    # A hook of issue 14: nothing opens exception cases yet. Its detection will open them for missing required
+    # metadata (``Client.required_metadata_fields``) and cancelled licences (``assets.AssetSignal``), with
+    # ``open_case`` like the other kinds (docs/architecture.md, "Hooks for the flows to come").
     EXCEPTION = "exception", "Exception"
 
 
