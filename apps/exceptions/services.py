@@ -346,7 +346,11 @@ def close_case(case: Case, *, run: WorkflowRun, disposition: str, reason: str = 
     the one place a case's state is written. The move must be one ``CASE_TRANSITIONS`` allows (a closed case is
     refused with ``InvalidTransition``); it is audited on the case. Returns the case as saved."""
     with transaction.atomic():
-        case = Case.objects.select_for_update().select_related("asset", "client", "replacement").get(pk=case.pk)
+        case = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("asset", "client", "replacement")
+            .get(pk=case.pk)
+        )
         if CaseState.CLOSED not in CASE_TRANSITIONS[case.state]:
             raise workflows.InvalidTransition(f"The case is {case.get_state_display().lower()}: it cannot be closed.")
         last = run.decisions.applied().select_related("actor").order_by("-decided_at").first()

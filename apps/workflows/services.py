@@ -408,7 +408,7 @@ def apply_remote_start(run: WorkflowRun, *, remote_id: str, started_at: datetime
     """OpenText has the instance: the run is running (idempotent: a run past ``starting`` only keeps the instance
     id OpenText gave)."""
     with transaction.atomic():
-        run = WorkflowRun.objects.select_for_update().select_related("client").get(pk=run.pk)
+        run = WorkflowRun.objects.select_for_update(of=("self",)).select_related("client").get(pk=run.pk)
         if run.status != RunStatus.STARTING:
             if run.remote_id != remote_id:
                 WorkflowRun.objects.filter(pk=run.pk).update(remote_id=remote_id)
@@ -491,7 +491,7 @@ def apply_remote_closed(
     """OpenText's history says a task that is open here has ended: completed (by someone in OpenText) or removed
     by the engine (``reason``: its delete reason, e.g. a terminate end event or an administrator's cancellation)."""
     with transaction.atomic():
-        task = Task.objects.select_for_update().select_related("run", "client").get(pk=task.pk)
+        task = Task.objects.select_for_update(of=("self",)).select_related("run", "client").get(pk=task.pk)
         if task.status != TaskStatus.OPEN:
             return False
         task.completed_at = ended_at or timezone.now()
@@ -613,7 +613,7 @@ def apply_remote_end(
     """The process instance ended (as OpenText's history says): close the run and its open tasks and apply the
     outcome (once). A cancellation carries no outcome, whatever the instance's variables said."""
     with transaction.atomic():
-        run = WorkflowRun.objects.select_for_update().select_related("client").get(pk=run.pk)
+        run = WorkflowRun.objects.select_for_update(of=("self",)).select_related("client").get(pk=run.pk)
         if not run.is_open:
             return False
         run.outcome = "" if cancelled else outcome
@@ -628,7 +628,11 @@ def apply_remote_end(
         )
         # the tasks still open end with it (in one statement and one audit insert, however many there are)
         _set_task_status(
-            list(Task.objects.select_for_update().filter(run=run, status=TaskStatus.OPEN).select_related("client")),
+            list(
+                Task.objects.select_for_update(of=("self",))
+                .filter(run=run, status=TaskStatus.OPEN)
+                .select_related("client")
+            ),
             TaskStatus.CANCELLED,
             action="workflows.task.cancel",
             after={"run": run.pk, "delete_reason": reason or "the run ended"},
