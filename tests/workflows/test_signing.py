@@ -193,7 +193,9 @@ def test_the_inbox_shows_an_admin_the_task_but_offers_no_claim_decide_or_approve
     row = row[: row.index("</tr>")]
     assert "Glacier lake" in row and "Signed by Legal" in row
     assert 'name="task"' not in row and "Claim" not in row and "Decide" not in row
+    assert "Approve selected" not in admin_page  # nothing on the page they sign
     legal_page = login(legal).get("/", {"tab": "team"}).content.decode()
     row = legal_page[legal_page.index(f'id="task-{task.pk}"') :]
     row = row[: row.index("</tr>")]
     assert 'name="task"' in row and "Claim" in row and "Decide" in row
+    assert "Approve selected" in legal_page

@@ -62,3 +62,9 @@ def may_sign(task, user) -> bool:
 def role_labels(codes) -> str:
     """``["legal", "content_owner"]`` → "Legal or Content owner" (the roles' names, never their codes)."""
     return " or ".join(RoleCode(code).label if code in RoleCode.values else str(code) for code in codes or [])
+
+
+@register.filter
+def signs_any(tasks, user) -> bool:
+    """Whether ``user`` signs any of ``tasks`` (the inbox offers bulk approve only then)."""
+    return any(workflows.may_sign(task, user) for task in tasks)
