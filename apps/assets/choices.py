@@ -61,6 +61,6 @@ class UsageKind(models.TextChoices):
 
 
 class SignalKind(models.TextChoices):
-    """Facts detected about an asset that later flows (exceptions, renewal, compliance) act on."""
+    """Facts detected about an asset that issue 14's exception flow will act on (``AssetSignal``)."""
 
     LICENSE_CANCELLED = "license_cancelled", "Licence cancelled"

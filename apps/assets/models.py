@@ -229,10 +229,14 @@ class UsageEvent(models.Model):
 
 
 class AssetSignal(models.Model):
-    """A fact about an asset for a later flow to act on, e.g. a cancelled licence for the exceptions flow.
+    """A fact about an asset for a later flow to act on: a hook of issue 14 (exceptions), kept until it lands.
 
-    One open signal per asset, kind and reference (the database refuses a second), so a re-delivered record
-    never opens two cases.
+    Written by the Smint.io sync when a licence purchase turns cancelled (``services._record_cancellation``, also
+    audited on the asset; the rights are withdrawn at once by ``refresh_rights``, whatever becomes of the signal).
+    Read by nothing yet: issue 14's exception detection will open an exception case (``CaseKind.EXCEPTION``) per open
+    signal and set ``resolved_at`` when the case ends. One open signal per asset, kind and reference (the database
+    refuses a second), so a re-delivered record never opens two cases (docs/architecture.md, "Hooks for the flows
+    to come").
     """
 
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="asset_signals")

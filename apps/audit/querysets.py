@@ -21,3 +21,13 @@ class AuditEventQuerySet(ClientScopedQuerySet):
             models.Q(client_id__in=user.client_ids_with(Capability.VIEW_AUDIT))
             | models.Q(client__isnull=True, actor=user)
         )
+
+    def about(self, *objects: models.Model) -> Self:
+        """Events recorded on any of ``objects`` (one query, on the ``audit_object_idx`` index)."""
+        ids: dict[str, set[str]] = {}
+        for obj in objects:
+            ids.setdefault(obj._meta.label_lower, set()).add(str(obj.pk))
+        condition = models.Q(pk__in=[])
+        for object_type, object_ids in ids.items():
+            condition |= models.Q(object_type=object_type, object_id__in=sorted(object_ids))
+        return self.filter(condition)

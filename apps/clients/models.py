@@ -24,6 +24,8 @@ class Client(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
+    # A hook of issue 14: edited with the policies and shown on the client page, read by no flow yet; issue 14's
+    # exception detection will open a case for an asset missing one of these (docs/architecture.md, "Hooks...").
     required_metadata_fields = models.JSONField(
         default=list, blank=True, help_text="Metadata fields every asset of this client must carry."
     )

@@ -6,12 +6,25 @@ class CaseKind(models.TextChoices):
 
     RENEWAL = "renewal", "Rights renewal"
     COMPLIANCE = "compliance", "Usage compliance"
+    # A hook of issue 14: nothing opens exception cases yet. Its detection will open them for missing required
+    # metadata (``Client.required_metadata_fields``) and cancelled licences (``assets.AssetSignal``), with
+    # ``open_case`` like the other kinds (docs/architecture.md, "Hooks for the flows to come").
     EXCEPTION = "exception", "Exception"
 
 
 class CaseState(models.TextChoices):
     OPEN = "open", "Open"
     CLOSED = "closed", "Closed"
+
+
+# The moves a case's state may make; anything else is refused (``workflows.services.InvalidTransition``). A case is
+# opened once per cause (``services.open_case``) and closed when its run ends, with the run's outcome as its
+# disposition (``services.close_case``, the one place its state is written). A closed case stays closed: a new
+# cause opens a new case.
+CASE_TRANSITIONS: dict[str, frozenset[str]] = {
+    CaseState.OPEN: frozenset({CaseState.CLOSED}),
+    CaseState.CLOSED: frozenset(),
+}
 
 
 class Trigger(models.TextChoices):

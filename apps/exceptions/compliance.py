@@ -38,7 +38,7 @@ from apps.workflows import services as workflows
 
 from .choices import CaseKind, CaseState, Disposition, RuleKind, Trigger
 from .models import Case, ComplianceCursor, ComplianceRule
-from .services import case_flow, case_of, notify_escalation_contacts, open_case
+from .services import case_flow, case_of, close_case, notify_escalation_contacts, open_case
 
 logger = logging.getLogger(__name__)
 
@@ -343,12 +343,8 @@ def apply_compliance_outcome(run) -> None:
         return
     declared = FLOW.outcomes.get(run.outcome)
     disposition = run.outcome if declared and declared.smintio else Disposition.CANCELLED
-    last = run.decisions.applied().select_related("actor").order_by("-decided_at").first()
-    now = timezone.now()
-    Case.objects.filter(pk=case.pk).update(
-        state=CaseState.CLOSED, disposition=disposition, closed_at=now, closed_by=last.actor if last else None
-    )
     reasons = "; ".join(d.reason for d in run.decisions.applied().order_by("decided_at") if d.reason)
+    case = close_case(case, run=run, disposition=disposition, reason=reasons)
     if disposition != Disposition.CANCELLED:
         label = Disposition(disposition).label
         workflows.report_outcome_to_smintio(
@@ -359,13 +355,6 @@ def apply_compliance_outcome(run) -> None:
         )
     if disposition == Disposition.ESCALATED:
         notify_escalation_contacts(case, why="Escalated by the compliance review")
-    audit.record(
-        "exceptions.case.close",
-        client=case.client,
-        obj=case,
-        after={"disposition": disposition, "asset": case.asset.content_element_uuid},
-        reason=reasons,
-    )
 
 
 # -- the flow, declared once (registered by ExceptionsConfig.ready) ---------------------------------------------------

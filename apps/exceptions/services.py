@@ -32,7 +32,7 @@ from apps.workflows import services as workflows
 from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
 
-from .choices import CaseKind, CaseState, Disposition, Trigger
+from .choices import CASE_TRANSITIONS, CaseKind, CaseState, Disposition, Trigger
 from .models import Case
 
 logger = logging.getLogger(__name__)
@@ -317,14 +317,9 @@ def apply_renewal_outcome(run: WorkflowRun) -> None:
     if case is None or not case.is_open:
         return
     disposition = run.outcome if run.outcome in Disposition.values else Disposition.CANCELLED
-    last = run.decisions.applied().select_related("actor").order_by("-decided_at").first()
-    now = timezone.now()
-    Case.objects.filter(pk=case.pk).update(
-        state=CaseState.CLOSED, disposition=disposition, closed_at=now, closed_by=last.actor if last else None
-    )
-    case.refresh_from_db()
-    asset = case.asset
     reasons = "; ".join(d.reason for d in run.decisions.applied().order_by("decided_at") if d.reason)
+    case = close_case(case, run=run, disposition=disposition, reason=reasons)
+    asset = case.asset
     body = None
     if disposition == Disposition.RENEWED:
         until = case.renewed_until
@@ -348,13 +343,34 @@ def apply_renewal_outcome(run: WorkflowRun) -> None:
         body = {"status": FLOW.outcome(disposition).smintio, "reason": f"{why} {reasons}".strip(), "restrictions": None}
     if body is not None:
         workflows.report_outcome_to_smintio(run, asset, **body)
-    audit.record(
-        "exceptions.case.close",
-        client=case.client,
-        obj=case,
-        after={"disposition": disposition, "asset": asset.content_element_uuid},
-        reason=reasons,
-    )
+
+
+def close_case(case: Case, *, run: WorkflowRun, disposition: str, reason: str = "") -> Case:
+    """Close a case as its run ended, with the run's outcome as its disposition, closed by whoever decided last:
+    the one place a case's state is written. The move must be one ``CASE_TRANSITIONS`` allows (a closed case is
+    refused with ``InvalidTransition``); it is audited on the case. Returns the case as saved."""
+    with transaction.atomic():
+        case = (
+            Case.objects.select_for_update(of=("self",))
+            .select_related("asset", "client", "replacement")
+            .get(pk=case.pk)
+        )
+        if CaseState.CLOSED not in CASE_TRANSITIONS[case.state]:
+            raise workflows.InvalidTransition(f"The case is {case.get_state_display().lower()}: it cannot be closed.")
+        last = run.decisions.applied().select_related("actor").order_by("-decided_at").first()
+        before = case.state
+        case.state, case.disposition, case.closed_at = CaseState.CLOSED, disposition, timezone.now()
+        case.closed_by = last.actor if last else None
+        case.save(update_fields=["state", "disposition", "closed_at", "closed_by"])
+        audit.record(
+            "exceptions.case.close",
+            client=case.client,
+            obj=case,
+            before={"state": before},
+            after={"state": case.state, "disposition": disposition, "asset": case.asset.content_element_uuid},
+            reason=reason,
+        )
+    return case
 
 
 # -- escalation -------------------------------------------------------------------------------------------------------

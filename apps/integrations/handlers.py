@@ -39,6 +39,9 @@ def smintio_workflow_status(message) -> dict:
 
 @handler("smintio.metadata")
 def smintio_metadata(message) -> dict:
+    """Patch an asset's metadata at Smint.io (keywords, categories, usage rules...), idempotently. A hook of issue
+    14: nothing queues it yet; metadata enrichment (exceptions for missing metadata, onboarding) will, with
+    ``{"content_element_uuid", "body"}`` and an idempotency key (tests/integrations/test_delivery.py pins it)."""
     payload = message.payload
     return _smintio(message).patch_metadata(
         payload["content_element_uuid"], payload["body"], idempotency_key=message.idempotency_key

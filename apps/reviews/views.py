@@ -109,6 +109,8 @@ def task_claim(request, pk: int):
     task = _task_for(request, pk)
     try:
         workflows.claim_task(task, actor=request.user, expected_version=_version(request))
+    except workflows.NotASigner as exc:
+        return _row(request, task, status=403, note=str(exc))
     except workflows.StaleTask as exc:
         return _row(request, task, status=409, note=str(exc))
     except workflows.InvalidTransition as exc:
@@ -147,6 +149,7 @@ def task_decide(request, pk: int):
         "values": request.POST,
         "next": back,
         "text_limit": workflows.TEXT_LIMIT,
+        "refusal": workflows.signing_refusal(task, request.user),  # who may not sign sees the task, not the form
         **flow.decision_context(task, request.user),
     }
     template = "reviews/task_decide.html#panel" if request.htmx else "reviews/task_decide.html"
@@ -161,6 +164,8 @@ def task_decide(request, pk: int):
                 inputs=flow.read_inputs(request.POST, request.user),
                 expected_version=_version(request),
             )
+        except workflows.NotASigner as exc:
+            error, field, status = str(exc), "", 403
         except workflows.StaleTask as exc:
             task.refresh_from_db()
             error, field, status = f"{exc} Here is the task as it is now.", "", 409
@@ -184,8 +189,9 @@ def task_decide(request, pk: int):
 @login_required
 @require_POST
 def tasks_bulk_approve(request):
-    """Approve several selected tasks, each checked and audited on its own; those that need a reason (licence
-    warnings) or changed meanwhile are left open and listed."""
+    """Approve several selected tasks, each checked and audited on its own (``workflows.services.decide``); those
+    the person may not sign, that need a reason (licence warnings) or that changed meanwhile are left open and
+    listed."""
     ids = [n for n in map(whole_number, request.POST.getlist("task")) if n is not None][:100]
     approved, skipped = 0, []
     chosen = Task.objects.visible_to(request.user).filter(status=TaskStatus.OPEN, pk__in=ids)

@@ -19,10 +19,11 @@ from django.utils import timezone
 
 from apps.accounts.models import Membership, Notice, User
 from apps.audit import services as audit
+from apps.common.roles import RoleCode
 from apps.outbox import services as outbox
 
 from . import bpmn, flows
-from .choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
+from .choices import OPEN_RUN_STATUSES, RUN_TRANSITIONS, TASK_TRANSITIONS, RunStatus, TaskStatus
 from .models import Comment, Decision, Task, WorkflowRun
 
 # A task OpenText gives no due date is due in a week (the models of this project always set one).
@@ -34,6 +35,11 @@ TEXT_LIMIT = 10_000
 
 class InvalidTransition(Exception):
     """The object is not in a state that allows this action."""
+
+
+class NotASigner(InvalidTransition):
+    """The person may see the task but not claim or decide it: only its candidate roles sign (invariant 7). HTML
+    shows the message where they acted (403); the API answers a 403 problem document."""
 
 
 class StaleTask(InvalidTransition):
@@ -66,6 +72,41 @@ def clean_text(text: str, *, what: str, field: str) -> str:
             f"{what} can be at most {TEXT_LIMIT:,} characters; this one has {len(text):,}.", field=field
         )
     return text
+
+
+def signing_refusal(task: Task, user) -> str:
+    """Why ``user`` may not claim or decide ``task``, or "" when they may (DESIGN invariant 7, "only the role
+    signs"): they need one of the task's candidate roles in the task's client and, when they are region-scoped,
+    the task's region (a task without a region is everyone's with the role, as ``Task.objects.visible_to`` says).
+    A task OpenText gives no candidate role is its assignee's alone. Agency admins see every task of their clients
+    (and may reassign it in OpenText); they sign only with a role the task asks for.
+
+    Reads the memberships the user object holds (``membership_list``, loaded once), so an inbox asks it of every
+    row without a query per row."""
+    wanted = set(task.candidate_roles)
+    if not wanted:
+        if task.assignee_id is not None and task.assignee_id == getattr(user, "pk", None):
+            return ""
+        return f"“{task.name}” names no role that signs it: only the person OpenText assigned it to decides it."
+    membership = next((m for m in getattr(user, "membership_list", []) if m.client_id == task.client_id), None)
+    if membership is None or not wanted & set(membership.role_codes):
+        labels = " or ".join(sorted(RoleCode(r).label if r in RoleCode.values else r for r in wanted))
+        return f"Only {labels} may sign “{task.name}”, and you do not hold that role here. You can still see it."
+    regions = sorted(region.code for region in membership.regions.all())
+    if regions and task.region and task.region not in regions:
+        return f"“{task.name}” is for {task.region.upper()}; you sign for {', '.join(regions).upper()} only."
+    return ""
+
+
+def may_sign(task: Task, user) -> bool:
+    """Whether ``user`` may claim and decide ``task`` (``signing_refusal`` has the reason when not)."""
+    return not signing_refusal(task, user)
+
+
+def _check_signer(task: Task, user) -> None:
+    refusal = signing_refusal(task, user)
+    if refusal:
+        raise NotASigner(refusal)
 
 
 def check_outcome(task: Task, outcome: str) -> None:
@@ -134,7 +175,9 @@ def start_run(*, client, process_key: str, subject, variables: dict, actor=None,
 
 
 def claim_task(task: Task, *, actor: User, expected_version: int | None = None) -> Task:
-    """Claim an open, unassigned task for ``actor``; OpenText is told through the outbox."""
+    """Claim an open, unassigned task for ``actor``, who must be one who signs it (claiming is taking it to
+    decide); OpenText is told through the outbox."""
+    _check_signer(task, actor)
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("run").get(pk=task.pk)
         _check_fresh(task, expected_version)
@@ -202,14 +245,12 @@ def complete_task(
             needs_claim = task.assignee_id is None
             task.assignee, task.assignee_email = actor, actor.email
         task.claimed_at = task.claimed_at or now
-        task.status, task.outcome, task.completed_at = TaskStatus.COMPLETED, outcome, now
-        task.version += 1
-        task.save()
-        audit.record(
-            f"workflows.task.{outcome}" if outcome.isidentifier() else "workflows.task.complete",
+        task.outcome, task.completed_at = outcome, now
+        _set_task_status(
+            [task],
+            TaskStatus.COMPLETED,
+            action=f"workflows.task.{outcome}" if outcome.isidentifier() else "workflows.task.complete",
             actor=actor,
-            client=task.client,
-            obj=task,
             after={"outcome": outcome},
             reason=reason,
         )
@@ -243,13 +284,16 @@ def decide(
 ) -> Decision:
     """Record ``actor``'s decision on an open task of any flow and carry it to OpenText through the outbox.
 
-    The one path for every decision (HTML, API, bulk approve): the outcome must be one the task's BPMN declares,
-    the flow says which outcomes need a reason, and its ``prepare`` checks the rest (licence warnings, a renewal's
-    new date, a replacement asset) and says what goes with the completion. Then, in one transaction: the task is
-    completed (checked against the version the person saw: ``StaleTask`` when someone acted first), the decision is
-    recorded with the licence as it stood and the warnings decided over, and the flow follows up on its subject.
-    The database allows one applied decision per task, so of two people acting at once exactly one wins."""
+    The one path for every decision (HTML, API, bulk approve): only a person who signs the task may decide it
+    (``signing_refusal``: one of its candidate roles, in its region; ``NotASigner`` before anything else is said),
+    the outcome must be one the task's BPMN declares, the flow says which outcomes need a reason, and its
+    ``prepare`` checks the rest (licence warnings, a renewal's new date, a replacement asset) and says what goes
+    with the completion. Then, in one transaction: the task is completed (checked against the version the person
+    saw: ``StaleTask`` when someone acted first), the decision is recorded with the licence as it stood and the
+    warnings decided over, and the flow follows up on its subject. The database allows one applied decision per
+    task, so of two people acting at once exactly one wins."""
     flow = flows.of(task.run)
+    _check_signer(task, actor)  # only the role signs: seeing a task (as an admin does) is not deciding it
     if task.status != TaskStatus.OPEN:  # said before anything about the input: the person sees what happened
         by = f" by {task.assignee_email}" if task.status == TaskStatus.COMPLETED and task.assignee_email else ""
         raise StaleTask(f"This task is already {task.get_status_display().lower()}{by}.")
@@ -283,6 +327,81 @@ def _check_fresh(task: Task, expected_version: int | None) -> None:
         raise StaleTask(f"This task changed{who} while you were looking at it.")
 
 
+# -- the one place each status is written -------------------------------------------------------------------------
+def _set_task_status(
+    tasks: list[Task],
+    status: str,
+    *,
+    action: str,
+    actor: User | None = None,
+    after: dict | None = None,
+    reason: str = "",
+    **fields,
+) -> None:
+    """Write the status of ``tasks`` (rows the caller holds with ``select_for_update``, inside its transaction):
+    each move must be one ``TASK_TRANSITIONS`` allows, else ``InvalidTransition`` and nothing is written (staying
+    in a status is not a move: it corrects what goes with it, e.g. OpenText's outcome instead of ours). Each task's
+    version grows and each change is audited on the task.
+
+    One task is saved whole, with the changes the caller made to it, and audited with its actor. Many (the open
+    tasks of a run that ended) are one UPDATE with ``fields`` and one audit INSERT: the system closes them."""
+    for task in tasks:
+        if status != task.status and status not in TASK_TRANSITIONS[task.status]:
+            now, then = task.get_status_display().lower(), TaskStatus(status).label.lower()
+            raise InvalidTransition(f"“{task.name}” is {now}: it cannot become {then}.")
+    if not tasks:
+        return
+    if len(tasks) == 1:
+        (task,) = tasks
+        before = task.status
+        for name, value in fields.items():
+            setattr(task, name, value)
+        task.status = status
+        task.version += 1
+        task.save()
+        audit.record(
+            action,
+            actor=actor,
+            client=task.client,
+            obj=task,
+            before={"status": before},
+            after={"status": status, **(after or {})},
+            reason=reason,
+        )
+        return
+    if actor is not None:
+        raise ValueError("Only the system changes many tasks at once.")
+    audit.record_many(
+        action,
+        tasks,
+        before_after=lambda task: ({"status": task.status}, {"status": status, **(after or {})}),
+        reason=reason,
+    )
+    Task.objects.filter(pk__in=[task.pk for task in tasks]).update(
+        status=status, version=F("version") + 1, updated_at=timezone.now(), **fields
+    )
+    for task in tasks:
+        task.status = status
+
+
+def _set_run_status(
+    run: WorkflowRun, status: str, *, action: str, after: dict | None = None, fields: list[str] = ()
+) -> None:
+    """Write a run's status (a row the caller holds with ``select_for_update``), with the ``fields`` the caller
+    changed on it: the move must be one ``RUN_TRANSITIONS`` allows, else ``InvalidTransition``; it is audited on
+    the run. Runs move only as OpenText reports them, so the system is the actor."""
+    if status not in RUN_TRANSITIONS[run.status]:
+        raise InvalidTransition(
+            f"The run is {run.get_status_display().lower()}: it cannot become {RunStatus(status).label.lower()}."
+        )
+    before = run.status
+    run.status = status
+    run.save(update_fields=["status", *fields])
+    audit.record(
+        action, client=run.client, obj=run, before={"status": before}, after={"status": status, **(after or {})}
+    )
+
+
 # -- applying what OpenText reports ---------------------------------------------------------------------------
 @dataclass
 class RemoteTask:
@@ -301,11 +420,22 @@ class RemoteTask:
 
 
 def apply_remote_start(run: WorkflowRun, *, remote_id: str, started_at: datetime | None) -> None:
-    """OpenText has the instance: the run is running (idempotent)."""
-    WorkflowRun.objects.filter(pk=run.pk, status=RunStatus.STARTING).update(
-        status=RunStatus.RUNNING, remote_id=remote_id, started_at=started_at or timezone.now()
-    )
-    WorkflowRun.objects.filter(pk=run.pk).exclude(remote_id=remote_id).update(remote_id=remote_id)
+    """OpenText has the instance: the run is running (idempotent: a run past ``starting`` only keeps the instance
+    id OpenText gave)."""
+    with transaction.atomic():
+        run = WorkflowRun.objects.select_for_update(of=("self",)).select_related("client").get(pk=run.pk)
+        if run.status != RunStatus.STARTING:
+            if run.remote_id != remote_id:
+                WorkflowRun.objects.filter(pk=run.pk).update(remote_id=remote_id)
+            return
+        run.remote_id, run.started_at = remote_id, started_at or timezone.now()
+        _set_run_status(
+            run,
+            RunStatus.RUNNING,
+            action="workflows.run.running",
+            after={"remote_id": remote_id},
+            fields=["remote_id", "started_at"],
+        )
 
 
 def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[RemoteTask]) -> dict[str, int]:
@@ -375,22 +505,20 @@ def apply_remote_closed(
 ) -> bool:
     """OpenText's history says a task that is open here has ended: completed (by someone in OpenText) or removed
     by the engine (``reason``: its delete reason, e.g. a terminate end event or an administrator's cancellation)."""
-    fields = {
-        "status": TaskStatus.COMPLETED if completed else TaskStatus.CANCELLED,
-        "completed_at": ended_at or timezone.now(),
-        "version": F("version") + 1,
-    }
-    if completed and outcome:
-        fields["outcome"] = outcome
-    if assignee_email and assignee_email != task.assignee_email:
-        fields.update(assignee_email=assignee_email, assignee=User.objects.filter(email=assignee_email).first())
     with transaction.atomic():
-        if not Task.objects.filter(pk=task.pk, status=TaskStatus.OPEN).update(**fields):
+        task = Task.objects.select_for_update(of=("self",)).select_related("run", "client").get(pk=task.pk)
+        if task.status != TaskStatus.OPEN:
             return False
-        audit.record(
-            f"workflows.task.{'complete_elsewhere' if completed else 'cancel'}",
-            client=task.client,
-            obj=task,
+        task.completed_at = ended_at or timezone.now()
+        if completed and outcome:
+            task.outcome = outcome
+        if assignee_email and assignee_email != task.assignee_email:
+            task.assignee_email = assignee_email
+            task.assignee = User.objects.filter(email=assignee_email).first()
+        _set_task_status(
+            [task],
+            TaskStatus.COMPLETED if completed else TaskStatus.CANCELLED,
+            action=f"workflows.task.{'complete_elsewhere' if completed else 'cancel'}",
             after={"outcome": outcome, "assignee": assignee_email, "delete_reason": reason},
         )
         if completed:
@@ -419,22 +547,19 @@ def settled_elsewhere(
     )
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("run", "client").get(pk=task.pk)
-        task.status = TaskStatus.COMPLETED if completed else TaskStatus.CANCELLED
         task.outcome = outcome if completed else ""
         task.completed_at = ended_at or timezone.now()
         if assignee_email:
             task.assignee_email = assignee_email
             task.assignee = User.objects.filter(email=assignee_email).first()
-        task.version += 1
-        task.save()
-        _withdraw_decision(task, why=why)
-        audit.record(
-            f"workflows.task.{'complete_elsewhere' if completed else 'cancel'}",
-            client=task.client,
-            obj=task,
+        _set_task_status(
+            [task],
+            TaskStatus.COMPLETED if completed else TaskStatus.CANCELLED,
+            action=f"workflows.task.{'complete_elsewhere' if completed else 'cancel'}",
             after={"outcome": outcome, "assignee": assignee_email, "delete_reason": reason},
             reason=why,
         )
+        _withdraw_decision(task, why=why)
         flows.task_settled(task.run, task=task, outcome=outcome if completed else None)
 
 
@@ -446,10 +571,8 @@ def lost_race(task: Task, *, loser_email: str, holder_email: str, action: str) -
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("run", "client").get(pk=task.pk)
         users = {u.email: u for u in User.objects.filter(email__in=[loser_email, holder_email])}
-        task.status, task.outcome, task.completed_at = TaskStatus.OPEN, "", None
+        task.outcome, task.completed_at = "", None
         task.assignee, task.assignee_email = users.get(holder_email), holder_email
-        task.version += 1
-        task.save()
         withdrawn = _withdraw_decision(task, why=why, notify=False)
         loser = users.get(loser_email)
         if loser is not None:
@@ -460,11 +583,12 @@ def lost_race(task: Task, *, loser_email: str, holder_email: str, action: str) -
                     "task in OpenText first. The task shows their claim now."
                 )[:500],
             )
-        audit.record(
-            "workflows.task.lost_race",
-            client=task.client,
-            obj=task,
+        _set_task_status(
+            [task],
+            TaskStatus.OPEN,
+            action="workflows.task.lost_race",
             after={"holder": holder_email, "loser": loser_email, "action": action, "calls_withdrawn": withdrawn},
+            reason=why,
         )
         flows.task_settled(task.run, task=task, outcome=None)
 
@@ -504,22 +628,30 @@ def apply_remote_end(
     """The process instance ended (as OpenText's history says): close the run and its open tasks and apply the
     outcome (once). A cancellation carries no outcome, whatever the instance's variables said."""
     with transaction.atomic():
-        run = WorkflowRun.objects.select_for_update().get(pk=run.pk)
+        run = WorkflowRun.objects.select_for_update(of=("self",)).select_related("client").get(pk=run.pk)
         if not run.is_open:
             return False
-        run.status = RunStatus.CANCELLED if cancelled else RunStatus.COMPLETED
         run.outcome = "" if cancelled else outcome
         run.ended_at = ended_at or timezone.now()
         run.remote_missing_since = None
-        run.save(update_fields=["status", "outcome", "ended_at", "remote_missing_since"])
-        Task.objects.filter(run=run, status=TaskStatus.OPEN).update(
-            status=TaskStatus.CANCELLED, completed_at=run.ended_at, version=F("version") + 1
-        )
-        audit.record(
-            f"workflows.run.{'cancel' if cancelled else 'complete'}",
-            client=run.client,
-            obj=run,
+        _set_run_status(
+            run,
+            RunStatus.CANCELLED if cancelled else RunStatus.COMPLETED,
+            action=f"workflows.run.{'cancel' if cancelled else 'complete'}",
             after={"outcome": run.outcome, "delete_reason": reason},
+            fields=["outcome", "ended_at", "remote_missing_since"],
+        )
+        # the tasks still open end with it (in one statement and one audit insert, however many there are)
+        _set_task_status(
+            list(
+                Task.objects.select_for_update(of=("self",))
+                .filter(run=run, status=TaskStatus.OPEN)
+                .select_related("client")
+            ),
+            TaskStatus.CANCELLED,
+            action="workflows.task.cancel",
+            after={"run": run.pk, "delete_reason": reason or "the run ended"},
+            completed_at=run.ended_at,
         )
         flows.apply_outcome(run)
     return True

@@ -24,10 +24,9 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 
-from apps.audit.models import AuditEvent
-
 from .models import Comment, Decision, Task, WorkflowRun
 from .services import TEXT_LIMIT
+from .timeline import subject_events
 
 # The subject's latest audit events shown in its timeline.
 TIMELINE_EVENTS = 30
@@ -112,11 +111,7 @@ def subject_context(request: HttpRequest, subject: models.Model, *, route: str) 
         set(Task.objects.visible_to(request.user).filter(run__in=runs).values_list("pk", flat=True)) if runs else set()
     )
     thread = Thread(subject, route=route, can_post=bool(runs), notes=None if runs else [])
-    events = (
-        AuditEvent.objects.visible_to(request.user)
-        .filter(object_type=_label(subject), object_id=str(subject.pk))
-        .order_by("-id")[:TIMELINE_EVENTS]
-    )
+    events = subject_events(request.user, subject, runs, limit=TIMELINE_EVENTS)
     timeline = sorted(
         [("decision", d.decided_at, d) for run in runs for d in run.decisions.all()]
         + [("comment", note.created_at, note) for note in thread.notes]

@@ -24,7 +24,7 @@ def asset(client_a, legal):
     run = approval_run(asset, countries=("DE", "US"))
     task = review_task(run, "legal")
     workflows.comment(run, actor=legal, body="Is the US covered?", task=task)
-    workflows.decide(review_task(run, "brand"), actor=legal, outcome="rejected", reason="Logo cut off")
+    workflows.decide(review_task(run, "legal"), actor=legal, outcome="rejected", reason="Logo cut off")
     Case.objects.create(client=client_a, kind="renewal", asset=asset, key="lapse:2031-01-01", title="Renew the fjord")
     return asset
 

@@ -3,6 +3,7 @@ its timeline tells the whole story (issue 10, item 6)."""
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 
 import pytest
@@ -12,12 +13,20 @@ from apps.assets import services
 from apps.assets.choices import APPROVAL_TRANSITIONS, ApprovalState, LicenseState, RightsState
 from apps.assets.models import Asset, LicensePurchase, LicenseTerm
 from apps.audit.models import AuditEvent
+from apps.clients.choices import TaskKind
+from apps.exceptions.choices import CaseKind, Trigger
+from apps.exceptions.services import RENEWAL, open_case
+from apps.reviews.services import start_approval
+from apps.workflows.models import WorkflowRun
+from apps.workflows.services import apply_remote_end, apply_remote_start
+from tests.reviews.factories import approval_run, licensed_asset
+from tests.workflows.conftest import running
 
 pytestmark = pytest.mark.django_db
 
 
-def _events(asset, action):
-    return list(AuditEvent.objects.filter(object_type="assets.asset", object_id=str(asset.pk), action=action))
+def _events(obj, action):
+    return list(AuditEvent.objects.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk), action=action))
 
 
 @pytest.fixture
@@ -69,4 +78,90 @@ def test_a_rights_change_is_audited_but_not_the_first_reading_of_a_new_asset(ass
         {"rights_state": "valid"},
         {"rights_state": "expired"},
         "system",
+    )
+
+
+MOVES = [(a, b) for a, b in itertools.product(ApprovalState.values, repeat=2) if a != b]
+
+
+@pytest.mark.parametrize(("start", "target"), MOVES)
+def test_an_asset_moves_only_as_its_approval_map_allows(asset, start, target):
+    Asset.objects.filter(pk=asset.pk).update(approval_state=start)
+    asset.refresh_from_db()
+    allowed = target in APPROVAL_TRANSITIONS[start]
+    if allowed:
+        assert services.change_approval(asset, target, action="assets.asset.test_move")
+    else:
+        with pytest.raises(services.InvalidApprovalMove, match=f"{start} cannot become {target}"):
+            services.change_approval(asset, target, action="assets.asset.test_move")
+    asset.refresh_from_db()
+    assert asset.approval_state == (target if allowed else start)
+    assert [(e.before, e.after) for e in _events(asset, "assets.asset.test_move")] == (
+        [({"approval_state": start}, {"approval_state": target})] if allowed else []
+    )
+
+
+# -- the asset state changes issue 10 found unaudited, each now on the asset's trail -------------------------------
+def test_starting_a_review_puts_in_review_on_the_asset(client_a, legal):
+    asset = licensed_asset(client_a, approval=ApprovalState.PENDING)
+    run = start_approval(asset, actor=legal)
+    (event,) = _events(asset, "reviews.asset.in_review")
+    assert (event.before, event.after, event.actor_label) == (
+        {"approval_state": "pending"},
+        {"approval_state": "in_review", "run": run.pk},
+        legal.email,
+    )
+
+
+def test_a_cancelled_cycle_puts_the_asset_back_to_review_on_its_trail(client_a):
+    asset = licensed_asset(client_a, approval=ApprovalState.IN_REVIEW)
+    run = approval_run(asset)
+    assert apply_remote_end(run, outcome="approved", cancelled=True, reason="deleted by an administrator")
+    (event,) = _events(asset, "reviews.asset.cycle_cancelled")
+    assert (event.before, event.after) == (
+        {"approval_state": "in_review"},
+        {"approval_state": "pending", "outcome": "", "run": run.pk},
+    )
+
+
+@pytest.mark.parametrize("outcome", ["taken_down", "replaced"])
+def test_a_renewal_that_takes_the_asset_out_of_circulation_says_so_on_the_asset(client_a, outcome):
+    asset = licensed_asset(client_a, approval=ApprovalState.APPROVED)
+    case, _created = open_case(
+        client_a,
+        asset,
+        kind=CaseKind.RENEWAL,
+        process_key=RENEWAL,
+        sla=TaskKind.RENEWAL,
+        trigger=Trigger.LAPSE,
+        key="lapse:2030-01-01",
+        title="Renew",
+        summary="The rights end soon.",
+        evidence={},
+        now=timezone.now(),
+    )
+    run = running(WorkflowRun.objects.get(subject_type="exceptions.case", subject_id=case.pk))
+    assert apply_remote_end(run, outcome=outcome)
+    (event,) = _events(asset, f"exceptions.asset.{outcome}")
+    assert (event.before, event.after) == (
+        {"approval_state": "approved"},
+        {"approval_state": "withdrawn", "case": case.pk},
+    )
+    closed = AuditEvent.objects.get(
+        object_type="exceptions.case", object_id=str(case.pk), action="exceptions.case.close"
+    )
+    assert (closed.before, closed.after["state"], closed.after["disposition"]) == ({"state": "open"}, "closed", outcome)
+
+
+def test_a_runs_start_and_end_at_opentext_are_on_the_runs_trail(client_a):
+    asset = licensed_asset(client_a, approval=ApprovalState.PENDING)
+    run = start_approval(asset)
+    apply_remote_start(run, remote_id="pi-42", started_at=None)
+    apply_remote_start(run, remote_id="pi-42", started_at=None)  # a second report changes nothing
+    run.refresh_from_db()
+    (event,) = _events(run, "workflows.run.running")
+    assert (run.status, event.before, event.after) == (
+        "running",
+        {"status": "starting"},
+        {"status": "running", "remote_id": "pi-42"},
     )

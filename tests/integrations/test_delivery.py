@@ -303,3 +303,32 @@ def test_sync_opentext_reconciles_by_hand(platforms, run):
     task.refresh_from_db()
     assert task.status == TaskStatus.COMPLETED and task.outcome == "approved"
     assert "Reconciled" in out.getvalue()
+
+
+def test_the_metadata_write_back_hook_reaches_smintio_once(platforms, library):
+    """``smintio.metadata`` is a hook of issue 14 (metadata enrichment writes back to Smint.io): nothing queues it yet,
+    so this pins that a row of that kind, once queued, is delivered and applied once, its answer lost or not."""
+    asset = library[0]
+    platforms.fault("smintio", kind="drop", count=1, path_contains="/metadata")  # the first answer is lost
+    with transaction.atomic():
+        outbox.enqueue(
+            client=asset.client,
+            platform="smintio",
+            kind="smintio.metadata",
+            ordering_key=f"smintio:element:{asset.content_element_uuid}",
+            payload={
+                "content_element_uuid": asset.content_element_uuid,
+                "body": {"keywords": [{"culture": "en", "value": "glacier"}]},
+            },
+            idempotency_key=f"metadata:test:{asset.pk}",
+        )
+    _drain_all_now()
+    assert OutboxMessage.objects.get(kind="smintio.metadata").status == OutboxStatus.DONE
+    at_smintio = platforms.control(
+        "smintio",
+        f"tenants/{asset.client.slug}/content-elements/{asset.content_element_uuid}/metadata-updates",
+        method="GET",
+    )
+    assert [u["idempotency_key"] for u in at_smintio["updates"]] == [f"metadata:test:{asset.pk}"]
+    keywords = at_smintio["metadata"]["keywords"]
+    assert any(item["metadata_element"]["key"] == "glacier" for item in keywords), keywords

@@ -22,7 +22,7 @@ from apps.outbox.models import OutboxMessage
 from apps.reviews import services
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
-from apps.workflows.services import decide
+from apps.workflows.services import claim_task, decide
 from tests.platform_fixtures import settle
 from tests.reviews.test_flow import open_task as review
 from tests.reviews.test_flow import statuses_at_smintio as smintio_statuses
@@ -257,6 +257,22 @@ def test_a_parked_call_for_a_task_settled_in_opentext_is_resolved_by_the_reconci
     task.refresh_from_db()
     assert (task.outcome, task.assignee_email) == ("changes_requested", "someone-else@acme.example")
     assert Asset.objects.get(pk=cycle.subject_id).approval_state == ApprovalState.CHANGES_REQUESTED
+
+
+def test_a_parked_call_whose_task_is_closed_for_good_here_waits_for_an_operator(platforms, cycle, reviewers):
+    """The history says the task was completed in OpenText, but here it was already closed with its run: a cancelled
+    task never becomes completed (``TASK_TRANSITIONS``), so the reconcile leaves the row parked and goes on."""
+    task = review(cycle, "legal")
+    claim_task(task, actor=reviewers["legal"])
+    claim = OutboxMessage.objects.get(kind="opentext.claim")
+    OutboxMessage.objects.filter(pk=claim.pk).update(status=OutboxStatus.FAILED, last_error="parked earlier")
+    in_opentext(platforms, task, "someone-else@acme.example", outcome="approved")
+    Task.objects.filter(pk=task.pk).update(status=TaskStatus.CANCELLED)  # closed here before the history knew
+    time.sleep(0.4)  # the history catches up
+    assert opentext_sync.reconcile()["parked_resolved"] == 0
+    assert OutboxMessage.objects.get(pk=claim.pk).status == OutboxStatus.FAILED
+    task.refresh_from_db()
+    assert (task.status, task.outcome) == (TaskStatus.CANCELLED, "")
 
 
 # -- 7: every outcome the flow can end with is applied, changes requested included ---------------------------------

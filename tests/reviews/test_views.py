@@ -176,3 +176,20 @@ def test_inbox_and_asset_list_cost_the_same_queries_for_5_and_50_rows(client_a, 
         counts[url].append(_queries(browser, url, tab="team"))
     for url, (five, fifty) in counts.items():
         assert five == fifty <= 10, (url, five, fifty)
+
+
+def test_the_asset_timeline_tells_what_happened_to_its_runs_and_tasks_once(client_a, legal, login):
+    asset = licensed_asset(client_a, name="Fjord at noon")
+    run = approval_run(asset)
+    signed, left_open = review_task(run, "legal"), review_task(run, "brand")
+    workflows.claim_task(signed, actor=legal)
+    decide(signed, actor=legal, outcome="rejected", reason="Watermark visible")
+    workflows.apply_remote_end(run, outcome="rejected")
+    page = login(legal).get(f"/assets/{asset.pk}/").content.decode()
+    timeline = page[page.index('id="timeline-title"') :]
+    assert "workflows.task.claim</span> legal@acme.example" in timeline
+    assert f'workflows.task.cancel</span> system <span class="muted">({left_open.name})</span>' in timeline
+    assert "workflows.run.complete</span> system" in timeline
+    assert "reviews.asset.rejected</span> system" in timeline
+    # the decision is shown once, as the decision with its reason (not again as the task's completion)
+    assert timeline.count("“Watermark visible”") == 1 and "workflows.task.rejected" not in timeline

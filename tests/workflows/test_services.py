@@ -65,6 +65,11 @@ def audited(action: str, obj) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(action=action, object_id=str(obj.pk)).order_by("id"))
 
 
+def signer(task: Task):
+    """A new member of the task's client holding the roles that sign it."""
+    return member(task.client, *task.candidate_roles)
+
+
 def fresh(task: Task) -> Task:
     return Task.objects.select_related("run", "client", "assignee").get(pk=task.pk)
 
@@ -195,7 +200,12 @@ def test_completing_queues_claim_then_completion_with_the_reason_and_values(appr
         ),
     ]
     (event,) = audited("workflows.task.rejected", done)
-    assert (event.actor, event.after, event.reason) == (legal, {"outcome": "rejected"}, "No release")
+    assert (event.actor, event.before, event.after, event.reason) == (
+        legal,
+        {"status": "open"},
+        {"status": "completed", "outcome": "rejected"},
+        "No release",
+    )
 
 
 def test_the_holder_completing_queues_no_second_claim(approval, legal):
@@ -255,9 +265,7 @@ def test_every_flow_has_outcomes_that_need_a_reason():
 
 
 @pytest.mark.parametrize(("process_key", "task_key", "outcome"), REASONED)
-def test_an_outcome_the_flow_says_needs_a_reason_is_refused_without_one(
-    client_a, legal, process_key, task_key, outcome
-):
+def test_an_outcome_the_flow_says_needs_a_reason_is_refused_without_one(client_a, process_key, task_key, outcome):
     flow = flows.get(process_key)
     run = WorkflowRun.objects.create(
         client=client_a,
@@ -270,7 +278,7 @@ def test_an_outcome_the_flow_says_needs_a_reason_is_refused_without_one(
     )
     task = mirror(run, task_key)
     with pytest.raises(DecisionRefused) as refused:
-        decide(task, actor=legal, outcome=outcome, reason=" \n ")
+        decide(task, actor=signer(task), outcome=outcome, reason=" \n ")
     assert refused.value.field == "reason"
     assert str(refused.value) == f"Say why: “{flow.label_of(outcome)}” needs a reason."
     assert fresh(task).status == TaskStatus.OPEN
@@ -315,11 +323,11 @@ def _renewal_case(client):
         ("procurement_renewal", "renewed", {"renewed_until": timezone.now() - timedelta(days=1)}, "renewed_until"),
     ],
 )
-def test_a_flows_own_refusal_names_its_field_and_changes_nothing(client_a, legal, task_key, outcome, inputs, field):
+def test_a_flows_own_refusal_names_its_field_and_changes_nothing(client_a, task_key, outcome, inputs, field):
     _case, run = _renewal_case(client_a)
     task = mirror(run, task_key)
     with pytest.raises(DecisionRefused) as refused:
-        decide(task, actor=legal, outcome=outcome, reason="because", inputs=inputs)
+        decide(task, actor=signer(task), outcome=outcome, reason="because", inputs=inputs)
     assert refused.value.field == field
     assert fresh(task).status == TaskStatus.OPEN and not Decision.objects.exists()
     assert kinds(run) == ["opentext.start_process"]
@@ -444,7 +452,10 @@ def test_a_task_completed_in_opentext_takes_their_outcome_and_actor_once(approva
         ended,
     )
     (event,) = audited("workflows.task.complete_elsewhere", task)
-    assert event.after == {"outcome": "changes_requested", "assignee": colleague.email, "delete_reason": ""}
+    assert (event.before, event.after) == (
+        {"status": "open"},
+        {"status": "completed", "outcome": "changes_requested", "assignee": colleague.email, "delete_reason": ""},
+    )
     asset = Asset.objects.get(pk=task.run.subject_id)
     assert asset.approval_state == ApprovalState.CHANGES_REQUESTED  # the flow followed (on_task_settled)
     assert not apply_remote_closed(approval, completed=True, outcome="approved")  # reported twice: once
@@ -526,7 +537,10 @@ def test_a_claim_lost_at_opentext_shows_the_holder_and_tells_the_loser_once(appr
         "The task shows their claim now."
     ]
     (event,) = audited("workflows.task.lost_race", task)
-    assert event.after == {"holder": colleague.email, "loser": legal.email, "action": "claim", "calls_withdrawn": 1}
+    assert (event.before, event.after) == (
+        {"status": "open"},
+        {"status": "open", "holder": colleague.email, "loser": legal.email, "action": "claim", "calls_withdrawn": 1},
+    )
 
 
 def test_a_decision_lost_at_opentext_reopens_the_task_for_the_holder_who_can_then_decide(approval, legal, colleague):
@@ -565,7 +579,16 @@ def test_a_runs_end_closes_it_cancels_its_open_tasks_and_applies_the_outcome_onc
     run.refresh_from_db()
     assert (run.status, run.outcome) == (RunStatus.COMPLETED, "approved") and run.ended_at is not None
     assert fresh(brand).status == TaskStatus.CANCELLED
-    assert audited("workflows.run.complete", run)[0].after == {"outcome": "approved", "delete_reason": ""}
+    (event,) = audited("workflows.run.complete", run)
+    assert (event.before, event.after) == (
+        {"status": "running"},
+        {"status": "completed", "outcome": "approved", "delete_reason": ""},
+    )
+    (closed,) = audited("workflows.task.cancel", brand)  # the task the run's end closed, on its own trail
+    assert (closed.before, closed.after) == (
+        {"status": "open"},
+        {"status": "cancelled", "run": run.pk, "delete_reason": "the run ended"},
+    )
     assert Asset.objects.get(pk=run.subject_id).approval_state == ApprovalState.APPROVED
     assert [body["status"] for body in _write_backs(run)] == ["approved"]
 
@@ -582,7 +605,11 @@ def test_a_cancelled_cycle_never_carries_an_outcome_and_writes_nothing_back(appr
     assert apply_remote_end(run, outcome="approved", cancelled=True, reason="asset deleted in DAM")
     run.refresh_from_db()
     assert (run.status, run.outcome) == (RunStatus.CANCELLED, "")
-    assert audited("workflows.run.cancel", run)[0].after == {"outcome": "", "delete_reason": "asset deleted in DAM"}
+    assert audited("workflows.run.cancel", run)[0].after == {
+        "status": "cancelled",
+        "outcome": "",
+        "delete_reason": "asset deleted in DAM",
+    }
     assert Asset.objects.get(pk=run.subject_id).approval_state == ApprovalState.PENDING  # to be reviewed again
     assert _write_backs(run) == []
 

@@ -10,7 +10,7 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from apps.workflows.api.views import decide_or_problem
+from apps.workflows.api.views import NOT_A_SIGNER, decide_or_problem
 from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
 
@@ -70,7 +70,10 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
     def _fresh(self, case: Case) -> dict:
         return CaseDetailSerializer(with_workflow(self.get_queryset().get(pk=case.pk))).data
 
-    @extend_schema(request=CaseDecideSerializer, responses={201: CaseDetailSerializer, 400: REFUSED, 409: CONFLICT})
+    @extend_schema(
+        request=CaseDecideSerializer,
+        responses={201: CaseDetailSerializer, 400: REFUSED, 403: NOT_A_SIGNER, 409: CONFLICT},
+    )
     @action(detail=True, methods=["post"])
     def decision(self, request, pk=None):
         case = self.get_object()  # an unknown or invisible case is a 404 before the body is even read

@@ -8,7 +8,9 @@ from django import template
 from django.utils import timezone
 
 from apps.assets import vocabulary
+from apps.common.roles import RoleCode
 from apps.workflows import flows
+from apps.workflows import services as workflows
 
 register = template.Library()
 
@@ -47,3 +49,22 @@ def outcome_css(outcome: str) -> str:
 def words(value: str) -> str:
     """``in_house`` → "In house"."""
     return str(value or "").replace("_", " ").capitalize()
+
+
+@register.filter
+def may_sign(task, user) -> bool:
+    """``{% if task|may_sign:user %}``: whether to offer claiming and deciding (``workflows.services.may_sign``, from
+    the memberships the user already holds: no query per row). Seeing a task is not signing it."""
+    return workflows.may_sign(task, user)
+
+
+@register.filter
+def role_labels(codes) -> str:
+    """``["legal", "content_owner"]`` → "Legal or Content owner" (the roles' names, never their codes)."""
+    return " or ".join(RoleCode(code).label if code in RoleCode.values else str(code) for code in codes or [])
+
+
+@register.filter
+def signs_any(tasks, user) -> bool:
+    """Whether ``user`` signs any of ``tasks`` (the inbox offers bulk approve only then)."""
+    return any(workflows.may_sign(task, user) for task in tasks)

@@ -23,6 +23,11 @@ CONFLICT = OpenApiResponse(
     "`task` holds the task as it is now."
 )
 REFUSED = OpenApiResponse(description="The action is not possible in the task's state; see `errors`.")
+NOT_A_SIGNER = OpenApiResponse(
+    description="The caller may see the task but does not sign it (`urn:greenlight:problem:permission-denied`): "
+    "claiming and deciding need one of the task's candidate roles, in its region for a region-scoped person; "
+    "`detail` says which. Admins see every task of their clients but sign only with a role the task asks for."
+)
 
 
 class TaskViewSet(viewsets.ReadOnlyModelViewSet):
@@ -53,13 +58,17 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         body.is_valid(raise_exception=True)
         try:
             task = change(task, actor=self.request.user, expected_version=body.validated_data.get("version"))
+        except services.NotASigner as exc:
+            raise exceptions.PermissionDenied(str(exc)) from None
         except services.StaleTask as exc:
             return self._conflict(task, exc)
         except services.InvalidTransition as exc:
             raise exceptions.ValidationError({field: [str(exc)]}) from None
         return Response(TaskSerializer(task).data)
 
-    @extend_schema(request=VersionSerializer, responses={200: TaskSerializer, 400: REFUSED, 409: CONFLICT})
+    @extend_schema(
+        request=VersionSerializer, responses={200: TaskSerializer, 400: REFUSED, 403: NOT_A_SIGNER, 409: CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
         return self._transition(services.claim_task, field="status")
@@ -69,7 +78,9 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
     def unclaim(self, request, pk=None):
         return self._transition(services.unclaim_task, field="status")
 
-    @extend_schema(request=DecideSerializer, responses={201: DecisionSerializer, 400: REFUSED, 409: CONFLICT})
+    @extend_schema(
+        request=DecideSerializer, responses={201: DecisionSerializer, 400: REFUSED, 403: NOT_A_SIGNER, 409: CONFLICT}
+    )
     @action(detail=True, methods=["post"])
     def decision(self, request, pk=None):
         """Decide a task of any flow: the same service as every decision page (``workflows.services.decide``)."""
@@ -83,8 +94,9 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 def decide_or_problem(request, task: Task, data: dict, *, conflict_extra=None):
-    """Call the decision service with a validated API body; a refusal is a 400 naming the field, someone acting
-    first a 409 with the fresh task (or what ``conflict_extra`` returns)."""
+    """Call the decision service with a validated API body; a caller who does not sign the task gets a 403, a
+    refusal is a 400 naming the field, someone acting first a 409 with the fresh task (or what ``conflict_extra``
+    returns)."""
     flow = flows.of(task.run)
     try:
         return services.decide(
@@ -95,6 +107,8 @@ def decide_or_problem(request, task: Task, data: dict, *, conflict_extra=None):
             inputs=flow.read_inputs(data, request.user),
             expected_version=data.get("version"),
         )
+    except services.NotASigner as exc:
+        raise exceptions.PermissionDenied(str(exc)) from None
     except services.StaleTask as exc:
         extra = conflict_extra() if conflict_extra else {"task": TaskSerializer(Task.objects.get(pk=task.pk)).data}
         return problem(
