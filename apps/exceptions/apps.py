@@ -7,12 +7,15 @@ class ExceptionsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.assets import events
+        from apps.sharing import services as sharing
         from apps.workflows import flows
 
         from . import compliance, services
+        from .models import Case
 
         flows.register(services.FLOW)
         flows.register(compliance.FLOW)
         events.on_synced(services.sweep_client)
         events.on_synced(compliance.detect_client)
         events.on_usage(compliance.detect_soon)
+        sharing.register_subject(Case)
