@@ -203,3 +203,21 @@ def test_a_multi_region_clients_cycles_reach_only_their_regions_reviewers(platfo
     assert titles == {"emea": ["Ocean at noon"], "amer": ["Ocean at noon", "Route 66 diner"]}
     assert {tuple(t.regions) for t in Task.objects.filter(run__subject_id=america.pk)} == {("amer",)}
     assert Region.objects.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_demo_library_gives_a_multi_region_client_cycles_for_each_region_and_for_both(platforms, client_a):
+    """What ``seed_demo`` shows: Northwind's regions and policy on the emulator's demo library (its licences are
+    worldwide, European, DACH, North American, or a few countries), synced over HTTP."""
+    from apps.demo.management.commands.seed_demo import CLIENTS, REGIONS
+    from apps.integrations.smintio.sync import pull
+
+    for code, (name, countries) in REGIONS.items():
+        RegionFactory(code=code, name=name, countries=countries.split())
+    northwind = next(spec for spec in CLIENTS if spec["slug"] == "northwind")
+    client_a.review_regions = northwind["review_regions"]
+    client_a.save()
+    pull(platforms.smintio_tenant(client_a, count=40), full=True)
+    services.start_pending_approvals(client_a)
+    seen = {tuple(run.variables["intendedRegions"]) for run in WorkflowRun.objects.filter(client=client_a)}
+    assert seen == {("amer",), ("emea",), ("amer", "emea")}
