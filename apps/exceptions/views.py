@@ -69,7 +69,7 @@ def _case_context(request, case: Case) -> dict:
         )
     )
     visible_tasks = set(Task.objects.visible_to(request.user).filter(run__in=runs).values_list("pk", flat=True))
-    usage = UsageEvent.objects.filter(asset=case.asset)
+    usage = UsageEvent.objects.visible_to(request.user).filter(asset=case.asset)  # an external member: if shared
     users = list(
         usage.exclude(user_email="")
         .values("user_email")
