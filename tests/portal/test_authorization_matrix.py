@@ -1,8 +1,8 @@
 """Issue 11: who may do what, for every persona and every kind of task, through the pages and the API alike.
 
-One client (Acme) with two review regions. Its people: one per role, two region-scoped marketing reviewers, an agency
-admin, three external members (one bare, one who is also legal counsel, both given the EMEA asset and the renewal
-case; one given nothing), and an outsider (agency admin of another client).
+One client (Acme) with two review regions. Its people: one per role (``RoleCode``), two region-scoped marketing
+reviewers (EMEA, AMER), three external members (one bare, one who is also legal counsel, both given the EMEA asset
+and the renewal case; one given nothing), and an outsider (agency admin of another client).
 
 The work (columns of TASKS):
 
@@ -52,6 +52,7 @@ pytestmark = pytest.mark.django_db
 TASKS = """
                    legal  brand  mkt_emea  mkt_amer  revise  ren_owner  ren_proc  ren_legal  comp_cm
 requester          ...M.  ...M.  ...M.     ...M.     ...M.   ...M-      ...M-     ...M-      ...M-
+reviewer           ...M.  ...M.  ...M.     ...M.     ...M.   ...M-      ...M-     ...M-      ...M-
 reviewer_emea      ...M.  ...M.  SCDMB     ...M.     ...M.   ...M-      ...M-     ...M-      ...M-
 reviewer_amer      ...M.  ...M.  ...M.     SCDMB     ...M.   ...M-      ...M-     ...M-      ...M-
 legal              SCDMB  ...M.  ...M.     ...M.     ...M.   ...M-      ...M-     SCDM-      ...M-
@@ -61,6 +62,7 @@ content_owner      ...M.  ...M.  ...M.     ...M.     SCDM.   SCDM-      ...M-   
 procurement        ...M.  ...M.  ...M.     ...M.     ...M.   ...M-      SCDM-     ...M-      ...M-
 content_manager    ...M.  ...M.  ...M.     ...M.     ...M.   ...M-      ...M-     ...M-      SCDM-
 compliance         ...M.  ...M.  ...M.     ...M.     ...M.   ...M-      ...M-     ...M-      ...M-
+product            ...M.  ...M.  ...M.     ...M.     ...M.   ...M-      ...M-     ...M-      ...M-
 creative           ...M.  ...M.  ...M.     ...M.     ...M.   ...M-      ...M-     ...M-      ...M-
 integrator         ...M.  ...M.  ...M.     ...M.     ...M.   ...M-      ...M-     ...M-      ...M-
 agency_admin       SCdMb  SCdMb  SCdMb     SCdMb     SCdM.   SCdM-      SCdM-     SCdM-      SCdM-
@@ -75,6 +77,7 @@ outsider           .....  .....  .....     .....     .....   ....-      ....-   
 PAGES = """
                    asset_emea  asset_amer  case_renewal  case_compliance  usage_emea  usage_amer  members
 requester          Y           Y           Y             Y                Y           Y           Y
+reviewer           Y           Y           Y             Y                Y           Y           Y
 reviewer_emea      Y           Y           Y             Y                Y           Y           Y
 reviewer_amer      Y           Y           Y             Y                Y           Y           Y
 legal              Y           Y           Y             Y                Y           Y           Y
@@ -84,6 +87,7 @@ content_owner      Y           Y           Y             Y                Y     
 procurement        Y           Y           Y             Y                Y           Y           Y
 content_manager    Y           Y           Y             Y                Y           Y           Y
 compliance         Y           Y           Y             Y                Y           Y           Y
+product            Y           Y           Y             Y                Y           Y           Y
 creative           Y           Y           Y             Y                Y           Y           Y
 integrator         Y           Y           Y             Y                Y           Y           Y
 agency_admin       Y           Y           Y             Y                Y           Y           Y
@@ -100,6 +104,7 @@ CHANNELS = ("html", "api")
 PERSONAS: dict[str, tuple[str, list[str], list[str]]] = {
     # name: (client, roles, regions)
     "requester": ("acme", [RoleCode.REQUESTER], []),
+    "reviewer": ("acme", [RoleCode.REVIEWER], []),
     "reviewer_emea": ("acme", [RoleCode.REVIEWER, RoleCode.MARKETING], ["emea"]),
     "reviewer_amer": ("acme", [RoleCode.MARKETING], ["amer"]),
     "legal": ("acme", [RoleCode.LEGAL], []),
@@ -109,6 +114,7 @@ PERSONAS: dict[str, tuple[str, list[str], list[str]]] = {
     "procurement": ("acme", [RoleCode.PROCUREMENT], []),
     "content_manager": ("acme", [RoleCode.CONTENT_MANAGER], []),
     "compliance": ("acme", [RoleCode.COMPLIANCE], []),
+    "product": ("acme", [RoleCode.PRODUCT], ["amer"]),
     "creative": ("acme", [RoleCode.CREATIVE], []),
     "integrator": ("acme", [RoleCode.INTEGRATOR], []),
     "agency_admin": ("acme", [RoleCode.AGENCY_ADMIN], []),
@@ -146,6 +152,8 @@ KINDS = list(DECISIONS)
 
 def test_the_tables_cover_every_persona_and_kind():
     assert set(EXPECTED_TASKS) == set(PERSONAS) == set(EXPECTED_PAGES)
+    held = {role for _client, roles, _regions in PERSONAS.values() for role in roles}
+    assert held == set(RoleCode.values)  # every role has a row (a role added later needs one)
     for row in EXPECTED_TASKS.values():
         assert list(row) == KINDS
         assert all(len(cell) == len(ACTIONS) for cell in row.values())
