@@ -279,14 +279,12 @@ def _load_tasks(clients: list, missing: int, people: dict, colleagues: dict, mea
     from django.db import connection, transaction
 
     from apps.demo.management.commands.seed_demo import REGIONS
-    from apps.workflows.models import roles_key
+    from apps.workflows.models import codes_key
 
     slugs = {client.pk: client.slug for client in clients}
     rng = random.Random(f"review-bench-tasks:{time.time_ns()}")
     day = timedelta(days=1)
     variables_base = {
-        "region": "",
-        "intendedRegions": ["amer", "emea"],
         "intendedCountries": sorted({*REGIONS["emea"][1].split(), *REGIONS["amer"][1].split()}),
         "intendedUsages": ["usage_web", "usage_social_media", "usage_advertising"],
         "useUntil": (now + 365 * day).date().isoformat(),
@@ -308,7 +306,12 @@ def _load_tasks(clients: list, missing: int, people: dict, colleagues: dict, mea
         for run_id, (asset_id, client_id, name, element) in zip(run_ids, subjects, strict=True):
             roles = rng.choices([r for r, _ in ROLE_SETS], weights=[w for _, w in ROLE_SETS])[0]
             r = rng.random()
-            region = "" if r < 0.85 else "emea" if r < 0.90 else "amer" if r < 0.95 else "apac"
+            # as a multi-region client's cycles fall (the regions its licences reach), and some not regional
+            regions = (
+                (["amer", "emea"] if r < 0.45 else ["emea"] if r < 0.75 else ["amer"] if r < 0.9 else ["apac"])
+                if r < 0.95
+                else []
+            )
             due = now + rng.uniform(-10, 20) * day
             assignee = None
             if rng.random() < 0.10:
@@ -316,22 +319,23 @@ def _load_tasks(clients: list, missing: int, people: dict, colleagues: dict, mea
                     assignee = colleagues[client_id]
                 elif "legal" in roles:
                     assignee = people[LEGAL]
-                elif "marketing" in roles and region in ("", "emea"):
+                elif "marketing" in roles and (not regions or "emea" in regions):
                     assignee = people[MARKETING_EMEA]
                 else:
                     assignee = colleagues[client_id]
-            plans.append((run_id, asset_id, client_id, name, element, roles, region, due, assignee))
+            plans.append((run_id, asset_id, client_id, name, element, roles, regions, due, assignee))
         with cursor.cursor.copy(
             "COPY workflows_workflowrun (id, client_id, process_key, business_key, subject_type, subject_id, title, "
             "status, variables, remote_id, outcome, created_at, started_at) FROM STDIN"
         ) as copy:
-            for run_id, asset_id, client_id, name, element, _, _, due, _ in plans:
+            for run_id, asset_id, client_id, name, element, _, regions, due, _ in plans:
                 started = due - 2 * day
                 variables = {
                     "client": slugs[client_id],
                     "asset": element,
                     "assetName": name or element,
                     "reviewDueDate": due.isoformat(),
+                    "intendedRegions": regions,
                     **variables_base,
                 }
                 copy.write_row(
@@ -353,10 +357,10 @@ def _load_tasks(clients: list, missing: int, people: dict, colleagues: dict, mea
                 )
         with cursor.cursor.copy(
             "COPY workflows_task (client_id, run_id, remote_id, task_key, name, description, candidate_roles, "
-            "roles_key, possible_outcomes, region, assignee_id, assignee_email, status, outcome, due_at, "
+            "roles_key, possible_outcomes, regions, regions_key, assignee_id, assignee_email, status, outcome, due_at, "
             "remote_created_at, claimed_at, version, created_at, updated_at) FROM STDIN"
         ) as copy:
-            for run_id, asset_id, client_id, _, _, roles, region, due, assignee in plans:
+            for run_id, asset_id, client_id, _, _, roles, regions, due, assignee in plans:
                 created = due - 2 * day
                 copy.write_row(
                     (
@@ -367,9 +371,10 @@ def _load_tasks(clients: list, missing: int, people: dict, colleagues: dict, mea
                         " and ".join(role.capitalize() for role in roles) + " review",
                         "",
                         json.dumps(roles),
-                        roles_key(roles),
+                        codes_key(roles),
                         json.dumps(OUTCOMES),
-                        region,
+                        json.dumps(regions),
+                        codes_key(regions),
                         assignee.pk if assignee else None,
                         assignee.email if assignee else "",
                         "open",

@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("apps.workflows.urls")),
     path("", include("apps.reviews.urls")),
     path("", include("apps.exceptions.urls")),
+    path("", include("apps.sharing.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from .models import ApiToken
+from apps.common.roles import RoleCode
+
+from .models import ApiToken, Membership
 
 # last_used_at is informational; writing it at most once a minute keeps a busy integration from turning every
 # read into a write.
@@ -31,7 +34,13 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         return self.authenticate_key(key)
 
     def authenticate_key(self, key: str):
-        token = ApiToken.objects.select_related("user", "client").filter(key_hash=ApiToken.hash_key(key)).first()
+        external = Membership.objects.filter(user=OuterRef("user"), roles__code=RoleCode.EXTERNAL)
+        token = (
+            ApiToken.objects.select_related("user", "client")
+            .annotate(user_is_external=Exists(external))
+            .filter(key_hash=ApiToken.hash_key(key))
+            .first()
+        )
         # One message for every refusal, so a caller learns nothing about which keys exist.
         if token is None or not token.is_usable or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
@@ -40,6 +49,9 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         user = token.user
         user.token_client_id = token.client_id
+        if not token.user_is_external:
+            # known from the same query: every client of theirs is seen whole, no membership list to read for it
+            user.__dict__["external_client_id_list"] = []
         return user, token
 
     def authenticate_header(self, request) -> str:

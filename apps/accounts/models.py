@@ -100,18 +100,46 @@ class User(AbstractBaseUser, PermissionsMixin):
         return memberships
 
     def visible_client_ids(self) -> models.QuerySet:
-        """A lazy subquery of the client ids this user may see; used by every ``visible_to``."""
+        """A lazy subquery of the clients this user is a member of (the client switcher, ``Client.visible_to``).
+        In a client where they are an external member they see only what was shared with them: tenant rows start
+        from :meth:`internal_client_ids` and the shares (``ClientScopedQuerySet.visible_to``)."""
         return self._memberships().values("client_id")
 
+    @cached_property
+    def external_client_id_list(self) -> list[int]:
+        """The clients where this user is an external member (holds the ``external`` role, whatever else they hold):
+        there they see only what was explicitly shared with them, and their roles grant no capability. Read from
+        the membership list, which every page reads anyway (navigation, the active client)."""
+        return [m.client_id for m in self.membership_list if RoleCode.EXTERNAL in m.role_codes]
+
+    def internal_client_ids(self) -> models.QuerySet:
+        """A lazy subquery of the clients whose rows this user sees whole: their memberships but the external
+        ones. Without external memberships it is :meth:`visible_client_ids`, the same SQL."""
+        memberships = self._memberships()
+        if self.external_client_id_list:
+            memberships = memberships.exclude(client_id__in=self.external_client_id_list)
+        return memberships.values("client_id")
+
+    def is_external_in(self, client) -> bool:
+        """Whether this user is an external member of ``client`` (a client or its id)."""
+        return getattr(client, "pk", client) in self.external_client_id_list
+
     def client_ids_with(self, capability: str) -> models.QuerySet:
-        """The client ids in which one of this user's roles grants ``capability``."""
-        return self._memberships().filter(roles__code__in=roles_with(capability)).values("client_id")
+        """The client ids in which one of this user's roles grants ``capability`` (never where they are external)."""
+        memberships = self._memberships().filter(roles__code__in=roles_with(capability))
+        if self.external_client_id_list:
+            memberships = memberships.exclude(client_id__in=self.external_client_id_list)
+        return memberships.values("client_id")
 
     def has_capability(self, client, capability: str) -> bool:
-        """Whether a role of this user in ``client`` grants ``capability`` (from the request's membership list)."""
+        """Whether a role of this user in ``client`` grants ``capability`` (from the request's membership list); an
+        external member's roles grant none."""
         wanted = set(roles_with(capability))
         client_id = getattr(client, "pk", client)
-        return any(m.client_id == client_id and wanted.intersection(m.role_codes) for m in self.membership_list)
+        return any(
+            m.client_id == client_id and wanted.intersection(m.role_codes) and RoleCode.EXTERNAL not in m.role_codes
+            for m in self.membership_list
+        )
 
     @cached_property
     def membership_list(self) -> list[Membership]:
@@ -157,7 +185,9 @@ class Region(models.Model):
 
 
 class MembershipQuerySet(ClientScopedQuerySet):
-    pass
+    def shared_with(self, user) -> models.Q:
+        """An external member of a client sees one membership of it in the member list: their own."""
+        return models.Q(user_id=user.pk)
 
 
 class Membership(models.Model):

@@ -1,4 +1,12 @@
+from django.db.models import Q
+
 from apps.common.querysets import ClientScopedQuerySet
+from apps.sharing.choices import SubjectType
+from apps.sharing.querysets import shared_ids
+
+
+def _shared_assets(user):
+    return shared_ids(user, SubjectType.ASSET)
 
 
 def available_condition():
@@ -8,7 +16,6 @@ def available_condition():
     ``rights_until`` by the clock, so an asset stops being offered the minute its rights lapse, before any job
     notices. Everything else (pending, rejected, withdrawn, expired, unknown) never shows. The one definition:
     ``available()``, the filters, the API's ``available`` field and ``Asset.is_available`` all use it."""
-    from django.db.models import Q
     from django.db.models.functions import Now
 
     from .choices import ApprovalState, RightsState
@@ -22,21 +29,33 @@ class AssetQuerySet(ClientScopedQuerySet):
     def available(self):
         return self.filter(available_condition())
 
+    def shared_with(self, user):
+        return Q(pk__in=_shared_assets(user))
+
 
 class LicensePurchaseQuerySet(ClientScopedQuerySet):
-    pass
+    def shared_with(self, user):
+        return Q(asset_id__in=_shared_assets(user))
 
 
 class LicenseTermQuerySet(ClientScopedQuerySet):
     client_field = "license_purchase__client"
 
+    def shared_with(self, user):
+        return Q(license_purchase__asset_id__in=_shared_assets(user))
+
 
 class BinaryQuerySet(ClientScopedQuerySet):
     client_field = "license_purchase__client"
 
+    def shared_with(self, user):
+        return Q(license_purchase__asset_id__in=_shared_assets(user))
+
 
 class UsageEventQuerySet(ClientScopedQuerySet):
-    pass
+    def shared_with(self, user):
+        """An asset shared with an external member comes with its usage (who downloaded it, where)."""
+        return Q(asset_id__in=_shared_assets(user))
 
 
 class AssetSignalQuerySet(ClientScopedQuerySet):

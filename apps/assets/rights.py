@@ -265,6 +265,28 @@ def _countries_sentence(outside: list[str], total: int) -> str:
     return f"Not licensed in {len(outside)} of the {total} intended countries: {shown}."
 
 
+def countries_in_reach(asset, countries: Iterable[str], *, vocabulary: Vocabulary | None = None) -> frozenset[str]:
+    """The ``countries`` where some licence term of the asset (terms prefetched as ``license_purchases__terms``
+    where possible) does not rule use out by territory: covered, or not known (a term that names no territory, or
+    names one that cannot be read). Only the territory is read: dates, usages and limits are the review's business.
+    With no term on record nothing is ruled out (unknown is not false)."""
+    vocabulary = vocabulary or _vocabulary.DEFAULT
+    wanted = frozenset(countries)
+    terms = [term for lpt in asset.license_purchases.all() for term in lpt.terms.all()]
+    if not terms:
+        return wanted
+    reach: set[str] = set()
+    for term in terms:
+        outside = set()
+        for country in wanted - reach:
+            if _territory(term, frozenset({country}), vocabulary).forbidden:
+                outside.add(country)
+        reach |= (wanted - reach) - outside
+        if reach == wanted:
+            break
+    return frozenset(reach)
+
+
 # -- an asset -------------------------------------------------------------------------------------------------------
 def release_details_of(asset, lpt=None):
     """The asset's ``release_details`` as last synced (the content element), else the licence's copy of it.

@@ -7,9 +7,11 @@ class ExceptionsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.assets import events, pages
+        from apps.sharing import services as sharing
         from apps.workflows import flows
 
         from . import compliance, services, views
+        from .models import Case
 
         flows.register(services.FLOW)
         flows.register(compliance.FLOW)
@@ -17,3 +19,4 @@ class ExceptionsConfig(AppConfig):
         events.on_synced(compliance.detect_client)
         events.on_usage(compliance.detect_soon)
         pages.register("exceptions.cases", views.asset_cases)
+        sharing.register_subject(Case)

@@ -68,7 +68,7 @@ def case_detail(request, pk: int):
 
 
 def _case_context(request, case: Case) -> dict:
-    usage = UsageEvent.objects.filter(asset=case.asset)
+    usage = UsageEvent.objects.visible_to(request.user).filter(asset=case.asset)  # an external member: if shared
     users = list(
         usage.exclude(user_email="")
         .values("user_email")
@@ -93,7 +93,7 @@ def _case_context(request, case: Case) -> dict:
 
 def asset_cases(request, asset: Asset, context) -> dict:
     """The asset page's cases about the asset (a provider on ``apps.assets.pages``)."""
-    return {"cases": list(Case.objects.filter(asset=asset).order_by("-id"))}
+    return {"cases": list(Case.objects.visible_to(request.user).filter(asset=asset).order_by("-id"))}
 
 
 def case_refusal(request, task: Task, *, error: str, error_field: str, status: int):

@@ -34,15 +34,23 @@ DecisionRefused = workflows.DecisionRefused
 
 
 # -- starting cycles ----------------------------------------------------------------------------------------------
-def intended_use_of(client) -> dict:
-    """The client's policy turned into the run variables every approval is checked against."""
-    regions = list(Region.objects.filter(code__in=client.review_regions).order_by("code"))
-    countries = sorted({str(country) for region in regions for country in region.countries})
+def intended_use_of(asset: Asset) -> dict:
+    """The run variables every approval of ``asset`` is checked against: the client's review usages and horizon, in
+    the regions the cycle is for. Those are the client's review regions where the asset's licence may be used at
+    all (a country of the region that some term covers, or may cover: territories are read with the client's
+    Smint.io vocabulary), or all of them when the licence reaches none (a review then says so): reviewing for a
+    region the licence rules out asks people for a decision with one possible answer. The regions are the work's
+    (``workflows.services.REGIONS_VARIABLE``): each task of the cycle is for the reviewers of any of them."""
+    client = asset.client
+    review = list(Region.objects.filter(code__in=client.review_regions).order_by("code"))
+    countries_of = {region.code: {str(country) for country in region.countries} for region in review}
+    every = set().union(*countries_of.values())
+    reach = rights.countries_in_reach(asset, every, vocabulary=rights.vocabulary_for(client)) if every else every
+    regions = [region for region in review if countries_of[region.code] & reach] or review
     until = timezone.localdate() + timedelta(days=client.review_horizon_days)
     return {
-        "region": regions[0].code if len(regions) == 1 else "",
-        "intendedRegions": [region.code for region in regions],
-        "intendedCountries": countries,
+        workflows.REGIONS_VARIABLE: [region.code for region in regions],
+        "intendedCountries": sorted(set().union(*(countries_of[region.code] for region in regions))),
         "intendedUsages": list(client.review_usages),
         "useUntil": until.isoformat(),
     }
@@ -60,7 +68,7 @@ def start_approval(asset: Asset, *, actor=None) -> WorkflowRun | None:
         "asset": asset.content_element_uuid,
         "assetName": asset.name or asset.content_element_uuid,
         "reviewDueDate": due.isoformat(),
-        **intended_use_of(client),
+        **intended_use_of(asset),
     }
     with transaction.atomic():
         run = workflows.start_run(
@@ -83,6 +91,7 @@ def start_pending_approvals(client=None, *, limit: int = 500) -> int:
         .exclude(rights_state__in=NOT_REVIEWABLE)
         .exclude(pk__in=open_runs)
         .select_related("client")
+        .prefetch_related("license_purchases__terms")  # the licence's territories choose the cycle's regions
         .order_by("pk")
     )
     if client is not None:

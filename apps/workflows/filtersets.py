@@ -54,7 +54,8 @@ class TaskFilterSet(django_filters.FilterSet):
 
     @extend_schema_field(OpenApiTypes.STR)  # a region code
     def by_region(self, queryset, name, value):
-        return queryset.filter(region=value.code)
+        """Tasks whose work is for the region (among others, or alone); not the tasks for no region."""
+        return queryset.filter(regions_key__contains=f",{value.code},")
 
     def by_role(self, queryset, name, value):
         return queryset.filter(roles_key__contains=f",{value},")

@@ -93,7 +93,13 @@ class Task(models.Model):
     # ",legal,brand," — the candidate roles as text, so "tasks for my roles" is a portable LIKE, not a JSON lookup.
     roles_key = models.CharField(max_length=300, blank=True, db_index=False)
     possible_outcomes = models.JSONField(default=list, blank=True, help_text="[[label, value], ...]")
-    region = models.CharField(max_length=30, blank=True)
+    regions = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Codes of the regions the task's work is for (its run's intended use); empty: not regional.",
+    )
+    # ",amer,emea," — the regions as text, so "tasks in my regions" is a portable LIKE, as ``roles_key`` is.
+    regions_key = models.CharField(max_length=300, blank=True)
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="assigned_tasks"
     )
@@ -121,18 +127,27 @@ class Task(models.Model):
         return self.name
 
     def save(self, *args, update_fields=None, **kwargs):
-        self.roles_key = roles_key(self.candidate_roles)  # a derived index column, not a business rule
-        if update_fields is not None and "candidate_roles" in update_fields:
-            update_fields = {*update_fields, "roles_key"}
+        # derived match columns, not business rules
+        self.roles_key = codes_key(self.candidate_roles)
+        self.regions_key = codes_key(self.regions)
+        if update_fields is not None:
+            derived = {"candidate_roles": "roles_key", "regions": "regions_key"}
+            update_fields = {*update_fields, *(derived[name] for name in derived if name in update_fields)}
         super().save(*args, update_fields=update_fields, **kwargs)
 
     @property
     def is_open(self) -> bool:
         return self.status == TaskStatus.OPEN
 
+    @property
+    def region(self) -> str:
+        """The task's region when it has exactly one, else "" (the API's older ``region`` field)."""
+        return self.regions[0] if len(self.regions) == 1 else ""
 
-def roles_key(roles) -> str:
-    return "," + ",".join(sorted(roles)) + "," if roles else ""
+
+def codes_key(codes) -> str:
+    """``",a,b,"`` for a list of codes (roles, regions), so a membership test is a portable ``LIKE '%,a,%'``."""
+    return "," + ",".join(sorted(set(codes))) + "," if codes else ""
 
 
 class Comment(models.Model):

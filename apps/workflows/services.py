@@ -438,6 +438,22 @@ def apply_remote_start(run: WorkflowRun, *, remote_id: str, started_at: datetime
         )
 
 
+# The run variable that names the regions a run's work is for (codes of ``accounts.Region``). The portal sets it
+# when it starts the process (an approval cycle: the regions of its intended use), and every task of the run carries
+# it. It is read from the run as the portal started it, never from OpenText's task JSON: OpenText sends process
+# variables only when asked (``includeProcessVariables``) and a task's own variables not at all unless a model sets
+# them, so a region OpenText reports could only be one the portal sent in the first place.
+REGIONS_VARIABLE = "intendedRegions"
+
+
+def regions_of(run: WorkflowRun) -> list[str]:
+    """The regions of ``run``'s work (``REGIONS_VARIABLE``), sorted; empty when the run is not regional."""
+    codes = (run.variables or {}).get(REGIONS_VARIABLE) or []
+    if not isinstance(codes, list):
+        return []
+    return sorted({code for code in codes if isinstance(code, str) and code})
+
+
 def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[RemoteTask]) -> dict[str, int]:
     """Create and update mirrored tasks from OpenText's open task list. A task whose assignee changed in OpenText
     (claimed or reassigned there) takes OpenText's assignee; a task we completed locally but OpenText still shows
@@ -445,7 +461,7 @@ def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[Rem
     counts = {"created": 0, "updated": 0}
     known = {t.remote_id: t for t in Task.objects.filter(remote_id__in=[t.remote_id for t in tasks])}
     users = {u.email: u for u in User.objects.filter(email__in={t.assignee_email for t in tasks if t.assignee_email})}
-    region_of = {instance: run.variables.get("region", "") for instance, run in runs_by_instance.items()}
+    regions = {instance: regions_of(run) for instance, run in runs_by_instance.items()}
     fallback_due = timezone.now() + DEFAULT_DUE
     for remote in tasks:
         run = runs_by_instance.get(remote.process_instance_id)
@@ -465,7 +481,7 @@ def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[Rem
                 description=remote.description,
                 candidate_roles=roles,
                 possible_outcomes=outcomes,
-                region=region_of.get(remote.process_instance_id, ""),
+                regions=regions[remote.process_instance_id],
                 assignee=users.get(remote.assignee_email),
                 assignee_email=remote.assignee_email,
                 due_at=remote.due_at or fallback_due,  # every task has a due date: the inbox sorts by it

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.clients",
     "apps.accounts",
     "apps.audit",
+    "apps.sharing",  # what external members may see: below the apps whose rows can be shared
     "apps.assets",
     "apps.outbox",  # the transactional outbox: below the domain apps that enqueue, the integrations register handlers
     "apps.workflows",

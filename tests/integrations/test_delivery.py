@@ -193,7 +193,7 @@ def run(platforms, client_a):
         client=client_a,
         process_key="asset_approval",
         subject=asset,
-        variables={"client": client_a.slug, "asset": "el-1", "assetName": "Alpine hero", "region": "emea"},
+        variables={"client": client_a.slug, "asset": "el-1", "assetName": "Alpine hero", "intendedRegions": ["emea"]},
     )
     _drain_all_now()
     started.refresh_from_db()
@@ -224,7 +224,7 @@ def test_the_three_reviews_are_mirrored_with_roles_outcomes_and_due_dates(run):
     assert [t.name for t in tasks] == ["Brand review", "Legal review", "Marketing review"]
     assert [t.candidate_roles for t in tasks] == [["brand"], ["legal"], ["marketing"]]
     assert all(["Approve", "approved"] in t.possible_outcomes for t in tasks)
-    assert all(t.region == "emea" and t.status == TaskStatus.OPEN for t in tasks)
+    assert all(t.regions == ["emea"] and t.status == TaskStatus.OPEN for t in tasks)
 
 
 def test_a_claim_lost_to_someone_acting_in_opentext_is_corrected_and_the_loser_told(platforms, run, legal):

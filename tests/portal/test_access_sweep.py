@@ -31,6 +31,7 @@ from apps.common.roles import RoleCode
 from apps.exceptions import feeds
 from apps.exceptions.models import Case
 from apps.outbox.models import OutboxMessage
+from apps.sharing.models import Share
 from apps.workflows.models import Comment, Task, WorkflowRun
 from tests.factories import ClientFactory, member
 
@@ -73,6 +74,10 @@ def _b_run(objs):
 
 def _b_case(objs):
     return {"pk": objs["case_b"].pk}
+
+
+def _b_share(objs):
+    return {"pk": objs["share_b"].pk}
 
 
 ROUTES: dict[str, Route] = {
@@ -148,6 +153,11 @@ ROUTES: dict[str, Route] = {
     "api:task-unclaim": Route("api_post", _b_task),
     "api:task-decision": Route("api_post", _b_task),
     "api:comment-list": Route("api", lists_foreign_rows=True),
+    "sharing:share_create": Route("post"),
+    "sharing:share_revoke": Route("post", _b_share),
+    "api:share-list": Route("api", lists_foreign_rows=True),
+    "api:share-detail": Route("api", _b_share),
+    "api:share-revoke": Route("api_post", _b_share),
 }
 
 
@@ -172,7 +182,8 @@ def test_every_route_is_in_the_sweep():
 @pytest.fixture
 def world(db):
     """Client B with an agency admin, an audit event, an API token, a failed call, an asset in review with a task and
-    a comment, a case in renewal with a comment; client A with its own admin (the outsider)."""
+    a comment, a case in renewal with a comment, shared with B's external member; client A with its own admin (the
+    outsider)."""
     client_a = ClientFactory(name="Acme Outdoor", slug="acme")
     client_b = ClientFactory(name=MARKER, slug="beta")
     outsider = member(client_a, RoleCode.AGENCY_ADMIN, RoleCode.COMPLIANCE, email="admin@acme.example")
@@ -230,7 +241,18 @@ def world(db):
         title=case_b.title,
     )
     Comment.objects.create(client=client_b, run=case_run_b, author=insider, author_label=insider.email, body=MARKER)
+    external_b = member(client_b, RoleCode.EXTERNAL, email="external@beta.example")
+    share_b = Share.objects.create(
+        client=client_b,
+        subject_type="assets.asset",
+        subject_id=asset_b.pk,
+        subject_label=asset_b.name,
+        user=external_b,
+        shared_by=insider,
+        expires_at=timezone.now() + timedelta(days=10),
+    )
     return {
+        "share_b": share_b,
         "case_b": case_b,
         "asset_b": asset_b,
         "run_b": run_b,

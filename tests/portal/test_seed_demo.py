@@ -14,7 +14,7 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(settings, capsys):
     counts = (Client.objects.count(), User.objects.count(), Membership.objects.count())
     call_command("seed_demo")
     assert (Client.objects.count(), User.objects.count(), Membership.objects.count()) == counts
-    assert counts == (2, 29, 30)
+    assert counts == (2, 31, 32)
     out = capsys.readouterr().out
     assert "legal@northwind.example" in out and "greenlight-demo" in out
     http = HttpClient()
@@ -22,6 +22,9 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(settings, capsys):
     assert response.status_code == 302
     reviewer = Membership.objects.get(user__email="reviewer@contoso.example")
     assert [r.code for r in reviewer.regions.all()] == ["emea"]
+    other = Membership.objects.get(user__email="reviewer-amer@northwind.example")
+    assert [r.code for r in other.regions.all()] == ["amer"]
+    assert Client.objects.get(slug="northwind").review_regions == ["emea", "amer"]
 
 
 def test_if_empty_leaves_existing_data_alone(settings, client_a, capsys):

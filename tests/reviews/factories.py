@@ -18,6 +18,7 @@ def licensed_asset(
     *,
     name="Alpine hero",
     geographies=("geography_worldwide",),
+    restricted_geographies=(),
     usages=("usage_web",),
     editorial=False,
     valid_days=400,
@@ -48,6 +49,7 @@ def licensed_asset(
         sequence_number=1,
         name="Standard",
         allowed_geographies=list(geographies),
+        restricted_geographies=list(restricted_geographies),
         allowed_usages=list(usages),
         valid_until=valid_until,
         is_editorial_use=editorial,
@@ -55,8 +57,10 @@ def licensed_asset(
     return asset
 
 
-def approval_run(asset, *, region="", countries=("DE", "FR"), usages=("usage_web",), use_days=300):
+def approval_run(asset, *, region="", regions=(), countries=("DE", "FR"), usages=("usage_web",), use_days=300):
+    """A running approval cycle; ``region``/``regions``: the regions it is for (``intendedRegions``)."""
     n = next(_counter)
+    regions = sorted({*regions, *([region] if region else [])})
     return WorkflowRun.objects.create(
         client=asset.client,
         process_key="asset_approval",
@@ -67,8 +71,7 @@ def approval_run(asset, *, region="", countries=("DE", "FR"), usages=("usage_web
         status=RunStatus.RUNNING,
         remote_id=f"pi-{n}",
         variables={
-            "region": region,
-            "intendedRegions": [region] if region else [],
+            "intendedRegions": regions,
             "intendedCountries": list(countries),
             "intendedUsages": list(usages),
             "useUntil": (timezone.localdate() + timedelta(days=use_days)).isoformat(),
@@ -76,8 +79,11 @@ def approval_run(asset, *, region="", countries=("DE", "FR"), usages=("usage_web
     )
 
 
-def review_task(run, role="legal", *, region="", assignee=None, due_in_hours=24):
+def review_task(run, role="legal", *, region="", regions=None, assignee=None, due_in_hours=24):
+    """A task of ``run`` for ``role``; its regions are the run's unless ``region``/``regions`` say otherwise."""
     n = next(_counter)
+    if regions is None:
+        regions = [region] if region else list(run.variables.get("intendedRegions") or [])
     return Task.objects.create(
         client=run.client,
         run=run,
@@ -86,7 +92,7 @@ def review_task(run, role="legal", *, region="", assignee=None, due_in_hours=24)
         name=f"{role.capitalize()} review",
         candidate_roles=[role],
         possible_outcomes=OUTCOMES,
-        region=region or run.variables.get("region", ""),
+        regions=list(regions),
         assignee=assignee,
         assignee_email=assignee.email if assignee else "",
         due_at=timezone.now() + timedelta(hours=due_in_hours),

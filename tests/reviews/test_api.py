@@ -177,7 +177,8 @@ def test_task_fields_and_filters(client_a, run, legal, legal_task, legal_api):
 
     body = legal_api.get(f"/api/v1/tasks/{legal_task.pk}/").json()
     assert body["client"] == "acme" and body["run"] == run.pk and body["title"] == "Alpine hero"
-    assert body["candidate_roles"] == ["legal"] and body["region"] == "emea" and body["version"] == 1
+    assert body["candidate_roles"] == ["legal"] and body["regions"] == ["emea"] and body["region"] == "emea"
+    assert body["version"] == 1
     assert body["possible_outcomes"] == [
         {"label": "Approve", "value": "approved"},
         {"label": "Reject", "value": "rejected"},

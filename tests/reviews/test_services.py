@@ -35,7 +35,8 @@ def test_a_new_asset_opens_one_cycle_with_the_clients_intended_use_and_sla(clien
     asset = licensed_asset(client_a, approval=ApprovalState.PENDING)
     run = services.start_approval(asset)
     assert run.status == RunStatus.STARTING and run.title == asset.name
-    assert run.variables["region"] == "emea"
+    assert run.variables["intendedRegions"] == ["emea"]
+    assert "region" not in run.variables  # the regions of the work are the set above, whatever their number
     assert set(run.variables["intendedCountries"]) == {"DE", "FR", "GB"}
     assert run.variables["intendedUsages"] == ["usage_web", "usage_print"]
     assert OutboxMessage.objects.get(kind="opentext.start_process").payload == {"run": run.pk}

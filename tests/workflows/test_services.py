@@ -77,7 +77,7 @@ def fresh(task: Task) -> Task:
 # -- claim and release ---------------------------------------------------------------------------------------------
 def test_claims_and_releases_are_audited_and_queued_behind_the_runs_start_in_its_order(client_a, legal, colleague):
     asset = licensed_asset(client_a, name="Harbour at night")
-    run = start_run(client=client_a, process_key="asset_approval", subject=asset, variables={"region": ""})
+    run = start_run(client=client_a, process_key="asset_approval", subject=asset, variables={})
     task = mirror(running(run), "legal_review")
     other = mirror(approval_run(licensed_asset(client_a)), "legal_review")
     seen = task.version
@@ -380,7 +380,8 @@ def test_mirrored_tasks_take_outcomes_and_roles_from_our_bpmn_when_opentext_send
         ["Reject", "rejected"],
         ["Request changes", "changes_requested"],
     ]
-    assert (legal_task.region, legal_task.assignee, legal_task.status) == ("emea", legal, TaskStatus.OPEN)
+    assert (legal_task.regions, legal_task.assignee, legal_task.status) == (["emea"], legal, TaskStatus.OPEN)
+    assert legal_task.regions_key == ",emea,"
     assert before + timedelta(days=6) < legal_task.due_at <= timezone.now() + timedelta(days=7)  # no due date given
     brand = Task.objects.get(remote_id=by_name.remote_id)
     assert (brand.task_key, brand.candidate_roles) == ("brand_review", ["brand"])

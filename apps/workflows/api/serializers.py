@@ -24,6 +24,16 @@ class TaskSerializer(PossibleOutcomesMixin, serializers.ModelSerializer):
     client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     title = serializers.CharField(source="run.title", read_only=True, help_text="What the run is about.")
     candidate_roles = serializers.ListField(child=serializers.CharField(), read_only=True)
+    regions = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Codes of the regions the task's work is for; reviewers scoped to any of them see it. Empty: for "
+        "no region in particular (everyone with the role).",
+    )
+    region = serializers.CharField(
+        read_only=True,
+        help_text="Deprecated, use `regions`: the task's region when it has exactly one, else empty.",
+    )
 
     class Meta:
         model = Task
@@ -35,6 +45,7 @@ class TaskSerializer(PossibleOutcomesMixin, serializers.ModelSerializer):
             "name",
             "task_key",
             "candidate_roles",
+            "regions",
             "region",
             "possible_outcomes",
             "status",

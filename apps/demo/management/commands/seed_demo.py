@@ -58,13 +58,20 @@ CLIENTS = [
     },
 ]
 
-# persona -> (roles, regions, display names per client). The regional reviewer shows region scoping at work.
+# persona -> (roles, regions, display names per client). The regional reviewers show region scoping at work: each
+# Northwind cycle is for the review regions its asset's licence reaches (EMEA, AMER or both), and a reviewer scoped to
+# EMEA sees the EMEA and the both-regions cycles, never the AMER-only ones (and the other way round).
 PERSONAS: dict[str, tuple[list[str], list[str], dict[str, str]]] = {
     "requester": ([RoleCode.REQUESTER], [], {"northwind": "Rita Requester", "contoso": "Ravi Requester"}),
     "reviewer": (
         [RoleCode.REVIEWER, RoleCode.MARKETING],
         ["emea"],
         {"northwind": "Eva Reviewer", "contoso": "Emil Reviewer"},
+    ),
+    "reviewer-amer": (
+        [RoleCode.REVIEWER, RoleCode.MARKETING],
+        ["amer"],
+        {"northwind": "Andy Reviewer", "contoso": "Alma Reviewer"},
     ),
     "legal": ([RoleCode.LEGAL], [], {"northwind": "Lena Legal", "contoso": "Lars Legal"}),
     "brand": ([RoleCode.BRAND], [], {"northwind": "Bea Brand", "contoso": "Ben Brand"}),
@@ -161,6 +168,11 @@ class Command(BaseCommand):
 
     def print_logins(self) -> None:
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
+        self.stdout.write(
+            "  Northwind reviews for EMEA and AMER: a cycle is for the regions its asset's licence reaches, and a\n"
+            "  reviewer scoped to a region sees only the cycles for it. External members see only what an internal\n"
+            "  member shared with them (the Share control on an asset's or a case's page)."
+        )
         self.stdout.write(f"  {AGENCY_ADMIN_EMAIL:<36} agency admin of every client, operator admin site")
         for spec in CLIENTS:
             for persona, (role_codes, region_codes, _names) in PERSONAS.items():

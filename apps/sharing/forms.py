@@ -1,0 +1,39 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django import forms
+from django.utils import timezone
+
+from apps.accounts.models import User
+
+from . import services
+from .choices import SubjectType
+
+
+class ShareForm(forms.Form):
+    """Share one subject with an external member of its client (the control on an asset's or a case's page)."""
+
+    subject_type = forms.ChoiceField(choices=SubjectType.choices, widget=forms.HiddenInput)
+    subject = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    user = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        to_field_name="email",
+        label="Share with",
+        empty_label="Choose an external member",
+        help_text="External members see only what is shared with them.",
+    )
+    until = forms.DateField(label="Until", widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive.")
+
+    def __init__(self, *args, subject=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.subject = subject
+        if subject is not None:
+            self.fields["user"].queryset = services.external_members(subject.client)
+            self.initial.setdefault("subject_type", subject._meta.label_lower)
+            self.initial.setdefault("subject", subject.pk)
+        today = timezone.localdate()
+        self.initial.setdefault("until", today + timedelta(days=services.DEFAULT_DAYS))
+        self.fields["until"].widget.attrs.update(
+            min=today.isoformat(), max=(today + timedelta(days=services.MAX_DAYS)).isoformat()
+        )
