@@ -15,7 +15,9 @@ def next_url(request: HttpRequest, default: str = "dashboard") -> str:
     ``default`` (a URL name or a path). Never an address elsewhere: ``next=https://evil.example/`` is an open
     redirect, and ``//evil.example`` or ``/\\evil.example`` are the same thing in disguise."""
     target = request.POST.get("next") or request.GET.get("next") or ""
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+    # A path on this site only: Django's ``redirect`` reverses anything else as a URL name ("²" was a 500).
+    local = target.startswith("/") and not target.startswith("//")
+    if local and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
         return target
     return resolve_url(default) if default else ""
 

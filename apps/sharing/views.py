@@ -7,19 +7,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
+
+from apps.common.http import next_url
 
 from . import services
 from .forms import ShareForm
 from .models import Share
-
-
-def _back(request) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
-        return target
-    return "dashboard"
 
 
 @login_required
@@ -43,7 +37,7 @@ def share_create(request):
             form.add_error(exc.field if exc.field in form.fields else None, str(exc))
         else:
             messages.success(request, f"Shared “{subject}” with {share.user.email} until {data['until']:%d %b %Y}.")
-            return redirect(_back(request))
+            return redirect(next_url(request))
     return render(
         request,
         "sharing/share_form.html",
@@ -63,4 +57,4 @@ def share_revoke(request, pk: int):
         messages.info(request, str(exc))
     else:
         messages.success(request, f"{share.user.email} no longer sees “{share.subject_label}”.")
-    return redirect(_back(request))
+    return redirect(next_url(request))

@@ -15,6 +15,7 @@ ELSEWHERE = [
     "/\\evil.example/",
     "https:evil.example",
     " https://evil.example",
+    "²",  # not a path: Django's redirect() would reverse it as a URL name
 ]
 
 

@@ -162,6 +162,9 @@ class UsageEventSerializer(serializers.ModelSerializer):
 
     id = serializers.CharField(source="uuid", read_only=True)
     client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    user_email = serializers.CharField(
+        read_only=True, help_text="The user's e-mail address, or empty when the reporter named none."
+    )
 
     class Meta:
         model = UsageEvent
