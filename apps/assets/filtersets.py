@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.clients.models import Client
+from apps.common.filters import MomentFilter
 
 from .choices import ApprovalState, RightsState, UsageKind
 from .models import Asset, UsageEvent
@@ -81,13 +82,13 @@ class UsageEventFilterSet(django_filters.FilterSet):
     asset = django_filters.ModelChoiceFilter(queryset=_visible_assets, label="Asset id")
     user_email = django_filters.CharFilter(field_name="user_email", lookup_expr="iexact", label="User e-mail")
     event = django_filters.ChoiceFilter(choices=UsageKind.choices)
-    occurred_after = django_filters.IsoDateTimeFilter(
+    occurred_after = MomentFilter(
         field_name="occurred_at",
         lookup_expr="gte",
         label="Occurred at or after",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
-    occurred_before = django_filters.IsoDateTimeFilter(
+    occurred_before = MomentFilter(
         field_name="occurred_at",
         lookup_expr="lt",
         label="Occurred before",

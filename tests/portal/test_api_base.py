@@ -140,3 +140,11 @@ def test_a_date_time_no_database_stores_is_a_400_on_the_api_and_a_message_in_htm
 @pytest.mark.django_db
 def test_the_largest_offset_a_database_stores_is_accepted(legal, api_token, api):
     assert api(api_token(legal)).get("/api/v1/audit-events/", {"since": "2026-01-01T00:00:00+15:59"}).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("param", ["occurred_after", "occurred_before"])
+def test_usage_filters_refuse_offsets_no_database_stores(legal, api_token, api, param):
+    response = api(api_token(legal)).get("/api/v1/usage-events/", {param: "2026-01-01T00:00:00+23:00"})
+    assert response.status_code == 400
+    assert param in response.json()["errors"]
