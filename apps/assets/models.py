@@ -40,6 +40,12 @@ class Asset(models.Model):
     rights_until = models.DateTimeField(
         null=True, blank=True, help_text="When valid rights end (null: perpetual or none); availability ends then."
     )
+    renewal_recorded_until = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The new end of a renewal procurement recorded, shown (marked awaiting Smint.io) until a synced "
+        "term reaches it; availability still follows rights_until, which only Smint.io's terms set.",
+    )
     metadata = BulkInsertJSONField(default=dict, blank=True, help_text="The content element as last synced.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -66,6 +72,11 @@ class Asset(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("assets:asset_detail", args=[self.pk])
+
+    @property
+    def shown_rights_until(self):
+        """The end date to show: a recorded renewal's (awaiting Smint.io) over the synced one."""
+        return self.renewal_recorded_until or self.rights_until
 
     @property
     def is_available(self) -> bool:

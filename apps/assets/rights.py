@@ -339,3 +339,111 @@ def evaluate(asset, use: Use, *, threshold_percent: int = 100, vocabulary: Vocab
     ``vocabulary``: as for :func:`evaluate_license` (the asset's client's: ``vocabulary_for(asset.client)``)."""
     each = evaluate_each(asset, use, threshold_percent=threshold_percent, vocabulary=vocabulary)
     return overall(verdict for _, verdict in each)
+
+
+# -- what an available asset may be used for ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Limits:
+    """Where, for what and until when an asset may be used, as its licences say (issue 12: "Available" is never
+    shown without them). Read from the completed licences' terms in force now (prefetched as
+    ``license_purchases__terms`` where possible); several terms widen each other.
+
+    ``countries``: the ISO codes the named territories cover, ``None`` when not limited to a list (worldwide, or
+    only exceptions); ``territories``/``except_territories``: the territories in words as the licence names them;
+    ``usages``/``except_usages``: usage keys; ``stated``: some term says where or for what (else the licence does
+    not say, which is unknown, never "anywhere")."""
+
+    territories: tuple[str, ...] = ()
+    except_territories: tuple[str, ...] = ()
+    countries: tuple[str, ...] | None = None
+    usages: tuple[str, ...] = ()
+    usage_labels: tuple[str, ...] = ()
+    except_usages: tuple[str, ...] = ()
+    editorial_only: bool | None = None
+    until: datetime | None = None
+    until_awaits_smintio: bool = False
+
+    @property
+    def where(self) -> str:
+        if not self.territories and not self.except_territories:
+            return "where: not stated"
+        text = ", ".join(self.territories) or "anywhere"
+        return f"{text} except {', '.join(self.except_territories)}" if self.except_territories else text
+
+    @property
+    def what(self) -> str:
+        if not self.usage_labels:
+            return "uses: not stated"
+        text = ", ".join(self.usage_labels)
+        return f"{text} (editorial only)" if self.editorial_only else text
+
+    def __str__(self) -> str:
+        until = f"until {self.until:%d %b %Y}" if self.until else "no end date"
+        if self.until and self.until_awaits_smintio:
+            until += " (renewal awaiting Smint.io)"
+        return f"{self.where} · {self.what} · {until}"
+
+
+def limits_of(asset, *, vocabulary: Vocabulary | None = None, now: datetime | None = None) -> Limits:
+    """The asset's :class:`Limits` (``until``: its rights end, or the renewal procurement recorded while Smint.io
+    has not sent the new term yet, marked so)."""
+    vocabulary = vocabulary or _vocabulary.DEFAULT
+    now = now or timezone.now()
+    terms = [
+        term
+        for lpt in asset.license_purchases.all()
+        if lpt.state == LicenseState.COMPLETED
+        for term in lpt.terms.all()
+        if (term.valid_from is None or term.valid_from <= now)
+        and (term.valid_until is None or term.valid_until > now)
+        and (term.to_be_used_until is None or term.to_be_used_until > now)
+    ]
+    allowed = list(dict.fromkeys(key for term in terms for key in term.allowed_geographies or []))
+    # a territory is an exception only when every term excludes it (a wider term allows it otherwise)
+    excepted = [
+        key
+        for key in dict.fromkeys(key for term in terms for key in term.restricted_geographies or [])
+        if all(key in (term.restricted_geographies or []) for term in terms)
+    ]
+    countries: set[str] | None = set()
+    for key in allowed:
+        found = vocabulary.countries_of(key)
+        if found is None or countries is None:
+            countries = None
+        else:
+            countries |= found
+    if not allowed:
+        countries = None
+    if countries is not None:
+        for key in excepted:
+            countries -= vocabulary.countries_of(key) or set()
+    usages = list(dict.fromkeys(key for term in terms for key in term.allowed_usages or []))
+    except_usages = [
+        key
+        for key in dict.fromkeys(key for term in terms for key in term.restricted_usages or [])
+        if all(key in (term.restricted_usages or []) for term in terms)
+    ]
+    editorial = [term.is_editorial_use for term in terms]
+    pending = getattr(asset, "renewal_recorded_until", None)
+    return Limits(
+        territories=tuple(vocabulary.readable(key) for key in allowed),
+        except_territories=tuple(vocabulary.readable(key) for key in excepted),
+        countries=tuple(sorted(countries)) if countries is not None else None,
+        usages=tuple(usages),
+        usage_labels=tuple(vocabulary.readable(key) for key in usages),
+        except_usages=tuple(except_usages),
+        editorial_only=(all(editorial) if None not in editorial else None) if editorial else None,
+        until=pending or asset.rights_until,
+        until_awaits_smintio=pending is not None,
+    )
+
+
+def attach_limits(assets: Iterable) -> list:
+    """Set ``asset.limits`` on each asset (licences and terms prefetched), reading each client's vocabulary once."""
+    assets = list(assets)
+    words: dict[int, Vocabulary] = {}
+    for asset in assets:
+        if asset.client_id not in words:
+            words[asset.client_id] = _vocabulary.vocabulary_for(asset.client)
+        asset.limits = limits_of(asset, vocabulary=words[asset.client_id])
+    return assets

@@ -8,10 +8,10 @@ caller runs them inside the transaction that also saves its cursor.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.audit import services as audit
@@ -274,6 +274,42 @@ def refresh_rights(asset_ids, now: datetime | None = None) -> None:
         Asset.objects.filter(pk__in=ids).exclude(rights_state=state, rights_until=until).update(
             rights_state=state, rights_until=until, updated_at=now
         )
+    settle_recorded_renewals(asset_ids, now)
+
+
+# A renewal recorded to the end of a day (in the recorder's time zone) is met by a Smint.io term ending that day.
+RENEWAL_SLACK = timedelta(days=1)
+
+
+def record_renewal(asset: Asset, until: datetime, *, actor=None, reason: str = "") -> None:
+    """Procurement recorded that the licence was renewed until ``until``: the asset, its cases and the rights
+    calendar show that date at once, marked "awaiting Smint.io", until a synced term reaches it
+    (:func:`settle_recorded_renewals`). Availability is not extended: only Smint.io's terms set ``rights_until``."""
+    before = asset.renewal_recorded_until
+    Asset.objects.filter(pk=asset.pk).update(renewal_recorded_until=until, updated_at=timezone.now())
+    asset.renewal_recorded_until = until
+    audit.record(
+        "assets.asset.renewal_recorded",
+        actor=actor,
+        client=asset.client,
+        obj=asset,
+        before={"renewal_recorded_until": before.isoformat() if before else None},
+        after={"renewal_recorded_until": until.isoformat()},
+        reason=reason,
+    )
+
+
+def settle_recorded_renewals(asset_ids, now: datetime | None = None) -> int:
+    """Drop the "awaiting Smint.io" mark of the assets whose synced rights now reach the recorded renewal (or no
+    longer end); returns how many."""
+    return (
+        Asset.objects.filter(pk__in=list(asset_ids), renewal_recorded_until__isnull=False)
+        .filter(
+            Q(rights_until__gte=F("renewal_recorded_until") - RENEWAL_SLACK)
+            | Q(rights_until__isnull=True, rights_state=RightsState.VALID)
+        )
+        .update(renewal_recorded_until=None, updated_at=now or timezone.now())
+    )
 
 
 def upsert_binaries(binaries_by_lpt: dict[int, tuple[int, list[dict]]]) -> int:

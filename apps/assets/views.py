@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from apps.common.active_client import params_with_active_client
 from apps.common.paging import keyset_page
 
-from . import pages
+from . import pages, rights
 from .filtersets import AssetFilterSet
 from .models import Asset, LicensePurchase
 
@@ -28,7 +28,11 @@ def asset_list(request):
     filterset = AssetFilterSet(
         params, queryset=Asset.objects.visible_to(request.user).select_related("client"), request=request
     )
-    page = keyset_page(filterset.qs, params, size=48) if filterset.is_valid() else None
+    page = None
+    if filterset.is_valid():
+        licences = Prefetch("license_purchases", queryset=LicensePurchase.objects.prefetch_related("terms"))
+        page = keyset_page(filterset.qs.prefetch_related(licences), params, size=48)
+        rights.attach_limits(page.items)  # "Available" always says where, for what, until when
     query = params.copy()
     query.pop("before", None)
     template = "assets/asset_list.html"
@@ -47,4 +51,5 @@ def asset_detail(request, pk: int):
         .prefetch_related(Prefetch("license_purchases", queryset=LicensePurchase.objects.prefetch_related("terms"))),
         pk=pk,
     )
+    rights.attach_limits([asset])
     return render(request, "assets/asset_detail.html", pages.context(request, asset))

@@ -56,12 +56,14 @@ def lapse_state(lapse_at: datetime, now: datetime) -> LapseState:
 
 @dataclass
 class Lapse:
-    """One asset whose rights lapse (or lapsed), with its open case if any."""
+    """One asset whose rights lapse (or lapsed), with its open case if any. ``awaiting_smintio``: the date is a
+    renewal procurement recorded, which Smint.io has not confirmed with a new term yet."""
 
     asset: Asset
     lapse_at: datetime
     case: Case | None
     state: LapseState
+    awaiting_smintio: bool = False
 
 
 @dataclass
@@ -76,7 +78,16 @@ def _assets(user, client: Client | None):
     assets = Asset.objects.visible_to(user).exclude(approval_state__in=SETTLED).select_related("client")
     if client is not None:
         assets = assets.filter(client=client)
-    return assets.only("id", "name", "content_element_uuid", "rights_until", "updated_at", "client", "client__name")
+    return assets.only(
+        "id",
+        "name",
+        "content_element_uuid",
+        "rights_until",
+        "renewal_recorded_until",
+        "updated_at",
+        "client",
+        "client__name",
+    )
 
 
 def _open_cases(user, asset_ids) -> dict[int, Case]:
@@ -118,7 +129,16 @@ def lapses(user, *, client: Client | None, until: datetime, now: datetime, param
             seen.add(asset.pk)
             unique.append((asset, lapse_at))
     cases = _open_cases(user, seen)
-    items = [Lapse(asset, at, cases.get(asset.pk), lapse_state(at, now)) for asset, at in unique]
+    items = []
+    for asset, at in unique:
+        # a recorded renewal moves the row to its new date at once, marked; one beyond the window leaves it
+        renewed = asset.renewal_recorded_until
+        if renewed is not None:
+            if renewed >= until:
+                continue
+            at = renewed
+        items.append(Lapse(asset, at, cases.get(asset.pk), lapse_state(at, now), awaiting_smintio=renewed is not None))
+    items.sort(key=lambda item: item.lapse_at)
     return items, page
 
 

@@ -299,6 +299,11 @@ def follow_case_decision(task: Task, decision: Decision, prepared: flows.Prepare
         changes["replacement"] = prepared.extra["replacement"]
     if changes:
         Case.objects.filter(pk=case.pk).update(**changes)
+    if decision.outcome == "renewed":
+        # shown at once on the asset, the case and the calendar, marked awaiting Smint.io (issue 12, item 6)
+        assets.record_renewal(
+            case.asset, prepared.extra["renewed_until"], actor=decision.actor, reason=f"Case {case.pk}: {case.title}"
+        )
     audit.record(
         f"exceptions.case.{decision.outcome}",
         actor=decision.actor,

@@ -1,9 +1,11 @@
 """Asset approval (flow 1): starting review cycles, deciding review tasks with the licence in view, and applying the
 cycle's outcome to the asset and to Smint.io.
 
-A cycle is an ``asset_approval`` workflow run whose subject is the asset. Its intended use (countries, usages, until
-when) is written into the run's variables from the client's policy when it starts; every approval is checked against
-it, so a reviewer sees the licence conflicts before deciding and must give a reason to approve over them.
+A cycle is an ``asset_approval`` workflow run whose subject is the asset. A plain cycle approves the asset *within
+its licence*: the only warnings are a licence that is unknown, cancelled, exhausted or lapsing within the client's
+horizon. Warnings about where and for what come only from a concrete intended use: the work's (a campaign or a
+request that started the cycle, ``intendedUseSource``) or one the reviewer picks on the decision form (optional).
+A reviewer must give a reason to approve over a warning (docs/reviews.md).
 """
 
 from __future__ import annotations
@@ -34,12 +36,23 @@ DecisionRefused = workflows.DecisionRefused
 
 
 # -- starting cycles ----------------------------------------------------------------------------------------------
+# Where a cycle's intended use comes from (run variable ``intendedUseSource``). ``licence``: a plain cycle, the
+# asset within its licence; ``campaign`` and ``request``: a concrete use the work set (``intendedCountries``,
+# ``intendedUsages``, ``useUntil``). A run without the variable (started before issue 12) carries the client-wide
+# policy, which is no concrete use: it is read as a plain cycle.
+USE_SOURCE_VARIABLE = "intendedUseSource"
+PLAIN, CONCRETE_SOURCES = "licence", ("campaign", "request")
+
+
 def intended_use_of(asset: Asset) -> dict:
-    """The run variables every approval of ``asset`` is checked against: the client's review usages and horizon, in
-    the regions the cycle is for. Those are the client's review regions where the asset's licence may be used at
-    all (a country of the region that some term covers, or may cover: territories are read with the client's
-    Smint.io vocabulary), or all of them when the licence reaches none (a review then says so): reviewing for a
-    region the licence rules out asks people for a decision with one possible answer. The regions are the work's
+    """The run variables of a plain approval cycle of ``asset``: the regions it is for (its reviewers) and the
+    horizon its licence should last to (``useUntil``: the client's review horizon); no countries or usages, so the
+    licence is checked on its own terms only.
+
+    The regions are the client's review regions where the asset's licence may be used at all (a country of the
+    region that some term covers, or may cover: territories are read with the client's Smint.io vocabulary), or all
+    of them when the licence reaches none (a review then says so): reviewing for a region the licence rules out asks
+    people for a decision with one possible answer. The regions are the work's
     (``workflows.services.REGIONS_VARIABLE``): each task of the cycle is for the reviewers of any of them."""
     client = asset.client
     review = list(Region.objects.filter(code__in=client.review_regions).order_by("code"))
@@ -50,8 +63,7 @@ def intended_use_of(asset: Asset) -> dict:
     until = timezone.localdate() + timedelta(days=client.review_horizon_days)
     return {
         workflows.REGIONS_VARIABLE: [region.code for region in regions],
-        "intendedCountries": sorted(set().union(*(countries_of[region.code] for region in regions))),
-        "intendedUsages": list(client.review_usages),
+        USE_SOURCE_VARIABLE: PLAIN,
         "useUntil": until.isoformat(),
     }
 
@@ -137,38 +149,78 @@ def resubmit_changed(client, asset_ids) -> int:
 # -- licence warnings ---------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Check:
-    """What a reviewer sees next to the decision buttons."""
+    """What a reviewer sees next to the decision buttons: the licence today and at the end of the use."""
 
     verdict: rights.Verdict
     until_verdict: rights.Verdict | None
     use: rights.Use
+    source: str = PLAIN  # where the use comes from: PLAIN, a CONCRETE_SOURCES one, or "reviewer"
+
+    @property
+    def concrete(self) -> bool:
+        """A concrete intended use (where, for what) is checked, not only the licence on its own terms."""
+        return bool(self.use.countries or self.use.usages)
 
     @property
     def warnings(self) -> list[str]:
-        found = [] if self.verdict.allowed else list(self.verdict.reasons)
+        """Each problem once: what is wrong today, then what only goes wrong by the end of the use (a problem
+        already there today is not repeated with a date)."""
+        today = [] if self.verdict.allowed else list(self.verdict.reasons)
+        found = list(today)
         if self.until_verdict and not self.until_verdict.allowed:
             when = self.use.on.strftime("%d %b %Y") if self.use.on else "the end of the intended use"
-            found += [f"By {when}: {reason}" for reason in self.until_verdict.reasons]
+            found += [f"By {when}: {reason}" for reason in self.until_verdict.reasons if reason not in today]
         return list(dict.fromkeys(found))
 
 
-def licence_check(asset: Asset, run: WorkflowRun) -> Check:
-    """The asset's licences against the cycle's intended use, today and at the end of the intended use."""
+def run_use(run: WorkflowRun) -> tuple[rights.Use, str]:
+    """The intended use a cycle's work set, and where it came from: countries and usages only from a campaign or a
+    request; a plain cycle (or one started before issue 12, whose countries were the client's policy) checks the
+    licence on its own terms until the horizon."""
     variables = run.variables or {}
     use_until = date.fromisoformat(variables["useUntil"]) if variables.get("useUntil") else None
-    use = rights.Use(
-        countries=frozenset(variables.get("intendedCountries") or []),
-        usages=frozenset(variables.get("intendedUsages") or []),
-    )
+    source = variables.get(USE_SOURCE_VARIABLE) or PLAIN
+    if source not in CONCRETE_SOURCES:
+        return rights.Use(on=use_until), PLAIN
+    countries = frozenset(variables.get("intendedCountries") or [])
+    usages = frozenset(variables.get("intendedUsages") or [])
+    return rights.Use(countries, usages, use_until), source
+
+
+def licence_check(asset: Asset, run: WorkflowRun, *, picked: rights.Use | None = None) -> Check:
+    """The asset's licences against the cycle's intended use (or ``picked``, the reviewer's, when given), today
+    and at the end of the use."""
+    use, source = run_use(run)
+    if picked is not None and (picked.countries or picked.usages or picked.on):
+        use, source = rights.Use(picked.countries, picked.usages, picked.on or use.on), "reviewer"
     threshold = asset.client.usage_threshold_percent
     words = rights.vocabulary_for(asset.client)  # Smint.io's own vocabulary, the built-in one as fallback
-    today = rights.evaluate(asset, use, threshold_percent=threshold, vocabulary=words)
-    later = rights.evaluate(
-        asset, rights.Use(use.countries, use.usages, use_until), threshold_percent=threshold, vocabulary=words
-    )
-    return Check(
-        verdict=today, until_verdict=later if use_until else None, use=rights.Use(use.countries, use.usages, use_until)
-    )
+    today = rights.evaluate(asset, rights.Use(use.countries, use.usages), threshold_percent=threshold, vocabulary=words)
+    later = rights.evaluate(asset, use, threshold_percent=threshold, vocabulary=words) if use.on else None
+    return Check(verdict=today, until_verdict=later, use=use, source=source)
+
+
+def read_use_inputs(data, user) -> dict:
+    """The reviewer's own intended use from the decision form or an API body (all optional): ``use_countries``
+    (ISO codes, comma-separated or repeated), ``use_usages`` (Smint.io usage keys) and ``use_until`` (a date)."""
+
+    def many(name: str) -> list[str]:
+        values = data.getlist(name) if hasattr(data, "getlist") else data.get(name) or []
+        if isinstance(values, str):
+            values = [values]
+        return [part.strip() for value in values for part in str(value).split(",") if part.strip()]
+
+    countries = frozenset(code.upper() for code in many("use_countries") if len(code) == 2 and code.isalpha())
+    usages = frozenset(key for key in many("use_usages") if key.startswith("usage_"))
+    until = data.get("use_until")
+    if until and not isinstance(until, date):
+        try:
+            until = date.fromisoformat(str(until))
+        except ValueError:
+            until = None
+    if not (countries or usages or until):
+        return {}
+    return {"use": rights.Use(countries, usages, until or None)}
 
 
 def asset_page_check(request, asset: Asset, context) -> dict:
@@ -198,16 +250,28 @@ def prepare_decision(task: Task, *, actor: User, outcome: str, reason: str, inpu
     asset = asset_of(task.run)
     if asset is None:
         return flows.Prepared()
-    warnings = licence_check(asset, task.run).warnings if outcome == "approved" else []
+    warnings = licence_check(asset, task.run, picked=inputs.get("use")).warnings if outcome == "approved" else []
     if warnings and not reason:
-        raise DecisionRefused("The licence does not clearly cover the intended use; approving needs a reason.")
+        raise DecisionRefused(
+            "The licence does not clearly cover the intended use; approving needs a reason. " + " ".join(warnings),
+            field="reason",
+        )
     return flows.Prepared(warnings=warnings, snapshot=licence_snapshot(asset), extra={"asset": asset})
 
 
 def decision_context(task: Task, user) -> dict:
-    """The asset and its licence checked against the cycle's intended use, beside the decision form."""
+    """The asset and its licence checked against the cycle's intended use, beside the decision form, and the
+    usages the reviewer may pick (the client's review usages first, then the rest of its vocabulary)."""
     asset = asset_of(task.run)
-    return {"asset": asset, "check": licence_check(asset, task.run) if asset is not None else None}
+    if asset is None:
+        return {"asset": None, "check": None}
+    words = rights.vocabulary_for(asset.client)
+    keys = list(dict.fromkeys([*asset.client.review_usages, *words.usages]))
+    return {
+        "asset": asset,
+        "check": licence_check(asset, task.run),
+        "use_usage_choices": [(key, words.readable(key)) for key in keys],
+    }
 
 
 def follow_decision(task: Task, decision: Decision, prepared: flows.Prepared) -> None:
@@ -311,7 +375,9 @@ FLOW = flows.Flow(
     },
     on_end=apply_approval_outcome,
     prepare=prepare_decision,
+    read_inputs=read_use_inputs,
     decision_context=decision_context,
+    decision_form="reviews/partials/licence.html",
     reason_help="Required to reject, to request changes, and to approve over a licence warning. OpenText and the "
     "audit trail keep it.",
     after_decision=follow_decision,

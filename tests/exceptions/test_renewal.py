@@ -211,3 +211,54 @@ def test_the_case_pages_list_show_usage_and_keep_a_refused_decision(case, people
     legal_task = _task(case, "legal_signoff")
     assert f"/cases/{case.pk}/#task-{legal_task.pk}-decide" in inbox.get("/?tab=team").content.decode()
     assert f'action="/tasks/{legal_task.pk}/decide/"' in inbox.get(back).content.decode()
+
+
+def test_a_recorded_renewal_shows_its_new_date_at_once_marked_until_smintio_sends_the_term(case, people, login):
+    """Issue 12, item 6: the asset, the case and the calendar show the renewed date as soon as procurement records
+    it, marked "awaiting Smint.io"; the mark goes when a synced term reaches the date. Availability still follows
+    Smint.io's terms only."""
+    from apps.assets.models import LicenseTerm
+    from apps.assets.services import refresh_rights
+
+    until = timezone.now() + timedelta(days=40)  # within the calendar's 90 days, after the old end
+    decide(_task(case, "owner_decision"), actor=people["owner"], outcome="renew")
+    settle()
+    decide(
+        _task(case, "procurement_renewal"),
+        actor=people["procurement"],
+        outcome="renewed",
+        inputs={"renewed_until": until},
+    )
+    asset = Asset.objects.get(pk=case.asset_id)
+    old_end = asset.rights_until
+    assert asset.renewal_recorded_until == until and old_end < until  # Smint.io's end is unchanged
+    http = login(people["owner"])
+    marked = "Renewed, awaiting Smint.io"
+    page = http.get(f"/assets/{asset.pk}/").content.decode()
+    assert f"{until:%-d %b %Y}" in page and marked in page
+    case_page = http.get(f"/cases/{case.pk}/").content.decode()
+    assert f"{until:%-d %b %Y}" in case_page and marked in case_page
+    calendar = http.get("/cases/calendar/").content.decode()
+    row = next(line for line in calendar.split("<tr>") if f"/assets/{asset.pk}/" in line)
+    assert marked in row and f"{until:%-d %b %Y}" in row and f"{old_end:%-d %b %Y}" not in row
+    assert AuditEvent.objects.filter(action="assets.asset.renewal_recorded", object_id=str(asset.pk)).exists()
+
+    # Smint.io sends the new term (what the sync writes): the mark goes, the date stays
+    LicenseTerm.objects.filter(license_purchase__asset=asset).update(valid_until=until)
+    refresh_rights([asset.pk])
+    asset.refresh_from_db()
+    assert asset.renewal_recorded_until is None and asset.rights_until == until
+    page = http.get(f"/assets/{asset.pk}/").content.decode()
+    assert marked not in page and f"{until:%-d %b %Y}" in page
+
+
+def test_a_term_short_of_the_recorded_renewal_keeps_the_mark(client_a):
+    from apps.assets.services import record_renewal, refresh_rights
+    from tests.reviews.factories import licensed_asset
+
+    asset = licensed_asset(client_a, valid_days=10)
+    refresh_rights([asset.pk])
+    record_renewal(asset, timezone.now() + timedelta(days=400))
+    refresh_rights([asset.pk])  # a sync with the old term
+    asset.refresh_from_db()
+    assert asset.renewal_recorded_until is not None

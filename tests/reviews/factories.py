@@ -57,8 +57,12 @@ def licensed_asset(
     return asset
 
 
-def approval_run(asset, *, region="", regions=(), countries=("DE", "FR"), usages=("usage_web",), use_days=300):
-    """A running approval cycle; ``region``/``regions``: the regions it is for (``intendedRegions``)."""
+def approval_run(
+    asset, *, region="", regions=(), countries=("DE", "FR"), usages=("usage_web",), use_days=300, source="request"
+):
+    """A running approval cycle; ``region``/``regions``: the regions it is for (``intendedRegions``); ``source``:
+    where its intended use comes from (``request`` or ``campaign``: the countries and usages given; ``licence``: a
+    plain cycle, which carries none)."""
     n = next(_counter)
     regions = sorted({*regions, *([region] if region else [])})
     return WorkflowRun.objects.create(
@@ -72,8 +76,8 @@ def approval_run(asset, *, region="", regions=(), countries=("DE", "FR"), usages
         remote_id=f"pi-{n}",
         variables={
             "intendedRegions": regions,
-            "intendedCountries": list(countries),
-            "intendedUsages": list(usages),
+            "intendedUseSource": source,
+            **({} if source == "licence" else {"intendedCountries": list(countries), "intendedUsages": list(usages)}),
             "useUntil": (timezone.localdate() + timedelta(days=use_days)).isoformat(),
         },
     )

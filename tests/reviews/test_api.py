@@ -113,7 +113,9 @@ def test_review_cycles_show_intended_use_tasks_and_decisions(client_a, run, lega
     assert body["asset"] == run.subject_id and body["client"] == "acme" and body["process_key"] == "asset_approval"
     assert body["title"] == "Alpine hero" and body["status"] == "running"
     assert body["intended_use"] == {
+        "source": "request",
         "regions": ["emea"],
+        "countries": ["DE", "FR"],
         "usages": ["usage_web"],
         "use_until": run.variables["useUntil"],
     }
@@ -279,6 +281,16 @@ def test_approving_over_licence_warnings_needs_a_reason(client_a, legal_api):
     approved = _decide(legal_api, task, outcome="approved", reason="Campaign runs in the US only.")
     assert approved.status_code == 201
     assert approved.json()["warnings"]
+
+
+def test_a_plain_cycle_approves_within_the_licence_unless_the_caller_names_a_use(client_a, legal_api):
+    asset = licensed_asset(client_a, geographies=["geography_dach"], usages=["usage_print"])
+    task = review_task(approval_run(asset, source="licence"), "legal")
+    refused = _decide(legal_api, task, outcome="approved", use_countries=["DE", "US"], use_usages=["usage_web"])
+    assert refused.status_code == 400
+    assert "Not licensed for: Web." in refused.json()["errors"]["reason"][0]
+    approved = _decide(legal_api, task, outcome="approved")  # the licence on its own terms: nothing to warn about
+    assert approved.status_code == 201 and approved.json()["warnings"] == []
 
 
 def test_an_approval_records_one_decision_and_one_completion_for_opentext(legal, legal_task, legal_api):

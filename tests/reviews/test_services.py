@@ -27,7 +27,7 @@ pytestmark = pytest.mark.django_db
 
 
 # -- starting cycles ---------------------------------------------------------------------------------------------------
-def test_a_new_asset_opens_one_cycle_with_the_clients_intended_use_and_sla(client_a, emea):
+def test_a_new_asset_opens_a_plain_cycle_within_its_licence_with_the_clients_sla(client_a, emea):
     client_a.review_regions = ["emea"]
     client_a.review_usages = ["usage_web", "usage_print"]
     client_a.sla_hours = {"approval": 24}
@@ -37,8 +37,12 @@ def test_a_new_asset_opens_one_cycle_with_the_clients_intended_use_and_sla(clien
     assert run.status == RunStatus.STARTING and run.title == asset.name
     assert run.variables["intendedRegions"] == ["emea"]
     assert "region" not in run.variables  # the regions of the work are the set above, whatever their number
-    assert set(run.variables["intendedCountries"]) == {"DE", "FR", "GB"}
-    assert run.variables["intendedUsages"] == ["usage_web", "usage_print"]
+    # no client-wide countries or usages: the asset is approved within its licence, until the client's horizon
+    assert run.variables["intendedUseSource"] == "licence"
+    assert "intendedCountries" not in run.variables and "intendedUsages" not in run.variables
+    assert (
+        run.variables["useUntil"] == (timezone.localdate() + timedelta(days=client_a.review_horizon_days)).isoformat()
+    )
     assert OutboxMessage.objects.get(kind="opentext.start_process").payload == {"run": run.pk}
     asset.refresh_from_db()
     assert asset.approval_state == ApprovalState.IN_REVIEW
@@ -115,6 +119,68 @@ def test_editorial_only_and_lapsing_rights_are_warnings(client_a, legal):
     check = services.licence_check(asset, approval_run(asset, use_days=200))
     assert "Editorial use only." in check.warnings
     assert any(w.startswith("By ") and "valid until" in w for w in check.warnings)
+
+
+def test_a_plain_cycle_warns_only_about_the_licence_itself(client_a, legal, emea):
+    """Issue 12, item 3: a licence for DE/AT/CH, print only, is no conflict for a plain cycle of a client that
+    reviews for EMEA, web, social and advertising; only an unknown, cancelled or lapsing licence warns."""
+    client_a.review_regions = ["emea"]
+    client_a.review_usages = ["usage_web", "usage_social_media", "usage_advertising"]
+    client_a.save()
+    asset = licensed_asset(
+        client_a, approval=ApprovalState.PENDING, geographies=["geography_dach"], usages=["usage_print"]
+    )
+    run = services.start_approval(asset)
+    assert services.licence_check(asset, run).warnings == []
+    decision = decide(review_task(run), actor=legal, outcome="approved")
+    assert decision.warnings == []
+
+
+def test_a_plain_cycle_warns_about_a_licence_lapsing_within_the_horizon_cancelled_or_unknown(client_a):
+    lapsing = licensed_asset(client_a, valid_days=30, geographies=["geography_dach"])
+    check = services.licence_check(lapsing, approval_run(lapsing, source="licence", use_days=365))
+    assert len(check.warnings) == 1 and check.warnings[0].startswith("By ") and "valid until" in check.warnings[0]
+    lasting = licensed_asset(client_a, valid_days=400, geographies=["geography_dach"])
+    assert services.licence_check(lasting, approval_run(lasting, source="licence", use_days=365)).warnings == []
+    cancelled = licensed_asset(client_a)
+    cancelled.license_purchases.update(state=LicenseState.CANCELLED)
+    check = services.licence_check(cancelled, approval_run(cancelled, source="licence"))
+    assert check.warnings == ["The licence was cancelled."]
+    bare = licensed_asset(client_a)
+    bare.license_purchases.all().delete()
+    assert services.licence_check(bare, approval_run(bare, source="licence")).warnings == [
+        "No licence purchase is on record."
+    ]
+
+
+def test_a_run_started_with_the_client_wide_policy_is_read_as_a_plain_cycle(client_a):
+    asset = licensed_asset(client_a, geographies=["geography_dach"], usages=["usage_print"])
+    run = approval_run(asset, countries=("DE", "FR", "US"), usages=("usage_web",))
+    run.variables.pop("intendedUseSource")  # as every cycle started before issue 12
+    run.save(update_fields=["variables"])
+    assert services.licence_check(asset, run).warnings == []
+
+
+def test_each_warning_is_listed_once(client_a):
+    """The same problem today and at the end of the use is one warning, not "X" and "By ...: X"."""
+    asset = licensed_asset(client_a, geographies=["geography_germany_de"], usages=["usage_print"], valid_days=30)
+    check = services.licence_check(asset, approval_run(asset, countries=("DE", "US"), usages=("usage_web",)))
+    assert check.warnings.count("Not licensed for: Web.") == 1
+    assert not any(w.startswith("By ") and "Not licensed" in w for w in check.warnings)
+    assert len([w for w in check.warnings if "US" in w]) == 1
+    assert any(w.startswith("By ") and "valid until" in w for w in check.warnings)  # only later: dated
+
+
+def test_a_use_the_reviewer_picks_is_checked_and_needs_a_reason(client_a, legal):
+    asset = licensed_asset(client_a, geographies=["geography_dach"], usages=["usage_print"])
+    task = review_task(approval_run(asset, source="licence"))
+    inputs = services.read_use_inputs({"use_countries": "de, us", "use_usages": ["usage_web"]}, legal)
+    assert inputs["use"].countries == frozenset({"DE", "US"})
+    with pytest.raises(services.DecisionRefused, match="Not licensed for: Web"):
+        decide(task, actor=legal, outcome="approved", inputs=inputs)
+    decision = decide(task, actor=legal, outcome="approved", reason="Web use cleared", inputs=inputs)
+    assert any("US" in w for w in decision.warnings)
+    assert services.read_use_inputs({}, legal) == {}
 
 
 def test_unknown_terms_are_a_warning_not_an_approval(client_a):

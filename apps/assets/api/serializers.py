@@ -48,6 +48,32 @@ class LicenseSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class LimitsSerializer(serializers.Serializer):
+    """Where, for what and until when the asset may be used, from its completed licences' terms in force."""
+
+    countries = serializers.ListField(
+        child=serializers.CharField(),
+        allow_null=True,
+        help_text="ISO-3166 alpha-2 codes the licensed territories cover; null when not limited to a list "
+        "(worldwide, or only exceptions) or not stated (see `territories`).",
+    )
+    territories = serializers.ListField(
+        child=serializers.CharField(), help_text="The licensed territories in words; empty: the licence does not say."
+    )
+    except_territories = serializers.ListField(child=serializers.CharField(), help_text="Territories ruled out.")
+    usages = serializers.ListField(
+        child=serializers.CharField(), help_text="Licensed usage keys (`usage_print`); empty: not stated."
+    )
+    except_usages = serializers.ListField(child=serializers.CharField(), help_text="Usage keys ruled out.")
+    editorial_only = serializers.BooleanField(allow_null=True, help_text="null: the licence does not say.")
+    until = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the rights end (null: no end date); a renewal procurement recorded while Smint.io has not "
+        "sent its term yet, then `until_awaits_smintio` is true.",
+    )
+    until_awaits_smintio = serializers.BooleanField()
+
+
 class AssetSerializer(serializers.ModelSerializer):
     client = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     keywords = serializers.ListField(child=serializers.CharField(), read_only=True)
@@ -57,6 +83,7 @@ class AssetSerializer(serializers.ModelSerializer):
     available = serializers.BooleanField(
         source="available_now", read_only=True, help_text="Approved with rights in force: creatives may use it."
     )
+    limits = serializers.SerializerMethodField(help_text="What “available” allows: where, for what, until when.")
 
     class Meta:
         model = Asset
@@ -72,10 +99,30 @@ class AssetSerializer(serializers.ModelSerializer):
             "approval_state",
             "rights_state",
             "available",
+            "limits",
             "is_editorial",
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(LimitsSerializer)
+    def get_limits(self, asset) -> dict:
+        words = self.context.setdefault("_vocabularies", {})
+        if asset.client_id not in words:
+            words[asset.client_id] = rights.vocabulary_for(asset.client)
+        found = rights.limits_of(asset, vocabulary=words[asset.client_id])
+        return LimitsSerializer(
+            {
+                "countries": list(found.countries) if found.countries is not None else None,
+                "territories": list(found.territories),
+                "except_territories": list(found.except_territories),
+                "usages": list(found.usages),
+                "except_usages": list(found.except_usages),
+                "editorial_only": found.editorial_only,
+                "until": found.until,
+                "until_awaits_smintio": found.until_awaits_smintio,
+            }
+        ).data
 
 
 class AssetDetailSerializer(AssetSerializer):

@@ -39,7 +39,7 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
             .select_related("client")
             .annotate(available_now=ExpressionWrapper(available_condition(), output_field=BooleanField()))
         )
-        if self.action == "retrieve":
+        if self.action in ("retrieve", "list"):  # the licences and terms: the detail's, and everyone's limits
             licences = LicensePurchase.objects.prefetch_related("terms")
             assets = assets.prefetch_related(Prefetch("license_purchases", queryset=licences))
         elif self.action == "rights":

@@ -5,10 +5,22 @@ from apps.workflows.models import Task, WorkflowRun
 
 
 class IntendedUseSerializer(serializers.Serializer):
-    """What the cycle checks the licence against, from the run's variables (set from the client's policy)."""
+    """What the cycle checks the licence against, from the run's variables: ``source`` ``licence`` (a plain cycle:
+    the licence on its own terms until ``use_until``, no countries or usages) or the work that set a concrete use
+    (``campaign``, ``request``)."""
 
+    source = serializers.CharField(
+        source="intendedUseSource",
+        default="licence",
+        help_text="`licence` (plain cycle: the asset within its licence), `campaign` or `request`.",
+    )
     regions = serializers.ListField(child=serializers.CharField(), source="intendedRegions", default=list)
-    usages = serializers.ListField(child=serializers.CharField(), source="intendedUsages", default=list)
+    countries = serializers.ListField(
+        child=serializers.CharField(), source="intendedCountries", default=list, help_text="Empty in a plain cycle."
+    )
+    usages = serializers.ListField(
+        child=serializers.CharField(), source="intendedUsages", default=list, help_text="Empty in a plain cycle."
+    )
     use_until = serializers.DateField(source="useUntil", allow_null=True, default=None)
 
 

@@ -104,6 +104,22 @@ class DecideSerializer(VersionSerializer):
         default=None,
         help_text="Rights renewal, to replace: the id of an available asset of the same client.",
     )
+    use_countries = serializers.ListField(
+        child=serializers.CharField(max_length=2),
+        required=False,
+        default=list,
+        help_text="Asset approval, optional: the countries (ISO alpha-2) of a concrete use to check the licence "
+        "against instead of the cycle's (a plain cycle checks the licence on its own terms).",
+    )
+    use_usages = serializers.ListField(
+        child=serializers.CharField(max_length=100),
+        required=False,
+        default=list,
+        help_text="Asset approval, optional: the Smint.io usage keys (`usage_web`) of that use.",
+    )
+    use_until = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Asset approval, optional: the last day of that use."
+    )
 
 
 class CommentSerializer(serializers.ModelSerializer):
