@@ -37,16 +37,89 @@
     if (event.target.matches("[data-select-on-focus]")) event.target.select();
   });
 
-  // htmx 2 swaps no 4xx answer. A form that shows its refusals where they were typed says so with
-  // data-swap-refusals: its 400 (refused as typed) and 409 (overtaken) answers are swapped like a 200.
+  // htmx 2 swaps no 4xx answer. A form that shows its refusals where the person acted says so with
+  // data-swap-refusals: its 400 (refused as typed), 403 (not theirs to sign) and 409 (overtaken) answers, which
+  // carry the server's words and the fresh state, are swapped like a 200.
   document.addEventListener("htmx:beforeSwap", function (event) {
     var status = event.detail.xhr.status;
-    var elt = event.detail.elt;
-    if ((status === 400 || status === 409) && elt && elt.closest && elt.closest("[data-swap-refusals]")) {
+    // detail.elt is the target here; the element that asked is the request's.
+    var elt = (event.detail.requestConfig && event.detail.requestConfig.elt) || event.detail.elt;
+    if ((status === 400 || status === 403 || status === 409) && elt && elt.closest && elt.closest("[data-swap-refusals]")) {
       event.detail.shouldSwap = true;
       event.detail.isError = false;
     }
   });
+
+  // Focus follows the swap: when the element that held the focus is replaced (a row after Claim, the decision
+  // panel after a refusal), the focus goes to what the answer marks with data-autofocus, else to its first control,
+  // never to <body>.
+  var FIELDS = "input:not([type=hidden]), select, textarea";
+  var FOCUSABLE = FIELDS + ", button, a[href]";
+  var heldFocus = null;
+
+  function usable(element) { return element && !element.disabled && element.offsetParent !== null; }
+
+  function firstFocusable(root) {
+    var marked = root.querySelector("[data-autofocus], [autofocus]");
+    if (marked) return marked;
+    var chosen = root.querySelector("input[type=radio]:checked");
+    if (usable(chosen)) return chosen;
+    var fields = root.querySelectorAll(FIELDS);
+    for (var i = 0; i < fields.length; i++) {
+      if (usable(fields[i])) return fields[i];
+    }
+    var candidates = root.querySelectorAll(FOCUSABLE);
+    for (var j = 0; j < candidates.length; j++) {
+      if (usable(candidates[j])) return candidates[j];
+    }
+    return null;
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    heldFocus = target && target.id && target.contains(document.activeElement) ? target.id : null;
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!heldFocus) return;
+    var swapped = document.getElementById(heldFocus);
+    heldFocus = null;
+    if (!swapped || swapped.contains(document.activeElement)) return;
+    var next = firstFocusable(swapped);
+    if (next) next.focus();
+  });
+
+  // The decision panel opens as a modal <dialog>: in view wherever the row is, focus inside it (its first field),
+  // Tab kept in it; Escape or "Cancel" closes it and gives the focus back to the "Decide" that opened it.
+  var opener = null;
+
+  function decisionDialog() { return document.getElementById("decision-dialog"); }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var target = event.detail.target;
+    if (target && target.id === "decision-panel") opener = event.detail.elt;
+  });
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var dialog = decisionDialog();
+    if (!dialog || !dialog.contains(event.detail.target)) return;
+    if (!dialog.open) dialog.showModal();  // the browser focuses the first control it finds: we mean the field
+    var first = firstFocusable(dialog.querySelector("#decision") || dialog);
+    if (first) first.focus();
+  });
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest("[data-close-dialog]")) {
+      var dialog = event.target.closest("dialog");
+      if (dialog) dialog.close();
+    }
+  });
+
+  document.addEventListener("close", function (event) {
+    if (event.target.id !== "decision-dialog") return;
+    if (opener && document.contains(opener)) opener.focus();
+    opener = null;
+  }, true);
 
   document.addEventListener("DOMContentLoaded", function () { armAll(document); });
   document.addEventListener("htmx:afterSettle", function () { armAll(document); });

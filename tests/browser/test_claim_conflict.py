@@ -37,17 +37,6 @@ def _row(page, task):
     return page.locator(f"#task-{task.pk}")
 
 
-HTMX_DROPS_4XX = (
-    "htmx 2 does not swap 4xx answers (the htmx-config meta sets no responseHandling, the view sends no "
-    "HX-Reswap): task_claim's 409 row naming the holder is never shown, the Claim button seems to do nothing "
-    "and htmx only logs 'Response Status Error Code 409'"
-)
-FOCUS_LOST = (
-    "the row is swapped outerHTML and the pressed button has no stable id, so keyboard focus falls to <body> "
-    "after Claim/Release (the person has to tab from the top of the page again)"
-)
-
-
 def test_claiming_from_the_team_list_with_the_keyboard_moves_the_task_to_the_reviewer(
     page, sign_in, open_task, two_reviewers
 ):
@@ -66,7 +55,6 @@ def test_claiming_from_the_team_list_with_the_keyboard_moves_the_task_to_the_rev
     page.watch.assert_clean()
 
 
-@pytest.mark.xfail(strict=True, reason=FOCUS_LOST)
 def test_after_claiming_the_keyboard_stays_in_the_row(page, sign_in, open_task, two_reviewers):
     first, _second = two_reviewers
     sign_in(first, "/?tab=team")
@@ -77,7 +65,6 @@ def test_after_claiming_the_keyboard_stays_in_the_row(page, sign_in, open_task, 
     expect(row.locator(":focus")).to_have_count(1, timeout=SWAPPED)
 
 
-@pytest.mark.xfail(strict=True, reason=f"{HTMX_DROPS_4XX}; and {FOCUS_LOST}")
 def test_the_second_claim_on_a_stale_page_says_who_holds_the_task_in_that_row(
     page, sign_in, second_person, open_task, two_reviewers
 ):
