@@ -8,10 +8,14 @@ state and says who.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -19,7 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from apps.common.active_client import params_with_active_client
+from apps.common.active_client import get_active_client, params_with_active_client
 from apps.common.http import next_url, whole_number
 from apps.common.paging import ascending_page
 from apps.workflows import flows
@@ -51,16 +55,12 @@ def _tasks(user):
     )
 
 
-@login_required
-@vary_on_headers("HX-Request")
-def dashboard(request):
-    """My open tasks and my team's unassigned ones, filtered, by due date, with counts per tab."""
-    params = params_with_active_client(request)
+def _listing(request, params) -> dict:
+    """The inbox's filter, the current tab and each tab's count for ``params`` (the page's query)."""
     tab = params.get("tab") if params.get("tab") in TABS else "mine"
     scopes = {"mine": Q(assignee=request.user), "team": Q(assignee__isnull=True)}
     filterset = TaskFilterSet(params, queryset=_tasks(request.user), request=request)
     valid = filterset.is_valid()
-    page = ascending_page(filterset.qs.filter(scopes[tab]), params, field="due_at") if valid else None
     counts = (
         filterset.qs.aggregate(**{name: Count("pk", filter=scope) for name, scope in scopes.items()})
         if valid
@@ -68,18 +68,42 @@ def dashboard(request):
     )
     query = params.copy()
     query.pop("after", None)
-    context = {
+    return {
         "filter": filterset,
-        "page": page,
+        "valid": valid,
+        "scope": scopes[tab],
         "tab": tab,
         "tabs": [(key, label, counts[key]) for key, label in TABS.items()],
         "query": query,
-        "now": timezone.now(),
     }
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def dashboard(request):
+    """My open tasks and my team's unassigned ones, filtered, by due date, with counts per tab."""
+    params = params_with_active_client(request)
+    context = _listing(request, params)
+    filterset = context["filter"]
+    page = ascending_page(filterset.qs.filter(context["scope"]), params, field="due_at") if context["valid"] else None
+    context.update(page=page, now=timezone.now())
     template = "reviews/dashboard.html"
     if request.htmx and not request.htmx.boosted:
         template += "#inbox"
     return render(request, template, context)
+
+
+def _tabs_as_seen(request) -> str:
+    """The inbox's tabs with their counts for the list the person is looking at (htmx's current URL), to be swapped
+    out of band next to a row that moved between them (a claim, a release); empty off the inbox."""
+    current = urlsplit(request.htmx.current_url or "")
+    if current.path != reverse("dashboard"):
+        return ""
+    params = QueryDict(current.query, mutable=True)
+    active = get_active_client(request)
+    if "client" not in params and active is not None:
+        params["client"] = active.slug
+    return render_to_string("reviews/dashboard.html#tabs", {**_listing(request, params), "oob": True}, request)
 
 
 def _task_for(request, pk: int) -> Task:
@@ -91,13 +115,10 @@ def _row(request, task: Task, *, status: int = 200, note: str = ""):
     """The task's row as it stands now (htmx), or back to where the person came from."""
     if request.htmx:
         task.refresh_from_db()
-        response = render(
-            request,
-            "reviews/partials/task_row.html",
-            {"task": task, "now": timezone.now(), "note": note},
-            status=status,
+        row = render_to_string(
+            "reviews/partials/task_row.html", {"task": task, "now": timezone.now(), "note": note}, request
         )
-        return response
+        return HttpResponse(row + _tabs_as_seen(request), status=status)
     if note:
         (messages.error if status >= 400 else messages.success)(request, note)
     return redirect(next_url(request))

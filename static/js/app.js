@@ -89,6 +89,18 @@
     if (next) next.focus();
   });
 
+  // The inbox's tabs go through the filter form: its hidden "tab" is set and the form sent, so a search stays on the
+  // tab, and a tab clicked while the search's own answer is on its way is queued after it (hx-sync on the form),
+  // not lost with the links that answer replaces.
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest("#inbox-tabs a[data-tab]");
+    var form = document.getElementById("inbox-filters");
+    if (!link || !form || !form.requestSubmit || event.ctrlKey || event.metaKey || event.shiftKey) return;
+    event.preventDefault();
+    form.elements.tab.value = link.dataset.tab;
+    form.requestSubmit();
+  });
+
   // The decision panel opens as a modal <dialog>: in view wherever the row is, focus inside it (its first field),
   // Tab kept in it; Escape or "Cancel" closes it and gives the focus back to the "Decide" that opened it.
   var opener = null;
