@@ -101,6 +101,22 @@
     form.requestSubmit();
   });
 
+  // "Select all on this page" in the inbox: checks every row's box (and shows "some" when only some are).
+  function rowBoxes() { return document.querySelectorAll("#inbox input[type=checkbox][name=task]"); }
+
+  document.addEventListener("change", function (event) {
+    var all = document.querySelector("#inbox [data-select-all]");
+    if (!all) return;
+    var boxes = rowBoxes();
+    if (event.target === all) {
+      boxes.forEach(function (box) { box.checked = all.checked; });
+    } else if (event.target.matches("#inbox input[name=task]")) {
+      var checked = Array.prototype.filter.call(boxes, function (box) { return box.checked; }).length;
+      all.checked = checked === boxes.length;
+      all.indeterminate = checked > 0 && checked < boxes.length;
+    }
+  });
+
   // The decision panel opens as a modal <dialog>: in view wherever the row is, focus inside it (its first field),
   // Tab kept in it; Escape or "Cancel" closes it and gives the focus back to the "Decide" that opened it.
   var opener = null;
