@@ -136,6 +136,15 @@ def _annotate_rows(tasks: list[Task]) -> None:
         task.needs_reason = bool(task.asset and reviews.licence_check(task.asset, task.run).warnings)
 
 
+def _inbox_as_seen(request) -> str:
+    """The inbox list the panel was opened from (htmx's current URL: its path and query only), so a decision goes
+    back to the tab and filters the person was on; empty when it was opened elsewhere."""
+    current = urlsplit(request.htmx.current_url or "") if request.htmx else None
+    if current is None or current.path != reverse("dashboard"):
+        return ""
+    return f"{current.path}?{current.query}" if current.query else current.path
+
+
 def _tabs_as_seen(request) -> str:
     """The inbox's tabs with their counts for the list the person is looking at (htmx's current URL), to be swapped
     out of band next to a row that moved between them (a claim, a release); empty off the inbox."""
@@ -205,12 +214,13 @@ def task_decide(request, pk: int):
     shows this form again with what was typed and why; a decision goes back where the person came from."""
     task = _task_for(request, pk)
     flow = flows.of(task.run)
-    back = next_url(request, default="")
+    back = next_url(request, default="") or _inbox_as_seen(request)
     context = {
         "task": task,
         "flow": flow,
         "now": timezone.now(),
-        "values": request.POST,
+        # what was typed, or the outcome a keyboard shortcut chose (``?outcome=approved``: a, r, c in the inbox)
+        "values": request.POST if request.method == "POST" else {"outcome": request.GET.get("outcome", "")},
         "next": back,
         "text_limit": workflows.TEXT_LIMIT,
         "refusal": workflows.signing_refusal(task, request.user),  # who may not sign sees the task, not the form

@@ -149,6 +149,72 @@
     opener = null;
   }, true);
 
+  // The inbox's keyboard shortcuts (listed in its "Keyboard shortcuts" dialog, "?"): j/k move between rows, x
+  // selects, a/r/c open the decision panel with approve/reject/request changes chosen, "/" searches. Never while
+  // typing in a field, with a modifier held or with a dialog open.
+  var OUTCOMES = { a: "approved", r: "rejected", c: "changes_requested" };
+
+  function typing(target) {
+    return target.closest("input, textarea, select, [contenteditable]") !== null;
+  }
+
+  function rows() { return Array.prototype.slice.call(document.querySelectorAll("#inbox tr.task-row")); }
+
+  function currentRow() {
+    var active = document.activeElement;
+    return active && active.closest ? active.closest("#inbox tr.task-row") : null;
+  }
+
+  function moveTo(row) {
+    if (!row) return;
+    row.focus();
+    row.scrollIntoView({ block: "nearest" });
+  }
+
+  function openDialog(id) {
+    var dialog = document.getElementById(id);
+    if (dialog && !dialog.open) dialog.showModal();
+  }
+
+  document.addEventListener("click", function (event) {
+    var trigger = event.target.closest("[data-open-dialog]");
+    if (trigger) openDialog(trigger.dataset.openDialog);
+  });
+
+  document.addEventListener("keydown", function (event) {
+    if (!document.getElementById("inbox") || event.ctrlKey || event.metaKey || event.altKey) return;
+    if (typing(event.target) || document.querySelector("dialog[open]")) return;
+    var all = rows();
+    var row = currentRow();
+    var index = row ? all.indexOf(row) : -1;
+    var key = event.key;
+    if (key === "j") {
+      moveTo(all[Math.min(index + 1, all.length - 1)]);
+    } else if (key === "k") {
+      moveTo(all[Math.max(index - 1, 0)]);
+    } else if (key === "x" && row) {
+      var box = row.querySelector("input[name=task]");
+      if (!box) return;
+      box.checked = !box.checked;
+      box.dispatchEvent(new Event("change", { bubbles: true }));
+    } else if (OUTCOMES[key] && row) {
+      var decide = row.querySelector("a[data-decide]");
+      if (!decide || !window.htmx) return;
+      var url = decide.getAttribute("href");
+      window.htmx.ajax("GET", url + (url.indexOf("?") < 0 ? "?" : "&") + "outcome=" + OUTCOMES[key], {
+        source: decide, target: "#decision-panel", swap: "innerHTML"
+      });
+    } else if (key === "/") {
+      var search = document.querySelector("#inbox-filters input[type=search]");
+      if (search) search.focus();
+    } else if (key === "?") {
+      openDialog("shortcuts-dialog");
+    } else {
+      return;
+    }
+    event.preventDefault();
+  });
+
   document.addEventListener("DOMContentLoaded", function () { armAll(document); });
   document.addEventListener("htmx:afterSettle", function () { armAll(document); });
   document.addEventListener("htmx:oobAfterSwap", function () { armAll(document); });
