@@ -215,7 +215,15 @@
     event.preventDefault();
   });
 
-  document.addEventListener("DOMContentLoaded", function () { armAll(document); });
+  // A page answered with a refused form (fields marked aria-invalid) puts the keyboard at the first of them,
+  // unless the page chose a field itself (autofocus).
+  function focusFirstInvalid() {
+    if (document.querySelector("[autofocus]")) return;
+    var invalid = document.querySelector("form [aria-invalid=true]");
+    if (invalid && usable(invalid)) invalid.focus();
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { armAll(document); focusFirstInvalid(); });
   document.addEventListener("htmx:afterSettle", function () { armAll(document); });
   document.addEventListener("htmx:oobAfterSwap", function () { armAll(document); });
 })();
