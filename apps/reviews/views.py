@@ -8,10 +8,14 @@ state and says who.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -19,9 +23,11 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
-from apps.common.active_client import params_with_active_client
+from apps.assets.models import Asset
+from apps.common.active_client import get_active_client, params_with_active_client
 from apps.common.http import next_url, whole_number
 from apps.common.paging import ascending_page
+from apps.reviews import services as reviews
 from apps.workflows import flows
 from apps.workflows import services as workflows
 from apps.workflows.choices import TaskStatus
@@ -32,35 +38,43 @@ TABS = {"mine": "My tasks", "team": "Unassigned for my roles"}
 
 
 def _tasks(user):
-    # A row shows the run's title and link, the client's name and the holder: the rest of those rows (the run's
-    # variables, the client's policies) is not read, and decoding it cost more than the query.
+    # A row shows the run's title and link, the client's name and the holder, and whether approving needs a reason
+    # (the licence against the run's variables): the rest of those rows (the client's policies) is not read.
     return (
         Task.objects.visible_to(user)
         .filter(status=TaskStatus.OPEN)
-        .select_related("run", "client", "assignee")
+        .select_related("run", "client", "client__smintio_connection", "assignee")
         .only(
             *[f.name for f in Task._meta.concrete_fields if f.name != "description"],
             "run__title",
             "run__subject_type",
             "run__subject_id",
             "run__process_key",
+            "run__variables",
             "client__name",
             "client__slug",
+            "client__usage_threshold_percent",
+            "client__smintio_connection__generic_metadata",  # its vocabulary, not its credentials
             "assignee__email",
         )
     )
 
 
-@login_required
-@vary_on_headers("HX-Request")
-def dashboard(request):
-    """My open tasks and my team's unassigned ones, filtered, by due date, with counts per tab."""
-    params = params_with_active_client(request)
+def _with_progress(tasks):
+    """Each task with its cycle's progress (``signed`` of ``signatures`` tasks), in the same query."""
+    of_run = Task.objects.filter(run=OuterRef("run")).order_by().values("run")
+    return tasks.annotate(
+        signatures=Subquery(of_run.annotate(n=Count("pk")).values("n")),
+        signed=Subquery(of_run.filter(status=TaskStatus.COMPLETED).annotate(n=Count("pk")).values("n")),
+    )
+
+
+def _listing(request, params) -> dict:
+    """The inbox's filter, the current tab and each tab's count for ``params`` (the page's query)."""
     tab = params.get("tab") if params.get("tab") in TABS else "mine"
     scopes = {"mine": Q(assignee=request.user), "team": Q(assignee__isnull=True)}
     filterset = TaskFilterSet(params, queryset=_tasks(request.user), request=request)
     valid = filterset.is_valid()
-    page = ascending_page(filterset.qs.filter(scopes[tab]), params, field="due_at") if valid else None
     counts = (
         filterset.qs.aggregate(**{name: Count("pk", filter=scope) for name, scope in scopes.items()})
         if valid
@@ -68,18 +82,80 @@ def dashboard(request):
     )
     query = params.copy()
     query.pop("after", None)
-    context = {
+    return {
         "filter": filterset,
-        "page": page,
+        "valid": valid,
+        "scope": scopes[tab],
         "tab": tab,
         "tabs": [(key, label, counts[key]) for key, label in TABS.items()],
         "query": query,
-        "now": timezone.now(),
     }
+
+
+@login_required
+@vary_on_headers("HX-Request")
+def dashboard(request):
+    """My open tasks and my team's unassigned ones, filtered, by due date, with counts per tab."""
+    params = params_with_active_client(request)
+    context = _listing(request, params)
+    filterset = context["filter"]
+    listed = _with_progress(filterset.qs.filter(context["scope"]))
+    page = ascending_page(listed, params, field="due_at") if context["valid"] else None
+    items = page.items if page else []
+    _annotate_rows(items)
+    context.update(
+        page=page,
+        now=timezone.now(),
+        # a column that says the same on every row says nothing: one client
+        show_client=len({task.client_id for task in items}) > 1,
+        needing_a_reason=sum(1 for task in items if task.needs_reason),
+        text_limit=workflows.TEXT_LIMIT,
+    )
     template = "reviews/dashboard.html"
     if request.htmx and not request.htmx.boosted:
         template += "#inbox"
     return render(request, template, context)
+
+
+def _annotate_rows(tasks: list[Task]) -> None:
+    """What a row shows beyond the task, for the whole page at once (a few queries, none per row): the asset
+    (``task.asset``: its preview), whether approving it needs a reason (``task.needs_reason``: its licence check
+    warns, as ``reviews.services.prepare_decision`` would refuse without one) and the cycle's progress
+    (``task.signed`` of ``task.signatures``, from ``_with_progress``)."""
+    approvals = [t for t in tasks if t.run.process_key == reviews.APPROVAL and t.run.subject_type == "assets.asset"]
+    assets = (
+        Asset.objects.filter(pk__in={t.run.subject_id for t in approvals})
+        .prefetch_related("license_purchases__terms")
+        .in_bulk()
+    )
+    approval_pks = {t.pk for t in approvals}
+    for task in tasks:
+        task.asset = assets.get(task.run.subject_id) if task.pk in approval_pks else None
+        if task.asset is not None:
+            task.asset.client = task.client  # selected with its Smint.io vocabulary: nothing more to read
+        task.needs_reason = bool(task.asset and reviews.licence_check(task.asset, task.run).warnings)
+
+
+def _inbox_as_seen(request) -> str:
+    """The inbox list the panel was opened from (htmx's current URL: its path and query only), so a decision goes
+    back to the tab and filters the person was on; empty when it was opened elsewhere."""
+    current = urlsplit(request.htmx.current_url or "") if request.htmx else None
+    if current is None or current.path != reverse("dashboard"):
+        return ""
+    return f"{current.path}?{current.query}" if current.query else current.path
+
+
+def _tabs_as_seen(request) -> str:
+    """The inbox's tabs with their counts for the list the person is looking at (htmx's current URL), to be swapped
+    out of band next to a row that moved between them (a claim, a release); empty off the inbox."""
+    current = urlsplit(request.htmx.current_url or "")
+    if current.path != reverse("dashboard"):
+        return ""
+    params = QueryDict(current.query, mutable=True)
+    active = get_active_client(request)
+    if "client" not in params and active is not None:
+        params["client"] = active.slug
+    return render_to_string("reviews/dashboard.html#tabs", {**_listing(request, params), "oob": True}, request)
 
 
 def _task_for(request, pk: int) -> Task:
@@ -91,13 +167,10 @@ def _row(request, task: Task, *, status: int = 200, note: str = ""):
     """The task's row as it stands now (htmx), or back to where the person came from."""
     if request.htmx:
         task.refresh_from_db()
-        response = render(
-            request,
-            "reviews/partials/task_row.html",
-            {"task": task, "now": timezone.now(), "note": note},
-            status=status,
+        row = render_to_string(
+            "reviews/partials/task_row.html", {"task": task, "now": timezone.now(), "note": note}, request
         )
-        return response
+        return HttpResponse(row + _tabs_as_seen(request), status=status)
     if note:
         (messages.error if status >= 400 else messages.success)(request, note)
     return redirect(next_url(request))
@@ -141,12 +214,13 @@ def task_decide(request, pk: int):
     shows this form again with what was typed and why; a decision goes back where the person came from."""
     task = _task_for(request, pk)
     flow = flows.of(task.run)
-    back = next_url(request, default="")
+    back = next_url(request, default="") or _inbox_as_seen(request)
     context = {
         "task": task,
         "flow": flow,
         "now": timezone.now(),
-        "values": request.POST,
+        # what was typed, or the outcome a keyboard shortcut chose (``?outcome=approved``: a, r, c in the inbox)
+        "values": request.POST if request.method == "POST" else {"outcome": request.GET.get("outcome", "")},
         "next": back,
         "text_limit": workflows.TEXT_LIMIT,
         "refusal": workflows.signing_refusal(task, request.user),  # who may not sign sees the task, not the form
@@ -186,26 +260,48 @@ def task_decide(request, pk: int):
     return render(request, template, context)
 
 
+def _names(tasks: list[Task], limit: int = 5) -> str:
+    names = [f"“{task.run.title or task.name}”" for task in tasks[:limit]]
+    more = len(tasks) - limit
+    return ", ".join(names) + (f" and {more} more" if more > 0 else "")
+
+
 @login_required
 @require_POST
 def tasks_bulk_approve(request):
-    """Approve several selected tasks, each checked and audited on its own (``workflows.services.decide``); those
-    the person may not sign, that need a reason (licence warnings) or that changed meanwhile are left open and
-    listed."""
+    """Approve several selected tasks, each checked and audited on its own (``workflows.services.decide``) with the
+    one reason given for the selection; those that need a reason when none was given (licence warnings), that the
+    person may not sign or that changed meanwhile are left open. One message sums it up and names those left."""
     ids = [n for n in map(whole_number, request.POST.getlist("task")) if n is not None][:100]
-    approved, skipped = 0, []
+    reason = request.POST.get("reason", "").strip()
+    approved, need_reason, refused = 0, [], []
     chosen = Task.objects.visible_to(request.user).filter(status=TaskStatus.OPEN, pk__in=ids)
-    for task in chosen.select_related("run", "client"):
+    for task in chosen.select_related("run", "client").order_by("due_at", "pk"):
         try:
-            workflows.decide(task, actor=request.user, outcome="approved")
+            workflows.decide(task, actor=request.user, outcome="approved", reason=reason)
             approved += 1
-        except workflows.InvalidTransition as exc:
-            skipped.append(f"{task.run.title or task.name}: {exc}")
-    if approved:
-        messages.success(request, f"Approved {approved} task{'s' if approved != 1 else ''}.")
-    for note in skipped:
-        messages.warning(request, f"Not approved — {note}")
-    if not approved and not skipped:
+        except workflows.DecisionRefused as exc:
+            (need_reason if getattr(exc, "field", "") == "reason" else refused).append((task, str(exc)))
+        except workflows.InvalidTransition as exc:  # not theirs to sign, changed meanwhile, not open any more
+            refused.append((task, str(exc)))
+    if not ids:
         messages.info(request, "Select the tasks to approve first.")
+    else:
+        parts = [f"{approved} approved"]
+        if need_reason:
+            parts.append(
+                f"{len(need_reason)} need{'s' if len(need_reason) == 1 else ''} a reason: "
+                f"{_names([task for task, _ in need_reason])} (marked “Needs a reason”; give one and approve again)"
+            )
+        if refused:
+            parts.append(
+                f"{len(refused)} not approved: "
+                + "; ".join(f"“{t.run.title or t.name}”: {why}" for t, why in refused[:5])
+            )
+        if len(ids) > approved + len(need_reason) + len(refused):
+            parts.append(f"{len(ids) - approved - len(need_reason) - len(refused)} no longer open")
+        (messages.success if approved and not (need_reason or refused) else messages.warning)(
+            request, ", ".join(parts) + "."
+        )
     target = next_url(request)
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)

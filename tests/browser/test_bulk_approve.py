@@ -51,11 +51,8 @@ def test_approving_selected_tasks_leaves_the_ones_needing_a_reason_open_and_name
     page.keyboard.press("Enter")
 
     toasts = page.locator(".toast")
-    expect(toasts.filter(has_text="Approved 2 tasks.")).to_have_count(1)
-    refused = toasts.filter(has_text="Not approved")
-    expect(refused).to_have_count(1)
-    expect(refused).to_contain_text("Risky desert")
-    expect(refused).to_contain_text("approving needs a reason")
+    expect(toasts).to_have_count(1)  # one summary, not a message per task
+    expect(toasts).to_contain_text("2 approved, 1 needs a reason: “Risky desert”")
     expect(page).to_have_url(re.compile(r"tab=team"))  # back on the list the reviewer acted on
     rows = page.locator("#inbox table.tasks tbody tr")
     expect(rows).to_have_count(2)
@@ -83,7 +80,7 @@ def test_the_task_left_open_is_then_approved_with_its_reason_from_the_inbox(page
     sign_in(legal, "/?tab=team")
     page.get_by_role("checkbox", name="Select Risky desert").check()
     page.get_by_role("button", name="Approve selected").click()
-    expect(page.locator(".toast", has_text="Not approved")).to_contain_text("Risky desert")
+    expect(page.locator(".toast", has_text="needs a reason")).to_contain_text("Risky desert")
     page.locator("tr", has_text="Risky desert").get_by_role("link", name=re.compile("^Decide")).click()
     panel = page.locator("#decision")
     expect(panel.get_by_role("alert")).to_contain_text("does not clearly cover the intended use")
@@ -103,4 +100,37 @@ def test_approving_with_nothing_selected_says_so_and_approves_nothing(page, sign
     expect(page.locator(".toast")).to_contain_text("Select the tasks to approve first.")
     expect(page.locator("#inbox table.tasks tbody tr")).to_have_count(4)
     assert not Decision.objects.exists()
+    page.watch.assert_clean()
+
+
+def test_the_rows_needing_a_reason_are_marked_before_and_one_reason_approves_the_whole_page(
+    page, sign_in, inbox, legal
+):
+    sign_in(legal, "/?tab=team")
+    rows = page.locator("#inbox table.tasks tbody tr")
+    marked = rows.filter(has_text="Needs a reason")
+    expect(marked).to_have_count(1)
+    expect(marked).to_contain_text("Risky desert")
+    expect(page.get_by_role("checkbox", name="Select Risky desert")).to_have_accessible_description(
+        re.compile("Needs a reason")
+    )
+    expect(page.locator("#bulk-help")).to_contain_text("1 on this page needs a reason (marked)")
+
+    select_all = page.get_by_role("checkbox", name="Select all on this page")
+    select_all.check()
+    for name in inbox:
+        expect(page.get_by_role("checkbox", name=f"Select {name}")).to_be_checked()
+    page.get_by_role("checkbox", name="Select Untouched meadow").uncheck()
+    assert select_all.evaluate("box => box.indeterminate")
+    page.get_by_role("checkbox", name="Select Untouched meadow").check()
+    assert select_all.evaluate("box => box.checked && !box.indeterminate")
+
+    page.get_by_label("Reason, for the selected tasks that need one").fill("Cleared with the agency for the US")
+    page.get_by_role("button", name="Approve selected").click()
+    expect(page.locator(".toast")).to_have_count(1)
+    expect(page.locator(".toast")).to_contain_text("4 approved.")
+    expect(page.locator("#inbox")).to_contain_text("No unassigned tasks")
+    risky = Decision.objects.get(task=inbox["Risky desert"])
+    assert risky.reason == "Cleared with the agency for the US" and risky.warnings
+    assert Decision.objects.filter(outcome="approved").count() == 4
     page.watch.assert_clean()

@@ -165,12 +165,6 @@ def test_an_invalid_policy_is_shown_at_its_field_with_the_typed_values_and_nothi
     only_refusals_logged(page)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="after a refused save the page reloads with the keyboard at the top: neither client_policies.html nor "
-    "compliance_rules.html moves focus to the first invalid field (the decision form does, with autofocus), so a "
-    "keyboard user has to find the field among a dozen",
-)
 @pytest.mark.parametrize(
     ("path", "field", "value"),
     [("policies/", re.compile(r"^Rights warning days"), "0"), ("compliance-rules/", re.compile("^Downloads$"), "1")],

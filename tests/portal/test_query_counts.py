@@ -80,3 +80,22 @@ def test_the_asset_page_does_not_grow_with_runs_comments_and_decisions(client_a,
     cycles(5)
     six = _queries(http, f"/assets/{asset.pk}/")
     assert one == six <= 19, (one, six)  # 17, then the share control: who the asset is shared with, may I share
+
+
+def test_the_inbox_does_not_grow_with_rows(client_a, legal, login):
+    """Each row shows its preview, whether approving needs a reason (the licence checked against the cycle) and the
+    cycle's progress: read for the page at once, not per row."""
+    from tests.reviews.factories import approval_run, licensed_asset, review_task
+
+    def add(count):
+        for _ in range(count):
+            run = approval_run(licensed_asset(client_a, geographies=["geography_germany_de"]), countries=("US",))
+            review_task(run, "legal")
+            review_task(run, "brand")
+
+    http = login(legal)
+    add(5)
+    five = _queries(http, "/", tab="team")
+    add(45)
+    fifty = _queries(http, "/", tab="team")
+    assert five == fifty <= BUDGET + 3, (five, fifty)  # the page's assets, licences and terms, once

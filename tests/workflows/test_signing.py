@@ -176,13 +176,13 @@ def test_bulk_approve_approves_what_the_person_signs_and_names_the_rest(client_a
         "/tasks/approve/", {"task": [signs.pk, does_not.pk]}, follow=True
     )
     page = response.content.decode()
-    assert "Approved 1 task." in page and "Not approved — Skyline: Only Brand may sign" in page
+    assert "1 approved, 1 not approved: “Skyline”: Only Brand may sign" in page
     assert list(Decision.objects.values_list("task", flat=True)) == [signs.pk]
     does_not.refresh_from_db()
     assert does_not.status == TaskStatus.OPEN
 
     only_admin = login(people["agency admin"]).post("/tasks/approve/", {"task": [does_not.pk]}, follow=True)
-    assert "Not approved — Skyline: Only Brand may sign" in only_admin.content.decode()
+    assert "0 approved, 1 not approved: “Skyline”: Only Brand may sign" in only_admin.content.decode()
     assert Decision.objects.count() == 1
 
 
