@@ -109,8 +109,8 @@ def case_refusal(request, task: Task, *, error: str, error_field: str, status: i
 @require_http_methods(["GET", "POST"])
 def compliance_rules(request, slug: str):
     """A client's usage-compliance rules; agency admins change them, everyone of the client may read them. Every
-    change is audited with its before and after."""
-    client = get_object_or_404(Client.objects.visible_to(request.user), slug=slug)
+    change is audited with its before and after. An external member of the client may not open them (404)."""
+    client = get_object_or_404(Client.objects.internal_to(request.user), slug=slug)
     rules = compliance.ensure_rules(client)
     can_edit = compliance.can_edit_rules(request.user, client)
     queryset = ComplianceRule.objects.filter(pk__in=[rule.pk for rule in rules]).order_by("kind")

@@ -13,9 +13,21 @@ from apps.outbox.models import OutboxMessage
 from .models import InboundEvent
 
 
+def may_read_sync(user) -> bool:
+    """Whether ``user`` may open the sync log: staff operators and the agency admins of some client."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and (user.is_staff or user.client_ids_with(Capability.MANAGE_CLIENT).exists())
+    )
+
+
 def operable_clients(user):
-    """The clients whose sync state ``user`` may read: those where they may read the audit trail."""
-    return Client.objects.with_capability(user, Capability.VIEW_AUDIT)
+    """The clients whose sync state ``user`` may read: every client for a staff operator (they run the platform and
+    already see every hint), else those where they are an agency admin."""
+    if user.is_authenticated and user.is_active and user.is_staff:
+        return Client.objects.all()
+    return Client.objects.with_capability(user, Capability.MANAGE_CLIENT)
 
 
 def sync_overview(user, client=None) -> dict:

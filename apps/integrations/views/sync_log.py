@@ -14,14 +14,16 @@ from apps.common.roles import Capability
 from apps.outbox import services as outbox
 from apps.outbox.models import OutboxMessage
 
-from ..overview import operable_clients, sync_overview
+from ..overview import may_read_sync, operable_clients, sync_overview
 
 
 @login_required
 @vary_on_headers("HX-Request")
 def sync_log(request):
     """Per connection the last pull, cursor, lag and counts; calls waiting, retrying or failed; recent hints.
-    The panel refreshes itself every few seconds (htmx polling)."""
+    The panel refreshes itself every few seconds (htmx polling). Staff operators and agency admins only."""
+    if not may_read_sync(request.user):
+        raise PermissionDenied("The sync log is for operators and the clients' agency admins.")
     context = sync_overview(request.user, get_active_client(request))
     template = "integrations/sync_log.html"
     if request.htmx and not request.htmx.boosted:
