@@ -10,6 +10,7 @@ from apps.common.roles import Capability
 from apps.outbox.choices import OutboxStatus
 from apps.outbox.models import OutboxMessage
 
+from .filtersets import asset_names
 from .models import InboundEvent
 
 
@@ -56,6 +57,9 @@ def sync_overview(user, client=None) -> dict:
     hints = InboundEvent.objects.visible_to(user)  # the hints about these clients; staff operators see all
     if client is not None:
         hints = hints.filter(client=client)
+    names = asset_names([*attention, *delivered], clients)
+    for message in [*attention, *delivered]:
+        message.asset_name = names.get((message.payload or {}).get("content_element_uuid"), "")
     return {
         "connections": list(connections_qs),
         "outbox_counts": counts,
