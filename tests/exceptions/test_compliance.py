@@ -305,3 +305,28 @@ def test_a_legal_routed_case_goes_to_compliance_when_the_client_has_a_compliance
     Rule.objects.filter(pk=rule.pk).update(route_to="procurement")
     rule.refresh_from_db()
     assert compliance.route_for(client_a, rule) == "procurement"  # a team the admin chose stays chosen
+
+
+def test_the_cases_list_says_who_acts_next(client_a, legal, login):
+    from apps.workflows.models import Task
+    from tests.reviews.factories import licensed_asset
+    from tests.sharing.conftest import renewal_case
+
+    _, run = renewal_case(licensed_asset(client_a, name="Alpine hero"), "Renew Alpine hero")
+    _, held_run = renewal_case(licensed_asset(client_a, name="Beach banner"), "Renew Beach banner")
+    Task.objects.create(client=client_a, run=run, remote_id="t-open", name="Decide", candidate_roles=["procurement"])
+    Task.objects.create(
+        client=client_a,
+        run=held_run,
+        remote_id="t-held",
+        name="Decide",
+        candidate_roles=["procurement"],
+        assignee=legal,
+    )
+    page = login(legal).get("/cases/").content.decode()
+    rows = {
+        title: page.split(title, 1)[1].split("</tr>", 1)[0] for title in ("Renew Alpine hero", "Renew Beach banner")
+    }
+    assert "Who acts next" in page
+    assert "Procurement" in rows["Renew Alpine hero"]
+    assert legal.get_full_name() in rows["Renew Beach banner"]
