@@ -4,6 +4,7 @@ from django.db.models import Q
 
 from apps.common.filters import MomentFilter
 
+from .labels import action_choices
 from .models import AuditEvent
 
 
@@ -27,6 +28,9 @@ class AuditEventFilterSet(django_filters.FilterSet):
         lookup_expr="startswith",
         label="Action",
         help_text="e.g. clients. or accounts.apitoken",
+        # The page offers the actions by name, grouped by app (a whole app is its key prefix); the API and the
+        # export still take any prefix.
+        widget=forms.Select(choices=action_choices()),
     )
     actor = django_filters.CharFilter(field_name="actor_label", lookup_expr="icontains", label="Actor e-mail")
     object_type = django_filters.CharFilter(field_name="object_type", label="Object type")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
@@ -58,10 +60,22 @@ def event_export(request):
     """Every matching event as CSV, streamed: memory stays flat however long the trail is."""
     filterset = _filtered(request)
     events = filterset.qs if filterset.is_valid() else AuditEvent.objects.none()
-    rows = events.order_by("-id").values_list(*EXPORT_COLUMNS)
+    rows = (_json_columns(row) for row in events.order_by("-id").values_list(*EXPORT_COLUMNS).iterator(chunk_size=2000))
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     return stream_csv(
         f"greenlight-audit-{stamp}.csv",
         [column.replace("__", "_") for column in EXPORT_COLUMNS],
-        rows.iterator(chunk_size=2000),
+        rows,
     )
+
+
+_JSON_COLUMNS = [EXPORT_COLUMNS.index("before"), EXPORT_COLUMNS.index("after")]
+
+
+def _json_columns(row: tuple) -> list:
+    """A row with its before/after as JSON text (empty when there is none), not Python's repr of a dict."""
+    row = list(row)
+    for index in _JSON_COLUMNS:
+        value = row[index]
+        row[index] = "" if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return row

@@ -1,12 +1,66 @@
+from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
+
 from apps.common.active_client import get_active_client
+from apps.common.roles import Capability, RoleCode, roles_with
+
+from .models import ConnectionStatus, SmintioConnection
+
+
+def _navigation(user) -> dict:
+    """Which links of the main navigation this person may use, from the membership list (no query). Operators
+    (staff) and agency admins run the platform: Sync, Admin and the API docs; whoever may read a client's audit
+    trail gets Audit. An external member's roles grant nothing (``User.has_capability``)."""
+    internal = [m for m in user.membership_list if RoleCode.EXTERNAL not in m.role_codes]
+    codes = set().union(*(m.role_codes for m in internal)) if internal else set()
+    manages = bool(codes & set(roles_with(Capability.MANAGE_CLIENT)))
+    return {
+        "sync": user.is_staff or manages,
+        "audit": user.is_staff or bool(codes & set(roles_with(Capability.VIEW_AUDIT))),
+        "admin": manages,
+        "api_docs": user.is_staff or manages or RoleCode.INTEGRATOR in codes,
+        "external_only": bool(user.membership_list) and not internal,
+    }
+
+
+class SmintioState:
+    """The Smint.io connection of the client the person works in (or of each of their clients), as everyone may
+    know it: connected or not, and whether the first sync is still running (with how many assets it brought so
+    far). Never the tenant, cursor or errors: those are the sync log's, for operators."""
+
+    def __init__(self, connection: SmintioConnection, now):
+        self.client = connection.client
+        self.status = connection.status
+        self.status_label = connection.get_status_display()
+        self.connected = connection.status == ConnectionStatus.CONNECTED
+        running = bool(connection.lease_until and connection.lease_until > now)
+        self.first_sync = self.connected and running and connection.last_pull_ok is not True
+        self.last_pull_finished_at = connection.last_pull_finished_at
+        self.assets_so_far = connection.client.assets.count() if self.first_sync else None
+
+
+def _smintio_states(request) -> list[SmintioState]:
+    user = request.user
+    client = get_active_client(request)
+    internal_ids = [m.client_id for m in user.membership_list if RoleCode.EXTERNAL not in m.role_codes]
+    if client is not None:
+        internal_ids = [pk for pk in internal_ids if pk == client.pk]
+    if not internal_ids:
+        return []
+    now = timezone.now()
+    connections = SmintioConnection.objects.filter(client_id__in=internal_ids).select_related("client")
+    return [SmintioState(connection, now) for connection in connections.order_by("client__name")]
 
 
 def active_client(request) -> dict:
-    """The client switcher's data. Memberships come from the user's cached list, so this costs one query."""
+    """The client switcher's data. Memberships come from the user's cached list, so this costs one query; the
+    Smint.io state (the top bar, the first-sync banner) one more, only when a template reads it."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
     return {
         "active_client": get_active_client(request),
         "my_memberships": user.membership_list,
+        "nav": _navigation(user),
+        "smintio_states": SimpleLazyObject(lambda: _smintio_states(request)),
     }

@@ -13,6 +13,13 @@ class ClientQuerySet(models.QuerySet):
             return self.none()
         return self.filter(pk__in=user.visible_client_ids())
 
+    def internal_to(self, user) -> Self:
+        """The clients whose own pages (policies, connection, members) ``user`` may open: those where they are a
+        member but not an external one. An external member sees only what was shared with them, never the client."""
+        if not getattr(user, "is_authenticated", False) or not user.is_active:
+            return self.none()
+        return self.filter(pk__in=user.internal_client_ids())
+
     def with_capability(self, user, capability: str) -> Self:
         """The visible clients in which ``user`` holds a role granting ``capability``."""
         if not getattr(user, "is_authenticated", False) or not user.is_active:

@@ -21,7 +21,7 @@ from .models import Client, SmintioConnectAttempt
 @login_required
 def client_list(request):
     """The clients the user belongs to, with their roles there and each client's headline policies."""
-    clients = Client.objects.visible_to(request.user).annotate(member_count=Count("memberships"))
+    clients = Client.objects.internal_to(request.user).annotate(member_count=Count("memberships"))
     roles_by_client = {m.client_id: m for m in request.user.membership_list}
     rows = [(client, roles_by_client.get(client.pk)) for client in clients]
     return render(request, "clients/client_list.html", {"rows": rows})
@@ -30,7 +30,7 @@ def client_list(request):
 @login_required
 @vary_on_headers("HX-Request")
 def client_detail(request, slug: str):
-    client = get_object_or_404(Client.objects.visible_to(request.user).select_related("smintio_connection"), slug=slug)
+    client = get_object_or_404(Client.objects.internal_to(request.user).select_related("smintio_connection"), slug=slug)
     connection = getattr(client, "smintio_connection", None)
     attempt = SmintioConnectAttempt.objects.filter(client=client).select_related("started_by").first()  # the latest
     if request.htmx and not request.htmx.boosted:
@@ -67,7 +67,7 @@ def client_detail(request, slug: str):
 @require_http_methods(["GET", "POST"])
 def client_policies(request, slug: str):
     """Edit the client's policies (agency admins only); every change lands in the audit trail."""
-    client = get_object_or_404(Client.objects.visible_to(request.user), slug=slug)
+    client = get_object_or_404(Client.objects.internal_to(request.user), slug=slug)
     if not request.user.has_capability(client, Capability.MANAGE_CLIENT):
         raise PermissionDenied("Only the client's agency admins may change its policies.")
     form = ClientPolicyForm(request.POST or None, client=client)

@@ -67,3 +67,4 @@ class Team(models.TextChoices):
     LEGAL = "legal", "Legal"
     PROCUREMENT = "procurement", "Procurement"
     CONTENT_OPS = "content_manager", "Content operations"
+    COMPLIANCE = "compliance", "Compliance"

@@ -25,6 +25,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from apps.accounts.models import Membership
 from apps.assets import rights
 from apps.assets.choices import LicenseState, RightsState, UsageKind
 from apps.assets.models import Asset, UsageEvent
@@ -32,11 +33,11 @@ from apps.assets.services import term_state
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
-from apps.common.roles import Capability
+from apps.common.roles import Capability, RoleCode
 from apps.workflows import flows
 from apps.workflows import services as workflows
 
-from .choices import CaseKind, CaseState, Disposition, RuleKind, Trigger
+from .choices import CaseKind, CaseState, Disposition, RuleKind, Team, Trigger
 from .models import Case, ComplianceCursor, ComplianceRule
 from .services import case_flow, case_of, close_case, notify_escalation_contacts, open_case
 
@@ -298,6 +299,21 @@ def _uses(territory_rule, channel_rule, expiry_rule, assets: dict, by_asset: dic
     ]
 
 
+def route_for(client: Client, rule: ComplianceRule) -> str:
+    """The team that investigates a case of ``rule`` (a candidate group of compliance_review.bpmn). Usage compliance
+    is the compliance role's work: a case the rule sends to legal (the default) goes to compliance when the client
+    has a member with that role, and a rule set to compliance falls back to legal when it has none, so somebody can
+    always act on it."""
+    has_compliance = (
+        Membership.objects.filter(client=client, roles__code=RoleCode.COMPLIANCE)
+        .exclude(roles__code=RoleCode.EXTERNAL)
+        .exists()
+    )
+    if rule.route_to in (Team.LEGAL, Team.COMPLIANCE):
+        return Team.COMPLIANCE if has_compliance else Team.LEGAL
+    return rule.route_to
+
+
 def _record(client, hit: Hit, now: datetime) -> bool:
     """Open the hit's case, or add its events to the open one. True when a case was opened."""
     ids = [e.pk for e in hit.events]
@@ -320,7 +336,7 @@ def _record(client, hit: Hit, now: datetime) -> bool:
         summary=hit.summary,
         evidence=evidence,
         now=now,
-        variables={"rule": hit.rule.kind, "routeTo": hit.rule.route_to},
+        variables={"rule": hit.rule.kind, "routeTo": route_for(client, hit.rule)},
     )
     if not created and case.state == CaseState.OPEN:
         known = list(case.evidence.get("events", []))

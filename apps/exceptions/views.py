@@ -23,6 +23,7 @@ from apps.assets.models import Asset, LicensePurchase, UsageEvent
 from apps.clients.models import Client
 from apps.common.active_client import params_with_active_client
 from apps.common.paging import ascending_page
+from apps.common.roles import RoleCode
 from apps.workflows import services as workflows
 from apps.workflows.models import Task
 from apps.workflows.subject_pages import subject_context
@@ -43,6 +44,8 @@ def case_list(request):
         params, queryset=Case.objects.visible_to(request.user).select_related("client", "asset"), request=request
     )
     page = ascending_page(filterset.qs, params, field="due_at") if filterset.is_valid() else None
+    if page is not None:
+        _mark_who_acts_next(page.items)
     query = params.copy()
     query.pop("after", None)
     template = "exceptions/case_list.html"
@@ -59,6 +62,29 @@ def _case_for(request, pk: int) -> Case:
         .prefetch_related(Prefetch("asset__license_purchases", queryset=licences)),
         pk=pk,
     )
+
+
+def _mark_who_acts_next(cases) -> None:
+    """Each open case's ``next_actors``: who works its open tasks, in words (the person holding a task, else the
+    roles that may take it), in one query for the page."""
+    open_ids = [case.pk for case in cases if case.is_open]
+    actors: dict[int, list[str]] = {}
+    tasks = (
+        Task.objects.filter(run__subject_type="exceptions.case", run__subject_id__in=open_ids, status="open")
+        .select_related("assignee", "run")
+        .order_by("created_at")
+    )
+    for task in tasks if open_ids else []:
+        if task.assignee is not None:
+            who = task.assignee.get_full_name()
+        else:
+            roles = [RoleCode(c).label if c in RoleCode.values else str(c) for c in task.candidate_roles]
+            who = " or ".join(roles) or "its assignee"
+        names = actors.setdefault(task.run.subject_id, [])
+        if who not in names:
+            names.append(who)
+    for case in cases:
+        case.next_actors = actors.get(case.pk, [])
 
 
 @login_required
@@ -109,8 +135,8 @@ def case_refusal(request, task: Task, *, error: str, error_field: str, status: i
 @require_http_methods(["GET", "POST"])
 def compliance_rules(request, slug: str):
     """A client's usage-compliance rules; agency admins change them, everyone of the client may read them. Every
-    change is audited with its before and after."""
-    client = get_object_or_404(Client.objects.visible_to(request.user), slug=slug)
+    change is audited with its before and after. An external member of the client may not open them (404)."""
+    client = get_object_or_404(Client.objects.internal_to(request.user), slug=slug)
     rules = compliance.ensure_rules(client)
     can_edit = compliance.can_edit_rules(request.user, client)
     queryset = ComplianceRule.objects.filter(pk__in=[rule.pk for rule in rules]).order_by("kind")

@@ -10,12 +10,25 @@ from apps.common.roles import Capability
 from apps.outbox.choices import OutboxStatus
 from apps.outbox.models import OutboxMessage
 
+from .filtersets import asset_names
 from .models import InboundEvent
 
 
+def may_read_sync(user) -> bool:
+    """Whether ``user`` may open the sync log: staff operators and the agency admins of some client."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and (user.is_staff or user.client_ids_with(Capability.MANAGE_CLIENT).exists())
+    )
+
+
 def operable_clients(user):
-    """The clients whose sync state ``user`` may read: those where they may read the audit trail."""
-    return Client.objects.with_capability(user, Capability.VIEW_AUDIT)
+    """The clients whose sync state ``user`` may read: every client for a staff operator (they run the platform and
+    already see every hint), else those where they are an agency admin."""
+    if user.is_authenticated and user.is_active and user.is_staff:
+        return Client.objects.all()
+    return Client.objects.with_capability(user, Capability.MANAGE_CLIENT)
 
 
 def sync_overview(user, client=None) -> dict:
@@ -44,6 +57,9 @@ def sync_overview(user, client=None) -> dict:
     hints = InboundEvent.objects.visible_to(user)  # the hints about these clients; staff operators see all
     if client is not None:
         hints = hints.filter(client=client)
+    names = asset_names([*attention, *delivered], clients)
+    for message in [*attention, *delivered]:
+        message.asset_name = names.get((message.payload or {}).get("content_element_uuid"), "")
     return {
         "connections": list(connections_qs),
         "outbox_counts": counts,

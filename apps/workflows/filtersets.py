@@ -12,11 +12,18 @@ from apps.assets.models import Asset
 from apps.clients.models import Client
 from apps.common.roles import RoleCode
 
+from . import flows
 from .choices import TaskStatus
 from .models import Comment, Task, WorkflowRun
 
 DUE_CHOICES = [("overdue", "Overdue"), ("today", "Due today"), ("week", "Due this week")]
-PROCESS_CHOICES = [("asset_approval", "Asset approval")]
+
+
+def process_choices() -> list[tuple[str, str]]:
+    """Every flow of the registry (``flows.FLOWS``, filled by the apps' ``ready``), by its label."""
+    return [(flow.key, flow.label) for flow in flows.all_flows()]
+
+
 ASSIGNED_CHOICES = [("me", "Assigned to me"), ("unassigned", "Unassigned")]
 
 
@@ -39,7 +46,11 @@ class TaskFilterSet(django_filters.FilterSet):
     )
     role = django_filters.ChoiceFilter(choices=RoleCode.choices, empty_label="Any role", method="by_role", label="Role")
     process = django_filters.ChoiceFilter(
-        field_name="run__process_key", choices=PROCESS_CHOICES, empty_label="Any process", label="Process"
+        field_name="run__process_key",
+        choices=process_choices,  # called per form: the registry is complete once every app is ready
+        empty_label="Any process",
+        label="Process",
+        help_text="A flow's key: asset_approval, rights_renewal, compliance_review, ... (docs/flows.md).",
     )
     due = django_filters.ChoiceFilter(choices=DUE_CHOICES, empty_label="Any due date", method="by_due", label="Due")
     q = django_filters.CharFilter(

@@ -57,7 +57,8 @@ class WorkflowRun(models.Model):
         indexes = [models.Index(fields=["status"], name="run_status_idx")]
 
     def __str__(self) -> str:
-        return f"{self.process_key} {self.business_key}"
+        # What the run is about (the asset's name) is what the audit trail and people read.
+        return self.title or f"{self.process_key} {self.business_key}"
 
     @property
     def is_open(self) -> bool:
@@ -124,6 +125,10 @@ class Task(models.Model):
         ]
 
     def __str__(self) -> str:
+        """The task and its subject ("Legal review of Alpine hero") when the run is at hand, as when a decision is
+        audited; never a query of its own (a list of tasks stays one query)."""
+        if Task._meta.get_field("run").is_cached(self) and self.run.title:
+            return f"{self.name} of {self.run.title}"
         return self.name
 
     def save(self, *args, update_fields=None, **kwargs):

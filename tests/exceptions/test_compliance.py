@@ -285,3 +285,48 @@ def test_events_posted_by_an_integrator_are_judged_by_a_worker_soon(
     assert [job["args"] for job in jobs] == [(client_a.pk,)]
     tasks.detect_compliance_for(client_a.pk)  # what the worker runs
     assert cases(client_a, RuleKind.TERRITORY).get().evidence["event_count"] == 2
+
+
+# -- issue 12 item 7: usage compliance is the compliance role's work when the client has one ---------------------
+def test_a_legal_routed_case_goes_to_compliance_when_the_client_has_a_compliance_member(client_a, asset):
+    from apps.common.roles import RoleCode
+    from apps.exceptions.models import ComplianceRule as Rule
+    from tests.factories import member
+
+    rule, _ = Rule.objects.get_or_create(client=client_a, kind=RuleKind.TERRITORY)
+    assert compliance.route_for(client_a, rule) == "legal"  # nobody holds the role: legal, as the rule says
+    member(client_a, RoleCode.EXTERNAL, RoleCode.COMPLIANCE, email="ext@acme.example")
+    assert compliance.route_for(client_a, rule) == "legal"  # an external member does not count
+    member(client_a, RoleCode.COMPLIANCE, email="compliance@acme.example")
+    use(asset, country="FR")
+    compliance.detect()
+    run = WorkflowRun.objects.get(subject_type="exceptions.case")
+    assert run.variables["routeTo"] == "compliance"
+    Rule.objects.filter(pk=rule.pk).update(route_to="procurement")
+    rule.refresh_from_db()
+    assert compliance.route_for(client_a, rule) == "procurement"  # a team the admin chose stays chosen
+
+
+def test_the_cases_list_says_who_acts_next(client_a, legal, login):
+    from apps.workflows.models import Task
+    from tests.reviews.factories import licensed_asset
+    from tests.sharing.conftest import renewal_case
+
+    _, run = renewal_case(licensed_asset(client_a, name="Alpine hero"), "Renew Alpine hero")
+    _, held_run = renewal_case(licensed_asset(client_a, name="Beach banner"), "Renew Beach banner")
+    Task.objects.create(client=client_a, run=run, remote_id="t-open", name="Decide", candidate_roles=["procurement"])
+    Task.objects.create(
+        client=client_a,
+        run=held_run,
+        remote_id="t-held",
+        name="Decide",
+        candidate_roles=["procurement"],
+        assignee=legal,
+    )
+    page = login(legal).get("/cases/").content.decode()
+    rows = {
+        title: page.split(title, 1)[1].split("</tr>", 1)[0] for title in ("Renew Alpine hero", "Renew Beach banner")
+    }
+    assert "Who acts next" in page
+    assert "Procurement" in rows["Renew Alpine hero"]
+    assert legal.get_full_name() in rows["Renew Beach banner"]

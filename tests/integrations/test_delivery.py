@@ -180,7 +180,7 @@ def test_a_delivered_write_back_is_listed_as_recently_delivered_on_the_sync_page
     page = http.get("/sync/").content.decode()
     delivered = page.split('id="delivered-title"', 1)[1].split("</section>", 1)[0]
     assert "smintio.workflow_status" in delivered and "<strong>rejected</strong>" in delivered
-    assert asset.content_element_uuid[:10] in delivered
+    assert f"“{asset.name}”" in delivered  # the asset by name (issue 12 item 11), not a truncated element id
 
 
 # -- OpenText --------------------------------------------------------------------------------------------------

@@ -71,8 +71,10 @@ def test_the_pages_show_an_external_member_only_what_was_shared(world, external,
 
 
 def test_an_external_member_sees_no_one_else_in_the_member_list(world, external, legal, login, api_token, api):
-    page = login(external).get("/clients/acme/").content.decode()
-    assert external.email in page and legal.email not in page
+    """Issue 12 item 8: the client page (its policies, connection and members) is not for an external member at all;
+    their own membership is what ``/api/v1/me/`` says."""
+    response = login(external).get("/clients/acme/")
+    assert response.status_code == 404 and legal.email not in response.content.decode()
     me = api(api_token(external)).get("/api/v1/me/").json()
     assert [m["roles"] for m in me["memberships"]] == [["external"]]
 

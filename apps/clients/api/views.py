@@ -8,7 +8,8 @@ from .serializers import ClientSerializer
 
 
 class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet):
-    """The caller's clients and their policies. Changing policies needs an agency admin and an `admin` token."""
+    """The caller's clients (where they are not an external member) and their policies. Changing policies needs an
+    agency admin and an `admin` token."""
 
     serializer_class = ClientSerializer
     lookup_field = "slug"
@@ -17,7 +18,8 @@ class ClientViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Upd
     http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
-        return Client.objects.visible_to(self.request.user).order_by("name")
+        # An external member of a client sees what was shared with them, never the client's policies.
+        return Client.objects.internal_to(self.request.user).order_by("name")
 
     def perform_update(self, serializer):
         changes = {k: v for k, v in serializer.validated_data.items() if k != "reason"}

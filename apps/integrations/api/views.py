@@ -18,7 +18,7 @@ from .serializers import DiscardSerializer, OutboxMessageSerializer, SyncOvervie
 
 class SyncView(APIView):
     """The sync log: each Smint.io connection's position and health, the outbox by state, and the calls that are
-    retrying or failed (clients where the caller may read the audit trail)."""
+    retrying or failed (the clients where the caller is an agency admin; every client for a staff operator)."""
 
     @extend_schema(responses=SyncOverviewSerializer, operation_id="sync_retrieve")
     def get(self, request):
