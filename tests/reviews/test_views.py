@@ -221,3 +221,18 @@ def test_the_asset_timeline_tells_what_happened_to_its_runs_and_tasks_once(clien
     assert "reviews.asset.rejected</span> system" in timeline
     # the decision is shown once, as the decision with its reason (not again as the task's completion)
     assert timeline.count("“Watermark visible”") == 1 and "workflows.task.rejected" not in timeline
+
+
+def test_people_read_role_and_outcome_names_never_their_keys(client_a, login):
+    from apps.workflows.models import WorkflowRun
+
+    owner = member(client_a, RoleCode.CONTENT_OWNER, email="owner@acme.example")
+    asset = licensed_asset(client_a, name="Harbour lights")
+    run = approval_run(asset)
+    review_task(run, "content_owner")
+    browser = login(owner)
+    inbox = browser.get("/", {"tab": "team"}).content.decode()
+    assert '<span class="tag">Content owner</span>' in inbox and '<span class="tag">Content_owner' not in inbox
+    WorkflowRun.objects.filter(pk=run.pk).update(status="completed", outcome="changes_requested")
+    page = browser.get(f"/assets/{asset.pk}/").content.decode()
+    assert "changes_requested" not in page

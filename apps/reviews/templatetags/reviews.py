@@ -68,3 +68,17 @@ def role_labels(codes) -> str:
 def signs_any(tasks, user) -> bool:
     """Whether ``user`` signs any of ``tasks`` (the inbox offers bulk approve only then)."""
     return any(workflows.may_sign(task, user) for task in tasks)
+
+
+@register.filter
+def role_label(code: str) -> str:
+    """``"content_owner"`` → "Content owner": a role's name, never its code."""
+    return RoleCode(code).label if code in RoleCode.values else words(code)
+
+
+@register.filter
+def outcome_label(item) -> str:
+    """A task's or a run's outcome as its flow names it (``changes_requested`` → "Request changes"), never the key."""
+    run = getattr(item, "run", item)
+    flow = flows.get(getattr(run, "process_key", ""))
+    return flow.label_of(item.outcome) if flow else words(item.outcome)
