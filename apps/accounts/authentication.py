@@ -42,7 +42,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             .first()
         )
         # One message for every refusal, so a caller learns nothing about which keys exist.
-        if token is None or not token.is_usable or not token.user.is_active:
+        if token is None or not token.is_active or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:

@@ -11,6 +11,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django_countries.fields import CountryField
 
+from apps.common.lifetimes import RevocableUntil
 from apps.common.querysets import ClientScopedQuerySet
 from apps.common.roles import RoleCode, roles_with
 
@@ -221,7 +222,7 @@ class ApiTokenQuerySet(models.QuerySet):
         return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now(), user__is_active=True)
 
 
-class ApiToken(models.Model):
+class ApiToken(RevocableUntil, models.Model):
     """A personal API key: only its SHA-256 is stored, the key itself is shown once when it is created.
 
     Keys are 256-bit random, so a fast hash is enough (no offline guessing is feasible); ``prefix`` is the
@@ -264,16 +265,6 @@ class ApiToken(models.Model):
     @staticmethod
     def hash_key(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
-
-    @property
-    def is_usable(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()
-
-    @property
-    def state(self) -> str:
-        if self.revoked_at:
-            return "revoked"
-        return "active" if self.expires_at > timezone.now() else "expired"
 
     def allows(self, scope: str) -> bool:
         return SCOPE_RANK[TokenScope(self.scope)] >= SCOPE_RANK[TokenScope(scope)]

@@ -11,11 +11,13 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from apps.common.lifetimes import RevocableUntil
+
 from .choices import SubjectType
 from .querysets import ShareQuerySet
 
 
-class Share(models.Model):
+class Share(RevocableUntil, models.Model):
     """One subject (an asset or a case) shared with one external member of its client, until ``expires_at``.
 
     At most one share not revoked per subject and person (the database enforces it): sharing again moves its end."""
@@ -63,13 +65,3 @@ class Share(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject_label or self.subject_type} shared with {self.user}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.revoked_at is None and self.expires_at > timezone.now()
-
-    @property
-    def state(self) -> str:
-        if self.revoked_at:
-            return "revoked"
-        return "active" if self.expires_at > timezone.now() else "expired"
