@@ -13,8 +13,6 @@ list out of band; a refusal answers 400 with the form as typed, the message at t
 
 from __future__ import annotations
 
-import re
-
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -23,13 +21,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.common.http import whole_number
+
 from . import flows, services
 from .choices import TaskStatus
 from .models import Comment, Task, WorkflowRun
 from .subject_pages import Thread, thread_version
 
 THREAD = "workflows/partials/thread.html"
-_ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only ("²".isdigit() is true), and within a bigint
 
 
 def comment_urls(prefix: str, subject: str, *, route: str) -> list[URLPattern]:
@@ -97,7 +96,8 @@ def _parent(request, run: WorkflowRun) -> Comment | None:
     if not raw:
         return None
     parent = Comment.objects.filter(run__subject_type=run.subject_type, run__subject_id=run.subject_id)
-    found = parent.filter(pk=int(raw)).first() if _ID.fullmatch(raw) else None
+    pk = whole_number(raw)
+    found = parent.filter(pk=pk).first() if pk is not None else None
     if found is None:
         raise services.DecisionRefused("The comment you reply to is not in this conversation.", field="parent")
     return found

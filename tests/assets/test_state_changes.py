@@ -13,14 +13,10 @@ from apps.assets import services
 from apps.assets.choices import APPROVAL_TRANSITIONS, ApprovalState, LicenseState, RightsState
 from apps.assets.models import Asset, LicensePurchase, LicenseTerm
 from apps.audit.models import AuditEvent
-from apps.clients.choices import TaskKind
-from apps.exceptions.choices import CaseKind, Trigger
-from apps.exceptions.services import RENEWAL, open_case
 from apps.reviews.services import start_approval
-from apps.workflows.models import WorkflowRun
 from apps.workflows.services import apply_remote_end, apply_remote_start
 from tests.reviews.factories import approval_run, licensed_asset
-from tests.workflows.conftest import running
+from tests.workflows.conftest import renewal_case
 
 pytestmark = pytest.mark.django_db
 
@@ -127,20 +123,7 @@ def test_a_cancelled_cycle_puts_the_asset_back_to_review_on_its_trail(client_a):
 @pytest.mark.parametrize("outcome", ["taken_down", "replaced"])
 def test_a_renewal_that_takes_the_asset_out_of_circulation_says_so_on_the_asset(client_a, outcome):
     asset = licensed_asset(client_a, approval=ApprovalState.APPROVED)
-    case, _created = open_case(
-        client_a,
-        asset,
-        kind=CaseKind.RENEWAL,
-        process_key=RENEWAL,
-        sla=TaskKind.RENEWAL,
-        trigger=Trigger.LAPSE,
-        key="lapse:2030-01-01",
-        title="Renew",
-        summary="The rights end soon.",
-        evidence={},
-        now=timezone.now(),
-    )
-    run = running(WorkflowRun.objects.get(subject_type="exceptions.case", subject_id=case.pk))
+    case, run = renewal_case(client_a, asset)
     assert apply_remote_end(run, outcome=outcome)
     (event,) = _events(asset, f"exceptions.asset.{outcome}")
     assert (event.before, event.after) == (

@@ -90,3 +90,29 @@ def approval(client_a):
 def colleague(client_a):
     """A second legal reviewer: the same role as ``legal``."""
     return member(client_a, RoleCode.LEGAL, email="colleague@acme.example")
+
+
+def renewal_case(client, asset=None):
+    """A renewal case opened as the sweep opens one (its run is started), the run running at OpenText."""
+    from apps.assets.choices import ApprovalState
+    from apps.clients.choices import TaskKind
+    from apps.exceptions.choices import CaseKind, Trigger
+    from apps.exceptions.services import RENEWAL, open_case
+
+    if asset is None:
+        asset = licensed_asset(client, name="Lapsing shot", valid_days=10, approval=ApprovalState.APPROVED)
+    case, _ = open_case(
+        client,
+        asset,
+        kind=CaseKind.RENEWAL,
+        process_key=RENEWAL,
+        sla=TaskKind.RENEWAL,
+        trigger=Trigger.LAPSE,
+        key="lapse:test",
+        title=f"Renew or replace “{asset.name}”",
+        summary="The rights end soon.",
+        evidence={},
+        now=timezone.now(),
+        lapse_at=asset.rights_until,
+    )
+    return case, running(WorkflowRun.objects.get(subject_type="exceptions.case", subject_id=case.pk))

@@ -44,7 +44,7 @@ from apps.workflows.services import (
 from tests.factories import member
 from tests.reviews.factories import approval_run, licensed_asset
 
-from .conftest import compliance_case, mirror, remote_task, running
+from .conftest import compliance_case, mirror, remote_task, renewal_case, running
 
 pytestmark = pytest.mark.django_db
 
@@ -292,29 +292,6 @@ def test_outcomes_that_need_no_reason_are_taken_without_one(approval, client_a, 
     assert (decision.outcome, decision.applied) == ("no_issue", True)
 
 
-def _renewal_case(client):
-    from apps.clients.choices import TaskKind
-    from apps.exceptions.choices import CaseKind, Trigger
-    from apps.exceptions.services import RENEWAL, open_case
-
-    asset = licensed_asset(client, name="Lapsing shot", valid_days=10, approval=ApprovalState.APPROVED)
-    case, _ = open_case(
-        client,
-        asset,
-        kind=CaseKind.RENEWAL,
-        process_key=RENEWAL,
-        sla=TaskKind.RENEWAL,
-        trigger=Trigger.LAPSE,
-        key="lapse:test",
-        title="Renew or replace “Lapsing shot”",
-        summary="The rights end soon.",
-        evidence={},
-        now=timezone.now(),
-        lapse_at=asset.rights_until,
-    )
-    return case, running(WorkflowRun.objects.get(subject_type="exceptions.case", subject_id=case.pk))
-
-
 @pytest.mark.parametrize(
     ("task_key", "outcome", "inputs", "field"),
     [
@@ -324,7 +301,7 @@ def _renewal_case(client):
     ],
 )
 def test_a_flows_own_refusal_names_its_field_and_changes_nothing(client_a, task_key, outcome, inputs, field):
-    _case, run = _renewal_case(client_a)
+    _case, run = renewal_case(client_a)
     task = mirror(run, task_key)
     with pytest.raises(DecisionRefused) as refused:
         decide(task, actor=signer(task), outcome=outcome, reason="because", inputs=inputs)
