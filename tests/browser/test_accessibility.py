@@ -1,0 +1,222 @@
+"""axe-core on every page of the portal, as each persona reaches it, with the inbox's dialogs open: no violation of
+serious or critical impact (issue 12, Tests).
+
+axe-core is the copy shipped by the ``axe-playwright-python`` package (pinned in requirements/dev.txt; axe-core is
+MPL-2.0); it is injected into the page with ``page.evaluate``, which the portal's CSP does not govern. Every rule of
+axe's default set runs; none is disabled. Each failing page prints each violation's rule id, impact, targets and help,
+so one run lists all of them.
+
+Not covered here: Django's own admin site (``/admin/``, for operators with staff accounts; not the portal's pages)
+and the 500 page's live path (a server error cannot be provoked through the portal; its template is rendered into
+the page instead, with the same stylesheet).
+"""
+
+from datetime import timedelta
+
+import pytest
+from axe_playwright_python.base import AXE_SCRIPT
+from django.test import RequestFactory
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from apps.audit import services as audit
+from apps.audit.models import AuditEvent
+from apps.common.roles import RoleCode
+from apps.exceptions import compliance
+from apps.exceptions.choices import RuleKind
+from apps.exceptions.models import Case, ComplianceRule
+from apps.sharing import services as sharing
+from portal import errors
+from tests.exceptions.test_compliance import use
+from tests.factories import member
+from tests.reviews.factories import approval_run, licensed_asset, review_task
+from tests.sharing.conftest import renewal_case
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+BLOCKING = {"serious", "critical"}
+
+# Violations left in place, each with its reason: (rule id, a selector its nodes' targets contain).
+UPSTREAM = {
+    # Swagger UI (drf-spectacular-sidecar) draws each operation's summary as a <button> holding the path's deep link
+    # (<a href="#/tag/operation">): markup of its React components, not of our template; open upstream as
+    # swagger-api/swagger-ui#9576. Our own pages are held to the rule; the docs' other violations are fixed
+    # (templates/drf_spectacular/swagger_ui.html names the language, static/css/api-docs.css the contrasts).
+    ("nested-interactive", ".opblock-summary-control"),
+}
+
+
+def _upstream(rule: str, target: str) -> bool:
+    return any(rule == known and selector in target for known, selector in UPSTREAM)
+
+
+def axe_violations(page) -> list[dict]:
+    """The serious and critical violations axe finds on the page as it is now (dialogs open included)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT)
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    found = []
+    for violation in results["violations"]:
+        nodes = [
+            node for node in violation["nodes"] if not _upstream(violation["id"], ", ".join(map(str, node["target"])))
+        ]
+        if violation["impact"] in BLOCKING and nodes:
+            found.append(
+                {
+                    "id": violation["id"],
+                    "impact": violation["impact"],
+                    "help": violation["help"],
+                    "targets": [", ".join(map(str, node["target"])) for node in nodes],
+                    "why": (nodes[0].get("failureSummary") or "").replace("\n", " "),
+                }
+            )
+    return found
+
+
+class Findings:
+    """Violations per page, reported together at the end."""
+
+    def __init__(self, page):
+        self.page, self.found = page, {}
+
+    def check(self, name):
+        violations = axe_violations(self.page)
+        if violations:
+            self.found[name] = violations
+
+    def visit(self, name, path, status=200):
+        response = self.page.goto(path)
+        assert response.status == status, (name, path, response.status)
+        self.check(name)
+
+    def assert_none(self):
+        lines = [
+            f"{name}: [{v['impact']}] {v['id']}: {v['help']} at {'; '.join(v['targets'][:12])} ({v['why']})"
+            for name, violations in self.found.items()
+            for v in violations
+        ]
+        assert not lines, "axe found serious or critical violations:\n" + "\n".join(lines)
+
+
+@pytest.fixture
+def portal(client_a, legal, agency_admin, external):
+    """A client with what reviewers live among: tasks unassigned and held, a renewal case and a compliance case with
+    usage, audit events, and one asset and one case shared with the external member."""
+    names = ["Fjord at dawn.jpg", "Harbour lights.jpg", "Desert road.jpg", "Meadow in spring.jpg"]
+    assets = [licensed_asset(client_a, name=name) for name in names]
+    runs = [approval_run(asset) for asset in assets]
+    tasks = [review_task(run, "legal", due_in_hours=10 * (n + 1)) for n, run in enumerate(runs)]
+    risky = licensed_asset(client_a, name="Risky canyon.jpg", geographies=["geography_germany_de"])
+    tasks.append(review_task(approval_run(risky, countries=("US",)), "legal", due_in_hours=5))
+    held = review_task(approval_run(licensed_asset(client_a, name="Held lake.jpg")), "legal", assignee=legal)
+    review_task(runs[0], "agency_admin")
+    renewal, renewal_run = renewal_case(assets[1], "Renew “Harbour lights.jpg” before it lapses")
+    review_task(renewal_run, "legal")
+    ComplianceRule.objects.get_or_create(client=client_a, kind=RuleKind.BURST)
+    ComplianceRule.objects.filter(client=client_a, kind=RuleKind.BURST).update(burst_downloads=3, burst_minutes=10)
+    for n in range(4):
+        use(assets[2], who="bulk@agency.example", ago=timedelta(minutes=30 - n), country="", channel="")
+    compliance.detect(client=client_a)
+    burst = Case.objects.get(client=client_a, kind="compliance")
+    audit.record("reviews.asset.approve", actor=legal, client=client_a, obj=assets[3], reason="Fine for the web")
+    until = timezone.localdate() + timedelta(days=10)
+    sharing.share(assets[0], user=external, actor=agency_admin, until=until)
+    sharing.share(renewal, user=external, actor=agency_admin, until=until)
+    return {"assets": assets, "tasks": tasks, "held": held, "renewal": renewal, "burst": burst}
+
+
+def test_every_page_of_an_agency_admin(page, sign_in, agency_admin, portal):
+    sign_in(agency_admin)
+    found = Findings(page)
+    found.check("inbox")
+    asset, case = portal["assets"][0], portal["burst"]
+    event = AuditEvent.objects.order_by("-pk").first()
+    for name, path in [
+        ("inbox, unassigned", "/?tab=team"),
+        ("asset list", "/assets/"),
+        ("asset page", f"/assets/{asset.pk}/"),
+        ("case list", "/cases/"),
+        ("compliance case", f"/cases/{case.pk}/"),
+        ("renewal case", f"/cases/{portal['renewal'].pk}/"),
+        ("calendar", "/cases/calendar/"),
+        ("audit", "/audit/"),
+        ("audit event", f"/audit/{event.pk}/"),
+        ("sync log", "/sync/"),
+        ("clients", "/clients/"),
+        ("client", "/clients/acme/"),
+        ("policies", "/clients/acme/policies/"),
+        ("compliance rules", "/clients/acme/compliance-rules/"),
+        ("profile", "/accounts/profile/"),
+        ("password change", "/accounts/password/"),
+        ("API docs", "/api/v1/docs/"),
+    ]:
+        found.visit(name, path)
+    found.visit("not found", "/nothing-here/", 404)
+    # Swagger UI draws the docs after the page loads.
+    page.goto("/api/v1/docs/")
+    expect(page.locator(".swagger-ui .info")).to_be_visible()
+    found.check("API docs, drawn")
+    found.assert_none()
+
+
+def test_the_inbox_of_a_reviewer_with_its_dialogs_open(page, sign_in, legal, portal):
+    sign_in(legal, "/?tab=team")
+    found = Findings(page)
+    found.check("unassigned for my roles")
+    page.locator("#inbox table.tasks tbody tr").first.get_by_role("checkbox").check()
+    expect(page.get_by_role("button", name="Approve selected")).to_be_enabled()
+    found.check("bulk bar with a selection")
+    page.get_by_role("button", name="Keyboard shortcuts").click()
+    expect(page.get_by_role("dialog", name="Keyboard shortcuts")).to_be_visible()
+    found.check("keyboard shortcuts open")
+    page.keyboard.press("Escape")
+    found.visit("my tasks", "/?tab=mine")
+    page.get_by_role("link", name="Decide on Held lake.jpg").click()
+    expect(page.get_by_role("dialog")).to_be_visible()
+    found.check("decision dialog open")
+    page.keyboard.press("Escape")
+    found.visit("decision page", f"/tasks/{portal['held'].pk}/decide/")
+    found.visit("reviewer's cases", "/cases/")
+    found.visit("reviewer's case", f"/cases/{portal['renewal'].pk}/")
+    found.assert_none()
+
+
+def test_the_pages_of_an_external_member_and_the_refusals(page, sign_in, external, client_a, portal):
+    sign_in(external, f"/cases/{portal['renewal'].pk}/")
+    found = Findings(page)
+    found.check("shared case")
+    found.visit("shared asset", f"/assets/{portal['assets'][0].pk}/")
+    found.visit("inbox", "/")
+    found.visit("a case not shared", f"/cases/{portal['burst'].pk}/", 404)
+    page.get_by_role("button", name="Sign out").click()
+    reviewer = member(client_a, RoleCode.REVIEWER, email="reviewer@acme.example")
+    sign_in(reviewer)
+    found.visit("sync log refused", "/sync/", 403)
+    found.assert_none()
+
+
+def test_the_pages_before_signing_in_and_the_error_pages(page, live_server):
+    found = Findings(page)
+    found.visit("login", "/accounts/login/")
+    page.get_by_label("E-mail address").fill("nobody@acme.example")
+    page.get_by_label("Password").fill("wrong")
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    found.check("login refused")
+    found.visit("password reset", "/accounts/password/reset/")
+    found.visit("password reset sent", "/accounts/password/reset/sent/")
+    found.visit("password reset complete", "/accounts/password/reset/done/")
+    found.visit("not found, signed out", "/nothing-here/", 404)
+    page.goto("/accounts/login/")
+    request = RequestFactory().get("/")
+    page.set_content(errors.server_error(request).content.decode())
+    found.check("server error")
+    found.assert_none()
+
+
+def test_the_check_itself_finds_a_field_without_a_label(page, live_server):
+    """The helper sees what it should: a field with no label added to the login page is a critical violation."""
+    page.goto("/accounts/login/")
+    assert axe_violations(page) == []
+    page.evaluate("() => document.querySelector('form').append(document.createElement('input'))")
+    assert [(v["id"], v["impact"]) for v in axe_violations(page)] == [("label", "critical")]
