@@ -106,14 +106,34 @@ def _case_context(request, case: Case) -> dict:
         "case": case,
         "asset": case.asset,
         "licences": case.asset.license_purchases.all(),
-        "usage": list(usage.order_by("-occurred_at")[:50]),
+        "usage": list(usage.order_by("-occurred_at")[:USAGE_SHOWN]),
         "usage_total": usage.count(),
         "users": users,
         "replacements": services.replacement_choices(case)[:200] if case.is_open else Asset.objects.none(),
-        "evidence": list(
-            UsageEvent.objects.filter(pk__in=(case.evidence or {}).get("events", [])[:200]).order_by("occurred_at")
-        ),
+        **_evidence(request, case),
         "text_limit": workflows.TEXT_LIMIT,
+    }
+
+
+USAGE_SHOWN = 50  # the latest usage events of the case's asset listed on its page
+
+
+def _evidence(request, case: Case) -> dict:
+    """The events that broke the rule, as the evidence table lists them, with the count said above it: the events
+    listed (a burst spans a person's downloads of several assets, so they are not the asset's usage), and how many
+    the rule counted in all when the case keeps only the first ``compliance.EVIDENCE_CAP`` of them."""
+    evidence = case.evidence or {}
+    ids = evidence.get("events", [])[: compliance.EVIDENCE_CAP]
+    rows = list(
+        UsageEvent.objects.visible_to(request.user)
+        .filter(pk__in=ids)
+        .select_related("asset")
+        .order_by("occurred_at", "pk")
+    )
+    return {
+        "evidence": rows,
+        "evidence_total": max(evidence.get("event_count", len(ids)), len(rows)),
+        "evidence_assets": len({row.asset_id for row in rows}),
     }
 
 

@@ -51,7 +51,7 @@ def _refuse_a_withdrawal_without_reason(page, sign_in, legal, case):
     sign_in(legal, "/cases/")
     page.get_by_role("link", name=case.title).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(case.title)
-    expect(page.locator("#evidence-title + p")).to_contain_text("3 in all")
+    expect(page.locator("#evidence-title + p")).to_contain_text("3 usage events broke the rule")
     form = page.locator("form.decision-form")
     form.get_by_role("radio", name="Usage withdrawn").check()
     form.get_by_role("button", name="Record decision").click()
