@@ -260,6 +260,9 @@ def task_decide(request, pk: int):
     return render(request, template, context)
 
 
+SHOW_TASKS = "show-tasks:"  # a message's extra tag: the tasks its "Show them" selects (components/toasts.html)
+
+
 def _names(tasks: list[Task], limit: int = 5) -> str:
     names = [f"“{task.run.title or task.name}”" for task in tasks[:limit]]
     more = len(tasks) - limit
@@ -291,7 +294,7 @@ def tasks_bulk_approve(request):
         if need_reason:
             parts.append(
                 f"{len(need_reason)} need{'s' if len(need_reason) == 1 else ''} a reason: "
-                f"{_names([task for task, _ in need_reason])} (marked “Needs a reason”; give one and approve again)"
+                f"{_names([task for task, _ in need_reason])}"
             )
         if refused:
             parts.append(
@@ -300,8 +303,10 @@ def tasks_bulk_approve(request):
             )
         if len(ids) > approved + len(need_reason) + len(refused):
             parts.append(f"{len(ids) - approved - len(need_reason) - len(refused)} no longer open")
+        # The tasks left for a reason ride with the message: its "Show them" selects them in the list (app.js).
+        show = f"{SHOW_TASKS}{','.join(str(task.pk) for task, _ in need_reason)}" if need_reason else ""
         (messages.success if approved and not (need_reason or refused) else messages.warning)(
-            request, ", ".join(parts) + "."
+            request, ", ".join(parts) + ".", extra_tags=show
         )
     target = next_url(request)
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)

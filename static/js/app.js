@@ -12,8 +12,8 @@
   function arm(toast) {
     if (toast.dataset.armed) return;
     toast.dataset.armed = "1";
-    // Errors stay until dismissed, so nobody misses what went wrong.
-    if (!toast.classList.contains("toast-error")) {
+    // Errors stay until dismissed, so nobody misses what went wrong; so does a message with something to do.
+    if (!toast.classList.contains("toast-error") && !toast.querySelector("[data-show-tasks]")) {
       var timer = window.setTimeout(function () { dismiss(toast); }, AUTO_DISMISS_MS);
       toast.addEventListener("mouseenter", function () { window.clearTimeout(timer); });
       toast.addEventListener("focusin", function () { window.clearTimeout(timer); });
@@ -215,6 +215,43 @@
     event.preventDefault();
   });
 
+  // A bulk approval's summary names the tasks left for a reason; its "Show them" selects those rows (and only
+  // them), brings the selection into view and puts the keyboard in the reason field, which now says what is
+  // selected. Straight after the bulk approval, the keyboard is on "Show them" (the answer to what was done).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-show-tasks]");
+    if (!button) return;
+    var wanted = button.dataset.showTasks.split(",");
+    var boxes = rowBoxes();
+    var found = [];
+    boxes.forEach(function (box) {
+      box.checked = wanted.indexOf(box.value) !== -1;
+      box.closest("tr").classList.toggle("is-pointed", box.checked);
+      if (box.checked) found.push(box);
+    });
+    var all = document.querySelector("#inbox [data-select-all]");
+    if (all) {
+      all.checked = found.length > 0 && found.length === boxes.length;
+      all.indeterminate = found.length > 0 && found.length < boxes.length;
+    }
+    var status = document.getElementById("bulk-status");
+    if (status) {
+      status.textContent = found.length
+        ? found.length + (found.length === 1 ? " task needing a reason is" : " tasks needing a reason are") +
+          " selected: give the reason and approve again."
+        : "Those tasks are not in this list any more (another tab, page or filter).";
+    }
+    var form = document.getElementById("bulk-form");
+    if (!found.length || !form) return;
+    form.scrollIntoView({ block: "start" });
+    document.getElementById("bulk-reason").focus({ preventScroll: true });
+  });
+
+  function focusSummaryAction() {
+    var action = document.querySelector(".toast [data-show-tasks]");
+    if (action && !document.querySelector("[autofocus]")) action.focus({ preventScroll: true });
+  }
+
   // A page answered with a refused form (fields marked aria-invalid) puts the keyboard at the first of them,
   // unless the page chose a field itself (autofocus).
   function focusFirstInvalid() {
@@ -223,7 +260,7 @@
     if (invalid && usable(invalid)) invalid.focus();
   }
 
-  document.addEventListener("DOMContentLoaded", function () { armAll(document); focusFirstInvalid(); });
+  document.addEventListener("DOMContentLoaded", function () { armAll(document); focusFirstInvalid(); focusSummaryAction(); });
   document.addEventListener("htmx:afterSettle", function () { armAll(document); });
   document.addEventListener("htmx:oobAfterSwap", function () { armAll(document); });
 })();

@@ -134,3 +134,61 @@ def test_the_rows_needing_a_reason_are_marked_before_and_one_reason_approves_the
     assert risky.reason == "Cleared with the agency for the US" and risky.warnings
     assert Decision.objects.filter(outcome="approved").count() == 4
     page.watch.assert_clean()
+
+
+@pytest.fixture
+def mixed_inbox(client_a):
+    """Five unassigned legal tasks whose licence covers the use and four that need a reason."""
+    clean = [
+        review_task(approval_run(licensed_asset(client_a, name=f"Clean {n}")), "legal", due_in_hours=10 + n)
+        for n in range(5)
+    ]
+    risky = [
+        review_task(
+            approval_run(
+                licensed_asset(client_a, name=f"Risky {n}", geographies=["geography_germany_de"]), countries=("US",)
+            ),
+            "legal",
+            due_in_hours=20 + n,
+        )
+        for n in range(4)
+    ]
+    return clean, risky
+
+
+def test_show_them_selects_the_tasks_left_for_a_reason_and_one_reason_approves_them(page, sign_in, mixed_inbox, legal):
+    clean, risky = mixed_inbox
+    sign_in(legal, "/?tab=team")
+    page.get_by_role("checkbox", name="Select all on this page").check()
+    page.get_by_role("checkbox", name="Select Risky 3").uncheck()  # not part of this approval
+    page.get_by_role("button", name="Approve selected").click()
+
+    toast = page.locator(".toast")
+    expect(toast).to_have_count(1)
+    expect(toast).to_contain_text("5 approved, 3 need a reason: “Risky 0”, “Risky 1”, “Risky 2”.")
+    show = toast.get_by_role("button", name="Show them")
+    expect(show).to_be_focused()  # the answer to what was just done, first for the keyboard
+    page.keyboard.press("Enter")
+
+    for n in range(3):
+        expect(page.get_by_role("checkbox", name=f"Select Risky {n}")).to_be_checked()
+        expect(page.locator(f"#task-{risky[n].pk}")).to_have_class(re.compile(r"\bis-pointed\b"))
+    expect(page.get_by_role("checkbox", name="Select Risky 3")).not_to_be_checked()
+    assert page.get_by_role("checkbox", name="Select all on this page").evaluate("box => box.indeterminate")
+    reason = page.get_by_label("Reason, for the selected tasks that need one")
+    expect(reason).to_be_focused()
+    expect(reason).to_have_accessible_description(re.compile("3 tasks needing a reason are selected"))
+    expect(page.locator(f"#task-{risky[0].pk}")).to_be_in_viewport()
+    expect(toast).to_be_visible()  # a message with something to do stays until dismissed
+
+    page.keyboard.type("Cleared with the agency for the US")
+    page.keyboard.press("Enter")
+    expect(page.locator(".toast")).to_have_text(re.compile(r"3 approved\."))
+    rows = page.locator("#inbox table.tasks tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Risky 3")
+    assert {d.task_id: d.reason for d in Decision.objects.filter(task__in=risky)} == {
+        task.pk: "Cleared with the agency for the US" for task in risky[:3]
+    }
+    assert Decision.objects.filter(task__in=clean, reason="").count() == 5
+    page.watch.assert_clean()
