@@ -106,8 +106,7 @@ def dashboard(request):
     context.update(
         page=page,
         now=timezone.now(),
-        # a column that says the same on every row says nothing: one client
-        show_client=len({task.client_id for task in items}) > 1,
+        **_columns(items, request.user),
         needing_a_reason=sum(1 for task in items if task.needs_reason),
         text_limit=workflows.TEXT_LIMIT,
     )
@@ -115,6 +114,24 @@ def dashboard(request):
     if request.htmx and not request.htmx.boosted:
         template += "#inbox"
     return render(request, template, context)
+
+
+def _holder(task: Task, user) -> str:
+    """The "Held by" cell's words (as reviews/partials/task_row.html says them)."""
+    return "you" if task.assignee_id == user.pk else (task.assignee_email or "nobody")
+
+
+def _columns(tasks: list[Task], user) -> dict:
+    """A column that says the same on every row says nothing there: the client (one client) and the holder ("nobody"
+    on the unassigned tab, "you" on mine) are left out and said once above the table (``common``)."""
+    clients = {task.client.name for task in tasks}
+    holders = {_holder(task, user) for task in tasks}
+    common = []
+    if len(clients) == 1:
+        common.append(("Client", *clients))
+    if len(holders) == 1:
+        common.append(("Held by", *holders))
+    return {"show_client": len(clients) > 1, "show_holder": len(holders) > 1, "common": common}
 
 
 def _annotate_rows(tasks: list[Task]) -> None:

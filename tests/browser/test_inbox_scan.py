@@ -45,3 +45,36 @@ def test_the_client_column_is_shown_when_the_rows_belong_to_different_clients(pa
     expect(page.get_by_role("columnheader", name="Client")).to_be_visible()
     expect(page.locator("tr", has_text="Other asset")).to_contain_text(re.compile(client_b.name))
     page.watch.assert_clean()
+
+
+def test_columns_the_same_on_every_row_are_said_once_above_the_table(page, sign_in, client_a, legal):
+    review_task(approval_run(licensed_asset(client_a, name="Fjord")), "legal")
+    review_task(approval_run(licensed_asset(client_a, name="Harbour")), "legal")
+    review_task(approval_run(licensed_asset(client_a, name="Meadow")), "legal", assignee=legal)
+    sign_in(legal, "/?tab=team")
+    expect(page.locator("#inbox table.tasks tbody tr")).to_have_count(2)
+    for column in ("Client", "Held by"):
+        expect(page.get_by_role("columnheader", name=column)).to_be_hidden()
+    for row in page.locator("#inbox table.tasks tbody tr").all():
+        expect(row.locator("td.col-holder")).to_be_hidden()  # no "nobody" on every row
+    common = page.locator("#inbox-common")
+    expect(common).to_have_text("Every task here: client Acme Outdoor · held by nobody")
+    expect(page.get_by_role("table")).to_have_accessible_description(common.text_content())
+    page.get_by_role("link", name=re.compile("^My tasks")).click()
+    expect(page.locator("#inbox table.tasks tbody tr")).to_have_count(1)
+    expect(page.locator("#inbox-common")).to_have_text("Every task here: client Acme Outdoor · held by you")
+    expect(page.get_by_role("columnheader", name="Held by")).to_be_hidden()
+    page.watch.assert_clean()
+
+
+def test_the_holder_column_is_shown_when_the_rows_differ(client_a, legal):
+    """Both tabs now hold one kind of holder each; a list mixing them keeps the column."""
+    from apps.reviews.views import _columns
+
+    mine = review_task(approval_run(licensed_asset(client_a, name="Mine")), "legal", assignee=legal)
+    free = review_task(approval_run(licensed_asset(client_a, name="Free")), "legal")
+    assert _columns([mine, free], legal) == {
+        "show_client": False,
+        "show_holder": True,
+        "common": [("Client", "Acme Outdoor")],
+    }
