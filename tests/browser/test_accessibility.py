@@ -178,6 +178,18 @@ def test_the_inbox_of_a_reviewer_with_its_dialogs_open(page, sign_in, legal, por
     found.visit("decision page", f"/tasks/{portal['held'].pk}/decide/")
     found.visit("reviewer's cases", "/cases/")
     found.visit("reviewer's case", f"/cases/{portal['renewal'].pk}/")
+    page.goto("/?tab=team")
+    for name in ("Fjord at dawn.jpg", "Risky canyon.jpg"):
+        page.get_by_role("checkbox", name=f"Select {name}").check()
+    page.get_by_role("button", name="Approve selected").click()
+    show = page.locator(".toast").get_by_role("button", name="Show them")
+    expect(show).to_be_focused()
+    found.check("bulk summary")
+    show.click()
+    expect(page.locator("#bulk-status")).not_to_be_empty()
+    found.check("bulk summary, shown")
+    page.set_viewport_size({"width": 360, "height": 780})
+    found.visit("inbox on a phone", "/?tab=team")
     found.assert_none()
 
 
