@@ -154,7 +154,7 @@ def test_every_page_of_an_agency_admin(page, sign_in, agency_admin, portal):
     found.visit("not found", "/nothing-here/", 404)
     # Swagger UI draws the docs after the page loads.
     page.goto("/api/v1/docs/")
-    expect(page.locator(".swagger-ui .info")).to_be_visible()
+    expect(page.locator(".swagger-ui .opblock").first).to_be_visible(timeout=30_000)
     found.check("API docs, drawn")
     found.assert_none()
 
