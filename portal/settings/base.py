@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "apps.integrations",
     "apps.reviews",
     "apps.exceptions",
+    "apps.creative",  # creative requests (flow 3): beside reviews and exceptions
     "apps.demo",  # demo data: wires every app together, so it comes last
 ]
 
