@@ -406,6 +406,7 @@ def matches_for(request: CreativeRequest, **options):
 
 # -- the shortlist ----------------------------------------------------------------------------------------------------
 def _check_creative(request: CreativeRequest, actor: User) -> Task:
+    request.refresh_from_db(fields=["status"])  # a decision moves it through another instance
     if request.status != RequestStatus.IN_CREATION:
         raise InvalidTransition(
             f"The request is {request.get_status_display().lower()}: assets are picked while it is in creation."
