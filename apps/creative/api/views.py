@@ -273,14 +273,13 @@ class CreativeRequestViewSet(
     @extend_schema(responses={200: ManifestRowSerializer(many=True)})
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
     def manifest(self, request, pk=None):
-        """The latest delivery's manifest: each asset with its licence in plain words (`?delivery=` another)."""
+        """The latest delivery's manifest: each asset with its licence in plain words (`?delivery=` another; empty
+        before any delivery)."""
         creative_request = self.get_object()
         chosen = creative_request.deliveries.all()
         wanted = request.query_params.get("delivery", "")
         delivery = chosen.filter(pk=int(wanted)).first() if wanted.isdigit() else chosen.first()
-        if delivery is None:
-            raise exceptions.NotFound("No delivery yet.")
-        return Response(deliveries.manifest_rows(delivery))
+        return Response(deliveries.manifest_rows(delivery) if delivery is not None else [])
 
 
 class VocabularyViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
