@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "apps.integrations",
     "apps.reviews",
     "apps.exceptions",
+    "apps.creative",  # creative requests (flow 3): beside reviews and exceptions
     "apps.demo",  # demo data: wires every app together, so it comes last
 ]
 
@@ -403,5 +404,6 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "apps.workflows.choices.TaskStatus",
         "RunStatusEnum": "apps.workflows.choices.RunStatus",
         "LicenseStateEnum": "apps.assets.choices.LicenseState",
+        "CreativeRequestStatusEnum": "apps.creative.choices.RequestStatus",
     },
 }

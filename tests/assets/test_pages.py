@@ -42,7 +42,12 @@ def only(monkeypatch):
 
 
 def test_the_apps_above_register_their_providers_lowest_first():
-    assert pages.providers() == ["workflows.subject", "reviews.licence_check", "exceptions.cases"]
+    assert pages.providers() == [
+        "workflows.subject",
+        "reviews.licence_check",
+        "exceptions.cases",
+        "creative.deliveries",
+    ]
 
 
 def test_the_asset_page_shows_runs_timeline_licence_check_and_cases_through_the_providers(asset, legal, login):

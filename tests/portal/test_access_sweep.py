@@ -80,6 +80,18 @@ def _b_share(objs):
     return {"pk": objs["share_b"].pk}
 
 
+def _b_request(objs):
+    return {"pk": objs["request_b"].pk}
+
+
+def _b_format(objs):
+    return {"pk": objs["format_b"].pk}
+
+
+def _b_campaign_type(objs):
+    return {"pk": objs["campaign_type_b"].pk}
+
+
 ROUTES: dict[str, Route] = {
     "dashboard": Route("html", lists_foreign_rows=True),
     "healthz": Route("public"),
@@ -155,6 +167,17 @@ ROUTES: dict[str, Route] = {
     "api:comment-list": Route("api", lists_foreign_rows=True),
     "sharing:share_create": Route("post"),
     "sharing:share_revoke": Route("post", _b_share),
+    "api:creative-request-list": Route("api", lists_foreign_rows=True),
+    "api:creative-request-detail": Route("api", _b_request),
+    "api:creative-request-submit": Route("api_post", _b_request),
+    "api:creative-request-decision": Route("api_post", _b_request),
+    "api:creative-request-shortlist": Route("api_post", _b_request),
+    "api:creative-request-matches": Route("api", _b_request),
+    "api:creative-request-manifest": Route("api", _b_request),
+    "api:campaign-type-list": Route("api", lists_foreign_rows=True),
+    "api:campaign-type-archive": Route("api_post", _b_campaign_type),
+    "api:format-list": Route("api", lists_foreign_rows=True),
+    "api:format-archive": Route("api_post", _b_format),
     "api:share-list": Route("api", lists_foreign_rows=True),
     "api:share-detail": Route("api", _b_share),
     "api:share-revoke": Route("api_post", _b_share),
@@ -251,7 +274,17 @@ def world(db):
         shared_by=insider,
         expires_at=timezone.now() + timedelta(days=10),
     )
+    from apps.creative.models import CampaignType, CreativeRequest, Format
+
+    request_b = CreativeRequest.objects.create(
+        client=client_b, requester=insider, requester_email=insider.email, title=f"{MARKER} request", status="triage"
+    )
+    format_b = Format.objects.create(client=client_b, name=f"{MARKER} format")
+    campaign_type_b = CampaignType.objects.create(client=client_b, name=f"{MARKER} launch")
     return {
+        "request_b": request_b,
+        "format_b": format_b,
+        "campaign_type_b": campaign_type_b,
         "share_b": share_b,
         "case_b": case_b,
         "asset_b": asset_b,

@@ -66,7 +66,13 @@ def audited(action: str, obj) -> list[AuditEvent]:
 
 
 def signer(task: Task):
-    """A new member of the task's client holding the roles that sign it."""
+    """A new member of the task's client holding the roles that sign it; a task naming no role (a creative
+    request's requester task) is assigned to them, as OpenText creates it assigned."""
+    if not task.candidate_roles:
+        person = member(task.client, "requester")
+        Task.objects.filter(pk=task.pk).update(assignee=person, assignee_email=person.email)
+        task.assignee, task.assignee_email = person, person.email
+        return person
     return member(task.client, *task.candidate_roles)
 
 

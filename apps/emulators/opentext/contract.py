@@ -145,6 +145,7 @@ def default_history_delay_seconds() -> float:
 # --- BPMN extension properties on bpmn:userTask (spiffworkflow:properties) -------------------------------------------
 PROP_CANDIDATE_GROUPS: Final = "candidateGroups"  # comma-separated
 PROP_CANDIDATE_USERS: Final = "candidateUsers"  # comma-separated e-mails
+PROP_ASSIGNEE: Final = "assignee"  # an e-mail or ${variable}: the task is created assigned (flowable:assignee)
 PROP_POSSIBLE_OUTCOMES: Final = "possibleOutcomes"  # "Label:value,Label:value" as in OpenText's approval task
 PROP_OUTCOME_VARIABLE: Final = "outcomeVariable"
 PROP_DUE_DATE_VARIABLE: Final = "dueDateVariable"  # a process variable holding an ISO date-time

@@ -5,7 +5,7 @@ instance can run in any process and survives restarts. Process models are every 
 ``apps/workflows/bpmn`` folder, parsed once and re-parsed when a file changes.
 
 A ``bpmn:userTask`` declares its OpenText attributes as SpiffWorkflow extension properties (names in ``contract``):
-``candidateGroups``, ``candidateUsers``, ``possibleOutcomes``, ``outcomeVariable``, ``dueDateVariable``,
+``candidateGroups``, ``candidateUsers``, ``assignee``, ``possibleOutcomes``, ``outcomeVariable``, ``dueDateVariable``,
 ``category``, ``priority``, ``formKey``. Candidate values may be ``${variable}`` expressions, as in OpenText models.
 """
 
@@ -80,6 +80,7 @@ class ReadyUserTask:
     category: str
     priority: int | None
     form_key: str
+    assignee: str = ""  # created assigned, as a Flowable model's flowable:assignee does
 
 
 def parse_outcomes(value: str) -> tuple[Outcome, ...]:
@@ -149,6 +150,7 @@ def describe_user_task(task: Task) -> ReadyUserTask:
         category=props.get(contract.PROP_CATEGORY, "").strip(),
         priority=int(priority) if priority.lstrip("-").isdigit() else None,
         form_key=props.get(contract.PROP_FORM_KEY, "").strip(),
+        assignee=_resolve(props.get(contract.PROP_ASSIGNEE, "").strip(), data).strip(),
     )
 
 

@@ -124,6 +124,8 @@ def _task_row(instance: OtProcessInstance, ready: ReadyUserTask, now: datetime) 
         outcome_variable=ready.outcome_variable,
         create_time=now,
         due_date=ready.due_date,
+        assignee=ready.assignee,
+        claim_time=now if ready.assignee else None,
     )
 
 
