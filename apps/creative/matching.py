@@ -4,19 +4,20 @@
 every target country, every usage and the whole run, from its first day through its last) and **partial** ones
 (usable for part of it, with what is missing in words). Every match says why it fits and what to watch.
 
-How it stays fast at a million assets (constant queries: the vocabulary, at most two candidate queries, licences,
-terms):
+How it stays fast at a million assets (constant queries, at most eight: the vocabulary, four id tiers, the rows,
+licences, terms):
 
 1. **Pre-filter in SQL**: the client's available assets (``Asset.objects.available()``: approved, rights in force),
    of the asked content types, narrowed by the creative's own ``search`` (every word must appear).
-2. **A bounded candidate set** of :data:`CANDIDATES` assets, chosen by the database: first the assets whose text
-   matches a word of the brief or keywords (PostgreSQL: full-text search on ``name``, ``description`` and
-   ``keywords`` with the GIN index of ``assets.0007``, ordered by ``ts_rank``; SQLite: ``icontains`` per word), then
-   the newest others; within each, assets whose rights reach the run's end come first. Assets beyond the bound are
-   not evaluated: a client with more candidates than that sees the best :data:`CANDIDATES` by text and rights end,
-   and reaches the others by searching (``Matches.bounded`` says when the bound was hit).
-3. **Evaluate in Python** with ``rights.evaluate`` (licences and terms prefetched, the client's vocabulary and usage
-   threshold) on the run's first and last day, then rank.
+2. **A bounded candidate set** of :data:`CANDIDATES` assets, chosen by the database in tiers: the assets whose text
+   holds every word of the brief, then any word (PostgreSQL: full-text search on ``name``, ``description`` and
+   ``keywords`` with the GIN index of ``assets.0007``; SQLite: ``icontains`` per word), then the newest others whose
+   rights reach the run's end, then the newest rest. Assets beyond the bound are not evaluated: a client with more
+   candidates than that has the best :data:`CANDIDATES` by text and rights end evaluated, and reaches the others by
+   searching (``Matches.bounded`` says when the bound was hit).
+3. **Evaluate in Python** with ``rights.evaluate_license``/``rights.overall`` (what ``rights.evaluate`` does, from
+   licences and terms read once; the client's vocabulary and usage threshold) on the run's first and last day, then
+   rank.
 
 Not a match at all (neither full nor partial): an asset whose licences reach none of the target countries, allow
 none of the usages, or cover no day of the run, and an **editorial-only** asset for a request with any usage but
@@ -31,20 +32,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from django.db import connection
 from django.db.models import (
     BooleanField,
     Case,
     ExpressionWrapper,
-    F,
-    FloatField,
     IntegerField,
     Prefetch,
     Q,
     Value,
     When,
+    prefetch_related_objects,
 )
 from django.db.models.expressions import RawSQL
 from django.db.models.fields import TextField
@@ -54,13 +54,13 @@ from django.utils import timezone
 
 from apps.assets import rights
 from apps.assets import vocabulary as _vocabulary
-from apps.assets.models import Asset, LicensePurchase
+from apps.assets.models import Asset, LicensePurchase, LicenseTerm
 
 FULL, PARTIAL = "full", "partial"
 
-# How many assets are evaluated per request, at most (step 2 above). 300 keeps p95 under 100 ms at 1M assets
+# How many assets are evaluated per request, at most (step 2 above). 200 keeps p95 under 100 ms at 1M assets
 # (bench/README.md, "Matching"); a request lists at most ``limit`` of each kind anyway.
-CANDIDATES = 300
+CANDIDATES = 200
 
 # Rights that end within this many days after the campaign are worth a warning, and rank lower the sooner they end.
 SOON_DAYS = 60
@@ -84,6 +84,22 @@ _FILLER = (
 )
 _STOPWORDS = frozenset(_FILLER.split())
 MAX_WORDS = 16
+
+# What the rights evaluation and the limits read of a term (the other lists are not loaded: 8 JSON documents less).
+TERM_FIELDS = (
+    "id",
+    "license_purchase_id",
+    "sequence_number",
+    "name",
+    "allowed_geographies",
+    "restricted_geographies",
+    "allowed_usages",
+    "restricted_usages",
+    "valid_from",
+    "valid_until",
+    "to_be_used_until",
+    "is_editorial_use",
+)
 
 # The text the search reads, as PostgreSQL indexes it (``assets.0007``: the same expression, or no index is used).
 SEARCH_VECTOR = (
@@ -166,10 +182,10 @@ def _any_word(words: list[str]):
     return condition
 
 
-def _every_word(words: list[str]):
-    """A condition: the asset's text holds every one of ``words`` (as a word start, on PostgreSQL)."""
+def _every_word(words: list[str], *, prefix: bool = True):
+    """A condition: the asset's text holds every one of ``words`` (``prefix``: as a word start, on PostgreSQL)."""
     if _postgres():
-        return _tsquery(" & ".join(f"{word}:*" for word in words))
+        return _tsquery(" & ".join(f"{word}:*" if prefix else word for word in words))
     condition = Q()
     for word in words:
         condition &= Q(name__icontains=word) | Q(description__icontains=word) | Q(keywords_text__icontains=word)
@@ -197,62 +213,82 @@ def _candidates(client, want: Want, *, search: str, run_end: datetime | None) ->
         base = base.annotate(keywords_text=Cast("keywords", TextField()))
     if searched := words_of(search, limit=8):
         base = base.filter(_every_word(searched))
+    reaching = Q(rights_until__isnull=True) | Q(rights_until__gte=run_end)
     reaches_end = (
-        Case(
-            When(Q(rights_until__isnull=True) | Q(rights_until__gte=run_end), then=Value(1)),
-            default=Value(0),
-            output_field=IntegerField(),
-        )
+        Case(When(reaching, then=Value(1)), default=Value(0), output_field=IntegerField())
         if run_end
         else Value(1, output_field=IntegerField())
     )
-    columns = base.defer("metadata", "copyright_notices").annotate(
-        reaches_end=reaches_end,
-        width_json=KT("metadata__image_details__width"),
-        height_json=KT("metadata__image_details__height"),
-        video_width_json=KT("metadata__video_details__width"),
-        video_height_json=KT("metadata__video_details__height"),
-        release_json=KeyTransform("release_details", "metadata"),
-        release_in_metadata=ExpressionWrapper(Q(metadata__has_key="release_details"), output_field=BooleanField()),
+    # Tiers, best first, each without the assets of the ones before: every word of the brief, any word, then the
+    # rest, whose rights reach the run's end first (two statements, so each reads ``asset_client_available_id_idx``
+    # in id order and stops at the bound instead of sorting all the client's assets). The tiers read ids only; the
+    # chosen rows are loaded once after. No ``ts_rank`` in SQL: it recomputes every hit's vector (10x the index
+    # scan at 1M assets); hits are ranked in Python instead.
+    words = words_of(want.text)
+    tiers = []
+    if len(words) > 1:
+        tiers.append(base.filter(_every_word(words, prefix=False)).order_by(reaches_end.desc(), "-id"))
+    if words:
+        tiers.append(base.filter(_any_word(words)).order_by(reaches_end.desc(), "-id"))
+    if run_end:
+        tiers += [base.filter(reaching).order_by("-id"), base.exclude(reaching).order_by("-id")]
+    else:
+        tiers.append(base.order_by("-id"))
+    chosen: list[int] = []
+    for tier in tiers:
+        if chosen:
+            tier = tier.exclude(pk__in=chosen)
+        chosen += list(tier.values_list("id", flat=True)[: CANDIDATES + 1 - len(chosen)])
+        if len(chosen) > CANDIDATES:
+            break
+    bounded = len(chosen) > CANDIDATES
+    chosen = chosen[:CANDIDATES]
+    columns = (
+        Asset.objects.filter(pk__in=chosen)
+        .defer("metadata", "copyright_notices")
+        .annotate(
+            width_json=KT("metadata__image_details__width"),
+            height_json=KT("metadata__image_details__height"),
+            video_width_json=KT("metadata__video_details__width"),
+            video_height_json=KT("metadata__video_details__height"),
+            release_json=KeyTransform("release_details", "metadata"),
+            release_in_metadata=ExpressionWrapper(Q(metadata__has_key="release_details"), output_field=BooleanField()),
+        )
     )
-    found: list[Asset] = []
-    if words := words_of(want.text):
-        hits = columns.filter(_any_word(words))
-        if _postgres():
-            sql = f"ts_rank({SEARCH_VECTOR}, to_tsquery('simple', %s))"
-            rank = RawSQL(sql, [" | ".join(words)], output_field=FloatField())  # noqa: S611 - as _tsquery
-            hits = hits.annotate(rank=rank)
-            hits = hits.annotate(rank=ExpressionWrapper(rank, output_field=FloatField()))
-            hits = hits.order_by("-reaches_end", F("rank").desc(), "-id")
-        else:
-            hits = hits.order_by("-reaches_end", "-id")
-        found = list(hits[: CANDIDATES + 1])
-    if len(found) <= CANDIDATES:
-        rest = columns.exclude(pk__in=[asset.pk for asset in found]) if found else columns
-        found += list(rest.order_by("-reaches_end", "-id")[: CANDIDATES + 1 - len(found)])
-    bounded = len(found) > CANDIDATES
-    found = found[:CANDIDATES]
+    order = {pk: n for n, pk in enumerate(chosen)}
+    found = sorted(columns, key=lambda asset: order[asset.pk])
+    terms = LicenseTerm.objects.only(*TERM_FIELDS)
     licences = (
         LicensePurchase.objects.defer("raw")
         .annotate(release_json=KeyTransform("release_details", KeyTransform("content_element", "raw")))
-        .prefetch_related("terms")
+        .prefetch_related(Prefetch("terms", queryset=terms))
     )
-    from django.db.models import prefetch_related_objects
-
     prefetch_related_objects(found, Prefetch("license_purchases", queryset=licences))
     for asset in found:
         asset.client = client  # one client for all: no query per asset
+        # each licence with its terms and release details, read once (``.all()`` per evaluation costs a queryset)
+        asset.held = [
+            (lpt, list(lpt.terms.all()), rights.release_details_of(asset, lpt)) for lpt in asset.license_purchases.all()
+        ]
     return found, bounded
 
 
 # -- one asset ----------------------------------------------------------------------------------------------------
+def _verdict(asset, use: rights.Use, vocabulary, threshold: int) -> rights.Verdict:
+    """``rights.evaluate(asset, use)``, from the licences and terms read once (``asset.held``)."""
+    return rights.overall(
+        rights.evaluate_license(
+            lpt, terms, use, threshold_percent=threshold, release_details=release, vocabulary=vocabulary
+        )
+        for lpt, terms, release in asset.held
+    )
+
+
 def source_of(asset) -> str:
     """The asset's source facet (rule above :data:`SOURCES`); licences prefetched."""
     if (asset.provider or "").lower() in DAM_PROVIDERS:
         return CONNECTED_DAM
-    if asset.content_category == "brand" or any(
-        lpt.license_type == "in_house" for lpt in asset.license_purchases.all()
-    ):
+    if asset.content_category == "brand" or any(lpt.license_type == "in_house" for lpt, _, _ in asset.held):
         return BRAND_LIBRARY
     return STOCK_PROVIDER
 
@@ -316,7 +352,7 @@ def _usage_names(usages: Iterable[str], vocabulary) -> str:
 
 
 def _editorial_only(asset) -> bool:
-    terms = [term for lpt in asset.license_purchases.all() for term in lpt.terms.all()]
+    terms = [term for _, terms, _ in asset.held for term in terms]
     return bool(terms) and all(term.is_editorial_use is True for term in terms)
 
 
@@ -344,16 +380,29 @@ def _rights_end_words(asset, run_until: date | None, today: date) -> tuple[float
     return min(1.0, 0.5 + days / 730), [f"Rights run until {when}, well past the campaign."], []
 
 
+def _noon(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time(12, 0)))  # as ``rights`` reads a day of use
+
+
+def _changes_between(asset, start: date, end: date) -> bool:
+    """Whether some term starts or ends between the run's first and last day (else both days read the same)."""
+    first, last = _noon(start), _noon(end)
+    return any(
+        moment is not None and first < moment <= last
+        for _, terms, _ in asset.held
+        for term in terms
+        for moment in (term.valid_from, term.valid_until, term.to_be_used_until)
+    )
+
+
 def _evaluate(asset, want: Want, *, words, vocabulary, threshold, start: date, end: date | None, today: date):
     """The asset's :class:`Match`, or ``None`` when it is no match at all."""
     countries, usages = frozenset(want.countries), frozenset(want.usages)
     use = rights.Use(countries, usages, start)
-    at_start = rights.evaluate(asset, use, threshold_percent=threshold, vocabulary=vocabulary)
-    at_end = (
-        rights.evaluate(asset, rights.Use(countries, usages, end), threshold_percent=threshold, vocabulary=vocabulary)
-        if end and end != start
-        else at_start
-    )
+    at_start = _verdict(asset, use, vocabulary, threshold)
+    # the last day is read only when some term starts or ends during the run (else it reads as the first)
+    last = end if end and _changes_between(asset, start, end) else None
+    at_end = _verdict(asset, rights.Use(countries, usages, last), vocabulary, threshold) if last else at_start
     fits, watch, missing = [], [], []
     if _ok(at_start) and _ok(at_end):
         coverage = FULL
@@ -377,25 +426,24 @@ def _evaluate(asset, want: Want, *, words, vocabulary, threshold, start: date, e
         usable = frozenset(
             usage
             for usage in usages
-            if rights.evaluate(
-                asset, rights.Use(reach, frozenset({usage}), start), threshold_percent=threshold, vocabulary=vocabulary
-            ).status
+            # the territory is read above: each usage alone, anywhere, on the first day or else the last
+            if _verdict(asset, rights.Use(frozenset(), frozenset({usage}), start), vocabulary, threshold).status
             != rights.FORBIDDEN
-            or rights.evaluate(
-                asset, rights.Use(reach, frozenset({usage}), end), threshold_percent=threshold, vocabulary=vocabulary
-            ).status
-            != rights.FORBIDDEN
+            or (
+                last
+                and _verdict(asset, rights.Use(frozenset(), frozenset({usage}), last), vocabulary, threshold).status
+            )
+            not in (rights.FORBIDDEN, None)
         )
         if usages and not usable:
             return None
-        narrow_start = rights.evaluate(
-            asset, rights.Use(reach, usable, start), threshold_percent=threshold, vocabulary=vocabulary
-        )
-        narrow_end = (
-            rights.evaluate(asset, rights.Use(reach, usable, end), threshold_percent=threshold, vocabulary=vocabulary)
-            if end and end != start
-            else narrow_start
-        )
+        if reach == countries and usable == usages:
+            narrow_start, narrow_end = at_start, at_end
+        else:
+            narrow_start = _verdict(asset, rights.Use(reach, usable, start), vocabulary, threshold)
+            narrow_end = (
+                _verdict(asset, rights.Use(reach, usable, last), vocabulary, threshold) if last else narrow_start
+            )
         if narrow_start.status == rights.FORBIDDEN and narrow_end.status == rights.FORBIDDEN:
             return None  # no day of the run, even for what is in reach
         if countries - reach:
@@ -451,7 +499,7 @@ def _evaluate(asset, want: Want, *, words, vocabulary, threshold, start: date, e
 
 
 def _released(asset) -> bool:
-    details = rights.release_details_of(asset, next(iter(asset.license_purchases.all()), None))
+    details = next((release for _, _, release in asset.held), None)
     if not isinstance(details, dict):
         return False
     meanings = {

@@ -4,7 +4,13 @@
 keywords))`` (``btree_gin``, created by 0003, puts the client in the same index), so "assets of this client whose text
 holds one of the brief's words" reads only that client's hits. The expression must stay identical to
 ``matching.SEARCH_VECTOR``, or PostgreSQL does not use the index. The ``simple`` configuration (no stemming, no stop
-words) keeps the words as typed, in any language. SQLite (the embedded default, small data) scans.
+words) keeps the words as typed, in any language.
+
+``asset_client_available_id_idx`` (PostgreSQL): the client's available assets (approved, valid rights: the stored
+half of ``available_condition()``) in id order, so "the newest 300 candidates" stops after 300 rows instead of
+sorting the client's ~14k available assets (1M assets over 50 clients).
+
+SQLite (the embedded default, small data) scans.
 """
 
 from django.db import migrations
@@ -19,11 +25,16 @@ def create_fts(apps, schema_editor):
     schema_editor.execute(
         f"CREATE INDEX IF NOT EXISTS asset_client_search_fts ON assets_asset USING gin (client_id, ({VECTOR}))"
     )
+    schema_editor.execute(
+        "CREATE INDEX IF NOT EXISTS asset_client_available_id_idx ON assets_asset (client_id, id) "
+        "WHERE approval_state = 'approved' AND rights_state = 'valid'"
+    )
 
 
 def drop_fts(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("DROP INDEX IF EXISTS asset_client_search_fts")
+        schema_editor.execute("DROP INDEX IF EXISTS asset_client_available_id_idx")
 
 
 class Migration(migrations.Migration):
