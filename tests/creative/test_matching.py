@@ -260,3 +260,11 @@ def test_queries_do_not_grow_with_assets(client_a, django_assert_max_num_queries
     with django_assert_max_num_queries(6):
         found = match(client_a, campaign(text="harbour"), vocabulary=vocabulary, search="boats")
     assert len(found.full) == 12 and len(found.partial) == 12
+
+
+def test_a_run_without_an_end_is_checked_from_its_start_and_says_so(client_a):
+    ending = cleared(client_a, {"valid_until": days(200)})
+    found = match(client_a, campaign(run_until=None, countries=frozenset(), usages=frozenset({"usage_web"})))
+    assert ids(found.full) == [ending.pk]
+    assert "From the start of the run" in found.full[0].fits
+    assert any(item.endswith("the request gives no end date for the run.") for item in found.full[0].watch)
