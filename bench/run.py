@@ -6,6 +6,9 @@ Creates (once) a database ``greenlight_bench`` with ``--events`` audit events sp
 starts gunicorn (2 sync workers) on a free loopback port, and prints, per endpoint: median and p95 of the server
 time (from the ``Server-Timing`` header) and of the client-observed latency, the number of queries per request,
 and the ratio of the median to the bare view's. Results are also written to ``bench/results/<timestamp>.json``.
+
+The other benchmarks run on their own (bench/README.md): ``bench/sync.py``, ``bench/review.py``, ``bench/usage.py``,
+``bench/rights.py`` and ``bench/matching.py`` (creative-request matching at 1,000,000 assets).
 """
 
 from __future__ import annotations
