@@ -13,8 +13,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 
 from apps.accounts.models import Membership, User
 from apps.assets.models import Asset
@@ -562,3 +563,133 @@ def move_deliveries(old: Asset, new: Asset, *, reason: str = "") -> int:
             )
             moved += 1
     return moved
+
+
+# -- requests started in OpenText ------------------------------------------------------------------------------------
+def _text_variable(variables: dict, name: str, problems: dict, *, limit: int, required: bool = False) -> str:
+    value = variables.get(name)
+    if value is None or value == "":
+        if required:
+            problems[name] = "missing"
+        return ""
+    if not isinstance(value, str | int | float):
+        problems[name] = "not text"
+        return ""
+    text = str(value).strip()
+    if len(text) > limit:
+        problems[name] = f"longer than {limit:,} characters (cut)"
+    return text[:limit]
+
+
+def _list_variable(value) -> list[str]:
+    if isinstance(value, list):
+        return [str(v).strip() for v in value if str(v).strip()]
+    if isinstance(value, str):
+        return [v.strip() for v in value.replace(";", ",").split(",") if v.strip()]
+    return []
+
+
+def _date_variable(variables: dict, name: str, problems: dict) -> date | None:
+    value = variables.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        parsed = parse_date(str(value)[:10]) if isinstance(value, str) else None
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        problems[name] = f"not a date: {str(value)[:40]}"
+    return parsed
+
+
+def mirror_started_elsewhere(started) -> WorkflowRun | None:
+    """A ``creative_request`` instance a business user started in OpenText (``workflows.flows.Started``): mirror
+    it once as a request of the client its ``client`` variable names, with its variables read as the intake would
+    (``validate``); what is missing or wrong is kept in ``CreativeRequest.incomplete`` (field → problem) for triage
+    to see, never refused. ``None`` when no client of ours is named (nothing can hold it) or when it is mirrored
+    already."""
+    from apps.clients.models import Client
+
+    variables = started.variables or {}
+    client = Client.objects.filter(slug=str(variables.get("client") or "").strip()).first()
+    if client is None:
+        return None
+    problems: dict[str, str] = {}
+    email = _text_variable(variables, "requester", problems, limit=254) or started.started_by
+    requester = (
+        User.objects.filter(email__iexact=email, memberships__client=client, is_active=True).first() if email else None
+    )
+    if requester is None:
+        problems["requester"] = f"no one of {client.name} is {email}" if email else "missing"
+    title = _text_variable(variables, "title", problems, limit=TITLE_LIMIT, required=True)
+    wanted_type = _text_variable(variables, "campaignType", problems, limit=100)
+    wanted_format = _text_variable(variables, "format", problems, limit=100)
+    fields = Intake(
+        title=title or f"Request started in OpenText by {email or 'someone'}"[:TITLE_LIMIT],
+        brief=_text_variable(variables, "brief", problems, limit=TEXT_LIMIT),
+        keywords=_text_variable(variables, "keywords", problems, limit=KEYWORDS_LIMIT),
+        campaign_type=CampaignType.objects.active().filter(client=client, name__iexact=wanted_type).first()
+        if wanted_type
+        else None,
+        format=Format.objects.active().filter(client=client, name__iexact=wanted_format).first()
+        if wanted_format
+        else None,
+        countries=[c.upper() for c in _list_variable(variables.get("countries"))],
+        regions=[r.lower() for r in _list_variable(variables.get("region") or variables.get("regions"))],
+        usages=_list_variable(variables.get("usages")),
+        deadline=_date_variable(variables, "deadline", problems),
+        run_from=_date_variable(variables, "runFrom", problems),
+        run_until=_date_variable(variables, "runUntil", problems),
+    )
+    if wanted_type and fields.campaign_type is None:
+        problems["campaignType"] = f"not one of {client.name}'s campaign types: {wanted_type}"
+    if wanted_format and fields.format is None:
+        problems["format"] = f"not one of {client.name}'s formats: {wanted_format}"
+    errors = validate(fields, client=client, requester=requester, submitting=True)
+    for name, messages in errors.items():
+        problems.setdefault(name, " ".join(messages))
+        if name in ("countries", "usages", "regions"):  # keep only what the vocabulary knows
+            known = {"countries": _iso_countries(), "usages": set(USAGES)}.get(name)
+            if name == "regions":
+                known = set(region_choices(requester, client)) if requester else set()
+            setattr(fields, name, [v for v in getattr(fields, name) if v in known])
+        elif (
+            name in ("deadline", "run_until")
+            and fields.run_from
+            and fields.run_until
+            and fields.run_from > fields.run_until
+        ):
+            fields.run_until = None
+    with transaction.atomic():
+        request = CreativeRequest(
+            client=client,
+            requester=requester,
+            requester_email=email,
+            source=Source.OPENTEXT,
+            remote_instance_id=started.remote_id,
+            status=RequestStatus.TRIAGE,
+            incomplete=problems,
+            submitted_at=started.started_at or timezone.now(),
+        )
+        _apply(request, fields)
+        try:
+            with transaction.atomic():
+                request.save()
+        except IntegrityError:
+            return None  # another sync pass mirrored it first
+        audit.record(
+            "creative.request.discover",
+            client=client,
+            obj=request,
+            after={"instance": started.remote_id, "started_by": started.started_by, "incomplete": problems},
+        )
+        return workflows.adopt_run(
+            client=client,
+            process_key=PROCESS,
+            subject=request,
+            remote_id=started.remote_id,
+            business_key=started.business_key or f"opentext:{PROCESS}:{started.remote_id}",
+            variables={**variables, workflows.REGIONS_VARIABLE: list(request.regions)},
+            started_at=started.started_at,
+            title=request.title,
+        )

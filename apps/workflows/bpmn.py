@@ -3,8 +3,9 @@
 OpenText's task JSON does not say which outcomes a task takes (only our emulator could be made to send them; the
 platform, like the Flowable engine under it, does not), so a task's outcomes, its outcome variable and its
 candidate groups are read here from the same files an OpenText administrator imports (DESIGN invariant 8). A user
-task declares them as ``spiffworkflow:property`` extension elements: ``candidateGroups`` (or ``assignee``), ``possibleOutcomes``
-(``Label:value,Label:value``, OpenText's approval-task notation) and ``outcomeVariable``.
+task declares them as ``spiffworkflow:property`` extension elements: ``candidateGroups`` (or ``assignee``: a task
+created assigned to one person), ``possibleOutcomes`` (``Label:value,Label:value``, OpenText's approval-task
+notation) and ``outcomeVariable``.
 
 A process's final outcome is the ``approvalStatus`` process variable (the portal's convention, ``OUTCOME_VARIABLE``);
 ``ProcessSpec.end_outcomes`` lists every value a process can end with: the literals its script tasks assign, and

@@ -79,6 +79,9 @@ class Flow:
     # where it was taken (the subject page); "" = the decision page shows it
     refusal_page: str = ""
     schedules: tuple[Schedule, ...] = ()
+    # A flow whose process people may also start in OpenText: ``(Started) -> WorkflowRun | None`` mirrors one such
+    # instance the OpenText sync discovered (None: not this portal's to mirror); see ``started_elsewhere``
+    adopt: Callable | None = None
 
     @property
     def process(self) -> bpmn.ProcessSpec:
@@ -154,6 +157,23 @@ def task_settled(run, *, task, outcome: str | None) -> None:
     flow = of(run)
     if flow.on_task_settled is not None:
         flow.on_task_settled(run, task=task, outcome=outcome)
+
+
+@dataclass(frozen=True)
+class Started:
+    """A process instance someone started in OpenText, as the sync discovered it (its variables by name)."""
+
+    process_key: str
+    remote_id: str
+    business_key: str
+    started_by: str
+    started_at: Any
+    variables: dict
+
+
+def adoptable() -> list[Flow]:
+    """Flows whose processes may be started in OpenText; the sync lists their instances to discover new ones."""
+    return [flow for flow in all_flows() if flow.adopt is not None]
 
 
 def schedules() -> list[Schedule]:

@@ -402,6 +402,39 @@ def _set_run_status(
     )
 
 
+def adopt_run(
+    *,
+    client,
+    process_key: str,
+    subject,
+    remote_id: str,
+    business_key: str,
+    variables: dict,
+    started_at=None,
+    title: str = "",
+) -> WorkflowRun:
+    """Mirror a process instance someone started in OpenText (not Greenlight) as a running run of ``subject``:
+    nothing is queued (the instance exists), and the next poll mirrors its tasks. The caller makes it once per
+    instance (the subject is unique per instance; ``business_key`` is unique)."""
+    with transaction.atomic():
+        run = WorkflowRun.objects.create(
+            client=client,
+            process_key=process_key,
+            business_key=business_key,
+            subject_type=subject._meta.label_lower,
+            subject_id=subject.pk,
+            title=(title or str(subject))[:300],
+            variables=variables,
+            remote_id=remote_id,
+            status=RunStatus.RUNNING,
+            started_at=started_at or timezone.now(),
+        )
+        audit.record(
+            "workflows.run.adopt", client=client, obj=run, after={"remote_id": remote_id, "variables": variables}
+        )
+    return run
+
+
 # -- applying what OpenText reports ---------------------------------------------------------------------------
 @dataclass
 class RemoteTask:

@@ -22,8 +22,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _task(request, key) -> Task:
-    return Task.objects.get(run__subject_type=services.SUBJECT, run__subject_id=request.pk, task_key=key,
-                            status=TaskStatus.OPEN)
+    return Task.objects.get(
+        run__subject_type=services.SUBJECT, run__subject_id=request.pk, task_key=key, status=TaskStatus.OPEN
+    )
 
 
 def _submitted(client, people):

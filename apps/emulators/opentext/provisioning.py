@@ -153,3 +153,16 @@ def reset(tenant_id: str | None = None) -> int:
     deleted = tenants.count()
     tenants.delete()
     return deleted
+
+
+def start_as_business_user(tenant_id: str, process_key: str, *, email: str, variables: dict, name: str = ""):
+    """Start ``process_key`` in the tenant as a business user would in OpenText's own applications: by that user,
+    with no business key (Greenlight did not start it and knows nothing of it until its sync discovers it). For the
+    demo (``seed_demo``) and tests; returns the instance."""
+    from .services import StartRequest, start_process
+
+    tenant = ensure_tenant(tenant_id)
+    if not OtUser.objects.filter(tenant=tenant, email__iexact=email.strip()).exists():
+        ensure_user(tenant_id, email)  # a known user keeps their groups
+    request = StartRequest(process_definition_key=process_key, name=name, variables=dict(variables))
+    return start_process(tenant, request, start_user=email)

@@ -145,6 +145,12 @@ class OpenTextClient:
             "GET", contract.PROCESS_INSTANCE_PATH.format(id=instance_id), params={"includeProcessVariables": "true"}
         ).json()
 
+    def running_instances(self, key: str) -> Iterator[dict]:
+        """Every running instance of process ``key``, with its variables where the list gives them ([A],
+        ``contract.DISCOVERY_PARAMS``)."""
+        params = {"processDefinitionKey": key, **contract.DISCOVERY_PARAMS}
+        return self._pages(contract.PROCESS_INSTANCES_PATH, "processInstances", params)
+
     # -- tasks --------------------------------------------------------------------------------------------------
     def _pages(self, path: str, key: str, params: dict) -> Iterator[dict]:
         """Every item of a HAL list, page by page (``_embedded`` is absent on an empty page)."""

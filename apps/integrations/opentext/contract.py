@@ -27,5 +27,11 @@ HISTORIC_PROCESSES_PATH = WORKFLOW + "/historic-process-instances"  # [A] base p
 # Flowable's DeleteReason.TERMINATE_END_EVENT [V flowable-engine]: the model ended itself, which is no cancellation.
 TERMINATED_BY_MODEL = "terminate end event"
 
+# [A] Listing running instances of one process (``GET process-instances?processDefinitionKey=``) with their
+# variables (``includeProcessVariables=true``, Flowable's parameter), and the instance's ``startUserId``: how the
+# sync discovers a process a business user started in OpenText. An item that leaves ``variables`` out is read
+# again by id; one without ``id`` is skipped.
+DISCOVERY_PARAMS = {"includeProcessVariables": "true"}
+
 PAGE_SIZE = 100  # [A] ``count`` maximum is undocumented; 100 is the emulator's
 REFRESH_AHEAD_SECONDS = 60

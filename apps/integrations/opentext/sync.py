@@ -16,7 +16,7 @@ from django.utils import timezone
 from apps.outbox import services as outbox
 from apps.outbox.choices import OutboxStatus
 from apps.outbox.models import OutboxMessage
-from apps.workflows import bpmn
+from apps.workflows import bpmn, flows
 from apps.workflows import services as workflows
 from apps.workflows.choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
 from apps.workflows.models import Task, WorkflowRun
@@ -259,11 +259,54 @@ def _await_history(run: WorkflowRun) -> bool | None:
     return workflows.apply_remote_end(run, outcome="", cancelled=True, reason="unknown to OpenText")
 
 
+def discover(api: OpenTextClient | None = None) -> dict:
+    """Processes people started in OpenText, not Greenlight: each running instance of an adoptable flow
+    (``flows.adoptable``) that no run of ours knows (by instance id or business key) is handed to its flow, which
+    mirrors it once (``Flow.adopt``). An instance the flow cannot place (no client it knows) is left alone and
+    counted; a broken one never stops the others."""
+    api = api or OpenTextClient()
+    counts = {"adopted": 0, "skipped": 0}
+    for flow in flows.adoptable():
+        listed = [i for i in api.running_instances(flow.key) if isinstance(i, dict) and i.get("id")]
+        if not listed:
+            continue
+        ids = {str(i["id"]) for i in listed}
+        keys = {str(i.get("businessKey") or "") for i in listed} - {""}
+        known_ids = set(WorkflowRun.objects.filter(remote_id__in=ids).values_list("remote_id", flat=True))
+        known_keys = set(WorkflowRun.objects.filter(business_key__in=keys).values_list("business_key", flat=True))
+        for item in listed:
+            instance_id, business_key = str(item["id"]), str(item.get("businessKey") or "")
+            if instance_id in known_ids or (business_key and business_key in known_keys):
+                continue
+            if "variables" not in item:  # the list left them out: read the instance itself
+                try:
+                    item = {**item, **api.get_process(instance_id)}
+                except NotFound:
+                    continue  # ended meanwhile: nothing to work on
+            started = flows.Started(
+                process_key=flow.key,
+                remote_id=instance_id,
+                business_key=business_key,
+                started_by=str(item.get("startUserId") or ""),
+                started_at=parse_date(item.get("startTime")),
+                variables=variables_of(item),
+            )
+            try:
+                adopted = flow.adopt(started)
+            except Exception:  # one instance's surprise must not stop the sync
+                logger.exception("Could not mirror the %s instance %s started in OpenText", flow.key, instance_id)
+                adopted = None
+            counts["adopted" if adopted is not None else "skipped"] += 1
+    return counts
+
+
 def poll(api: OpenTextClient | None = None) -> dict:
     """One pass over every process key with open runs: mirror all their open tasks in a few paged calls, then
-    settle runs that no longer have open tasks."""
+    settle runs that no longer have open tasks. Processes started in OpenText are discovered first (``discover``),
+    so their tasks are mirrored in the same pass."""
     api = api or OpenTextClient()
     totals = {"created": 0, "updated": 0, "closed": 0, "ended": 0, "waiting": 0}
+    totals.update(discover(api))
     runs = {r.remote_id: r for r in WorkflowRun.objects.filter(status=RunStatus.RUNNING).exclude(remote_id="")}
     if not runs:
         return totals
