@@ -105,8 +105,6 @@ def matches(request, *, search: str = "", sources=()):
     found.facet_choices = [
         (key, label, found.facets.get(key, 0)) for key, label in matching.SOURCES.items() if found.facets.get(key)
     ]
-    for match in (*found.full, *found.partial):
-        match.source_label = matching.SOURCES.get(match.source, "")
     return found
 
 

@@ -252,7 +252,10 @@ def shortlist(request, pk: int):
         context = _detail_context(request, item)
         if context["picking"] or item.status in (RequestStatus.TRIAGE, RequestStatus.NEEDS_INFO):
             context.update(_matches_context(request, item))
-        context.update(shortlist_error=str(exc), shortlist_asset=asset_id)
+        found = context.get("matches")
+        shown = {m.asset.pk for m in (*found.full, *found.partial)} if found else set()
+        # at the match that was clicked; above the matches when it is no longer among them
+        context.update(shortlist_error=str(exc), shortlist_asset=asset_id if asset_id in shown else None)
         status = 403 if isinstance(exc, workflows.NotASigner) else 400
         return render(request, "creative/request_detail.html", context, status=status)
     return redirect(f"{item.get_absolute_url()}#shortlist")
