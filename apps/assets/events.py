@@ -60,3 +60,19 @@ def on_usage(listener: Callable) -> Callable:
 def usage_recorded(client_ids) -> None:
     for listener in _USAGE_LISTENERS:
         listener(set(client_ids))
+
+
+_REPLACED_LISTENERS: list[Callable] = []
+
+
+def on_replaced(listener: Callable) -> Callable:
+    """``listener(old, new, *, reason)`` when a case replaced asset ``old`` with ``new`` (the exceptions app emits
+    it; creative requests move their deliveries to ``new``). Called inside the transaction that closes the case."""
+    if listener not in _REPLACED_LISTENERS:
+        _REPLACED_LISTENERS.append(listener)
+    return listener
+
+
+def replaced(old, new, *, reason: str = "") -> None:
+    for listener in _REPLACED_LISTENERS:
+        listener(old, new, reason=reason)

@@ -13,7 +13,8 @@ keys) and returns the keys it adds. Two providers never set the same key (``Impr
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Protocol
 
@@ -54,3 +55,30 @@ def context(request: HttpRequest, asset: Asset) -> dict[str, Any]:
             raise ImproperlyConfigured(f"The asset page provider {name!r} would replace {sorted(taken)}.")
         page.update(added)
     return page
+
+
+# -- what the apps above know of an asset's uses ---------------------------------------------------------------------
+@dataclass(frozen=True)
+class AssetUse:
+    """One use of an asset an app above knows of (a delivery to a creative request), as a page lists it."""
+
+    label: str  # "Delivered to request “Spring launch”"
+    url: str
+    at: Any  # datetime
+    detail: str = ""
+
+
+_USE_PROVIDERS: dict[str, Callable] = {}
+
+
+def register_uses(name: str, provider: Callable) -> Callable:
+    """Add ``provider(request, asset) -> list[AssetUse]`` under ``name``: what the asset's case pages (and its own
+    page) list as its uses, from apps ``assets`` and the case apps cannot import (``creative.deliveries``)."""
+    _USE_PROVIDERS[name] = provider
+    return provider
+
+
+def uses(request: HttpRequest, asset: Asset) -> list[AssetUse]:
+    """Every registered provider's uses of ``asset`` the viewer may see, newest first."""
+    found = [use for provide in _USE_PROVIDERS.values() for use in provide(request, asset)]
+    return sorted(found, key=lambda use: use.at, reverse=True)

@@ -160,4 +160,12 @@ FLOW = registry.Flow(
 
 
 def connect() -> None:
-    """Hooks into lower apps (``CreativeConfig.ready``): filled in with the asset page and replacement events."""
+    """Hooks into lower apps (``CreativeConfig.ready``): the asset page and its cases list the deliveries that hold
+    an asset; a case that replaces an asset moves its deliveries to the replacement."""
+    from apps.assets import events, pages
+
+    from . import pages as creative_pages
+
+    pages.register_uses("creative.deliveries", creative_pages.delivered_uses)
+    pages.register("creative.deliveries", creative_pages.asset_deliveries)
+    events.on_replaced(services.move_deliveries)

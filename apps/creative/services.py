@@ -351,8 +351,8 @@ def _decide(request: CreativeRequest, key: str, *, actor: User, outcome: str, re
     task = open_task(request, key)
     if task is None:
         raise InvalidTransition(
-            f"The request is {request.get_status_display().lower()}: there is no open task for this yet "
-            "(OpenText may not have created it; try again in a moment)."
+            f"The request is “{request.get_status_display()}”: there is no open task for this now "
+            "(if you just acted, OpenText may not have created the next one yet; try again in a moment)."
         )
     return workflows.decide(task, actor=actor, outcome=outcome, reason=reason, inputs=inputs or {})
 

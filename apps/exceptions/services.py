@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from apps.accounts.models import Notice, User
+from apps.assets import events as asset_events
 from apps.assets import services as assets
 from apps.assets.choices import ApprovalState, LicenseState, RightsState
 from apps.assets.models import Asset, LicensePurchase
@@ -336,6 +337,7 @@ def apply_renewal_outcome(run: WorkflowRun) -> None:
     elif disposition in (Disposition.REPLACED, Disposition.TAKEN_DOWN):
         if disposition == Disposition.REPLACED and case.replacement is not None:
             why = f"Replaced by “{case.replacement.name}” ({case.replacement.content_element_uuid})."
+            asset_events.replaced(asset, case.replacement, reason=f"Case {case.pk}: {case.title}")
         else:
             why = "Taken down before its rights lapse."
         assets.change_approval(

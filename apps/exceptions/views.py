@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
+from apps.assets import pages
 from apps.assets.models import Asset, LicensePurchase, UsageEvent
 from apps.clients.models import Client
 from apps.common.active_client import params_with_active_client
@@ -108,6 +109,7 @@ def _case_context(request, case: Case) -> dict:
         "licences": case.asset.license_purchases.all(),
         "usage": list(usage.order_by("-occurred_at")[:50]),
         "usage_total": usage.count(),
+        "asset_uses": pages.uses(request, case.asset),  # e.g. deliveries to creative requests (apps above)
         "users": users,
         "replacements": services.replacement_choices(case)[:200] if case.is_open else Asset.objects.none(),
         "evidence": list(
