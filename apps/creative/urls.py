@@ -23,5 +23,13 @@ urlpatterns = [
         views.delivery_download,
         name="delivery_download",
     ),
+    path("requests/<int:pk>/deliveries/<int:delivery_pk>/share/", views.delivery_share, name="delivery_share"),
+    path("shared/deliveries/<str:token>/", views.shared_delivery, name="shared_delivery"),
+    path(
+        "shared/deliveries/<str:token>/assets/<int:asset_pk>/download/",
+        views.shared_download,
+        name="shared_download",
+    ),
+    path("shared/deliveries/<str:token>/manifest.<str:fmt>", views.shared_manifest, name="shared_manifest"),
     *comment_urls("requests", "creative.creativerequest", route="creative:request"),
 ]

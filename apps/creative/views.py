@@ -8,7 +8,6 @@ the person acted: a refusal comes back on the request page, at the control that 
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django.contrib import messages
@@ -17,18 +16,21 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from apps.assets import rights
 from apps.assets.models import Asset, LicensePurchase
+from apps.assets.vocabulary import vocabulary_for
 from apps.common.active_client import get_active_client
 from apps.common.http import whole_number
 from apps.workflows import services as workflows
 from apps.workflows.subject_pages import subject_context
 
-from . import pages, services
+from . import delivery as deliveries
+from . import page_helpers, services
 from .choices import OPEN_STATUSES, RequestStatus
 from .forms import RequestForm
 from .models import CreativeRequest, Delivery, DeliveryItem
@@ -41,7 +43,7 @@ ROUTE = "creative:request"
 @vary_on_headers("HX-Request")
 def request_list(request):
     """The person's requests (or all they may see), open ones first by deadline, with status, due badge and steps."""
-    can_request = bool(pages.requester_clients(request.user))
+    can_request = bool(page_helpers.requester_clients(request.user))
     scope = request.GET.get("scope") or ("mine" if can_request else "all")
     scope = scope if scope in ("mine", "all") else "mine"
     status = request.GET.get("status", "")
@@ -55,7 +57,7 @@ def request_list(request):
         queryset = queryset.filter(status__in=OPEN_STATUSES)
     elif status in RequestStatus.values:
         queryset = queryset.filter(status=status)
-    items = pages.decorate(queryset.order_by("deadline", "-id")[:200])
+    items = page_helpers.decorate(queryset.order_by("deadline", "-id")[:200])
     context = {
         "requests": items,
         "scope": scope,
@@ -74,7 +76,7 @@ def request_list(request):
 def _client_for_new(request):
     """The client a new request is for: the one named (``client``), else the active one, else the person's only
     client they request in; ``None`` while they must choose."""
-    clients = pages.requester_clients(request.user)
+    clients = page_helpers.requester_clients(request.user)
     if not clients:
         raise PermissionDenied("Only requesters of a client make creative requests; ask your agency admin.")
     slug = request.POST.get("client") or request.GET.get("client")
@@ -156,26 +158,32 @@ def _assets_with_licences(queryset):
 
 def _detail_context(request, item: CreativeRequest) -> dict:
     context = subject_context(request, item, route=ROUTE)
-    tasks = pages.open_tasks(context["runs"], request.user)
+    tasks = page_helpers.open_tasks(context["runs"], request.user)
     pick = tasks.get(services.PICK)
     shortlist = list(item.shortlist.select_related("added_by").order_by("added_at", "id"))
     shortlisted = _assets_with_licences(Asset.objects.filter(pk__in=[s.asset_id for s in shortlist]))
     by_pk = {asset.pk: asset for asset in rights.attach_limits(shortlisted)}
     for entry in shortlist:
         entry.asset_shown = by_pk.get(entry.asset_id)
-    deliveries = list(
+    delivery_list = list(
         Delivery.objects.filter(request=item)
         .select_related("delivered_by", "accepted_by")
         .prefetch_related(Prefetch("items", queryset=DeliveryItem.objects.select_related("asset", "replaced_asset")))
         .order_by("-delivered_at", "-id")
     )
     delivered = _assets_with_licences(
-        Asset.objects.filter(pk__in=[i.asset_id for d in deliveries for i in d.items.all()])
+        Asset.objects.filter(pk__in=[i.asset_id for d in delivery_list for i in d.items.all()])
     )
-    limits = {asset.pk: asset.limits for asset in rights.attach_limits(delivered)}
-    for delivery in deliveries:
+    words = vocabulary_for(item.client)
+    summaries = {asset.pk: deliveries.licence_summary(asset, words) for asset in delivered}
+    for delivery in delivery_list:
+        delivery.can_share = deliveries.may_manage_link(delivery, request.user)
+        token = deliveries.token_of(delivery) if delivery.can_share else ""
+        delivery.share_url = (
+            request.build_absolute_uri(reverse("creative:shared_delivery", args=[token])) if token else ""
+        )
         for entry in delivery.items.all():
-            entry.limits = limits.get(entry.asset_id)
+            entry.summary = summaries.get(entry.asset_id)
     picking = bool(pick and pick.signs and item.status == RequestStatus.IN_CREATION)
     context.update(
         item=item,
@@ -184,12 +192,12 @@ def _detail_context(request, item: CreativeRequest) -> dict:
         picking=picking,
         shortlist=shortlist,
         shortlisted_ids={s.asset_id for s in shortlist},
-        deliveries=deliveries,
-        steps=pages.steps(item),
-        due_at=pages.due_at(item),
+        deliveries=delivery_list,
+        steps=page_helpers.steps(item),
+        due_at=page_helpers.due_at(item),
         is_requester=item.requester_id == request.user.pk,
         text_limit=workflows.TEXT_LIMIT,
-        region_names=item.regions,
+        link_days=deliveries.LINK_DAYS,
     )
     return context
 
@@ -206,7 +214,7 @@ def request_detail(request, pk: int):
 def _matches_context(request, item) -> dict:
     search = (request.GET.get("q") or "").strip()[:200]
     sources = [s for s in request.GET.getlist("source") if s][:5]
-    found = pages.matches(item, search=search, sources=sources)
+    found = page_helpers.matches(item, search=search, sources=sources)
     return {"matches": found, "search": search, "sources": sources}
 
 
@@ -268,34 +276,13 @@ def _delivery_for(request, pk: int, delivery_pk: int) -> tuple[CreativeRequest, 
     return item, delivery
 
 
-def manifest_rows(delivery: Delivery) -> list[dict]:
-    """One row per delivered asset: what it is and what its licence allows, in words."""
-    assets = _assets_with_licences(Asset.objects.filter(pk__in=delivery.items.values("asset_id")))
-    rows = []
-    for asset in rights.attach_limits(assets.order_by("pk")):
-        limits = asset.limits
-        rows.append(
-            {
-                "asset": asset.pk,
-                "content_element_uuid": asset.content_element_uuid,
-                "name": asset.name,
-                "where": limits.where,
-                "for": limits.what,
-                "until": limits.until.date().isoformat() if limits.until else "",
-                "restrictions": ", ".join(limits.except_usages),
-                "licence": str(limits),
-            }
-        )
-    return rows
-
-
 @login_required
 def delivery_manifest(request, pk: int, delivery_pk: int, fmt: str):
     """The delivered set as CSV or JSON, for design tools and the creative team."""
     if fmt not in ("csv", "json"):
         raise Http404("A manifest is CSV or JSON.")
     item, delivery = _delivery_for(request, pk, delivery_pk)
-    rows = manifest_rows(delivery)
+    rows = deliveries.manifest_rows(delivery, download_url=lambda entry: _download_url(request, item, entry))
     name = f"request-{item.pk}-delivery-{delivery.pk}"
     if fmt == "json":
         body = {
@@ -305,20 +292,9 @@ def delivery_manifest(request, pk: int, delivery_pk: int, fmt: str):
         }
         response = HttpResponse(json.dumps(body, indent=2), content_type="application/json")
     else:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        fields = ["asset", "content_element_uuid", "name", "where", "for", "until", "restrictions", "licence"]
-        writer = csv.DictWriter(response, fieldnames=fields)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _safe_cell(v) for k, v in row.items()})
+        response = HttpResponse(deliveries.manifest_csv(rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}.{fmt}"'
     return response
-
-
-def _safe_cell(value):
-    """A cell a spreadsheet never reads as a formula."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
 
 
 @login_required
@@ -327,10 +303,97 @@ def delivery_download(request, pk: int, delivery_pk: int, asset_pk: int):
     item, delivery = _delivery_for(request, pk, delivery_pk)
     entry = get_object_or_404(DeliveryItem.objects.filter(delivery=delivery).select_related("asset"), asset_id=asset_pk)
     try:
-        url = pages.fresh_download_url(entry.asset)
-    except pages.DownloadUnavailable as exc:
+        url = deliveries.fresh_download_url(entry, actor=request.user)
+    except deliveries.DownloadUnavailable as exc:
         messages.error(request, f"“{entry.asset.name or entry.asset.content_element_uuid}”: {exc}")
         return redirect(f"{item.get_absolute_url()}#delivery")
     response = redirect(url)
     response["Cache-Control"] = "no-store"  # the address is signed and short-lived
+    return response
+
+
+def _download_url(request, item, entry) -> str:
+    return request.build_absolute_uri(
+        reverse("creative:delivery_download", args=[item.pk, entry.delivery_id, entry.asset_id])
+    )
+
+
+@login_required
+@require_POST
+def delivery_share(request, pk: int, delivery_pk: int):
+    """Make a share link for the creative team (``action=share``, any earlier one stops working) or turn it off;
+    a refusal is shown at the share control."""
+    item, delivery = _delivery_for(request, pk, delivery_pk)
+    try:
+        if request.POST.get("action") == "revoke":
+            deliveries.revoke_link(delivery, actor=request.user)
+            messages.success(request, "The share link is off: it no longer opens the delivery.")
+        else:
+            days = whole_number(request.POST.get("days")) or deliveries.LINK_DAYS
+            deliveries.make_link(delivery, actor=request.user, days=days)
+            messages.success(request, f"A share link is ready below; it works for {days} days.")
+    except deliveries.LinkRefused as exc:
+        context = _detail_context(request, item)
+        context.update(share_error=str(exc), share_delivery=delivery.pk)
+        return render(request, "creative/request_detail.html", context, status=403)
+    return redirect(f"{item.get_absolute_url()}#delivery-{delivery.pk}")
+
+
+def _shared(token: str) -> Delivery:
+    delivery = deliveries.delivery_for_token(token)
+    if delivery is None:
+        raise Http404("This link is not valid: it may have expired or been turned off.")
+    return delivery
+
+
+def shared_delivery(request, token: str):
+    """What a share link opens, without signing in: the delivered assets, each licence in words, downloads and
+    the manifest. Nothing else of the request or the client."""
+    delivery = _shared(token)
+    entries = list(deliveries.items_of(delivery))
+    words = vocabulary_for(delivery.request.client)
+    for entry in entries:
+        entry.summary = deliveries.licence_summary(entry.asset, words)
+    response = render(
+        request, "creative/shared_delivery.html", {"delivery": delivery, "entries": entries, "token": token}
+    )
+    response["Cache-Control"] = "no-store"
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def shared_download(request, token: str, asset_pk: int):
+    delivery = _shared(token)
+    entry = get_object_or_404(DeliveryItem.objects.filter(delivery=delivery).select_related("asset"), asset_id=asset_pk)
+    try:
+        url = deliveries.fresh_download_url(entry)
+    except deliveries.DownloadUnavailable as exc:
+        return render(
+            request,
+            "creative/shared_delivery.html",
+            {"delivery": delivery, "entries": [], "token": token, "error": str(exc)},
+            status=503,
+        )
+    response = redirect(url)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def shared_manifest(request, token: str, fmt: str):
+    if fmt not in ("csv", "json"):
+        raise Http404("A manifest is CSV or JSON.")
+    delivery = _shared(token)
+    rows = deliveries.manifest_rows(
+        delivery,
+        download_url=lambda entry: request.build_absolute_uri(
+            reverse("creative:shared_download", args=[token, entry.asset_id])
+        ),
+    )
+    if fmt == "json":
+        response = HttpResponse(json.dumps({"assets": rows}, indent=2), content_type="application/json")
+    else:
+        response = HttpResponse(deliveries.manifest_csv(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="delivery-{delivery.pk}.{fmt}"'
+    response["Cache-Control"] = "no-store"
     return response

@@ -13,7 +13,7 @@ from apps.assets.models import Asset
 from apps.common.roles import RoleCode
 from apps.creative import services
 from apps.creative.choices import RequestStatus
-from apps.creative.models import CreativeRequest, Delivery
+from apps.creative.models import CreativeRequest, Delivery, DeliveryItem
 from tests.factories import member
 
 from .conftest import intake
@@ -135,3 +135,68 @@ def test_a_requester_cannot_shortlist_and_is_told_so_on_the_page(client, client_
     page = response.content.decode()
     assert 'id="shortlist-error"' in page and "The creative&#x27;s task is not open yet" in page
     assert not submitted.shortlist.exists()
+
+
+@pytest.fixture
+def delivered(client_a, people):
+    request = services.save_draft(intake(), client=client_a, requester=people["requester"])
+    request.status = RequestStatus.IN_REVIEW
+    request.save()
+    asset = Asset.objects.create(client=client_a, content_element_uuid="el-7", name="=Trail at dawn")
+    delivery = Delivery.objects.create(client=client_a, request=request, delivered_by=people["creative"])
+    DeliveryItem.objects.create(client=client_a, delivery=delivery, asset=asset)
+    return request, delivery, asset
+
+
+def test_the_manifest_lists_each_asset_with_its_licence_in_words_and_its_download(client, delivered, people):
+    request, delivery, asset = delivered
+    client.force_login(people["requester"])
+    csv_text = client.get(reverse("creative:delivery_manifest", args=[request.pk, delivery.pk, "csv"])).content.decode()
+    assert "'=Trail at dawn" in csv_text  # never read as a formula
+    download = reverse("creative:delivery_download", args=[request.pk, delivery.pk, asset.pk])
+    assert f"http://testserver{download}" in csv_text
+    body = client.get(reverse("creative:delivery_manifest", args=[request.pk, delivery.pk, "json"])).json()
+    assert body["assets"][0]["content_element_uuid"] == "el-7" and body["assets"][0]["licence"]
+    assert client.get(reverse("creative:delivery_manifest", args=[request.pk, delivery.pk, "xml"])).status_code == 404
+
+
+def test_a_download_without_a_file_says_why_on_the_request_page(client, delivered, people):
+    request, delivery, asset = delivered
+    client.force_login(people["requester"])
+    response = client.get(reverse("creative:delivery_download", args=[request.pk, delivery.pk, asset.pk]), follow=True)
+    assert response.redirect_chain[-1][0].endswith("#delivery")
+    assert "Smint.io has given no file for this asset." in response.content.decode()
+
+
+def test_the_share_link_opens_the_delivery_without_signing_in_until_it_is_turned_off(client, delivered, people):
+    request, delivery, _asset = delivered
+    client.force_login(people["requester"])
+    client.post(reverse("creative:delivery_share", args=[request.pk, delivery.pk]), {"action": "share"})
+    page = client.get(request.get_absolute_url()).content.decode()
+    link = page.split(f'id="share-{delivery.pk}" value="')[1].split('"')[0]
+    client.logout()
+    shared = client.get(link)
+    assert shared.status_code == 200 and "=Trail at dawn" in shared.content.decode()
+    assert shared["Cache-Control"] == "no-store"
+    client.force_login(people["requester"])
+    client.post(reverse("creative:delivery_share", args=[request.pk, delivery.pk]), {"action": "revoke"})
+    client.logout()
+    assert client.get(link).status_code == 404
+    assert client.get(link.rstrip("/") + "x/").status_code == 404  # a forged token
+
+
+def test_sharing_is_refused_with_the_message_for_who_is_neither_requester_nor_creative(client, delivered, people):
+    request, delivery, _asset = delivered
+    client.force_login(people["ops"])
+    response = client.post(reverse("creative:delivery_share", args=[request.pk, delivery.pk]), {"action": "share"})
+    assert response.status_code == 403
+    assert "Only the requester or a creative may share this delivery." in response.content.decode()
+    delivery.refresh_from_db()
+    assert not delivery.link_version
+
+
+def test_only_a_draft_is_edited_and_the_requester_is_told_so(client, delivered, people):
+    request, _delivery, _asset = delivered
+    client.force_login(people["requester"])
+    response = client.get(reverse("creative:request_edit", args=[request.pk]), follow=True)
+    assert "Only the requester edits a request, and only while it is a draft." in response.content.decode()
