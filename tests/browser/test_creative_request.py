@@ -94,7 +94,11 @@ def test_submit_triage_deliver_accept_and_the_delivery_shows_on_the_assets_case(
 
     page.goto(request.get_absolute_url())
     expect(page.locator("#delivery")).to_contain_text(chosen)
-    expect(page.locator("#delivery")).to_contain_text("Where")
+    expect(page.locator("#delivery .licence-summary")).to_contain_text("May be used")
+    download = page.locator("#delivery").get_by_role("link", name=f"Download {chosen}")
+    answer = page.request.get(download.get_attribute("href"), max_redirects=0)
+    assert answer.status == 302 and answer.headers["cache-control"] == "no-store"
+    assert answer.headers["location"].startswith("http")  # Smint.io's signed address, asked for at the click
     form = page.locator("form.decision-form")
     form.get_by_role("radio", name="Accept").check()
     form.get_by_role("button", name="Record decision").click()
