@@ -404,5 +404,6 @@ SPECTACULAR_SETTINGS = {
         "TaskStatusEnum": "apps.workflows.choices.TaskStatus",
         "RunStatusEnum": "apps.workflows.choices.RunStatus",
         "LicenseStateEnum": "apps.assets.choices.LicenseState",
+        "CreativeRequestStatusEnum": "apps.creative.choices.RequestStatus",
     },
 }
