@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("apps.reviews.urls")),
     path("", include("apps.exceptions.urls")),
     path("", include("apps.sharing.urls")),
+    path("", include("apps.creative.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

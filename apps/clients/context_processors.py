@@ -20,6 +20,7 @@ def _navigation(user) -> dict:
         "admin": manages,
         "api_docs": user.is_staff or manages or RoleCode.INTEGRATOR in codes,
         "external_only": bool(user.membership_list) and not internal,
+        "requester": RoleCode.REQUESTER in codes,  # "New request" at the top of the navigation
     }
 
 

@@ -18,6 +18,7 @@ from apps.accounts.models import Membership, Region, Role, User
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
 from apps.common.roles import RoleCode
+from apps.demo.creative import seed_requests
 
 DEMO_PASSWORD = "greenlight-demo"  # noqa: S105 - printed for the demo; the command refuses to run in production
 
@@ -122,6 +123,7 @@ class Command(BaseCommand):
         if settings.EMULATORS:
             # The platform stand-ins get the same people and clients (by command name: nothing imports them).
             call_command("seed_emulators", stdout=self.stdout)
+        seed_requests(self.stdout)  # once per client; after the emulators, as one request starts in OpenText
         if not quiet_logins:
             self.print_logins()
 
