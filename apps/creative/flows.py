@@ -155,6 +155,7 @@ FLOW = registry.Flow(
     decision_context=decision_context,
     reason_help="Needed to ask the requester (your question), to decline, to answer, or to ask for changes.",
     decided_on_subject_page=True,
+    refusal_page="apps.creative.views.request_refusal",
     adopt=services.mirror_started_elsewhere,
 )
 

@@ -3,13 +3,10 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 from django.urls import reverse
 
 from apps.creative import services
-from apps.workflows import flows
 from tests.platform_fixtures import settle
 
 from .conftest import intake
@@ -17,17 +14,7 @@ from .conftest import intake
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def shown_on_the_request_page(monkeypatch):
-    """The creative flow as it is declared, with its refusals shown on the request page."""
-    flow = flows.FLOWS[services.PROCESS]
-    if not flow.refusal_page:
-        flow = dataclasses.replace(flow, refusal_page="apps.creative.views.request_refusal")
-        monkeypatch.setitem(flows.FLOWS, services.PROCESS, flow)
-    return flow
-
-
-def test_declining_without_a_reason_is_refused_at_the_triage_form(client, library, people, shown_on_the_request_page):
+def test_declining_without_a_reason_is_refused_at_the_triage_form(client, library, people):
     request = services.submit(actor=people["requester"], client=library, intake=intake())
     settle()
     task = services.open_task(request, services.TRIAGE)

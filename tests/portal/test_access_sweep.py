@@ -28,6 +28,7 @@ from apps.assets.models import Asset
 from apps.audit import services as audit
 from apps.clients.models import ConnectionStatus, SmintioConnection
 from apps.common.roles import RoleCode
+from apps.creative.models import CampaignType, CreativeRequest, Delivery, DeliveryItem, Format
 from apps.exceptions import feeds
 from apps.exceptions.models import Case
 from apps.outbox.models import OutboxMessage
@@ -42,10 +43,13 @@ MARKER = "Beta Brands"  # client B's name: must never appear in a page or respon
 
 @dataclass
 class Route:
-    kind: str  # "html", "api", "api_post", "public", "post" (POST-only HTML), "hint" (signed POST), "oauth", "feed"
+    kind: str  # "html", "api", "api_post", "public", "post" (POST-only HTML), "hint" (signed POST), "oauth", "feed",
+    # "link" (a signed share link: the token is the key, no session; ``kwargs`` gives a forged one)
     kwargs: Callable[[dict], dict] = field(default=lambda objs: {})
     lists_foreign_rows: bool = False  # a list that would show B's rows if tenancy failed
     token: Callable | None = None  # "feed": issues a user's token for the ``token`` query parameter
+    member_status: int = 200  # what the member gets (a download redirects to the file)
+    names_the_object: bool = True  # the member's answer names B (a fragment or an empty result may not)
 
 
 def _b_event(objs):
@@ -82,6 +86,14 @@ def _b_share(objs):
 
 def _b_request(objs):
     return {"pk": objs["request_b"].pk}
+
+
+def _b_delivery(objs, **more):
+    return {"pk": objs["request_b"].pk, "delivery_pk": objs["delivery_b"].pk, **more}
+
+
+def _forged_link(objs, **more):
+    return {"token": f"{objs['delivery_b'].pk}:forged-signature", **more}
 
 
 def _b_format(objs):
@@ -167,12 +179,29 @@ ROUTES: dict[str, Route] = {
     "api:comment-list": Route("api", lists_foreign_rows=True),
     "sharing:share_create": Route("post"),
     "sharing:share_revoke": Route("post", _b_share),
+    "creative:request_list": Route("html", lists_foreign_rows=True),
+    "creative:request_new": Route("html"),
+    "creative:request_detail": Route("html", _b_request),
+    "creative:request_edit": Route("html", _b_request),
+    "creative:request_matches": Route("html", _b_request),
+    "creative:request_comments": Route("html", _b_request, names_the_object=False),  # the thread only
+    "creative:request_comment": Route("post", _b_request),
+    "creative:shortlist": Route("post", _b_request),
+    "creative:delivery_manifest": Route("html", lambda objs: _b_delivery(objs, fmt="json")),
+    # no binary on record: the member is sent back to the request page with the reason (never a 500)
+    "creative:delivery_download": Route(
+        "html", lambda objs: _b_delivery(objs, asset_pk=objs["asset_b"].pk), member_status=302
+    ),
+    "creative:delivery_share": Route("post", _b_delivery),
+    "creative:shared_delivery": Route("link", _forged_link),
+    "creative:shared_download": Route("link", lambda objs: _forged_link(objs, asset_pk=objs["asset_b"].pk)),
+    "creative:shared_manifest": Route("link", lambda objs: _forged_link(objs, fmt="csv")),
     "api:creative-request-list": Route("api", lists_foreign_rows=True),
     "api:creative-request-detail": Route("api", _b_request),
     "api:creative-request-submit": Route("api_post", _b_request),
     "api:creative-request-decision": Route("api_post", _b_request),
     "api:creative-request-shortlist": Route("api_post", _b_request),
-    "api:creative-request-matches": Route("api", _b_request),
+    "api:creative-request-matches": Route("api", _b_request, names_the_object=False),  # B has no cleared asset
     "api:creative-request-manifest": Route("api", _b_request),
     "api:campaign-type-list": Route("api", lists_foreign_rows=True),
     "api:campaign-type-archive": Route("api_post", _b_campaign_type),
@@ -209,8 +238,12 @@ def world(db):
     outsider)."""
     client_a = ClientFactory(name="Acme Outdoor", slug="acme")
     client_b = ClientFactory(name=MARKER, slug="beta")
-    outsider = member(client_a, RoleCode.AGENCY_ADMIN, RoleCode.COMPLIANCE, email="admin@acme.example")
-    insider = member(client_b, RoleCode.AGENCY_ADMIN, RoleCode.COMPLIANCE, email="admin@beta.example")
+    outsider = member(
+        client_a, RoleCode.AGENCY_ADMIN, RoleCode.COMPLIANCE, RoleCode.REQUESTER, email="admin@acme.example"
+    )
+    insider = member(
+        client_b, RoleCode.AGENCY_ADMIN, RoleCode.COMPLIANCE, RoleCode.REQUESTER, email="admin@beta.example"
+    )
     event_b = audit.record("clients.client.update_policies", actor=insider, client=client_b, obj=client_b)
     token_b = create_api_token(insider, actor=insider, name="beta key", scope="admin").token
     SmintioConnection.objects.create(client=client_b, tenant="beta", status=ConnectionStatus.CONNECTED)
@@ -274,15 +307,22 @@ def world(db):
         shared_by=insider,
         expires_at=timezone.now() + timedelta(days=10),
     )
-    from apps.creative.models import CampaignType, CreativeRequest, Format
-
     request_b = CreativeRequest.objects.create(
-        client=client_b, requester=insider, requester_email=insider.email, title=f"{MARKER} request", status="triage"
+        client=client_b, requester=insider, requester_email=insider.email, title=f"{MARKER} request", status="draft"
     )
+    delivery_b = Delivery.objects.create(
+        client=client_b,
+        request=request_b,
+        delivered_by=insider,
+        link_version=7,
+        expires_at=timezone.now() + timedelta(days=3),
+    )
+    DeliveryItem.objects.create(client=client_b, delivery=delivery_b, asset=asset_b)
     format_b = Format.objects.create(client=client_b, name=f"{MARKER} format")
     campaign_type_b = CampaignType.objects.create(client=client_b, name=f"{MARKER} launch")
     return {
         "request_b": request_b,
+        "delivery_b": delivery_b,
         "format_b": format_b,
         "campaign_type_b": campaign_type_b,
         "share_b": share_b,
@@ -329,7 +369,7 @@ def test_anonymous(name, world):
         assert response["Content-Type"] == "application/problem+json"
     elif route.kind == "public":
         assert http.get(url).status_code == 200
-    elif route.kind == "feed":
+    elif route.kind in {"feed", "link"}:
         assert http.get(url).status_code == 404
         assert http.get(url, {"token": f"{world['insider'].pk}:forged"}).status_code == 404
     else:
@@ -386,6 +426,25 @@ def test_feeds_answer_only_to_their_token(name, world):
     assert MARKER in _body(http.get(reverse("exceptions:rights_calendar")))
 
 
+@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.kind == "link"))
+def test_share_links_open_only_with_their_live_token(name, world):
+    """Anyone holding the live link opens the delivery without an account; a forged, replaced or revoked link
+    answers 404 (anonymous above: forged)."""
+    from apps.creative import delivery as deliveries
+
+    delivery = world["delivery_b"]
+    kwargs = {**ROUTES[name].kwargs(world), "token": deliveries.token_of(delivery)}
+    url = reverse(name, kwargs=kwargs)
+    response = HttpClient().get(url)
+    if name == "creative:shared_download":
+        assert response.status_code == 503  # no binary on record: the shared page says why
+        assert 'class="alert alert-error" role="alert"' in _body(response)
+    else:
+        assert response.status_code == 200 and MARKER in _body(response)
+    Delivery.objects.filter(pk=delivery.pk).update(revoked_at=timezone.now())
+    assert HttpClient().get(url).status_code == 404
+
+
 def test_oauth_callback_without_a_flow_started_here_is_refused(world):
     http = HttpClient()
     http.force_login(world["outsider"])
@@ -413,8 +472,14 @@ def test_member_reaches_the_same_routes(name, world, settings):
     http = HttpClient()
     http.force_login(world["insider"])
     response = http.get(_url(name, world))
-    assert response.status_code == 200
-    if ROUTES[name].kwargs(world) or name in {"clients:client_list", "api:client-list", "api:me"}:
+    assert response.status_code == ROUTES[name].member_status
+    if response.status_code == 302:
+        assert MARKER in _body(http.get(response.url))  # where it sends the member says why
+    elif (ROUTES[name].kwargs(world) and ROUTES[name].names_the_object) or name in {
+        "clients:client_list",
+        "api:client-list",
+        "api:me",
+    }:
         assert MARKER in _body(response) or "beta" in _body(response)
 
 
