@@ -62,7 +62,9 @@ def _ids(items):
 
 # -- states -----------------------------------------------------------------------------------------------------------
 def test_lapse_states_change_as_the_date_nears():
-    now = timezone.now()
+    # days are counted in calendar days: noon keeps "in 2 days and an hour" on the day after tomorrow at any hour the
+    # suite runs (from 23:00 UTC it fell on the third day)
+    now = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
     assert lapse_state(now - timedelta(days=3), now) == lapses.LapseState(
         "lapsed", "overdue", "Lapsed", "Rights ended 3 days ago"
     )
