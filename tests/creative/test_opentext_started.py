@@ -99,5 +99,23 @@ def test_our_own_runs_are_never_discovered_as_started_elsewhere(library, people)
 
     services.submit(actor=people["requester"], client=library, intake=intake())
     settle()
-    assert sync.discover() == {"adopted": 0, "skipped": 0}
+    assert sync.discover() == {"adopted": 0, "skipped": 0, "discovery_failed": 0}
     assert CreativeRequest.objects.count() == 1
+
+
+def test_an_opentext_that_refuses_the_instance_list_costs_the_discovery_never_the_task_sync(
+    opentext, platforms, library, people
+):
+    """Listing instances by process key is an [A] of the contract: where OpenText refuses it, the poll goes on."""
+    from .conftest import intake
+
+    request = services.submit(actor=people["requester"], client=library, intake=intake())
+    settle()
+    run = WorkflowRun.objects.get(subject_type=services.SUBJECT, subject_id=request.pk)
+    remote_task = Task.objects.get(run=run, status=TaskStatus.OPEN)
+    Task.objects.filter(pk=remote_task.pk).delete()  # the mirror lost it: the poll must bring it back
+    platforms.fault("opentext", kind="status", status_code=400, count=10_000, path_contains="process-instances")
+    totals = sync.poll()
+    platforms.clear_faults("opentext")
+    assert totals["discovery_failed"] == 1 and totals["created"] == 1
+    assert Task.objects.get(run=run, status=TaskStatus.OPEN).remote_id == remote_task.remote_id

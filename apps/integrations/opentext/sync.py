@@ -21,7 +21,7 @@ from apps.workflows import services as workflows
 from apps.workflows.choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
 from apps.workflows.models import Task, WorkflowRun
 
-from ..http import NotFound, NotYet
+from ..http import NotFound, NotYet, PlatformError
 from . import contract
 from .client import OpenTextClient, parse_date
 
@@ -263,11 +263,17 @@ def discover(api: OpenTextClient | None = None) -> dict:
     """Processes people started in OpenText, not Greenlight: each running instance of an adoptable flow
     (``flows.adoptable``) that no run of ours knows (by instance id or business key) is handed to its flow, which
     mirrors it once (``Flow.adopt``). An instance the flow cannot place (no client it knows) is left alone and
-    counted; a broken one never stops the others."""
+    counted; a broken one never stops the others. Listing instances by process key is an [A] of the contract: an
+    OpenText that refuses or fails it costs the discovery of that pass (logged, counted), never the task sync."""
     api = api or OpenTextClient()
-    counts = {"adopted": 0, "skipped": 0}
+    counts = {"adopted": 0, "skipped": 0, "discovery_failed": 0}
     for flow in flows.adoptable():
-        listed = [i for i in api.running_instances(flow.key) if isinstance(i, dict) and i.get("id")]
+        try:
+            listed = [i for i in api.running_instances(flow.key) if isinstance(i, dict) and i.get("id")]
+        except PlatformError as exc:
+            logger.warning("Could not list %s instances started in OpenText: %s", flow.key, exc)
+            counts["discovery_failed"] += 1
+            continue
         if not listed:
             continue
         ids = {str(i["id"]) for i in listed}
