@@ -28,7 +28,8 @@ from apps.workflows import services as workflows
 from apps.workflows.models import Task
 from apps.workflows.subject_pages import subject_context
 
-from . import compliance, feeds, ics, lapses, services
+from . import compliance, exception_views, feeds, ics, lapses, services
+from .choices import CaseKind
 from .filtersets import CaseFilterSet
 from .forms import CalendarFeedForm, CalendarFilterForm, RuleFormSet
 from .models import Case, ComplianceRule
@@ -114,12 +115,14 @@ def _case_context(request, case: Case) -> dict:
             UsageEvent.objects.filter(pk__in=(case.evidence or {}).get("events", [])[:200]).order_by("occurred_at")
         ),
         "text_limit": workflows.TEXT_LIMIT,
+        **(exception_views.agency_links_context(request, case) if case.kind == CaseKind.EXCEPTION else {}),
     }
 
 
 def asset_cases(request, asset: Asset, context) -> dict:
     """The asset page's cases about the asset (a provider on ``apps.assets.pages``)."""
-    return {"cases": list(Case.objects.visible_to(request.user).filter(asset=asset).order_by("-id"))}
+    cases = list(Case.objects.visible_to(request.user).filter(asset=asset).order_by("-id"))
+    return {"cases": cases, **exception_views.asset_context(request, asset, cases)}
 
 
 def case_refusal(request, task: Task, *, error: str, error_field: str, status: int):
