@@ -268,3 +268,14 @@ def test_two_sweeps_at_once_open_each_case_once(strict):
         assert AssetHold.objects.filter(asset=asset, released_at__isnull=True).count() == 1
         asset.refresh_from_db()
         assert asset.on_hold
+
+
+def test_the_demo_seeds_each_clients_exception_policy(settings, capsys):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo", "--quiet-logins")
+    call_command("seed_demo", "--quiet-logins")  # idempotent
+    contoso = ExceptionPolicy.objects.get(client__slug="contoso")
+    assert "rights_managed" not in contoso.accepted_license_types
+    assert ExceptionPolicy.objects.count() == 2
