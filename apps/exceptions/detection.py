@@ -194,7 +194,7 @@ def findings_for(asset: Asset, ctx: Context, now: datetime | None = None) -> lis
     approved = asset.approval_state == ApprovalState.APPROVED
     missing = missing_fields(asset, ctx.required)
     if missing:
-        found.append(Finding("metadata", f"Missing: {', '.join(missing)}.", {"missing": missing}))
+        found.append(Finding("metadata", f"Missing {', '.join(missing)}.", {"missing": missing}))
     lapsed = asset.rights_state != RightsState.VALID or (asset.rights_until is not None and asset.rights_until <= now)
     if approved and lapsed and asset.rights_state in (RightsState.EXPIRED, RightsState.VALID):
         until = asset.rights_until.isoformat() if asset.rights_until else None
@@ -345,7 +345,7 @@ def record(client, asset, finding: Finding, *, now=None, known=None, actor=None)
                 asset,
                 kind=HoldKind.EXCEPTION,
                 reference=hold_reference(case),
-                reason=f"{TITLES[finding.family]}: {finding.summary}",
+                reason=finding.summary,
                 actor=actor,
             )
     known[(asset.pk, finding.cause)] = case
