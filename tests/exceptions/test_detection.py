@@ -279,3 +279,25 @@ def test_the_demo_seeds_each_clients_exception_policy(settings, capsys):
     contoso = ExceptionPolicy.objects.get(client__slug="contoso")
     assert "rights_managed" not in contoso.accepted_license_types
     assert ExceptionPolicy.objects.count() == 2
+
+
+def test_the_library_wide_check_runs_in_a_worker_for_operators_only(client_a, legal, login):
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    from apps.exceptions import tasks
+
+    client_a.required_metadata_fields = ["keywords"]
+    client_a.save()
+    asset = licensed_asset(client_a, approval=ApprovalState.APPROVED)
+    assert login(legal).post(f"/clients/{client_a.slug}/exceptions/detect/").status_code == 403
+    manager = member(client_a, RoleCode.CONTENT_MANAGER, email="cm@acme.example")
+    started = login(manager).post(f"/clients/{client_a.slug}/exceptions/detect/")
+    assert started.status_code == 302
+    jobs = [SignedPackage.loads(row.payload) for row in OrmQ.objects.all()]
+    assert [job["args"] for job in jobs if job["func"] == "apps.exceptions.tasks.detect_exceptions_for"] == [
+        (client_a.pk,)
+    ]
+    assert tasks.detect_exceptions_for(client_a.pk)["opened"] == 1  # what the worker runs
+    assert Case.objects.get(asset=asset).key == "metadata#1"
+    assert tasks.detect_exceptions()["known"] == 1  # the hourly sweep: nothing new
