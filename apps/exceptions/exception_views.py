@@ -27,10 +27,10 @@ OPERATORS = {RoleCode.CONTENT_MANAGER, RoleCode.AGENCY_ADMIN}
 
 
 def _internal_roles(user, client) -> set[str]:
-    membership = user.memberships.filter(client=client).first()
-    if membership is None:
+    """The person's roles at ``client`` (one query); none for an external member or a non-member."""
+    if not user.is_authenticated:
         return set()
-    codes = set(membership.roles.values_list("code", flat=True))
+    codes = set(user.memberships.filter(client=client).values_list("roles__code", flat=True)) - {None}
     return set() if RoleCode.EXTERNAL in codes else codes
 
 
@@ -49,16 +49,18 @@ def asset_context(request, asset: Asset, cases: list[Case]) -> dict:
     the person may report a problem or run the checks."""
     from .views import _mark_who_acts_next
 
-    by_reference = {detection.hold_reference(case): case for case in cases}
-    open_holds = list(holds.open_holds(asset))
-    _mark_who_acts_next([case for case in cases if case.is_open])
-    for hold in open_holds:
-        hold.case = by_reference.get(hold.reference)
-        hold.next_actors = getattr(hold.case, "next_actors", [])
+    open_holds = list(holds.open_holds(asset)) if asset.on_hold else []
+    if open_holds:
+        by_reference = {detection.hold_reference(case): case for case in cases}
+        _mark_who_acts_next([case for case in cases if case.is_open])
+        for hold in open_holds:
+            hold.case = by_reference.get(hold.reference)
+            hold.next_actors = getattr(hold.case, "next_actors", [])
+    roles = _internal_roles(request.user, asset.client)  # one read for both questions
     return {
         "asset_holds": open_holds,
-        "may_report": may_report(request.user, asset) and asset.approval_state not in detection.SETTLED,
-        "may_check": may_detect(request.user, asset.client),
+        "may_report": bool(roles) and asset.approval_state not in detection.SETTLED,
+        "may_check": request.user.is_staff or bool(roles & OPERATORS),
     }
 
 
