@@ -64,3 +64,11 @@ class SignalKind(models.TextChoices):
     """Facts detected about an asset that issue 14's exception flow will act on (``AssetSignal``)."""
 
     LICENSE_CANCELLED = "license_cancelled", "Licence cancelled"
+
+
+class HoldKind(models.TextChoices):
+    """Why an asset is held out of circulation (``AssetHold``): an open exception case (flow 4) or an onboarding
+    run that has not passed yet (flow 6)."""
+
+    EXCEPTION = "exception", "Exception"
+    ONBOARDING = "onboarding", "Onboarding"

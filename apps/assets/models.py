@@ -9,8 +9,9 @@ from django.utils import timezone
 
 from apps.common.fields import BulkInsertJSONField
 
-from .choices import ApprovalState, LicenseState, RightsState, SignalKind, UsageKind
+from .choices import ApprovalState, HoldKind, LicenseState, RightsState, SignalKind, UsageKind
 from .querysets import (
+    AssetHoldQuerySet,
     AssetQuerySet,
     AssetSignalQuerySet,
     BinaryQuerySet,
@@ -47,6 +48,9 @@ class Asset(models.Model):
         "term reaches it; availability still follows rights_until, which only Smint.io's terms set.",
     )
     metadata = BulkInsertJSONField(default=dict, blank=True, help_text="The content element as last synced.")
+    # Kept by ``apps.assets.holds`` only: true while the asset has an open ``AssetHold`` (an exception case, an
+    # onboarding run). A column, not a subquery, so ``available_condition()`` stays a filter on the row itself.
+    on_hold = models.BooleanField(default=False, help_text="Held out of circulation (an exception, onboarding).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -65,6 +69,8 @@ class Asset(models.Model):
                 condition=models.Q(rights_until__isnull=False),
             ),
             # and asset_client_name_trgm on PostgreSQL (migration 0003), for the search
+            # the few assets on hold, for "what is held" (the availability filter reads the column on the row)
+            models.Index(fields=["client"], name="asset_on_hold_idx", condition=models.Q(on_hold=True)),
         ]
 
     def __str__(self) -> str:
@@ -82,7 +88,8 @@ class Asset(models.Model):
     def is_available(self) -> bool:
         """``available_condition()`` for this one asset, in Python."""
         in_force = self.rights_until is None or self.rights_until > timezone.now()
-        return self.approval_state == ApprovalState.APPROVED and self.rights_state == RightsState.VALID and in_force
+        approved = self.approval_state == ApprovalState.APPROVED and self.rights_state == RightsState.VALID
+        return approved and in_force and not self.on_hold
 
 
 class LicensePurchase(models.Model):
@@ -272,3 +279,40 @@ class AssetSignal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.asset}"
+
+
+class AssetHold(models.Model):
+    """An asset held out of circulation until a flow releases it, whatever its approval (flows 4 and 6).
+
+    One open hold per asset, kind and reference (the database refuses a second), e.g. ``exceptions.case:42`` or
+    ``onboarding:7``. ``Asset.on_hold`` mirrors "has an open hold"; ``apps.assets.holds`` is the one writer of both,
+    and audits each hold and release on the asset.
+    """
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="asset_holds")
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="holds")
+    kind = models.CharField(max_length=20, choices=HoldKind.choices)
+    reference = models.CharField(max_length=100, help_text="What holds it, e.g. exceptions.case:42.")
+    reason = models.CharField(max_length=500, blank=True)
+    placed_at = models.DateTimeField(auto_now_add=True)
+    released_at = models.DateTimeField(null=True, blank=True)
+    release_reason = models.CharField(max_length=500, blank=True)
+
+    objects = AssetHoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-placed_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["asset", "kind", "reference"],
+                condition=models.Q(released_at__isnull=True),
+                name="hold_one_open_per_reference",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} hold on {self.asset}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.released_at is None

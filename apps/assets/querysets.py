@@ -10,17 +10,19 @@ def _shared_assets(user):
 
 
 def available_condition():
-    """What creatives, matching and ``?available=true`` may offer: approved, with rights in force now.
+    """What creatives, matching and ``?available=true`` may offer: approved, with rights in force now, not held.
 
     Rights in force is ``rights_state == valid`` (from the licence terms, kept current by the sync) and not past
     ``rights_until`` by the clock, so an asset stops being offered the minute its rights lapse, before any job
     notices. Everything else (pending, rejected, withdrawn, expired, unknown) never shows. The one definition:
-    ``available()``, the filters, the API's ``available`` field and ``Asset.is_available`` all use it."""
+    ``available()``, the filters, the API's ``available`` field and ``Asset.is_available`` all use it. An asset on
+    hold (an open exception case or onboarding run, ``apps.assets.holds``) is never offered, whatever its approval:
+    ``on_hold`` is a column kept by the hold service, so this stays a filter on the row (no subquery per asset)."""
     from django.db.models.functions import Now
 
     from .choices import ApprovalState, RightsState
 
-    return Q(approval_state=ApprovalState.APPROVED, rights_state=RightsState.VALID) & (
+    return Q(approval_state=ApprovalState.APPROVED, rights_state=RightsState.VALID, on_hold=False) & (
         Q(rights_until__isnull=True) | Q(rights_until__gt=Now())
     )
 
@@ -60,3 +62,11 @@ class UsageEventQuerySet(ClientScopedQuerySet):
 
 class AssetSignalQuerySet(ClientScopedQuerySet):
     pass
+
+
+class AssetHoldQuerySet(ClientScopedQuerySet):
+    def open(self):
+        return self.filter(released_at__isnull=True)
+
+    def shared_with(self, user):
+        return Q(asset_id__in=_shared_assets(user))

@@ -6,9 +6,7 @@ class CaseKind(models.TextChoices):
 
     RENEWAL = "renewal", "Rights renewal"
     COMPLIANCE = "compliance", "Usage compliance"
-    # A hook of issue 14: nothing opens exception cases yet. Its detection will open them for missing required
-    # metadata (``Client.required_metadata_fields``) and cancelled licences (``assets.AssetSignal``), with
-    # ``open_case`` like the other kinds (docs/architecture.md, "Hooks for the flows to come").
+    # Opened by exception detection (``detection.py``, flow 4): one per asset and cause, worked in asset_exception.
     EXCEPTION = "exception", "Exception"
 
 
@@ -35,6 +33,12 @@ class Trigger(models.TextChoices):
     USERS = "users", "User limit"
     REUSES = "reuses", "Reuse limit"
     USAGE = "usage", "Usage compliance"
+    # exceptions (flow 4): the family of the cause, which routes the case and sets its SLA
+    METADATA = "metadata", "Missing metadata"
+    RIGHTS = "rights", "Rights expired or cancelled"
+    POLICY = "policy", "Policy violation"
+    FLAGGED = "flagged", "Flagged by Smint.io"
+    REPORT = "report", "Reported by a person"
 
 
 class Disposition(models.TextChoices):
@@ -49,6 +53,8 @@ class Disposition(models.TextChoices):
     USER_WARNED = "user_warned", "User warned"
     ESCALATED = "escalated", "Escalated"
     CANCELLED = "cancelled", "Cancelled"
+    CLEARED = "cleared", "Cleared"
+    REMOVED = "removed", "Removed from circulation"
 
 
 class RuleKind(models.TextChoices):

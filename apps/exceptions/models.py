@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.common.fields import BulkInsertJSONField
+from apps.common.lifetimes import RevocableUntil
 from apps.common.querysets import ClientScopedQuerySet
 
 from .choices import CaseKind, CaseState, Disposition, RuleKind, Team, Trigger
@@ -150,3 +151,61 @@ class CalendarFeed(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class ExceptionPolicy(models.Model):
+    """A client's exception detection settings beyond ``Client.required_metadata_fields`` (flow 4): which providers
+    and licence types it accepts (empty: any), which Smint.io content flags it refuses (``is_ai``...), and the hours
+    each family of cause is due in (``Trigger`` value -> hours; missing: the client's exception SLA)."""
+
+    client = models.OneToOneField("clients.Client", on_delete=models.CASCADE, related_name="exception_policy")
+    accepted_providers = models.JSONField(default=list, blank=True, help_text="Smint.io provider keys; empty: any.")
+    accepted_license_types = models.JSONField(default=list, blank=True, help_text="Licence type keys; empty: any.")
+    refused_flags = models.JSONField(
+        default=list, blank=True, help_text="Content element flags that make an exception when true, e.g. is_ai."
+    )
+    sla_hours = models.JSONField(default=dict, blank=True, help_text="Hours per cause family (metadata, rights...).")
+    last_swept_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClientScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Exception policy of {self.client}"
+
+
+class AgencyLink(RevocableUntil, models.Model):
+    """A signed, expiring, revocable link an external agency uses to remediate one exception case without an
+    account: it shows that case's asset and the remediation form, nothing else (``views.agency_*``).
+
+    The token is ``<id>.<nonce>:<signature>`` (``django.core.signing``, salted per purpose): forging one needs
+    ``SECRET_KEY`` and the nonce. Every use is audited on the case; ``uses``/``last_used_at`` count them."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="agency_links")
+    agency = models.CharField(max_length=200, help_text="Who the link was sent to (shown in the trail).")
+    nonce = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uses = models.PositiveIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClientScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")), name="agency_link_expires_after_created"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Agency link for case {self.case_id} ({self.agency})"

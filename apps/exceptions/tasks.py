@@ -30,3 +30,20 @@ def detect_compliance_for(client_id: int) -> dict:
 
     client = Client.objects.filter(pk=client_id).first()
     return detect(client=client) if client is not None else {}
+
+
+def detect_exceptions() -> dict:
+    """Schedule: judge every client's assets against its exception rules (flow 4)."""
+    from .detection import sweep
+
+    return sweep()
+
+
+def detect_exceptions_for(client_id: int) -> dict:
+    """On demand (the button, the API): one client's assets, in a worker."""
+    from apps.clients.models import Client
+
+    from .detection import sweep
+
+    client = Client.objects.filter(pk=client_id).first()
+    return sweep(client=client) if client is not None else {}

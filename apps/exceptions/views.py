@@ -29,7 +29,8 @@ from apps.workflows import services as workflows
 from apps.workflows.models import Task
 from apps.workflows.subject_pages import subject_context
 
-from . import compliance, feeds, ics, lapses, services
+from . import compliance, exception_views, feeds, ics, lapses, services
+from .choices import CaseKind
 from .filtersets import CaseFilterSet
 from .forms import CalendarFeedForm, CalendarFilterForm, RuleFormSet
 from .models import Case, ComplianceRule
@@ -114,6 +115,7 @@ def _case_context(request, case: Case) -> dict:
         "replacements": services.replacement_choices(case)[:200] if case.is_open else Asset.objects.none(),
         **_evidence(request, case),
         "text_limit": workflows.TEXT_LIMIT,
+        **(exception_views.agency_links_context(request, case) if case.kind == CaseKind.EXCEPTION else {}),
     }
 
 
@@ -141,7 +143,8 @@ def _evidence(request, case: Case) -> dict:
 
 def asset_cases(request, asset: Asset, context) -> dict:
     """The asset page's cases about the asset (a provider on ``apps.assets.pages``)."""
-    return {"cases": list(Case.objects.visible_to(request.user).filter(asset=asset).order_by("-id"))}
+    cases = list(Case.objects.visible_to(request.user).filter(asset=asset).order_by("-id"))
+    return {"cases": cases, **exception_views.asset_context(request, asset, cases)}
 
 
 def case_refusal(request, task: Task, *, error: str, error_field: str, status: int):

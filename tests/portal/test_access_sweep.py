@@ -44,7 +44,7 @@ MARKER = "Beta Brands"  # client B's name: must never appear in a page or respon
 @dataclass
 class Route:
     kind: str  # "html", "api", "api_post", "public", "post" (POST-only HTML), "hint" (signed POST), "oauth", "feed",
-    # "link" (a signed share link: the token is the key, no session; ``kwargs`` gives a forged one)
+    # "link" (a signed key in the path, no session; ``kwargs`` gives a forged one)
     kwargs: Callable[[dict], dict] = field(default=lambda objs: {})
     lists_foreign_rows: bool = False  # a list that would show B's rows if tenancy failed
     token: Callable | None = None  # "feed": issues a user's token for the ``token`` query parameter
@@ -165,6 +165,15 @@ ROUTES: dict[str, Route] = {
     "api:case-list": Route("api", lists_foreign_rows=True),
     "api:case-detail": Route("api", _b_case),
     "api:case-decision": Route("api_post", _b_case),
+    # exceptions (flow 4); an agency link is its own key: a forged, revoked or expired one is a 404 to anyone
+    "exceptions:report_asset": Route("post", _b_asset),
+    "exceptions:check_asset": Route("post", _b_asset),
+    "exceptions:detect_client": Route("post", _beta),
+    "exceptions:agency_link_create": Route("post", _b_case),
+    "exceptions:agency_link_revoke": Route("post", lambda objs: {"pk": objs["case_b"].pk, "link_id": 1}),
+    "exceptions:agency_page": Route("link", lambda objs: {"token": "1.forged:signature"}),
+    "api:case-report": Route("api_post", lists_foreign_rows=True),
+    "api:case-detect": Route("api_post", lists_foreign_rows=True),
     "api:asset-list": Route("api", lists_foreign_rows=True),
     "api:asset-detail": Route("api", _b_asset),
     "api:asset-rights": Route("api", _b_asset),
@@ -369,9 +378,12 @@ def test_anonymous(name, world):
         assert response["Content-Type"] == "application/problem+json"
     elif route.kind == "public":
         assert http.get(url).status_code == 200
-    elif route.kind in {"feed", "link"}:
+    elif route.kind == "feed":
         assert http.get(url).status_code == 404
         assert http.get(url, {"token": f"{world['insider'].pk}:forged"}).status_code == 404
+    elif route.kind == "link":
+        response = http.get(url)
+        assert response.status_code == 404 and MARKER not in _body(response)
     else:
         response = http.get(url)
         assert response.status_code == 302
@@ -426,7 +438,7 @@ def test_feeds_answer_only_to_their_token(name, world):
     assert MARKER in _body(http.get(reverse("exceptions:rights_calendar")))
 
 
-@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.kind == "link"))
+@pytest.mark.parametrize("name", sorted(n for n, r in ROUTES.items() if r.kind == "link" and n.startswith("creative:")))
 def test_share_links_open_only_with_their_live_token(name, world):
     """Anyone holding the live link opens the delivery without an account; a forged, replaced or revoked link
     answers 404 (anonymous above: forged)."""

@@ -109,3 +109,24 @@ class CaseDetailSerializer(CaseSerializer):
 
 class CaseDecideSerializer(DecideSerializer):
     task = serializers.IntegerField(help_text="The id of an open task of the case (see the case's `tasks`).")
+    # the metadata edit of an exception case's "Fix the metadata" task (with outcome `fixed`): the fields given
+    # replace the asset's and are written to Smint.io in one metadata PATCH; the rule is then evaluated again
+    name = serializers.CharField(required=False, max_length=300, help_text="Exception fix: the asset's name.")
+    description = serializers.CharField(
+        required=False, allow_blank=True, max_length=10000, help_text="Exception fix: the description."
+    )
+    keywords = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=100, help_text="Exception fix."
+    )
+    categories = serializers.ListField(
+        child=serializers.CharField(max_length=100), required=False, max_length=50, help_text="Exception fix."
+    )
+
+
+class ReportSerializer(serializers.Serializer):
+    asset = serializers.IntegerField(help_text="The id of an asset you see.")
+    reason = serializers.CharField(max_length=2000, help_text="What is wrong with it.")
+
+
+class DetectSerializer(serializers.Serializer):
+    client = serializers.SlugField(help_text="The client whose library the exception rules judge now.")

@@ -10,13 +10,17 @@ from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.assets.models import Asset
+from apps.clients.models import Client
 from apps.workflows.api.views import NOT_A_SIGNER, decide_or_problem
 from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
+from apps.workflows.services import DecisionRefused
 
+from .. import detection, exception_views
 from ..filtersets import CaseFilterSet
 from ..models import Case
-from .serializers import CaseDecideSerializer, CaseDetailSerializer, CaseSerializer
+from .serializers import CaseDecideSerializer, CaseDetailSerializer, CaseSerializer, DetectSerializer, ReportSerializer
 
 SUBJECT = "exceptions.case"
 CONFLICT = OpenApiResponse(
@@ -25,7 +29,7 @@ CONFLICT = OpenApiResponse(
 )
 REFUSED = OpenApiResponse(
     description="The decision cannot be recorded as given; `errors` names the field (`task`, `outcome`, `reason`, "
-    "`renewed_until` or `replacement`) and says what is missing."
+    "`renewed_until`, `replacement`, or an exception fix's `name`/`keywords`) and says what is missing."
 )
 
 
@@ -92,3 +96,35 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         if isinstance(decided, Response):
             return decided
         return Response(self._fresh(case), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ReportSerializer, responses={201: CaseDetailSerializer, 400: REFUSED})
+    @action(detail=False, methods=["post"])
+    def report(self, request):
+        """Report a problem with an asset: its open report case gets the report, or one is opened (the asset goes
+        on hold until the case is cleared or the asset removed)."""
+        body = ReportSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        asset = Asset.objects.visible_to(request.user).filter(pk=body.validated_data["asset"]).first()
+        if asset is None:
+            raise exceptions.ValidationError({"asset": ["No such asset among those you may see."]})
+        if not exception_views.may_report(request.user, asset):
+            raise exceptions.PermissionDenied("Only the client's members report problems.")
+        try:
+            case = detection.report(asset, actor=request.user, reason=body.validated_data["reason"])
+        except DecisionRefused as exc:
+            raise exceptions.ValidationError({exc.field: [str(exc)]}) from None
+        return Response(self._fresh(case), status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=DetectSerializer, responses={200: OpenApiResponse(description="Counts of the sweep.")})
+    @action(detail=False, methods=["post"])
+    def detect(self, request):
+        """Run a client's exception rules over its library now (content managers, agency admins, staff): the
+        counts of assets judged, findings, cases opened and cases already open."""
+        body = DetectSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        client = Client.objects.internal_to(request.user).filter(slug=body.validated_data["client"]).first()
+        if client is None:
+            raise exceptions.ValidationError({"client": ["No such client among yours."]})
+        if not exception_views.may_detect(request.user, client):
+            raise exceptions.PermissionDenied("Only content managers and agency admins run the checks.")
+        return Response(detection.sweep(client=client))

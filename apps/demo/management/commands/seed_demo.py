@@ -19,6 +19,7 @@ from apps.clients.choices import TaskKind
 from apps.clients.models import Client
 from apps.common.roles import RoleCode
 from apps.demo.creative import seed_requests
+from apps.exceptions.models import ExceptionPolicy
 
 DEMO_PASSWORD = "greenlight-demo"  # noqa: S105 - printed for the demo; the command refuses to run in production
 
@@ -149,6 +150,7 @@ class Command(BaseCommand):
         created += is_new
         for client in Client.objects.filter(slug__in=[c["slug"] for c in CLIENTS]):
             self.member(admin, client, [roles[RoleCode.AGENCY_ADMIN], roles[RoleCode.COMPLIANCE]], [])
+        seed_exception_policies()
         return created
 
     @cached_property
@@ -181,3 +183,26 @@ class Command(BaseCommand):
                 scope = f" ({', '.join(r.upper() for r in region_codes)} only)" if region_codes else ""
                 roles = ", ".join(RoleCode(code).label.lower() for code in role_codes)
                 self.stdout.write(f"  {persona + '@' + spec['slug'] + '.example':<36} {roles}{scope}")
+
+
+# Exceptions (flow 4): what each demo client accepts beyond its required metadata. The worker's first pull runs the
+# rules: Northwind's and Contoso's assets without keywords or copyright (missing metadata) and cancelled licences
+# open cases at once, and Contoso's rights-managed licences (a licence type it does not accept); editorial-only or
+# unreleased assets open cases once reviewers approve them for the client's commercial or advertising usages. Any
+# asset page has "Report a problem" for the rest.
+EXCEPTION_POLICIES = {
+    "northwind": {"accepted_providers": [], "accepted_license_types": [], "refused_flags": []},
+    "contoso": {
+        "accepted_providers": [],
+        "accepted_license_types": ["royalty_free", "editorial", "in_house"],
+        "refused_flags": [],
+        "sla_hours": {"rights": 24, "policy": 24},
+    },
+}
+
+
+def seed_exception_policies() -> None:
+    for slug, policy in EXCEPTION_POLICIES.items():
+        client = Client.objects.filter(slug=slug).first()
+        if client is not None:
+            ExceptionPolicy.objects.update_or_create(client=client, defaults=policy)
