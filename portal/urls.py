@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("apps.exceptions.urls")),
     path("", include("apps.sharing.urls")),
     path("", include("apps.creative.urls")),
+    path("", include("apps.onboarding.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -41,10 +41,44 @@ def changed(client, asset_ids) -> None:
         listener(client, set(asset_ids))
 
 
+_INGEST_LISTENERS: list[Callable] = []
+
+
+def on_ingest(listener: Callable) -> Callable:
+    """``listener(client)`` before any flow acts on newly synced content: a gate that takes some new assets aside
+    (onboarding holds DAM content until it passes). Approval cycles ask it too before they start
+    (``reviews.services.start_pending_approvals``), so a schedule racing a pull never reviews a gated asset."""
+    if listener not in _INGEST_LISTENERS:
+        _INGEST_LISTENERS.append(listener)
+    return listener
+
+
+def ingest(client=None) -> None:
+    """Run the ingest gates for ``client`` (``None``: every client)."""
+    for listener in _INGEST_LISTENERS:
+        listener(client)
+
+
 def pulled(client, changed_asset_ids=()) -> None:
-    """After a pull of ``client``'s content: the changed assets' listeners, then the synced ones."""
+    """After a pull of ``client``'s content: the ingest gates, the changed assets' listeners, then the synced ones."""
+    ingest(client)
     changed(client, changed_asset_ids)
     synced(client)
+
+
+_READY_LISTENERS: list[Callable] = []
+
+
+def on_ready_for_review(listener: Callable) -> Callable:
+    """``listener(client)`` when a gate let assets through (an onboarding published them awaiting approval)."""
+    if listener not in _READY_LISTENERS:
+        _READY_LISTENERS.append(listener)
+    return listener
+
+
+def ready_for_review(client) -> None:
+    for listener in _READY_LISTENERS:
+        listener(client)
 
 
 _USAGE_LISTENERS: list[Callable] = []

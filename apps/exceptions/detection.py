@@ -35,12 +35,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from apps.assets import holds
 from apps.assets.choices import ApprovalState, HoldKind, LicenseState, RightsState, SignalKind
-from apps.assets.models import Asset, AssetSignal, LicensePurchase
+from apps.assets.models import Asset, AssetHold, AssetSignal, LicensePurchase
+from apps.assets.required import missing_fields
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
@@ -60,26 +61,6 @@ COMMERCIAL_USAGES_EXCLUDED = {"usage_editorial"}
 ADVERTISING = "usage_advertising"
 NOT_RELEASED = "release_state_not_released"
 
-# Required-field names as clients write them -> how the asset carries them (a model field or a content element path)
-FIELDS: dict[str, tuple[str, str]] = {
-    "title": ("field", "name"),
-    "name": ("field", "name"),
-    "description": ("field", "description"),
-    "keywords": ("field", "keywords"),
-    "copyright": ("field", "copyright_notices"),
-    "copyright_notice": ("field", "copyright_notices"),
-    "copyright_notices": ("field", "copyright_notices"),
-    "categories": ("metadata", "categories"),
-    "model_release": ("metadata", "release_details.model_release_state"),
-    "property_release": ("metadata", "release_details.property_release_state"),
-}
-FIELD_LABELS = {
-    "name": "name",
-    "description": "description",
-    "keywords": "keywords",
-    "copyright_notices": "copyright notice",
-    "categories": "categories",
-}
 # The family of each cause: routes the case (``routeTo``, the team triage is offered first) and sets its SLA.
 FAMILIES = {
     "metadata": (Trigger.METADATA, Team.CONTENT_OPS),
@@ -125,37 +106,6 @@ def cause_of(case: Case) -> str:
 
 
 # -- the rules --------------------------------------------------------------------------------------------------------
-def _path(data, path: str):
-    """``(found, value)`` of a dotted path in the content element; ``found`` is False when a step is absent."""
-    value = data
-    for step in path.split("."):
-        if not isinstance(value, dict) or step not in value:
-            return False, None
-        value = value[step]
-    return True, value
-
-
-def _empty(value) -> bool:
-    if isinstance(value, str):
-        return not value.strip()
-    return value is None or value == [] or value == {} or value == "release_state_unknown"
-
-
-def missing_fields(asset: Asset, required: list[str]) -> list[str]:
-    """The required fields ``asset`` lacks, as readable names (each once)."""
-    missing: list[str] = []
-    for name in required:
-        where, attribute = FIELDS.get(name.lower(), ("metadata", name))
-        if where == "field":
-            value = getattr(asset, attribute)
-        else:
-            found, value = _path(asset.metadata or {}, attribute)
-            if not found:
-                continue  # the element does not carry it: unknown, not missing
-        label = FIELD_LABELS.get(attribute, name.replace("_", " "))
-        if _empty(value) and label not in missing:
-            missing.append(label)
-    return missing
 
 
 def _release_states(asset: Asset) -> dict:
@@ -290,7 +240,13 @@ def _sweep_client(client: Client, now: datetime) -> Counter:
     counts: Counter = Counter()
     ctx = Context(client)
     known = _open_cases(client)
-    assets = Asset.objects.filter(client=client).exclude(approval_state__in=SETTLED).order_by("pk")
+    # An asset still onboarding (flow 6) is held and judged by the onboarding's own checks until it is published.
+    assets = (
+        Asset.objects.filter(client=client)
+        .exclude(approval_state__in=SETTLED)
+        .exclude(Exists(AssetHold.objects.open().filter(asset=OuterRef("pk"), kind=HoldKind.ONBOARDING)))
+        .order_by("pk")
+    )
     last = 0
     while True:
         chunk = list(assets.filter(pk__gt=last)[:CHUNK])

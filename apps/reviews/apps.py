@@ -13,5 +13,6 @@ class ReviewsConfig(AppConfig):
 
         flows.register(services.FLOW)
         events.on_synced(services.start_pending_approvals)
+        events.on_ready_for_review(services.start_pending_approvals)
         events.on_changed(services.resubmit_changed)
         pages.register("reviews.licence_check", services.asset_page_check)

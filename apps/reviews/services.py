@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from apps.accounts.models import Region, User
-from apps.assets import rights
+from apps.assets import events, rights
 from apps.assets import services as assets
-from apps.assets.choices import ApprovalState, RightsState
-from apps.assets.models import Asset
+from apps.assets.choices import ApprovalState, HoldKind, RightsState
+from apps.assets.models import Asset, AssetHold
 from apps.assets.services import licence_snapshot
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
@@ -94,7 +95,10 @@ def start_approval(asset: Asset, *, actor=None) -> WorkflowRun | None:
 
 
 def start_pending_approvals(client=None, *, limit: int = 500) -> int:
-    """Start cycles for pending assets that have none (after a pull, and on a schedule as the safety net)."""
+    """Start cycles for pending assets that have none (after a pull, and on a schedule as the safety net). The
+    ingest gates run first, and an asset held by one (onboarding, flow 6) waits until it is let through."""
+    events.ingest(client)
+    gated = AssetHold.objects.open().filter(asset=OuterRef("pk"), kind=HoldKind.ONBOARDING)
     open_runs = WorkflowRun.objects.filter(
         process_key=APPROVAL, subject_type="assets.asset", status__in=OPEN_RUN_STATUSES
     ).values("subject_id")
@@ -102,6 +106,7 @@ def start_pending_approvals(client=None, *, limit: int = 500) -> int:
         Asset.objects.filter(approval_state=ApprovalState.PENDING)
         .exclude(rights_state__in=NOT_REVIEWABLE)
         .exclude(pk__in=open_runs)
+        .exclude(Exists(gated))
         .select_related("client")
         .prefetch_related("license_purchases__terms")  # the licence's territories choose the cycle's regions
         .order_by("pk")

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "apps.reviews",
     "apps.exceptions",
     "apps.creative",  # creative requests (flow 3): beside reviews and exceptions
+    "apps.onboarding",  # DAM onboarding (flow 6): beside reviews and exceptions
     "apps.demo",  # demo data: wires every app together, so it comes last
 ]
 
