@@ -16,8 +16,7 @@ class ApprovalState(models.TextChoices):
 # In review -> pending: the cycle was cancelled (or ended with an outcome the flow does not know): review it again.
 # Withdrawn is reachable from every state: taking an asset out of circulation (a renewal case) is always allowed.
 APPROVAL_TRANSITIONS: dict[str, set[str]] = {
-    # pending -> approved: an onboarding (flow 6) published for a client whose policy skips the approval cycle
-    ApprovalState.PENDING: {ApprovalState.IN_REVIEW, ApprovalState.WITHDRAWN, ApprovalState.APPROVED},
+    ApprovalState.PENDING: {ApprovalState.IN_REVIEW, ApprovalState.WITHDRAWN},
     ApprovalState.IN_REVIEW: {
         ApprovalState.PENDING,
         ApprovalState.APPROVED,

@@ -487,7 +487,10 @@ def apply_outcome(run: WorkflowRun) -> None:
     )
     if policy_for(asset.client).approval_after:
         events.ready_for_review(asset.client)
-    else:
+    else:  # the onboarding was the review: in review, then approved, each move audited as the onboarding's
+        assets.change_approval(
+            asset, ApprovalState.IN_REVIEW, action="onboarding.asset.in_review", after={"run": run.pk}
+        )
         assets.change_approval(
             asset, ApprovalState.APPROVED, action="onboarding.asset.published", after={"run": run.pk}
         )

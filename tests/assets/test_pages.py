@@ -47,6 +47,7 @@ def test_the_apps_above_register_their_providers_lowest_first():
         "reviews.licence_check",
         "exceptions.cases",
         "creative.deliveries",
+        "onboarding.onboarding",
     ]
 
 

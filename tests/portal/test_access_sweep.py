@@ -31,6 +31,7 @@ from apps.common.roles import RoleCode
 from apps.creative.models import CampaignType, CreativeRequest, Delivery, DeliveryItem, Format
 from apps.exceptions import feeds
 from apps.exceptions.models import Case
+from apps.onboarding.models import Onboarding, OnboardingPolicy
 from apps.outbox.models import OutboxMessage
 from apps.sharing.models import Share
 from apps.workflows.models import Comment, Task, WorkflowRun
@@ -102,6 +103,14 @@ def _b_format(objs):
 
 def _b_campaign_type(objs):
     return {"pk": objs["campaign_type_b"].pk}
+
+
+def _b_onboarding(objs):
+    return {"pk": objs["onboarding_b"].pk}
+
+
+def _b_onboarding_policy(objs):
+    return {"pk": objs["onboarding_policy_b"].pk}
 
 
 ROUTES: dict[str, Route] = {
@@ -219,6 +228,13 @@ ROUTES: dict[str, Route] = {
     "api:share-list": Route("api", lists_foreign_rows=True),
     "api:share-detail": Route("api", _b_share),
     "api:share-revoke": Route("api_post", _b_share),
+    # onboarding (flow 6): the queue with bulk enrichment, the runs and each client's policy in the API
+    "onboarding:queue": Route("html", lists_foreign_rows=True),
+    "api:onboarding-list": Route("api", lists_foreign_rows=True),
+    "api:onboarding-detail": Route("api", _b_onboarding),
+    "api:onboarding-bulk-enrich": Route("api_post", lists_foreign_rows=True),
+    "api:onboarding-policy-list": Route("api", lists_foreign_rows=True),
+    "api:onboarding-policy-detail": Route("api", _b_onboarding_policy),
 }
 
 
@@ -329,7 +345,11 @@ def world(db):
     DeliveryItem.objects.create(client=client_b, delivery=delivery_b, asset=asset_b)
     format_b = Format.objects.create(client=client_b, name=f"{MARKER} format")
     campaign_type_b = CampaignType.objects.create(client=client_b, name=f"{MARKER} launch")
+    onboarding_b = Onboarding.objects.create(client=client_b, asset=asset_b, source="bynder")
+    onboarding_policy_b = OnboardingPolicy.objects.create(client=client_b, sources=["bynder"])
     return {
+        "onboarding_b": onboarding_b,
+        "onboarding_policy_b": onboarding_policy_b,
         "request_b": request_b,
         "delivery_b": delivery_b,
         "format_b": format_b,

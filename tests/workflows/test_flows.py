@@ -13,7 +13,14 @@ from django.urls import reverse
 
 from apps.workflows import bpmn, flows
 
-REGISTERED = ["asset_approval", "asset_exception", "compliance_review", "creative_request", "rights_renewal"]
+REGISTERED = [
+    "asset_approval",
+    "asset_exception",
+    "asset_onboarding",
+    "compliance_review",
+    "creative_request",
+    "rights_renewal",
+]
 
 # Final outcomes of a registered flow that deliberately write nothing back to Smint.io, each with the document that
 # says so.
@@ -83,7 +90,14 @@ def _flow(key: str, outcomes) -> flows.Flow:
 # -- registering ---------------------------------------------------------------------------------------------------
 def test_the_apps_register_each_flow_once():
     assert sorted(flows.FLOWS) == REGISTERED
-    by_label = ["asset_approval", "asset_exception", "creative_request", "rights_renewal", "compliance_review"]
+    by_label = [
+        "asset_approval",
+        "asset_exception",
+        "asset_onboarding",
+        "creative_request",
+        "rights_renewal",
+        "compliance_review",
+    ]
     assert [f.key for f in flows.all_flows()] == by_label
 
 

@@ -19,6 +19,7 @@ from apps.clients.choices import TaskKind
 from apps.clients.models import Client
 from apps.common.roles import RoleCode
 from apps.demo.creative import seed_requests
+from apps.demo.onboarding import seed_onboarding_policies
 from apps.exceptions.models import ExceptionPolicy
 
 DEMO_PASSWORD = "greenlight-demo"  # noqa: S105 - printed for the demo; the command refuses to run in production
@@ -151,6 +152,7 @@ class Command(BaseCommand):
         for client in Client.objects.filter(slug__in=[c["slug"] for c in CLIENTS]):
             self.member(admin, client, [roles[RoleCode.AGENCY_ADMIN], roles[RoleCode.COMPLIANCE]], [])
         seed_exception_policies()
+        seed_onboarding_policies()  # flow 6: the demo clients onboard their DAM content
         return created
 
     @cached_property

@@ -1,0 +1,95 @@
+"""An onboarding run from ingest to published, in the browser: DAM content pulled from the Smint.io emulator is
+hidden on its asset page; a content manager enriches it (an enrichment without the required keywords is refused
+where it was made, focus on the field), legal validates the rights, the content manager categorises it, and the
+asset is published: available, with one metadata PATCH and one status at Smint.io."""
+
+import pytest
+from playwright.sync_api import expect
+
+from apps.assets.models import Asset
+from apps.common.roles import RoleCode
+from apps.integrations.smintio.sync import pull
+from apps.onboarding.models import Onboarding, OnboardingPolicy
+from tests.factories import member
+from tests.onboarding.test_onboarding_flow import metadata_patches
+from tests.platform_fixtures import settle
+from tests.reviews.test_flow import statuses_at_smintio
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def ingested(platforms, client_a):
+    from apps.assets import events
+
+    OnboardingPolicy.objects.create(client=client_a, sources=["bynder", "brandfolder"], approval_after=False)
+    client_a.required_metadata_fields = ["keywords"]
+    client_a.save()
+    platforms.opentext_tenant()
+    pull(platforms.smintio_tenant(client_a, count=20), full=True)
+    events.pulled(client_a)  # as the worker does after a pull
+    settle()
+    return Onboarding.objects.filter(client=client_a).order_by("pk").first()
+
+
+def decide_from_asset_page(page, asset, task_name):
+    page.goto(f"/assets/{asset.pk}/")
+    row = page.locator("tr", has_text=task_name)
+    row.get_by_role("link", name="Decide").click()
+    expect(page.locator("#decide-title")).to_contain_text(task_name)
+    return page.locator("form.decision-form")
+
+
+def test_an_onboarding_from_ingest_to_published(page, sign_in, ingested, client_a):
+    assert ingested is not None, "the demo library has DAM assets"
+    asset = Asset.objects.get(pk=ingested.asset_id)
+    assert asset.on_hold and not asset.is_available
+    person = member(client_a, RoleCode.CONTENT_MANAGER, RoleCode.LEGAL, email="cm@acme.example")
+    sign_in(person, f"/assets/{asset.pk}/")
+    expect(page.locator("#onboarding")).to_contain_text("Hidden until it is published")
+    expect(page.locator("#onboarding")).to_contain_text("File present and downloadable")
+    expect(page.locator(".page-head")).to_contain_text("Not available")
+
+    form = decide_from_asset_page(page, asset, "Enrich the metadata")
+    keywords = form.get_by_label("Keywords")
+    keywords.fill("")
+    form.get_by_role("radio", name="Enriched").check()
+    form.get_by_role("button", name="Record decision").click()  # no keywords: refused in place
+    expect(page.locator("[role=alert]")).to_contain_text("The client requires: keywords")
+    keywords = page.locator("form.decision-form").get_by_label("Keywords")
+    expect(keywords).to_be_focused()
+    keywords.fill("brand, spring launch")
+    form = page.locator("form.decision-form")
+    form.get_by_role("radio", name="Enriched").check()
+    form.get_by_role("button", name="Record decision").click()
+    expect(page.locator(".toast")).to_contain_text("Enriched")
+    settle()
+
+    form = decide_from_asset_page(page, asset, "Validate the rights")
+    form.get_by_label("Owned by the client").check()
+    form.get_by_label("Territories").fill("DE, geography_europe")
+    form.get_by_label("Web").check()
+    form.get_by_label("Print").check()
+    form.get_by_role("radio", name="Rights valid").check()
+    form.get_by_role("button", name="Record decision").click()
+    expect(page.locator(".toast")).to_contain_text("Rights valid")
+    settle()
+
+    form = decide_from_asset_page(page, asset, "Categorise and set the access")
+    form.get_by_label("Categories").fill("Brand")
+    form.get_by_label("Who may see it").select_option("internal")
+    form.get_by_role("radio", name="Ready to publish").check()
+    form.get_by_role("button", name="Record decision").click()
+    expect(page.locator(".toast")).to_contain_text("Ready to publish")
+    settle()
+
+    page.goto(f"/assets/{asset.pk}/")
+    expect(page.locator("#on-hold")).to_have_count(0)
+    expect(page.locator("#onboarding")).to_contain_text("Published")
+    expect(page.locator(".page-head")).to_contain_text("Available to creatives")
+    asset.refresh_from_db()
+    assert asset.keywords == ["brand", "spring launch"] and asset.is_available
+    assert len(metadata_patches(asset)) == 1 and statuses_at_smintio(asset) == ["cleared"]
+    refused = "status of 400"  # the refused enrichment: the browser logs the 400 the page was answered with
+    assert [e for e in page.watch.console_errors if refused not in e] == []
+    assert page.watch.foreign_requests == []

@@ -1,0 +1,164 @@
+"""Onboarding's API (runs, bulk enrichment, the per-client policy) and pages (the task form on the decision page
+every flow uses, the asset page's section, the queue with bulk enrichment): tenancy, who may change what, refusals
+shown in place with the focus on the field."""
+
+from __future__ import annotations
+
+import pytest
+
+from apps.assets.models import Asset
+from apps.audit.models import AuditEvent
+from apps.common.roles import RoleCode
+from apps.onboarding import services
+from apps.onboarding.models import Onboarding, OnboardingPolicy
+from apps.workflows.models import Task, WorkflowRun
+from tests.factories import member
+
+from .test_trigger_and_checks import make
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def onboarding(client_a):
+    OnboardingPolicy.objects.create(client=client_a, sources=["bynder"])
+    client_a.required_metadata_fields = ["keywords"]
+    client_a.save()
+    make(client_a, "Older", provider="getty", licence_type="royalty_free", keywords=["alps", "summit"])
+    asset = make(client_a, "Spring hero")
+    services.onboard_new(client_a)
+    return Onboarding.objects.get(asset=asset)
+
+
+@pytest.fixture
+def ops(client_a):
+    return member(client_a, RoleCode.CONTENT_MANAGER, email="ops@acme.example")
+
+
+def task_of(onboarding, key=services.ENRICH, outcomes=(("Enriched", "enriched"), ("Reject", "reject"))) -> Task:
+    run = WorkflowRun.objects.get(process_key=services.PROCESS, subject_id=onboarding.asset_id)
+    roles = ["legal"] if key == services.RIGHTS else ["content_manager"]
+    return Task.objects.create(
+        client=onboarding.client,
+        run=run,
+        remote_id=f"t-{key}",
+        task_key=key,
+        name=key.replace("_", " ").capitalize(),
+        candidate_roles=roles,
+        possible_outcomes=[list(o) for o in outcomes],
+    )
+
+
+def test_the_enrichment_form_suggests_the_clients_keywords_and_refuses_in_place(onboarding, ops, login):
+    task = task_of(onboarding)
+    http = login(ops)
+    page = http.get(f"/tasks/{task.pk}/decide/").content.decode()
+    assert 'name="keywords"' in page and "The client already uses: alps, summit." in page
+    assert "Ingest checks that failed" in page and "File present and downloadable" in page
+    refused = http.post(f"/tasks/{task.pk}/decide/", {"outcome": "enriched", "keywords": "", "version": task.version})
+    body = refused.content.decode()
+    assert refused.status_code == 400
+    assert "The client requires: keywords." in body
+    assert f'id="ob-keywords-{task.pk}" name="keywords" rows="2" aria-describedby' in body
+    assert 'aria-invalid="true" autofocus' in body
+    done = http.post(
+        f"/tasks/{task.pk}/decide/", {"outcome": "enriched", "keywords": "spring, hero", "version": task.version}
+    )
+    assert done.status_code == 302
+    asset = Asset.objects.get(pk=onboarding.asset_id)
+    assert asset.keywords == ["spring", "hero"] and asset.on_hold  # still held: published only at the end
+    assert AuditEvent.objects.filter(action="assets.asset.metadata_edit", object_id=str(asset.pk)).exists()
+
+
+def test_the_rights_form_names_the_field_to_fix(onboarding, client_a, login):
+    legal = member(client_a, RoleCode.LEGAL, email="lex@acme.example")
+    task = task_of(onboarding, services.RIGHTS, (("Rights valid", "rights_valid"), ("Reject", "reject")))
+    http = login(legal)
+    refused = http.post(
+        f"/tasks/{task.pk}/decide/",
+        {"outcome": "rights_valid", "ownership": "owned", "territories": "Atlantis", "version": task.version},
+    )
+    body = refused.content.decode()
+    assert refused.status_code == 400 and "Not known: Atlantis." in body
+    assert f'id="ob-territories-{task.pk}" name="territories" value="Atlantis"' in body
+
+
+def test_the_asset_page_says_why_it_is_hidden(onboarding, ops, login):
+    page = login(ops).get(f"/assets/{onboarding.asset_id}/").content.decode()
+    assert 'id="onboarding"' in page and "Hidden until it is published" in page
+    assert "Failed</strong>: File present and downloadable" in page
+
+
+def test_bulk_enrichment_in_the_queue_audits_each_asset(onboarding, client_a, ops, login):
+    second = make(client_a, "Autumn hero")
+    services.onboard_new(client_a)
+    http = login(ops)
+    page = http.get("/onboarding/").content.decode()
+    assert "Spring hero" in page and "Autumn hero" in page and "Older" not in page
+    refused = http.post("/onboarding/", {"keywords": "brand"})
+    assert refused.status_code == 400 and "Select the assets to enrich." in refused.content.decode()
+    answer = http.post(
+        "/onboarding/", {"asset": [onboarding.asset_id, second.pk], "keywords": "brand, 2027", "categories": "Brand"}
+    )
+    assert answer.status_code == 302
+    for pk in (onboarding.asset_id, second.pk):
+        asset = Asset.objects.get(pk=pk)
+        assert asset.keywords[-2:] == ["brand", "2027"]
+        assert services.categories_of(asset) == ["Brand"]
+        assert AuditEvent.objects.filter(action="assets.asset.metadata_edit", object_id=str(pk)).count() == 1
+
+
+def test_a_business_user_may_not_bulk_enrich(onboarding, client_a, login):
+    viewer = member(client_a, RoleCode.REQUESTER, email="req@acme.example")
+    http = login(viewer)
+    assert "Add to the selected assets" not in http.get("/onboarding/").content.decode()
+    http.post("/onboarding/", {"asset": [onboarding.asset_id], "keywords": "nope"})
+    assert "nope" not in Asset.objects.get(pk=onboarding.asset_id).keywords
+
+
+def test_the_api_lists_runs_and_enriches_in_bulk(onboarding, client_b, ops, api, api_token):
+    make(client_b, "Beta hero")
+    OnboardingPolicy.objects.create(client=client_b, sources=["bynder"])
+    services.onboard_new(client_b)
+    reader = api(api_token(ops))
+    rows = reader.get("/api/v1/onboardings/").json()["results"]
+    assert [row["asset"]["name"] for row in rows] == ["Spring hero"]  # never another client's
+    row = rows[0]
+    assert row["state"] == "open" and row["on_hold"] and {c["check"] for c in row["checks"]} >= {"binary"}
+    assert reader.post("/api/v1/onboardings/bulk-enrich/", {"assets": [onboarding.asset_id]}).status_code == 403
+    writer = api(api_token(ops, scope="write"))
+    beta = Onboarding.objects.get(client=client_b).asset_id
+    answer = writer.post(
+        "/api/v1/onboardings/bulk-enrich/",
+        {"assets": [onboarding.asset_id, beta], "keywords": ["brand"]},
+        content_type="application/json",
+    )
+    assert answer.status_code == 200 and answer.json() == {"changed": 1}
+    assert "brand" not in Asset.objects.get(pk=beta).keywords
+    refused = writer.post(
+        "/api/v1/onboardings/bulk-enrich/", {"assets": [onboarding.asset_id]}, content_type="application/json"
+    )
+    assert refused.status_code == 400 and "keywords" in refused.json()["errors"]
+
+
+def test_agency_admins_choose_the_sources_in_the_api(onboarding, client_a, ops, api, api_token):
+    admin = member(client_a, RoleCode.AGENCY_ADMIN, email="admin@acme.example")
+    policy = OnboardingPolicy.objects.get(client=client_a)
+    body = {"sources": ["bynder", "brandfolder", "in_house"], "approval_after": False}
+    as_ops = api(api_token(ops, scope="write"))
+    assert as_ops.get(f"/api/v1/onboarding-policies/{policy.pk}/").json()["sources"] == ["bynder"]
+    assert (
+        as_ops.put(f"/api/v1/onboarding-policies/{policy.pk}/", body, content_type="application/json").status_code
+        == 403
+    )
+    as_admin = api(api_token(admin, scope="write"))
+    answer = as_admin.put(f"/api/v1/onboarding-policies/{policy.pk}/", body, content_type="application/json")
+    assert answer.status_code == 200
+    policy.refresh_from_db()
+    assert policy.sources == body["sources"] and policy.approval_after is False
+    event = AuditEvent.objects.get(action="onboarding.policy.update")
+    assert event.before["sources"] == ["bynder"] and event.after["approval_after"] is False
+    bad = as_admin.put(
+        f"/api/v1/onboarding-policies/{policy.pk}/", {"sources": ["Not a key!"]}, content_type="application/json"
+    )
+    assert bad.status_code == 400
