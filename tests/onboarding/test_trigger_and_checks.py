@@ -149,3 +149,35 @@ def test_exception_detection_leaves_an_onboarding_asset_to_its_checks(client_a):
     detection.sweep_client(client_a)
     assert not Case.objects.filter(asset=held).exists()
     assert Case.objects.filter(asset=loose, key__startswith="metadata").exists()
+
+
+def test_the_demo_clients_onboard_their_dam_content(settings):
+    from django.core.management import call_command
+
+    settings.DEBUG = True
+    call_command("seed_demo", "--quiet-logins")
+    call_command("seed_demo", "--quiet-logins")  # idempotent
+    policies = {p.client.slug: p for p in OnboardingPolicy.objects.select_related("client")}
+    assert sorted(policies) == ["contoso", "northwind"]
+    assert {"bynder", "brandfolder"} <= set(policies["northwind"].sources) and policies["northwind"].approval_after
+    assert policies["contoso"].approval_after is False
+
+
+def test_a_run_cancelled_in_opentext_releases_the_hold_and_approval_takes_the_asset(client_a):
+    from apps.outbox.models import OutboxMessage
+
+    OnboardingPolicy.objects.create(client=client_a, sources=["bynder"])
+    asset = make(client_a, rights_state=RightsState.VALID)
+    services.onboard_new(client_a)
+    run = WorkflowRun.objects.get(process_key=services.PROCESS, subject_id=asset.pk)
+    WorkflowRun.objects.filter(pk=run.pk).update(status="cancelled", outcome="")
+    run.refresh_from_db()
+    services.apply_outcome(run)  # what the OpenText sync calls when the run ended without an outcome
+    asset.refresh_from_db()
+    onboarding = Onboarding.objects.get(asset=asset)
+    assert onboarding.state == "cancelled" and not asset.on_hold
+    assert asset.approval_state == ApprovalState.PENDING
+    assert not OutboxMessage.objects.filter(kind__startswith="smintio.").exists()  # Smint.io hears nothing
+    assert reviews.start_pending_approvals(client_a) == 1
+    services.apply_outcome(run)  # applied twice: nothing more
+    assert Onboarding.objects.get(asset=asset).state == "cancelled"
