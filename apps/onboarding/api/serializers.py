@@ -52,7 +52,9 @@ class OnboardingPolicySerializer(serializers.ModelSerializer):
 
 
 class BulkEnrichSerializer(serializers.Serializer):
-    assets = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=200)
+    assets = serializers.ListField(
+        child=serializers.IntegerField(min_value=1, max_value=2**31 - 1), min_length=1, max_length=200
+    )
     keywords = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list)
     categories = serializers.ListField(child=serializers.CharField(max_length=100), required=False, default=list)
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
