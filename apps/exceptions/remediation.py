@@ -198,7 +198,8 @@ def prepare(task: Task, *, actor, outcome: str, reason: str, inputs: dict) -> fl
     if outcome == "fixed":
         if task.task_key == FIX_TASK:
             changes = changes_of(asset, inputs.get("fix") or {})
-            if not changes:
+            fixed_at_source = detection.cause_of(case) != "report" and _verify(case, asset) is None
+            if not changes and not fixed_at_source:
                 missing = case.evidence.get("missing") or []
                 what = f" (missing: {', '.join(missing)})" if missing else ""
                 raise Refused(f"Nothing was changed: fill in the metadata to fix{what}.", field="keywords")
