@@ -18,6 +18,7 @@ urlpatterns = [
     # exceptions (flow 4)
     path("assets/<int:pk>/report/", exception_views.report_asset, name="report_asset"),
     path("assets/<int:pk>/check/", exception_views.check_asset, name="check_asset"),
+    path("clients/<slug:slug>/exception-policy/", exception_views.exception_policy, name="exception_policy"),
     path("clients/<slug:slug>/exceptions/detect/", exception_views.detect_client, name="detect_client"),
     path("cases/<int:pk>/agency-links/", exception_views.agency_link_create, name="agency_link_create"),
     path(
