@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -229,3 +230,38 @@ def exception_policy(request, slug: str):
     families = [(family, Trigger(family).label, values[f"sla_{family}"]) for family in policy.SLA_FAMILIES]
     context.update(values=values, families=families, seen=policy.seen_in_library(client))
     return render(request, "exceptions/exception_policy.html", context, status=status)
+
+
+# -- an external member's correction of a case shared with them ---------------------------------------------------
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def external_correction(request, pk: int):
+    """The agency page for an external member (the ``external`` role) to whom an open exception case was shared
+    (``apps.sharing``): that case's asset and the correction form (``remediation.member_submit``), nothing else.
+    Any other case, a closed one, or a share revoked or ended is a 404; every view and submission is audited."""
+    from apps.sharing.choices import SubjectType
+    from apps.sharing.models import Share
+
+    case = remediation.external_case(request.user, pk)
+    if case is None:
+        raise Http404("No such case.")
+    share = Share.objects.active().filter(user=request.user, subject_type=SubjectType.CASE, subject_id=case.pk)
+    context = {
+        "case": case,
+        "asset": case.asset,
+        "metadata": remediation.current_metadata(case.asset),
+        "waiting": remediation.agency_task(case) is not None,
+        "values": {},
+        "member": request.user,
+        "share": share.order_by("-expires_at").first(),
+    }
+    if request.method == "POST":
+        try:
+            finding = remediation.member_submit(case, request.user, request.POST)
+        except (remediation.LinkRefused, workflows.DecisionRefused) as refused:
+            context.update(error=str(refused), error_field=refused.field, values=request.POST)
+            return render(request, "exceptions/agency_page.html", context, status=400)
+        return render(request, "exceptions/agency_done.html", {"finding": finding, "member": request.user})
+    remediation.record_member_use(case, request.user, what="view")
+    return render(request, "exceptions/agency_page.html", context)

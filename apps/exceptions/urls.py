@@ -26,5 +26,6 @@ urlpatterns = [
         exception_views.agency_link_revoke,
         name="agency_link_revoke",
     ),
+    path("cases/<int:pk>/correct/", exception_views.external_correction, name="external_correction"),
     path("agency/<str:token>/", exception_views.agency_page, name="agency_page"),
 ]
