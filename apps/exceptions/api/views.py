@@ -133,6 +133,7 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class ExceptionPolicySerializer(serializers.Serializer):
+    client = serializers.CharField(read_only=True, help_text="The client's slug.")
     accepted_providers = serializers.ListField(child=serializers.CharField(), required=False)
     accepted_license_types = serializers.ListField(child=serializers.CharField(), required=False)
     refused_flags = serializers.ListField(child=serializers.CharField(), required=False)
@@ -161,7 +162,8 @@ class ExceptionPolicyView(APIView):
 
     @extend_schema(responses={200: ExceptionPolicySerializer})
     def get(self, request, slug: str):
-        return Response(policy.as_dict(detection.policy_for(self._client(slug))))
+        client = self._client(slug)
+        return Response({"client": client.slug, **policy.as_dict(detection.policy_for(client))})
 
     @extend_schema(request=ExceptionPolicySerializer, responses={200: ExceptionPolicySerializer, 400: REFUSED})
     def patch(self, request, slug: str):
@@ -178,4 +180,4 @@ class ExceptionPolicyView(APIView):
         except policy.PolicyRefused as refused:
             field = "sla_hours" if refused.field.startswith("sla_") else refused.field
             raise exceptions.ValidationError({field: [str(refused)]}) from None
-        return Response(policy.as_dict(saved))
+        return Response({"client": client.slug, **policy.as_dict(saved)})
