@@ -240,6 +240,9 @@ def _sweep_client(client: Client, now: datetime) -> Counter:
     counts: Counter = Counter()
     ctx = Context(client)
     known = _open_cases(client)
+    open_by_asset: dict[int, list[Case]] = defaultdict(list)
+    for (asset_id, _cause), case in known.items():
+        open_by_asset[asset_id].append(case)
     # An asset still onboarding (flow 6) is held and judged by the onboarding's own checks until it is published.
     assets = (
         Asset.objects.filter(client=client)
@@ -254,10 +257,12 @@ def _sweep_client(client: Client, now: datetime) -> Counter:
             break
         for asset in chunk:
             counts["assets"] += 1
-            for finding in findings_for(asset, ctx, now):
+            found = findings_for(asset, ctx, now)
+            for finding in found:
                 counts["findings"] += 1
                 opened = record(client, asset, finding, now=now, known=known)
                 counts["opened" if opened else "known"] += 1
+            counts["quiet"] += note_quiet(open_by_asset.get(asset.pk, []), found, now)
         last = chunk[-1].pk
     ExceptionPolicy.objects.filter(pk=ctx.policy.pk).update(last_swept_at=now)
     return counts
@@ -310,6 +315,35 @@ def record(client, asset, finding: Finding, *, now=None, known=None, actor=None)
     return created
 
 
+QUIET = "quiet_since"
+
+
+def note_quiet(cases: list[Case], found: list[Finding], now: datetime) -> int:
+    """The open cases (of one asset) whose rule no longer fires, e.g. after keywords were added in Smint.io itself
+    and the next pull brought them: the case says since when (``evidence.quiet_since``, audited once), so the
+    remediator can record "Fixed" and verification clears it. Not cleared automatically: the case may be in legal's
+    or an agency's hands, and a person decides that the asset returns to circulation (docs/cases.md). A report is
+    not a rule and never goes quiet. Returns how many cases were newly marked."""
+    firing = {finding.cause for finding in found}
+    marked = 0
+    for case in cases:
+        cause = cause_of(case)
+        if case.state != CaseState.OPEN or cause == "report" or cause in firing or case.evidence.get(QUIET):
+            continue
+        evidence = {**case.evidence, QUIET: now.isoformat()}
+        Case.objects.filter(pk=case.pk).update(evidence=evidence)
+        case.evidence = evidence
+        audit.record(
+            "exceptions.case.rule_quiet",
+            client=case.client,
+            obj=case,
+            after={"cause": cause, QUIET: now.isoformat()},
+            reason="The rule no longer fires (fixed at the source?): record “Fixed” to verify and clear the case.",
+        )
+        marked += 1
+    return marked
+
+
 def hold_reference(case: Case) -> str:
     return f"exceptions.case:{case.pk}"
 
@@ -318,11 +352,13 @@ def _update(case: Case, finding: Finding, now: datetime) -> None:
     """A finding seen again: its evidence on the open case, when it changed (the first sighting is kept)."""
     if case.state != CaseState.OPEN:
         return
-    current = {k: v for k, v in case.evidence.items() if k not in ("seen_at", "reports")}
+    current = {k: v for k, v in case.evidence.items() if k not in ("seen_at", "reports", QUIET)}
     fresh = {"cause": finding.cause, "finding": finding.summary, **finding.evidence}
-    if current == fresh:
+    if current == fresh and QUIET not in case.evidence:
         return
-    evidence = {**case.evidence, **fresh, "seen_at": now.isoformat()}
+    # Firing again: a "no longer fires" note no longer holds.
+    evidence = {k: v for k, v in case.evidence.items() if k != QUIET}
+    evidence = {**evidence, **fresh, "seen_at": now.isoformat()}
     Case.objects.filter(pk=case.pk).update(evidence=evidence, summary=finding.summary)
     case.evidence, case.summary = evidence, finding.summary
 
@@ -333,6 +369,10 @@ def detect_asset(asset: Asset, now: datetime | None = None) -> list[Finding]:
     found = findings_for(asset, ctx, now)
     for finding in found:
         record(asset.client, asset, finding, now=now)
+    open_cases = Case.objects.filter(
+        client_id=asset.client_id, kind=CaseKind.EXCEPTION, asset=asset, state=CaseState.OPEN
+    )
+    note_quiet(list(open_cases), found, now or timezone.now())
     return found
 
 

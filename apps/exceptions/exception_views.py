@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
@@ -20,7 +21,8 @@ from apps.common.http import whole_number
 from apps.common.roles import RoleCode
 from apps.workflows import services as workflows
 
-from . import detection, remediation
+from . import detection, policy, remediation
+from .choices import Trigger
 from .models import AgencyLink, Case
 
 OPERATORS = {RoleCode.CONTENT_MANAGER, RoleCode.AGENCY_ADMIN}
@@ -188,4 +190,78 @@ def agency_page(request, token: str):
             return render(request, "exceptions/agency_page.html", context, status=400)
         return render(request, "exceptions/agency_done.html", {"link": link, "finding": finding})
     remediation.record_use(link, what="view", request_ip=ip)
+    return render(request, "exceptions/agency_page.html", context)
+
+
+# -- the client's exception policy --------------------------------------------------------------------------------
+@login_required
+@require_http_methods(["GET", "POST"])
+def exception_policy(request, slug: str):
+    """A client's exception policy (``policy``): agency admins change it, the client's other internal members read
+    it; an external member or another client's person gets a 404. Errors are shown at their field, nothing saved."""
+    client = get_object_or_404(Client.objects.internal_to(request.user), slug=slug)
+    current = detection.policy_for(client)
+    can_edit = policy.may_edit(request.user, client)
+    values = {name: ", ".join(getattr(current, name)) for name in policy.LISTS} | {
+        f"sla_{family}": (current.sla_hours or {}).get(family, "") for family in policy.SLA_FAMILIES
+    }
+    context = {"client": client, "policy": current, "can_edit": can_edit, "error": None, "error_field": None}
+    status = 200
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied("Only the client's agency admins may change its exception policy.")
+        values = {name: str(request.POST.get(name, "")) for name in values}
+        changes = {name: values[name] for name in policy.LISTS}
+        changes["sla_hours"] = {family: values[f"sla_{family}"].strip() for family in policy.SLA_FAMILIES}
+        try:
+            saved = policy.update_policy(client, actor=request.user, changes=changes, reason="Exception policy page")
+        except policy.PolicyRefused as refused:
+            context.update(error=str(refused), error_field=refused.field)
+            status = 400
+        else:
+            changed = saved.updated_at != current.updated_at
+            messages.success(
+                request,
+                f"The exception policy of {client.name} is saved; the next checks apply it."
+                if changed
+                else "Nothing changed.",
+            )
+            return redirect("exceptions:exception_policy", slug=client.slug)
+    families = [(family, Trigger(family).label, values[f"sla_{family}"]) for family in policy.SLA_FAMILIES]
+    context.update(values=values, families=families, seen=policy.seen_in_library(client))
+    return render(request, "exceptions/exception_policy.html", context, status=status)
+
+
+# -- an external member's correction of a case shared with them ---------------------------------------------------
+@login_required
+@never_cache
+@require_http_methods(["GET", "POST"])
+def external_correction(request, pk: int):
+    """The agency page for an external member (the ``external`` role) to whom an open exception case was shared
+    (``apps.sharing``): that case's asset and the correction form (``remediation.member_submit``), nothing else.
+    Any other case, a closed one, or a share revoked or ended is a 404; every view and submission is audited."""
+    from apps.sharing.choices import SubjectType
+    from apps.sharing.models import Share
+
+    case = remediation.external_case(request.user, pk)
+    if case is None:
+        raise Http404("No such case.")
+    share = Share.objects.active().filter(user=request.user, subject_type=SubjectType.CASE, subject_id=case.pk)
+    context = {
+        "case": case,
+        "asset": case.asset,
+        "metadata": remediation.current_metadata(case.asset),
+        "waiting": remediation.agency_task(case) is not None,
+        "values": {},
+        "member": request.user,
+        "share": share.order_by("-expires_at").first(),
+    }
+    if request.method == "POST":
+        try:
+            finding = remediation.member_submit(case, request.user, request.POST)
+        except (remediation.LinkRefused, workflows.DecisionRefused) as refused:
+            context.update(error=str(refused), error_field=refused.field, values=request.POST)
+            return render(request, "exceptions/agency_page.html", context, status=400)
+        return render(request, "exceptions/agency_done.html", {"finding": finding, "member": request.user})
+    remediation.record_member_use(case, request.user, what="view")
     return render(request, "exceptions/agency_page.html", context)

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from apps.common.fields import BulkInsertJSONField
 from apps.common.lifetimes import RevocableUntil
@@ -64,6 +65,12 @@ class Case(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state == CaseState.OPEN
+
+    @property
+    def rule_quiet_since(self):
+        """An open exception case whose rule no longer fires: since when (``detection.note_quiet``), else None."""
+        value = (self.evidence or {}).get("quiet_since")
+        return parse_datetime(value) if isinstance(value, str) else None
 
 
 class ComplianceRule(models.Model):

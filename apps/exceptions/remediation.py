@@ -198,7 +198,8 @@ def prepare(task: Task, *, actor, outcome: str, reason: str, inputs: dict) -> fl
     if outcome == "fixed":
         if task.task_key == FIX_TASK:
             changes = changes_of(asset, inputs.get("fix") or {})
-            if not changes:
+            fixed_at_source = detection.cause_of(case) != "report" and _verify(case, asset) is None
+            if not changes and not fixed_at_source:
                 missing = case.evidence.get("missing") or []
                 what = f" (missing: {', '.join(missing)})" if missing else ""
                 raise Refused(f"Nothing was changed: fill in the metadata to fix{what}.", field="keywords")
@@ -386,7 +387,17 @@ def agency_task(case: Case) -> Task | None:
 def agency_submit(link: AgencyLink, data, *, request_ip: str = "") -> detection.Finding | None:
     """The agency's correction through its link: the metadata written (one PATCH), the rule evaluated again and
     the agency task completed by Greenlight in the agency's name, all audited. Returns the finding still firing."""
-    case = link.case
+    return _submit_correction(
+        link.case,
+        data,
+        by=link.agency,
+        how="through an agency link",
+        on_use=lambda: record_use(link, what="submit", request_ip=request_ip),
+    )
+
+
+def _submit_correction(case: Case, data, *, by: str, how: str, on_use, actor=None) -> detection.Finding | None:
+    """One correction, from an agency link or an external member: the same form, service and verification."""
     task = agency_task(case)
     if task is None:
         raise LinkRefused("There is nothing to correct right now: the case is not waiting for you.", field="form")
@@ -404,21 +415,54 @@ def agency_submit(link: AgencyLink, data, *, request_ip: str = "") -> detection.
                 case,
                 asset,
                 changes,
-                actor=None,
+                actor=actor,
                 key=f"exception-metadata:{task.run.business_key}:{task.remote_id}",
-                reason=f"Corrected by {link.agency} through an agency link. {note}".strip(),
+                reason=f"Corrected by {by} {how}. {note}".strip(),
             )
         finding = _verify(case, asset)
         workflows.complete_task(
             task,
-            actor=None,
+            actor=None,  # Greenlight completes the agency task in the agency's name (they hold no task role)
             outcome="fixed",
-            reason=f"{link.agency}: {note}" if note else f"Corrected by {link.agency}",
+            reason=f"{by}: {note}" if note else f"Corrected by {by}",
             values={"verification": STILL_FIRING if finding else PASSED},
         )
-        _note_verification(case, finding)
-        record_use(link, what="submit", request_ip=request_ip)
+        _note_verification(case, finding, actor=actor)
+        on_use()
     return finding
+
+
+# -- external members (the external role) to whom the case was shared --------------------------------------------
+def is_external_at(user, client) -> bool:
+    """``user`` is an external member of ``client`` (sees only what was shared with them)."""
+    return bool(user.is_authenticated and client.pk in set(user.external_client_id_list or []))
+
+
+def external_case(user, pk: int) -> Case | None:
+    """The open exception case ``pk`` shared with ``user`` as an external member of its client (``None``
+    otherwise: not shared, shared no longer, another kind, closed, or not an external member there)."""
+    case = Case.objects.visible_to(user).select_related("client", "asset").filter(pk=pk).first()
+    if case is None or case.kind != CaseKind.EXCEPTION or not case.is_open or not is_external_at(user, case.client):
+        return None
+    return case
+
+
+def record_member_use(case: Case, user, *, what: str) -> None:
+    """Every use by an external member is audited on the case, with who."""
+    audit.record(f"exceptions.external.{what}", actor=user, client=case.client, obj=case, after={"user": user.email})
+
+
+def member_submit(case: Case, user, data) -> detection.Finding | None:
+    """An external member's correction of a case shared with them: the agency link's form and service, in their
+    name (audited with them as the actor)."""
+    return _submit_correction(
+        case,
+        data,
+        by=user.email,
+        how="as an external member",
+        actor=user,
+        on_use=lambda: record_member_use(case, user, what="submit"),
+    )
 
 
 # -- the flow, declared once (registered by ExceptionsConfig.ready) ---------------------------------------------------

@@ -18,6 +18,7 @@ urlpatterns = [
     # exceptions (flow 4)
     path("assets/<int:pk>/report/", exception_views.report_asset, name="report_asset"),
     path("assets/<int:pk>/check/", exception_views.check_asset, name="check_asset"),
+    path("clients/<slug:slug>/exception-policy/", exception_views.exception_policy, name="exception_policy"),
     path("clients/<slug:slug>/exceptions/detect/", exception_views.detect_client, name="detect_client"),
     path("cases/<int:pk>/agency-links/", exception_views.agency_link_create, name="agency_link_create"),
     path(
@@ -25,5 +26,6 @@ urlpatterns = [
         exception_views.agency_link_revoke,
         name="agency_link_revoke",
     ),
+    path("cases/<int:pk>/correct/", exception_views.external_correction, name="external_correction"),
     path("agency/<str:token>/", exception_views.agency_page, name="agency_page"),
 ]

@@ -29,7 +29,7 @@ from apps.workflows import services as workflows
 from apps.workflows.models import Task
 from apps.workflows.subject_pages import subject_context
 
-from . import compliance, exception_views, feeds, ics, lapses, services
+from . import compliance, exception_views, feeds, ics, lapses, remediation, services
 from .choices import CaseKind
 from .filtersets import CaseFilterSet
 from .forms import CalendarFeedForm, CalendarFilterForm, RuleFormSet
@@ -92,6 +92,9 @@ def _mark_who_acts_next(cases) -> None:
 @login_required
 def case_detail(request, pk: int):
     case = _case_for(request, pk)
+    if case.kind == CaseKind.EXCEPTION and remediation.is_external_at(request.user, case.client):
+        # An external member to whom the case was sent sees its asset and the correction form, nothing else.
+        return redirect("exceptions:external_correction", pk=case.pk)
     return render(request, "exceptions/case_detail.html", _case_context(request, case))
 
 

@@ -127,6 +127,7 @@ class PlatformHttp:
         authorize: Callable[[dict], None] | None = None,
         reauthorize: Callable[[], None] | None = None,
         expect: tuple[int, ...] = (200, 201, 204),
+        timeout: tuple[float, float] | None = None,
         **kwargs,
     ) -> requests.Response:
         """Send the call, retrying what may succeed later; return the response or raise a ``PlatformError``."""
@@ -139,7 +140,7 @@ class PlatformHttp:
                 authorize(call_headers)
             try:
                 response = self.session.request(
-                    method, url, headers=call_headers, timeout=settings.PLATFORM_TIMEOUT, **kwargs
+                    method, url, headers=call_headers, timeout=timeout or settings.PLATFORM_TIMEOUT, **kwargs
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 error: PlatformError = TransientError(self.platform, f"{method} {url}: {exc.__class__.__name__}")

@@ -181,6 +181,9 @@ ROUTES: dict[str, Route] = {
     "exceptions:agency_link_create": Route("post", _b_case),
     "exceptions:agency_link_revoke": Route("post", lambda objs: {"pk": objs["case_b"].pk, "link_id": 1}),
     "exceptions:agency_page": Route("link", lambda objs: {"token": "1.forged:signature"}),
+    "exceptions:exception_policy": Route("html", _beta),
+    "exceptions:external_correction": Route("html", _b_case, member_status=404),  # external members only
+    "api:exception-policy": Route("api", lambda objs: {"slug": "beta"}),
     "api:case-report": Route("api_post", lists_foreign_rows=True),
     "api:case-detect": Route("api_post", lists_foreign_rows=True),
     "api:asset-list": Route("api", lists_foreign_rows=True),

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, status, viewsets
+from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from apps.accounts.choices import TokenScope
 from apps.assets.models import Asset
 from apps.clients.models import Client
 from apps.workflows.api.views import NOT_A_SIGNER, decide_or_problem
@@ -17,7 +19,7 @@ from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
 from apps.workflows.services import DecisionRefused
 
-from .. import detection, exception_views
+from .. import detection, exception_views, policy
 from ..filtersets import CaseFilterSet
 from ..models import Case
 from .serializers import CaseDecideSerializer, CaseDetailSerializer, CaseSerializer, DetectSerializer, ReportSerializer
@@ -128,3 +130,54 @@ class CaseViewSet(viewsets.ReadOnlyModelViewSet):
         if not exception_views.may_detect(request.user, client):
             raise exceptions.PermissionDenied("Only content managers and agency admins run the checks.")
         return Response(detection.sweep(client=client))
+
+
+class ExceptionPolicySerializer(serializers.Serializer):
+    client = serializers.CharField(read_only=True, help_text="The client's slug.")
+    accepted_providers = serializers.ListField(child=serializers.CharField(), required=False)
+    accepted_license_types = serializers.ListField(child=serializers.CharField(), required=False)
+    refused_flags = serializers.ListField(child=serializers.CharField(), required=False)
+    sla_hours = serializers.DictField(
+        child=serializers.IntegerField(allow_null=True), required=False, help_text="Hours per cause family."
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, write_only=True, max_length=500)
+
+
+class ExceptionPolicyView(APIView):
+    """A client's exception policy (``apps.exceptions.policy``): its internal members read it; its agency admins
+    change it with an `admin` token (each change audited with before and after). Another client's, or a client
+    where the caller is an external member, is a 404."""
+
+    required_scope = {"patch": TokenScope.ADMIN}
+
+    def initial(self, request, *args, **kwargs):
+        self.action = request.method.lower()  # for the token scope the PATCH needs
+        super().initial(request, *args, **kwargs)
+
+    def _client(self, slug: str) -> Client:
+        client = Client.objects.internal_to(self.request.user).filter(slug=slug).first()
+        if client is None:
+            raise exceptions.NotFound()
+        return client
+
+    @extend_schema(responses={200: ExceptionPolicySerializer})
+    def get(self, request, slug: str):
+        client = self._client(slug)
+        return Response({"client": client.slug, **policy.as_dict(detection.policy_for(client))})
+
+    @extend_schema(request=ExceptionPolicySerializer, responses={200: ExceptionPolicySerializer, 400: REFUSED})
+    def patch(self, request, slug: str):
+        client = self._client(slug)
+        if not policy.may_edit(request.user, client):
+            raise exceptions.PermissionDenied("Only the client's agency admins may change its exception policy.")
+        body = ExceptionPolicySerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        changes = {k: v for k, v in body.validated_data.items() if k != "reason"}
+        try:
+            saved = policy.update_policy(
+                client, actor=request.user, changes=changes, reason=body.validated_data.get("reason", "")
+            )
+        except policy.PolicyRefused as refused:
+            field = "sla_hours" if refused.field.startswith("sla_") else refused.field
+            raise exceptions.ValidationError({field: [str(refused)]}) from None
+        return Response({"client": client.slug, **policy.as_dict(saved)})

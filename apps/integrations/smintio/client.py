@@ -9,12 +9,13 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import requests
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from apps.clients.models import ConnectionStatus, SmintioConnection
 
-from ..http import AuthError, PlatformError, PlatformHttp, RetryPolicy, TransientError
+from ..http import ONE_ATTEMPT, AuthError, PlatformError, PlatformHttp, RetryPolicy, TransientError
 from . import contract
 
 logger = logging.getLogger(__name__)
@@ -22,8 +23,13 @@ logger = logging.getLogger(__name__)
 # Refresh this long before the access token expires, so a call never starts with a token about to lapse.
 REFRESH_AHEAD = timedelta(seconds=60)
 TOKEN_FIELDS = ["access_token", "access_expires_at", "refresh_token", "token_generation"]
-# How long one process may hold the right to spend the refresh token (longer than a token call with retries).
-REFRESH_LEASE = timedelta(seconds=30)
+# A token call is sent once and waited for this long (read timeout, seconds): the refresh token (and an
+# authorization code) is single-use, so a call abandoned after it reached Smint.io may have spent it, and sending it
+# again is answered "already used" and breaks the connection. The platform's usual read timeout is far shorter.
+TOKEN_READ_TIMEOUT = 30.0
+# How long one process may hold the right to spend the refresh token: longer than one token call can take, so a
+# lease never lapses while its holder is still waiting for the answer.
+REFRESH_LEASE = timedelta(seconds=TOKEN_READ_TIMEOUT + 30)
 
 
 def _is_refusal(exc: PlatformError) -> bool:
@@ -57,6 +63,10 @@ class SmintioClient:
             policy=policy,
             **kwargs,
         )
+        # Token calls are never retried within the call (see TOKEN_READ_TIMEOUT); a failure goes to the caller.
+        self.token_http = PlatformHttp(
+            "Smint.io", session_key=f"smintio:{connection.pk}", error_fields=error_fields, policy=ONE_ATTEMPT
+        )
 
     # -- OAuth ------------------------------------------------------------------------------------------------
     def authorization_url(self, *, redirect_uri: str, state: str) -> str:
@@ -77,7 +87,12 @@ class SmintioClient:
             "client_id": self.connection.resolved_client_id,
             "client_secret": self.connection.resolved_client_secret,
         }
-        response = self.http.request("POST", self.connection.resolved_auth_base + contract.TOKEN_PATH, data=form)
+        response = self.token_http.request(
+            "POST",
+            self.connection.resolved_auth_base + contract.TOKEN_PATH,
+            data=form,
+            timeout=(settings.PLATFORM_TIMEOUT[0], TOKEN_READ_TIMEOUT),
+        )
         return response.json()
 
     def redeem_code(self, code: str, redirect_uri: str) -> dict:
@@ -107,15 +122,17 @@ class SmintioClient:
         """
         generation = self.connection.token_generation
         now = timezone.now()
+        lease = now + REFRESH_LEASE
         claimed = (
             SmintioConnection.objects.filter(pk=self.connection.pk, token_generation=generation)
             .filter(Q(refreshing_until__isnull=True) | Q(refreshing_until__lt=now))
-            .update(refreshing_until=now + REFRESH_LEASE)
+            .update(refreshing_until=lease)
         )
         if not claimed:
             self._wait_for_other_refresh(generation)
             return
         try:
+            # Re-read under the lease: the token to spend is the one stored now, never one this process read earlier.
             connection = SmintioConnection.objects.get(pk=self.connection.pk)
             if not connection.refresh_token:
                 raise AuthError("Smint.io", "the connection has no refresh token; connect it again")
@@ -124,17 +141,19 @@ class SmintioClient:
             except PlatformError as exc:
                 if _is_refusal(exc):
                     raise self._broken(connection, exc) from exc
-                raise  # transient: nothing changed, the caller retries later
+                raise  # transient: the caller retries later (the token was sent once; see TOKEN_READ_TIMEOUT)
             store_tokens(connection, tokens)
             connection.refreshing_until = None
             # Only the token fields: a pull may be saving its cursor on this row at the same moment.
             connection.save(update_fields=[*TOKEN_FIELDS, "refreshing_until", "updated_at"])
             self.connection = connection
         finally:
-            SmintioConnection.objects.filter(pk=self.connection.pk).update(refreshing_until=None)
+            # Give back our own lease only: never one another process took after ours (it cannot lapse mid-call).
+            mine = SmintioConnection.objects.filter(pk=self.connection.pk, refreshing_until=lease)
+            mine.update(refreshing_until=None)
 
     def _wait_for_other_refresh(self, generation: int) -> None:
-        deadline = time.monotonic() + REFRESH_LEASE.total_seconds()
+        deadline = time.monotonic() + REFRESH_LEASE.total_seconds() + 1
         while time.monotonic() < deadline:
             connection = SmintioConnection.objects.get(pk=self.connection.pk)
             if connection.token_generation != generation:
