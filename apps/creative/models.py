@@ -9,6 +9,7 @@ A request is client-scoped like every domain row (``visible_to``). Its human wor
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.urls import reverse
 
@@ -17,6 +18,8 @@ from apps.common.lifetimes import RevocableUntil
 
 from .choices import Orientation, RequestStatus, Source
 from .querysets import CreativeRequestQuerySet, DeliveryItemQuerySet, RequestPartQuerySet, VocabularyQuerySet
+
+MAX_PIXELS = 100_000  # a format's minimum side; larger is a typing error, not a format
 
 
 class CampaignType(models.Model):
@@ -45,8 +48,13 @@ class Format(models.Model):
     name = models.CharField(max_length=100)
     content_type = models.CharField(max_length=50, blank=True, help_text="Smint.io content type (image); empty: any.")
     orientation = models.CharField(max_length=10, choices=Orientation.choices, blank=True, default=Orientation.ANY)
-    min_width = models.PositiveIntegerField(null=True, blank=True, help_text="Pixels; empty: any.")
-    min_height = models.PositiveIntegerField(null=True, blank=True, help_text="Pixels; empty: any.")
+    # bounded so the API says the same limit on every database (an unbounded field's maximum is the backend's)
+    min_width = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(MAX_PIXELS)], help_text="Pixels; empty: any."
+    )
+    min_height = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(MAX_PIXELS)], help_text="Pixels; empty: any."
+    )
     archived_at = models.DateTimeField(null=True, blank=True)
 
     objects = VocabularyQuerySet.as_manager()
