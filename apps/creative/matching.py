@@ -242,7 +242,11 @@ def _candidates(client, want: Want, *, search: str, run_end: datetime | None) ->
         if len(chosen) > CANDIDATES:
             break
     bounded = len(chosen) > CANDIDATES
-    chosen = chosen[:CANDIDATES]
+    return _load(client, chosen[:CANDIDATES]), bounded
+
+
+def _load(client, chosen: list[int]) -> list[Asset]:
+    """The assets of ids ``chosen``, in that order, with the columns and licences the evaluation reads."""
     columns = (
         Asset.objects.filter(pk__in=chosen)
         .defer("metadata", "copyright_notices")
@@ -270,7 +274,7 @@ def _candidates(client, want: Want, *, search: str, run_end: datetime | None) ->
         asset.held = [
             (lpt, list(lpt.terms.all()), rights.release_details_of(asset, lpt)) for lpt in asset.license_purchases.all()
         ]
-    return found, bounded
+    return found
 
 
 # -- one asset ----------------------------------------------------------------------------------------------------
@@ -509,6 +513,33 @@ def _released(asset) -> bool:
 
 
 # -- the request --------------------------------------------------------------------------------------------------
+def coverage_of(client, want: Want, asset_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, str]:
+    """How each of ``asset_ids`` (the client's, approved or not) would match ``want``: :data:`FULL` or
+    :data:`PARTIAL`, the same evaluation as :func:`match`; an asset that would be no match at all is left out."""
+    vocabulary = rights.vocabulary_for(client)
+    now = now or timezone.now()
+    today = timezone.localtime(now).date()
+    start = max(want.run_from, today) if want.run_from else today
+    threshold = getattr(client, "usage_threshold_percent", 100) or 100
+    words = words_of(want.text)
+    ids = list(Asset.objects.filter(client_id=client.pk, pk__in=list(asset_ids)).values_list("pk", flat=True))
+    found = {}
+    for asset in _load(client, ids):
+        result = _evaluate(
+            asset,
+            want,
+            words=words,
+            vocabulary=vocabulary,
+            threshold=threshold,
+            start=start,
+            end=want.run_until,
+            today=today,
+        )
+        if result is not None:
+            found[asset.pk] = result.coverage
+    return found
+
+
 def match(
     client,
     want: Want,
