@@ -478,7 +478,7 @@ def _evaluate(asset, want: Want, *, words, vocabulary, threshold, start: date, e
             )
         if usable:
             fits.append(f"For {_usage_names(usable, vocabulary)}")
-    if not (usages & _vocabulary.RELEASE_USAGES) and coverage == FULL and not _released(asset):
+    if not (usages & _vocabulary.RELEASE_USAGES) and coverage == FULL and not released(asset):
         watch.append("Needs a release for advertising: no model and property release is on record as given.")
     text, hits = _text_fit(asset, words)
     if hits:
@@ -502,7 +502,8 @@ def _evaluate(asset, want: Want, *, words, vocabulary, threshold, start: date, e
     )
 
 
-def _released(asset) -> bool:
+def released(asset) -> bool:
+    """Whether the asset's model and property releases are on record as given (licences read by :func:`_load`)."""
     details = next((release for _, _, release in asset.held), None)
     if not isinstance(details, dict):
         return False
@@ -513,16 +514,19 @@ def _released(asset) -> bool:
 
 
 # -- the request --------------------------------------------------------------------------------------------------
-def coverage_of(client, want: Want, asset_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, str]:
-    """How each of ``asset_ids`` (the client's, approved or not) would match ``want``: :data:`FULL` or
-    :data:`PARTIAL`, the same evaluation as :func:`match`; an asset that would be no match at all is left out."""
+def coverage_of(client, want: Want, asset_ids: Iterable[int], *, now: datetime | None = None) -> dict[int, Match]:
+    """How each of ``asset_ids`` (the client's, approved or not) would match ``want`` (its :class:`Match`, whose
+    ``coverage`` is :data:`FULL` or :data:`PARTIAL`), the same evaluation as :func:`match`; an asset that would be
+    no match at all is left out."""
     vocabulary = rights.vocabulary_for(client)
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     start = max(want.run_from, today) if want.run_from else today
     threshold = getattr(client, "usage_threshold_percent", 100) or 100
     words = words_of(want.text)
-    ids = list(Asset.objects.filter(client_id=client.pk, pk__in=list(asset_ids)).values_list("pk", flat=True))
+    asked = list(dict.fromkeys(asset_ids))
+    theirs = set(Asset.objects.filter(client_id=client.pk, pk__in=asked).values_list("pk", flat=True))
+    ids = [pk for pk in asked if pk in theirs]  # in the order asked
     found = {}
     for asset in _load(client, ids):
         result = _evaluate(
@@ -536,7 +540,7 @@ def coverage_of(client, want: Want, asset_ids: Iterable[int], *, now: datetime |
             today=today,
         )
         if result is not None:
-            found[asset.pk] = result.coverage
+            found[asset.pk] = result
     return found
 
 

@@ -260,9 +260,12 @@ def approve_for_walkthrough(client, countries, usages, run_days, full: int, part
     want = matching.Want(countries=frozenset(countries), usages=frozenset(usages), run_from=start, run_until=end)
     open_tasks = Task.objects.filter(status=TaskStatus.OPEN, run__process_key=APPROVAL, run__client=client)
     waiting = sorted(set(open_tasks.values_list("run__subject_id", flat=True)))
-    coverage = matching.coverage_of(client, want, waiting)  # as a request for this would see them once approved
-    chosen = [pk for pk in waiting if coverage.get(pk) == matching.FULL][:full]
-    chosen += [pk for pk in waiting if coverage.get(pk) == matching.PARTIAL][:partial]
+    # as a request for this would see them once approved; not those an exception case holds, nor those without a
+    # release on record, which the client's policy would hold once approved for advertising (flow 4)
+    found = matching.coverage_of(client, want, waiting).values()
+    offered = [m for m in found if not m.asset.on_hold and matching.released(m.asset)]
+    chosen = [m.asset.pk for m in offered if m.coverage == matching.FULL][:full]
+    chosen += [m.asset.pk for m in offered if m.coverage == matching.PARTIAL][:partial]
     people = {}
     approved = 0
     for asset_id in chosen:

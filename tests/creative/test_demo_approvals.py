@@ -34,7 +34,7 @@ def test_the_walkthrough_assets_are_approved_by_the_reviewers_and_match_a_new_re
     platforms.opentext_tenant()
     client_a.review_usages = []
     client_a.save()
-    pull(platforms.smintio_tenant(client_a, count=30), full=True)
+    pull(platforms.smintio_tenant(client_a, count=60), full=True)
     reviews.start_pending_approvals(client_a)
     settle()
 
@@ -59,7 +59,9 @@ def test_the_walkthrough_assets_are_approved_by_the_reviewers_and_match_a_new_re
     assert all(any(fit.startswith("Licensed in DE") for fit in m.fits) for m in found.full)
     assert 1 <= len(found.partial) <= 3
     assert all(m.missing for m in found.partial)
-    assert {m.asset.pk for m in found.full + found.partial} <= set(cleared.values_list("pk", flat=True))
+    # every approved one is offered (none held, none without a release), and nothing else
+    assert {m.asset.pk for m in found.full + found.partial} == set(cleared.values_list("pk", flat=True))
+    assert all(matching.released(m.asset) for m in found.full + found.partial)
     # done once: a client with approved assets is left as it is
     assert demo.approve_for_walkthrough(client_a, *WALKTHROUGH, 4, 3) == 0
 
