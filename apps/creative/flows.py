@@ -157,6 +157,7 @@ FLOW = registry.Flow(
     decided_on_subject_page=True,
     refusal_page="apps.creative.views.request_refusal",
     adopt=services.mirror_started_elsewhere,
+    schedules=(registry.Schedule("creative.escalate_overdue", "apps.creative.tasks.escalate_overdue", 15),),
 )
 
 

@@ -102,6 +102,9 @@ class CreativeRequest(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the client's escalation contacts were told it is overdue (once)."
+    )
 
     objects = CreativeRequestQuerySet.as_manager()
 

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from apps.accounts.models import Membership, User
+from apps.accounts.models import Membership, Notice, User
 from apps.assets.models import Asset
 from apps.assets.querysets import available_condition
 from apps.audit import services as audit
@@ -28,11 +29,13 @@ from apps.workflows import services as workflows
 from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Task, WorkflowRun
 
-from .choices import REQUEST_TRANSITIONS, RequestStatus, Source
+from .choices import OPEN_STATUSES, REQUEST_TRANSITIONS, RequestStatus, Source
 from .models import CampaignType, CreativeRequest, Delivery, DeliveryItem, Format, ShortlistItem
 
 PROCESS = "creative_request"
 SUBJECT = "creative.creativerequest"
+# Open requests past submission: what can be overdue (a draft has no SLA yet).
+SUBMITTED_OPEN = sorted(OPEN_STATUSES - {RequestStatus.DRAFT})
 TITLE_LIMIT = 200
 KEYWORDS_LIMIT = 500
 TEXT_LIMIT = workflows.TEXT_LIMIT
@@ -693,3 +696,52 @@ def mirror_started_elsewhere(started) -> WorkflowRun | None:
             started_at=started.started_at,
             title=request.title,
         )
+
+
+# -- escalation (the flow's schedule, as renewal cases escalate: ``exceptions.services.escalate_overdue``) ------------
+def escalate_overdue(now: datetime | None = None) -> int:
+    """Open requests with a task past its due date (the client's SLA for creative requests, ``requestDueDate``) are
+    escalated once: each escalation contact of the client who has a login there gets a notice, and the audit event
+    lists every contact and who was told. Returns how many requests were escalated."""
+    now = now or timezone.now()
+    late = Task.objects.filter(
+        run__subject_type=SUBJECT, run__subject_id=OuterRef("pk"), status=TaskStatus.OPEN, due_at__lt=now
+    )
+    overdue = (
+        CreativeRequest.objects.filter(status__in=SUBMITTED_OPEN, escalated_at__isnull=True)
+        .filter(Exists(late))
+        .select_related("client")
+    )
+    escalated = 0
+    for request in overdue:
+        with transaction.atomic():
+            if not CreativeRequest.objects.filter(pk=request.pk, escalated_at__isnull=True).update(escalated_at=now):
+                continue  # another worker escalated it
+            step = (
+                Task.objects.filter(
+                    run__subject_type=SUBJECT, run__subject_id=request.pk, status=TaskStatus.OPEN, due_at__lt=now
+                )
+                .order_by("due_at", "id")
+                .first()
+            )
+            why = f"Overdue at “{step.name}” (due {timezone.localtime(step.due_at):%d %b %H:%M})"
+            notify_escalation_contacts(request, why=why)
+            escalated += 1
+    return escalated
+
+
+def notify_escalation_contacts(request: CreativeRequest, *, why: str) -> list[str]:
+    """Tell the client's escalation contacts who have a login there (a notice each); returns their e-mails."""
+    contacts = [str(email).lower() for email in request.client.escalation_contacts]
+    people = list(User.objects.filter(email__in=contacts, memberships__client=request.client).distinct())
+    Notice.objects.bulk_create(
+        [Notice(user=person, level="warning", text=f"{why}: request “{request.title}”."[:500]) for person in people]
+    )
+    audit.record(
+        "creative.request.escalate",
+        client=request.client,
+        obj=request,
+        after={"contacts": contacts, "notified": [p.email for p in people]},
+        reason=why,
+    )
+    return [p.email for p in people]

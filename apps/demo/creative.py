@@ -172,5 +172,117 @@ def seed_requests(stdout) -> int:
             ],
             stdout=stdout,
         )
+        queue_demo_approvals()
     stdout.write(f"Creative requests: {made} seeded" + (", one started in OpenText." if made else "."))
+    if made and settings.EMULATORS:
+        stdout.write(
+            "The worker approves the walkthrough's assets once the first pull's review cycles are at OpenText."
+        )
     return made
+
+
+# -- approved assets for the walkthrough ---------------------------------------------------------------------------
+# A fresh demo has no approved asset, so a new request would have no match until reviewers approve some by hand.
+# Once the worker's first pull has started every approval cycle at OpenText and mirrored its tasks, this job decides
+# the review tasks of a sensible set of each client's assets as the client's legal, brand and marketing people
+# would (``workflows.services.decide``: the decisions go to OpenText through the outbox, and the worker settles
+# the cycles from OpenText's side). The set is chosen for the README walkthrough's request (Germany, web, a run
+# starting in about two weeks): assets whose licence covers it through the run (full matches) and some whose
+# licence reaches the country but not all of it (partial matches, with what is missing).
+APPROVE_JOB = "apps.demo.creative.approve_demo_assets"
+APPROVE_SCHEDULE = "demo.approve_assets"
+# slug -> (countries, usages, run from / until in days from today, how many full and partial matches to approve)
+WALKTHROUGH = {
+    "northwind": ({"DE"}, {"usage_web"}, (14, 74), 12, 8),
+    "contoso": ({"DE", "AT"}, {"usage_print", "usage_web"}, (15, 72), 6, 4),
+}
+APPROVAL_REASON = "Demo data: cleared for the seeded campaigns."
+
+
+def queue_demo_approvals() -> None:
+    """Have the worker approve the walkthrough's assets once the first pull's cycles are at OpenText (a schedule
+    every minute until :func:`approve_demo_assets` says it is done, then it removes itself)."""
+    from django_q.models import Schedule
+
+    Schedule.objects.update_or_create(
+        name=APPROVE_SCHEDULE,
+        defaults={"func": APPROVE_JOB, "schedule_type": Schedule.MINUTES, "minutes": 1, "repeats": -1},
+    )
+
+
+def approve_demo_assets() -> dict:
+    """Schedule (demo only): each demo client's walkthrough assets, approved through the reviewers' decisions once
+    its cycles are ready; the schedule ends when every client is done."""
+    from django_q.models import Schedule
+
+    report = {}
+    for slug, spec in WALKTHROUGH.items():
+        client = Client.objects.filter(slug=slug).first()
+        report[slug] = approve_for_walkthrough(client, *spec) if client is not None else "no client"
+    if all(isinstance(outcome, int) for outcome in report.values()):
+        Schedule.objects.filter(name=APPROVE_SCHEDULE).delete()
+    return report
+
+
+def _cycles_ready(client) -> bool:
+    """The client has assets and every open approval cycle has its tasks mirrored from OpenText."""
+    from apps.assets.models import Asset
+    from apps.reviews.services import APPROVAL
+    from apps.workflows.choices import OPEN_RUN_STATUSES, TaskStatus
+    from apps.workflows.models import WorkflowRun
+
+    if not Asset.objects.filter(client=client).exists():
+        return False
+    runs = WorkflowRun.objects.filter(client=client, process_key=APPROVAL, status__in=OPEN_RUN_STATUSES)
+    return runs.exists() and not runs.exclude(tasks__status=TaskStatus.OPEN).exists()
+
+
+def approve_for_walkthrough(client, countries, usages, run_days, full: int, partial: int) -> int | str:
+    """Decide the review tasks of up to ``full`` assets whose licence covers ``countries`` and ``usages`` through
+    the run and ``partial`` that reach some of it; returns how many assets were approved, or why it waits (a
+    string). A client with an approved asset already is done (0)."""
+    from apps.accounts.models import User
+    from apps.assets.choices import ApprovalState
+    from apps.assets.models import Asset
+    from apps.reviews.services import APPROVAL
+    from apps.workflows import services as workflows
+    from apps.workflows.choices import TaskStatus
+    from apps.workflows.models import Task
+
+    if Asset.objects.filter(client=client, approval_state=ApprovalState.APPROVED).exists():
+        return 0
+    if not _cycles_ready(client):
+        return "waiting for the first pull and its approval cycles"
+    from apps.creative import matching
+
+    today = timezone.localdate()
+    start, end = (today + timedelta(days=days) for days in run_days)
+    want = matching.Want(countries=frozenset(countries), usages=frozenset(usages), run_from=start, run_until=end)
+    open_tasks = Task.objects.filter(status=TaskStatus.OPEN, run__process_key=APPROVAL, run__client=client)
+    waiting = sorted(set(open_tasks.values_list("run__subject_id", flat=True)))
+    # as a request for this would see them once approved; not those an exception case holds, nor those without a
+    # release on record, which the client's policy would hold once approved for advertising (flow 4)
+    found = matching.coverage_of(client, want, waiting).values()
+    offered = [m for m in found if not m.asset.on_hold and matching.released(m.asset)]
+    chosen = [m.asset.pk for m in offered if m.coverage == matching.FULL][:full]
+    chosen += [m.asset.pk for m in offered if m.coverage == matching.PARTIAL][:partial]
+    people = {}
+    approved = 0
+    for asset_id in chosen:
+        tasks = list(open_tasks.filter(run__subject_id=asset_id).order_by("pk"))
+        decided = 0
+        for task in tasks:
+            role = next((r for r in task.candidate_roles if r in ("legal", "brand", "marketing")), None)
+            if role is None:
+                continue
+            if role not in people:
+                people[role] = User.objects.filter(email=f"{role}@{client.slug}.example").first()
+            if people[role] is None:
+                continue
+            try:
+                workflows.decide(task, actor=people[role], outcome="approved", reason=APPROVAL_REASON)
+            except workflows.InvalidTransition:  # not theirs to sign, or decided meanwhile
+                continue
+            decided += 1
+        approved += decided == len(tasks) and decided > 0
+    return approved

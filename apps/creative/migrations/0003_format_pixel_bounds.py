@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('creative', '0001_initial'),
+        ('creative', '0002_request_escalated_at'),
     ]
 
     operations = [

@@ -1,0 +1,76 @@
+"""The demo's walkthrough assets are approved through the reviewers' decisions, settled through the OpenText
+emulator, so a fresh demo's request has full matches ranked first and partial ones apart (issue 13, "Done when")."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from apps.assets.choices import ApprovalState
+from apps.assets.models import Asset
+from apps.creative import matching
+from apps.demo import creative as demo
+from apps.workflows.models import Decision
+from tests.platform_fixtures import settle
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WALKTHROUGH = ({"DE"}, {"usage_web"}, (14, 74))
+
+
+def test_nothing_is_decided_before_the_first_pull_has_its_cycles_at_opentext(client_a, reviewers):
+    assert demo.approve_for_walkthrough(client_a, *WALKTHROUGH, 3, 2) == (
+        "waiting for the first pull and its approval cycles"
+    )
+    assert not Decision.objects.exists()
+
+
+def test_the_walkthrough_assets_are_approved_by_the_reviewers_and_match_a_new_request(platforms, client_a, reviewers):
+    from apps.integrations.smintio.sync import pull
+    from apps.reviews import services as reviews
+
+    platforms.opentext_tenant()
+    client_a.review_usages = []
+    client_a.save()
+    pull(platforms.smintio_tenant(client_a, count=60), full=True)
+    reviews.start_pending_approvals(client_a)
+    settle()
+
+    approved = demo.approve_for_walkthrough(client_a, *WALKTHROUGH, 4, 3)
+    settle()
+
+    assert approved > 0
+    cleared = Asset.objects.filter(client=client_a, approval_state=ApprovalState.APPROVED)
+    assert cleared.count() == approved
+    for asset in cleared:  # each through its three reviewers' decisions, none written directly
+        signers = set(Decision.objects.filter(task__run__subject_id=asset.pk).values_list("actor__email", flat=True))
+        assert signers == {"legal@acme.example", "brand@acme.example", "marketing@acme.example"}
+    today = timezone.localdate()
+    want = matching.Want(
+        countries=frozenset({"DE"}),
+        usages=frozenset({"usage_web"}),
+        run_from=today + timedelta(days=14),
+        run_until=today + timedelta(days=74),
+    )
+    found = matching.match(client_a, want)
+    assert 1 <= len(found.full) <= 4
+    assert all(any(fit.startswith("Licensed in DE") for fit in m.fits) for m in found.full)
+    assert 1 <= len(found.partial) <= 3
+    assert all(m.missing for m in found.partial)
+    # every approved one is offered (none held, none without a release), and nothing else
+    assert {m.asset.pk for m in found.full + found.partial} == set(cleared.values_list("pk", flat=True))
+    assert all(matching.released(m.asset) for m in found.full + found.partial)
+    # done once: a client with approved assets is left as it is
+    assert demo.approve_for_walkthrough(client_a, *WALKTHROUGH, 4, 3) == 0
+
+
+def test_the_schedule_ends_when_every_demo_client_is_done(db):
+    from django_q.models import Schedule
+
+    demo.queue_demo_approvals()
+    demo.queue_demo_approvals()
+    assert Schedule.objects.filter(name=demo.APPROVE_SCHEDULE, func=demo.APPROVE_JOB).count() == 1
+    assert demo.approve_demo_assets() == {"northwind": "no client", "contoso": "no client"}
+    assert Schedule.objects.filter(name=demo.APPROVE_SCHEDULE).exists()  # no demo client yet: it keeps waiting
