@@ -144,3 +144,14 @@ def cycle(platforms, client_a, reviewers):
     run = WorkflowRun.objects.get(subject_id=asset.pk)
     assert run.status == RunStatus.RUNNING
     return run
+
+
+def metadata_patches(asset) -> list[dict]:
+    """The metadata PATCHes the Smint.io emulator received for ``asset``'s content element, oldest first."""
+    from apps.emulators.smintio.models import MetadataUpdate
+
+    return list(
+        MetadataUpdate.objects.filter(content_element__uuid=asset.content_element_uuid)
+        .order_by("version")
+        .values_list("changes", flat=True)
+    )

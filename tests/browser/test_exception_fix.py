@@ -11,9 +11,8 @@ from apps.common.roles import RoleCode
 from apps.exceptions import detection
 from apps.exceptions.models import Case
 from apps.integrations.smintio.sync import pull
-from tests.exceptions.test_exception_flow import metadata_patches
 from tests.factories import member
-from tests.platform_fixtures import settle
+from tests.platform_fixtures import metadata_patches, settle
 from tests.reviews.test_flow import statuses_at_smintio
 
 pytestmark = pytest.mark.django_db(transaction=True)

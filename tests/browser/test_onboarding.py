@@ -11,8 +11,7 @@ from apps.common.roles import RoleCode
 from apps.integrations.smintio.sync import pull
 from apps.onboarding.models import Onboarding, OnboardingPolicy
 from tests.factories import member
-from tests.onboarding.test_onboarding_flow import metadata_patches
-from tests.platform_fixtures import settle
+from tests.platform_fixtures import metadata_patches, settle
 from tests.reviews.test_flow import statuses_at_smintio
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -18,21 +18,11 @@ from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Task, WorkflowRun
 from apps.workflows.services import DecisionRefused, decide
 from tests.factories import member
-from tests.platform_fixtures import settle
+from tests.platform_fixtures import metadata_patches, settle
 from tests.reviews.test_flow import statuses_at_smintio
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DAM = ("bynder", "brandfolder")
-
-
-def metadata_patches(asset) -> list[dict]:
-    from apps.emulators.smintio.models import MetadataUpdate
-
-    return list(
-        MetadataUpdate.objects.filter(content_element__uuid=asset.content_element_uuid)
-        .order_by("version")
-        .values_list("changes", flat=True)
-    )
 
 
 def open_task(asset, key=None) -> Task:

@@ -1,7 +1,6 @@
 from rest_framework import serializers
 
-from apps.workflows.api.serializers import DecideSerializer, PossibleOutcomesMixin
-from apps.workflows.models import Task
+from apps.workflows.api.serializers import DecideSerializer, SubjectTaskSerializer
 from apps.workflows.services import TEXT_LIMIT
 
 from ..models import CampaignType, CreativeRequest, Delivery, DeliveryItem, Format, ShortlistItem
@@ -30,24 +29,8 @@ class VocabularyCreateSerializer(serializers.Serializer):
     client = serializers.SlugField(help_text="The client's slug (you must be its agency admin).")
 
 
-class RequestTaskSerializer(PossibleOutcomesMixin, serializers.ModelSerializer):
-    candidate_roles = serializers.ListField(child=serializers.CharField(), read_only=True)
-
-    class Meta:
-        model = Task
-        fields = [
-            "id",
-            "name",
-            "task_key",
-            "candidate_roles",
-            "possible_outcomes",
-            "status",
-            "outcome",
-            "assignee_email",
-            "due_at",
-            "version",
-        ]
-        read_only_fields = fields
+class RequestTaskSerializer(SubjectTaskSerializer):
+    """A creative request's task (its own name in the schema)."""
 
 
 class ShortlistItemSerializer(serializers.ModelSerializer):

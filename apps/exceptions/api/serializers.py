@@ -1,32 +1,15 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.workflows.api.serializers import DecideSerializer, PossibleOutcomesMixin
-from apps.workflows.models import Decision, Task
+from apps.workflows.api.serializers import DecideSerializer, SubjectTaskSerializer
+from apps.workflows.models import Decision
 
 from ..choices import Disposition
 from ..models import Case
 
 
-class CaseTaskSerializer(PossibleOutcomesMixin, serializers.ModelSerializer):
-    candidate_roles = serializers.ListField(child=serializers.CharField(), read_only=True)
-
-    class Meta:
-        model = Task
-        fields = [
-            "id",
-            "name",
-            "task_key",
-            "candidate_roles",
-            "possible_outcomes",
-            "status",
-            "outcome",
-            "assignee_email",
-            "due_at",
-            "version",
-            "completed_at",
-        ]
-        read_only_fields = fields
+class CaseTaskSerializer(SubjectTaskSerializer):
+    """A case's task (its own name in the schema)."""
 
 
 class CaseDecisionSerializer(serializers.ModelSerializer):

@@ -59,6 +59,30 @@ class TaskSerializer(PossibleOutcomesMixin, serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class SubjectTaskSerializer(PossibleOutcomesMixin, serializers.ModelSerializer):
+    """A task as a subject's page in the API lists it (a case's, a creative request's): what it is, who may sign, how
+    it stands and what it can end with."""
+
+    candidate_roles = serializers.ListField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = Task
+        fields = [
+            "id",
+            "name",
+            "task_key",
+            "candidate_roles",
+            "possible_outcomes",
+            "status",
+            "outcome",
+            "assignee_email",
+            "due_at",
+            "version",
+            "completed_at",
+        ]
+        read_only_fields = fields
+
+
 class DecisionSerializer(serializers.ModelSerializer):
     actor = serializers.EmailField(source="actor.email", read_only=True)
     warnings = serializers.ListField(
