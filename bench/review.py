@@ -195,7 +195,7 @@ def _load_assets(clients: list, missing: int, now: datetime) -> None:
             with cursor.cursor.copy(
                 "COPY assets_asset (id, client_id, content_element_uuid, provider, content_type, content_category, "
                 "name, description, keywords, copyright_notices, preview_url, is_editorial, approval_state, "
-                "rights_state, rights_until, metadata, created_at, updated_at) FROM STDIN"
+                "rights_state, rights_until, metadata, created_at, updated_at, on_hold) FROM STDIN"
             ) as copy:
                 for asset_id, _, client_id, template, terms, approval, rights, element, _, _, created in rows:
                     a = template["asset"]
@@ -221,6 +221,7 @@ def _load_assets(clients: list, missing: int, now: datetime) -> None:
                             template["metadata"].replace(template["element_uuid"], element),
                             created,
                             created,
+                            False,  # a model default, not a column default: COPY must send it
                         )
                     )
             with cursor.cursor.copy(

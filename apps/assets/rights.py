@@ -225,9 +225,38 @@ def _term_findings(term, use: Use, moment: datetime, vocabulary: Vocabulary) -> 
 
 
 def _territory(term, countries: frozenset[str], vocabulary: Vocabulary) -> _Findings:
-    allowed, restricted = list(term.allowed_geographies or []), list(term.restricted_geographies or [])
+    allowed, restricted = tuple(term.allowed_geographies or ()), tuple(term.restricted_geographies or ())
+    return _remembered(vocabulary, (_territory_of, allowed, restricted, countries))
+
+
+# Territory and usage findings depend on the term's key lists, never on its dates, and terms repeat the same few lists
+# (one provider, one contract): matching 200 candidates reads each list pair many times over (bench/README.md,
+# "Matching"). They are remembered on the vocabulary that read them (one per client and request, or the built-in one),
+# as tuples: each caller gets its own lists.
+_Frozen = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+_REMEMBERED = 4096  # findings kept per vocabulary at most (the built-in one lives as long as the process)
+
+
+def _remembered(vocabulary: Vocabulary, key: tuple) -> _Findings:
+    memo = vocabulary.findings
+    frozen = memo.get(key)
+    if frozen is None:
+        if len(memo) >= _REMEMBERED:
+            memo.clear()
+        derive, *lists, wanted = key
+        frozen = memo[key] = derive(*lists, wanted, vocabulary)
+    return _Findings(*map(list, frozen))
+
+
+def _frozen(found: _Findings) -> _Frozen:
+    return tuple(found.forbidden), tuple(found.unknown), tuple(found.restricted)
+
+
+def _territory_of(
+    allowed: tuple[str, ...], restricted: tuple[str, ...], countries: frozenset[str], vocabulary: Vocabulary
+) -> _Frozen:
     if not allowed and not restricted:
-        return _Findings(unknown=["The licence does not say where it may be used."])
+        return (), ("The licence does not say where it may be used.",), ()
     outside, unsure = [], []
     for country in sorted(countries):
         if vocabulary.covers(restricted, country):
@@ -246,18 +275,24 @@ def _territory(term, countries: frozenset[str], vocabulary: Vocabulary) -> _Find
             f"Whether the licence covers {', '.join(unsure)} is unknown: it names territories that cannot be read: "
             f"{', '.join(vocabulary.named(key) for key in keys)}."
         )
-    return found
+    return _frozen(found)
 
 
 def _usages(term, usages: frozenset[str], vocabulary: Vocabulary) -> _Findings:
-    allowed, restricted = list(term.allowed_usages or []), list(term.restricted_usages or [])
+    allowed, restricted = tuple(term.allowed_usages or ()), tuple(term.restricted_usages or ())
+    return _remembered(vocabulary, (_usages_of, allowed, restricted, usages))
+
+
+def _usages_of(
+    allowed: tuple[str, ...], restricted: tuple[str, ...], usages: frozenset[str], vocabulary: Vocabulary
+) -> _Frozen:
     if not allowed and not restricted:
-        return _Findings(unknown=["The licence does not say which uses are allowed."])
+        return (), ("The licence does not say which uses are allowed.",), ()
     missing = sorted(usage for usage in usages if usage in restricted or (allowed and usage not in allowed))
     if not missing:
-        return _Findings()
+        return (), (), ()
     names = ", ".join(vocabulary.readable(usage) for usage in missing)
-    return _Findings(forbidden=[f"Not licensed for: {names}."])
+    return (f"Not licensed for: {names}.",), (), ()
 
 
 def _countries_sentence(outside: list[str], total: int) -> str:

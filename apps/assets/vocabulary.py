@@ -152,6 +152,8 @@ class Vocabulary:
     usages: Mapping[str, str] = field(default_factory=lambda: dict(USAGES))
     source: str = "built-in"
     _countries: dict = field(default_factory=dict, init=False, repr=False, compare=False)
+    # what ``rights`` derived from key lists under this vocabulary (``rights._remembered``); lives as long as it does
+    findings: dict = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @classmethod
     def from_generic_metadata(cls, metadata, *, source: str = "generic metadata") -> Vocabulary:
