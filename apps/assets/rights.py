@@ -43,6 +43,9 @@ class Use:
     countries: frozenset[str] = frozenset()
     usages: frozenset[str] = frozenset()
     on: date | None = None
+    # the moment ``on`` stands for (:func:`noon` of it), when the caller has it at hand: a caller evaluating many
+    # licences on the same day reads the current time zone once rather than once per licence
+    at: datetime | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -83,6 +86,11 @@ class _Findings:
 def _moment(on: date | None) -> datetime:
     if on is None:
         return timezone.now()
+    return noon(on)
+
+
+def noon(on: date) -> datetime:
+    """The moment a day of use is evaluated at: noon of ``on`` in the current time zone."""
     return timezone.make_aware(datetime.combine(on, time(12, 0)))
 
 
@@ -146,7 +154,7 @@ def evaluate_license(
     licence = _licence_findings(lpt, use, threshold_percent, release_details, vocabulary)
     if not terms:
         return licence.add(_Findings(unknown=["The licence has no terms on record."])).verdict()
-    moment = _moment(use.on)
+    moment = use.at or _moment(use.on)
     per_term = [_term_findings(term, use, moment, vocabulary) for term in terms]
     top = max(RANK[found.status] for found in per_term)
     in_force = _Findings()

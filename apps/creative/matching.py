@@ -423,14 +423,25 @@ def _changes_between(asset, start: date, end: date) -> bool:
     )
 
 
-def _evaluate(asset, want: Want, *, words, vocabulary, threshold, start: date, end: date | None, today: date):
+def _moments(start: date, end: date | None) -> dict:
+    """The moments the run's first and last days are evaluated at, read once per match (not per licence)."""
+    return {start: rights.noon(start), end: rights.noon(end) if end else None}
+
+
+def _evaluate(
+    asset, want: Want, *, words, vocabulary, threshold, start: date, end: date | None, today: date, moments: dict
+):
     """The asset's :class:`Match`, or ``None`` when it is no match at all."""
     countries, usages = frozenset(want.countries), frozenset(want.usages)
-    use = rights.Use(countries, usages, start)
+
+    def use_on(day: date, countries: frozenset[str] = countries, usages: frozenset[str] = usages) -> rights.Use:
+        return rights.Use(countries, usages, day, at=moments.get(day))
+
+    use = use_on(start)
     at_start = _verdict(asset, use, vocabulary, threshold)
     # the last day is read only when some term starts or ends during the run (else it reads as the first)
     last = end if end and _changes_between(asset, start, end) else None
-    at_end = _verdict(asset, rights.Use(countries, usages, last), vocabulary, threshold) if last else at_start
+    at_end = _verdict(asset, use_on(last), vocabulary, threshold) if last else at_start
     fits, watch, missing = [], [], []
     if _ok(at_start) and _ok(at_end):
         coverage = FULL
@@ -457,12 +468,9 @@ def _evaluate(asset, want: Want, *, words, vocabulary, threshold, start: date, e
             usage
             for usage in usages
             # the territory is read above: each usage alone, anywhere, on the first day or else the last
-            if _verdict(asset, rights.Use(frozenset(), frozenset({usage}), start), vocabulary, threshold).status
+            if _verdict(asset, use_on(start, frozenset(), frozenset({usage})), vocabulary, threshold).status
             != rights.FORBIDDEN
-            or (
-                last
-                and _verdict(asset, rights.Use(frozenset(), frozenset({usage}), last), vocabulary, threshold).status
-            )
+            or (last and _verdict(asset, use_on(last, frozenset(), frozenset({usage})), vocabulary, threshold).status)
             not in (rights.FORBIDDEN, None)
         )
         if usages and not usable:
@@ -470,10 +478,8 @@ def _evaluate(asset, want: Want, *, words, vocabulary, threshold, start: date, e
         if reach == countries and usable == usages:
             narrow_start, narrow_end = at_start, at_end
         else:
-            narrow_start = _verdict(asset, rights.Use(reach, usable, start), vocabulary, threshold)
-            narrow_end = (
-                _verdict(asset, rights.Use(reach, usable, last), vocabulary, threshold) if last else narrow_start
-            )
+            narrow_start = _verdict(asset, use_on(start, reach, usable), vocabulary, threshold)
+            narrow_end = _verdict(asset, use_on(last, reach, usable), vocabulary, threshold) if last else narrow_start
         if narrow_start.status == rights.FORBIDDEN and narrow_end.status == rights.FORBIDDEN:
             return None  # no day of the run, even for what is in reach
         if countries - reach:
@@ -553,7 +559,7 @@ def coverage_of(client, want: Want, asset_ids: Iterable[int], *, now: datetime |
     asked = list(dict.fromkeys(asset_ids))
     theirs = set(Asset.objects.filter(client_id=client.pk, pk__in=asked).values_list("pk", flat=True))
     ids = [pk for pk in asked if pk in theirs]  # in the order asked
-    found = {}
+    found, moments = {}, _moments(start, want.run_until)
     for asset in _load(client, ids):
         result = _evaluate(
             asset,
@@ -564,6 +570,7 @@ def coverage_of(client, want: Want, asset_ids: Iterable[int], *, now: datetime |
             start=start,
             end=want.run_until,
             today=today,
+            moments=moments,
         )
         if result is not None:
             found[asset.pk] = result
@@ -597,9 +604,18 @@ def match(
     words = words_of(want.text)
     found = Matches(total_candidates=len(candidates), bounded=bounded)
     chosen = frozenset(sources)
+    moments = _moments(start, end)
     for asset in candidates:
         result = _evaluate(
-            asset, want, words=words, vocabulary=vocabulary, threshold=threshold, start=start, end=end, today=today
+            asset,
+            want,
+            words=words,
+            vocabulary=vocabulary,
+            threshold=threshold,
+            start=start,
+            end=end,
+            today=today,
+            moments=moments,
         )
         if result is None:
             continue
