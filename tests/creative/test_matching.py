@@ -158,6 +158,19 @@ def test_a_missing_release_makes_an_advertising_request_partial_and_others_watch
     assert any(item.startswith("Needs a release for advertising") for item in web.full[0].watch)
 
 
+def test_release_details_only_on_the_licence_are_read_from_it(client_a):
+    """An asset synced before its metadata carried release details: the licence's copy is the record (matching
+    reads it from the licence only for such assets)."""
+    released_on_licence = cleared(client_a, name="Licence says released")
+    Asset.objects.filter(pk=released_on_licence.pk).update(metadata={"image_details": {"width": 6000, "height": 4000}})
+    not_released_on_licence = cleared(client_a, name="Licence says not released", release=NOT_RELEASED)
+    Asset.objects.filter(pk=not_released_on_licence.pk).update(metadata={})
+    found = match(client_a, campaign(usages=TWO))
+    assert ids(found.full) == [released_on_licence.pk]
+    assert ids(found.partial) == [not_released_on_licence.pk]
+    assert "Not licensed for Advertising." in found.partial[0].missing
+
+
 def test_no_usage_or_country_in_reach_is_no_match(client_a):
     cleared(client_a, {"allowed_geographies": ["geography_japan_jp"]})
     cleared(client_a, {"allowed_usages": ["usage_print"]})
