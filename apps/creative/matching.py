@@ -105,7 +105,7 @@ TERM_FIELDS = (
 # A term as the evaluation reads it (``rights`` reads fields, never the model's methods or relations).
 Term = namedtuple("Term", TERM_FIELDS)
 
-# The text the search reads, as PostgreSQL indexes it (``assets.0007``: the same expression, or no index is used).
+# The text the search reads, as PostgreSQL indexes it (``assets.0009``: the same expression, or no index is used).
 SEARCH_VECTOR = (
     'to_tsvector(\'simple\'::regconfig, "assets_asset"."name"::text || \' \' || "assets_asset"."description" '
     '|| \' \' || "assets_asset"."keywords"::text)'
