@@ -32,6 +32,28 @@ def ensure_database(database_url: str) -> None:
             conn.execute(f'CREATE DATABASE "{name}"')
 
 
+# -- a quiet machine ------------------------------------------------------------------------------------------------
+QUIET_LOAD = 0.5  # the 1-minute load average per CPU under which the machine counts as quiet
+
+
+def load_per_cpu() -> float:
+    return os.getloadavg()[0] / (os.cpu_count() or 1)
+
+
+def wait_quiet(what: str, max_wait: int, log: list[str]) -> bool:
+    """Wait (polling every 15 s, at most ``max_wait`` s) until the 1-minute load average is under
+    :data:`QUIET_LOAD` per CPU; True when it is. The load, not process names: a test suite, a browser, a build or
+    another session's work all take the CPU whatever they are called. The log line says which it was."""
+    deadline = time.monotonic() + max_wait
+    while load_per_cpu() >= QUIET_LOAD and time.monotonic() < deadline:
+        print(f"[{what}] waiting for a quiet machine: load {os.getloadavg()[0]:.1f}", flush=True)
+        time.sleep(15)
+    load, quiet = os.getloadavg()[0], load_per_cpu() < QUIET_LOAD
+    log.append(f"{what}: {'quiet' if quiet else 'NOT quiet'}, load average {load:.1f} on {os.cpu_count()} CPUs")
+    print(log[-1], flush=True)
+    return quiet
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

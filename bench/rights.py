@@ -30,7 +30,6 @@ import pstats
 import re
 import signal
 import statistics
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -39,48 +38,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.harness import DEFAULT_URL, free_port, setup_django, start_server  # noqa: E402
+from bench.harness import DEFAULT_URL, free_port, setup_django, start_server, wait_quiet  # noqa: E402
 
 RIGHTS_URL = DEFAULT_URL.rsplit("/", 1)[0] + "/greenlight_bench_rights"
 REVIEW_LEGAL = "review-legal@bench.example"  # a person of bench/review.py's measured client, present in the template
 AIM_SWEEP_S = 5.0
 AIM_RIGHTS_P95_MS = 20.0
-
-
-# -- a quiet machine ------------------------------------------------------------------------------------------------
-def _own_pids() -> set[int]:
-    """This process and its ancestors (the shell that started it names ``bench/rights.py`` too)."""
-    pids, pid = set(), os.getpid()
-    while pid > 1:
-        pids.add(pid)
-        try:
-            stat = Path(f"/proc/{pid}/stat").read_text()
-        except OSError:
-            break
-        pid = int(stat.rsplit(")", 1)[1].split()[1])
-    return pids
-
-
-def others_running() -> list[str]:
-    found = subprocess.run(["pgrep", "-af", "pytest|bench/"], capture_output=True, text=True).stdout.splitlines()
-    own = _own_pids()
-    return [line for line in found if int(line.split(maxsplit=1)[0]) not in own]
-
-
-def wait_quiet(what: str, max_wait: int, log: list[str]) -> bool:
-    """Wait (polling every 30 s, at most ``max_wait`` s) while pytest or another benchmark runs; True when quiet."""
-    deadline = time.monotonic() + max_wait
-    busy = others_running()
-    while busy and time.monotonic() < deadline:
-        print(f"[{what}] waiting for: {'; '.join(line[:100] for line in busy)}", flush=True)
-        time.sleep(30)
-        busy = others_running()
-    if busy:
-        log.append(f"{what}: NOT quiet, measured while running: {'; '.join(line[:100] for line in busy)}")
-    else:
-        log.append(f"{what}: quiet (no pytest or other benchmark running)")
-    print(log[-1], flush=True)
-    return not busy
 
 
 # -- data -----------------------------------------------------------------------------------------------------------
