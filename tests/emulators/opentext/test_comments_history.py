@@ -41,44 +41,63 @@ def test_comment_on_a_task(ot, started):
     assert body["message"] == "Model release missing"
     assert body["author"] == "greenlight-service"
     assert body["taskId"] == task["id"]
-    assert body["processInstanceId"] == started["id"]
+    # Flowable's REST resource saves the instance id on a task comment only when asked
+    assert body["processInstanceId"] is None
     assert DATE.match(body["time"])
 
     user_comment = ot.post(
         f"workflow/v1/tasks/{task['id']}/comments",
-        {"message": "Found it"},
+        {"message": "Found it", "saveProcessInstanceId": True},
         token=ot.user_token("legal@acme.example"),
     ).json()
     assert user_comment["author"] == "legal@acme.example"
+    assert user_comment["processInstanceId"] == started["id"]
 
     listed = ot.get(f"workflow/v1/tasks/{task['id']}/comments").json()
-    assert [c["message"] for c in listed] == ["Model release missing", "Found it"]
+    assert sorted(c["message"] for c in listed) == ["Found it", "Model release missing"]
     [with_comments] = ot.tasks(name="Legal review", includeTaskComments="true")
     assert len(with_comments["comments"]) == 2
 
 
-def test_instance_comments_gather_all_tasks_and_survive_completion(ot, started):
+def test_lists_come_newest_first_and_unpaged(ot, started):
+    """Flowable sorts comments ``TIME_ desc`` and does not page them: a client must not rely on oldest first, and
+    ``count`` changes nothing."""
+    task = ot.open_task(started["id"], "Legal review")
+    for n in range(12):
+        ot.post(f"workflow/v1/tasks/{task['id']}/comments", {"message": f"n{n}", "saveProcessInstanceId": True})
+    listed = ot.get(f"workflow/v1/tasks/{task['id']}/comments", {"count": 2}).json()
+    assert [c["message"] for c in listed] == [f"n{n}" for n in reversed(range(12))]
+    assert len(ot.get(f"workflow/v1/process-instances/{started['id']}/comments", {"count": 2}).json()) == 12
+
+
+def test_instance_comments_hold_those_saved_with_it_and_survive_completion(ot, started):
     legal = ot.open_task(started["id"], "Legal review")
     brand = ot.open_task(started["id"], "Brand review")
-    ot.post(f"workflow/v1/tasks/{legal['id']}/comments", {"message": "one"})
-    ot.post(f"workflow/v1/tasks/{brand['id']}/comments", {"message": "two"})
+    ot.post(f"workflow/v1/tasks/{legal['id']}/comments", {"message": "one", "saveProcessInstanceId": True})
+    ot.post(f"workflow/v1/tasks/{brand['id']}/comments", {"message": "two", "saveProcessInstanceId": True})
+    ot.post(f"workflow/v1/tasks/{brand['id']}/comments", {"message": "task only"})
     ot.decide(started["id"], "Legal review", "approved")
-    # A finished task still takes comments (Flowable resolves comment tasks through history).
-    assert ot.post(f"workflow/v1/tasks/{legal['id']}/comments", {"message": "three"}).status_code == 201
+    # A finished task takes no new comment (Flowable's POST reads the runtime task) ...
+    assert ot.post(f"workflow/v1/tasks/{legal['id']}/comments", {"message": "three"}).status_code == 404
     listed = ot.get(f"workflow/v1/process-instances/{started['id']}/comments").json()
-    assert [c["message"] for c in listed] == ["one", "two", "three"]
-    assert ot.get(f"workflow/v1/tasks/{legal['id']}/comments").json()[0]["message"] == "one"
+    assert sorted(c["message"] for c in listed) == ["one", "two"]
+    # ... but its comments stay readable (the GET reads the historic task)
+    assert [c["message"] for c in ot.get(f"workflow/v1/tasks/{legal['id']}/comments").json()] == ["one"]
 
 
 def test_comments_of_an_ended_instance_stay_readable(ot, started):
     """Flowable keeps comments after the end (they live in history), so the instance's comments still answer."""
     legal = ot.open_task(started["id"], "Legal review")
-    ot.post(f"workflow/v1/tasks/{legal['id']}/comments", {"message": "Rejected: no model release"})
+    ot.post(
+        f"workflow/v1/tasks/{legal['id']}/comments",
+        {"message": "Rejected: no model release", "saveProcessInstanceId": True},
+    )
     ot.decide(started["id"], "Legal review", "rejected")
     ot.assert_gone(started["id"])
     listed = ot.get(f"workflow/v1/process-instances/{started['id']}/comments")
     assert listed.status_code == 200
     assert [c["message"] for c in listed.json()] == ["Rejected: no model release"]
+    assert ot.get(f"workflow/v1/tasks/{legal['id']}/comments").status_code == 200
 
 
 def test_comment_validation(ot, started):
