@@ -222,6 +222,17 @@ def resolve_parked(api: OpenTextClient) -> int:
             continue  # still open at OpenText: a person decides (retry or discard)
         except NotFound:
             pass
+        if message.kind == "opentext.comment":
+            # a finished task takes no new comment, and a comment says nothing of how the task ended
+            OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.FAILED).update(
+                status=OutboxStatus.DONE,
+                sent_at=timezone.now(),
+                result={"not_sent": "The task was no longer open at OpenText: the comment is in Greenlight only."},
+                last_error="",
+            )
+            outbox.kick()
+            resolved += 1
+            continue
         try:
             result = settle_gone_task(task, message, api)
         except NotYet:

@@ -3,6 +3,8 @@
 import re
 import time
 
+import pytest
+
 from .conftest import TENANT, variables_of
 
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
@@ -177,3 +179,56 @@ def test_task_history_lags_by_the_delay(ot):
     time.sleep(0.55)
     [row] = ot.historic_tasks(**params, finished="true")
     assert DATE.match(row["endTime"])
+
+
+# -- someone commenting in OpenText itself (the demo's and the tests' way in) --------------------------------------
+def test_a_user_comments_in_opentext_on_a_task_or_an_instance(ot, started):
+    task = ot.open_task(started["id"], "Legal review")
+    on_task = ot.control("comments", {"user": "legal@acme.example", "message": "Release on file", "task": task["id"]})
+    assert on_task.status_code == 201
+    on_instance = ot.control("comments", {"user": "ext@partner.example", "message": "FYI", "instance": started["id"]})
+    assert on_instance.status_code == 201
+    # OpenText's own task application saves a task comment with its instance: both lists show it
+    assert on_task.json()["processInstanceId"] == started["id"]
+    listed = ot.get(f"workflow/v1/process-instances/{started['id']}/comments").json()
+    assert [(c["author"], c["message"], c["taskId"]) for c in listed] == [
+        ("ext@partner.example", "FYI", None),
+        ("legal@acme.example", "Release on file", task["id"]),
+    ]
+    assert [c["id"] for c in ot.get(f"workflow/v1/tasks/{task['id']}/comments").json()] == [on_task.json()["id"]]
+
+
+def test_a_user_comment_on_a_finished_task_or_without_a_place_is_refused(ot, started):
+    task = ot.open_task(started["id"], "Legal review")
+    ot.decide(started["id"], "Legal review", "approved")
+    done = ot.control("comments", {"user": "legal@acme.example", "message": "late", "task": task["id"]})
+    assert done.status_code == 404
+    nowhere = ot.control("comments", {"user": "legal@acme.example", "message": "where?"})
+    assert nowhere.status_code == 400
+    empty = ot.control("comments", {"user": "legal@acme.example", "message": " ", "instance": started["id"]})
+    assert empty.status_code == 400
+
+
+def test_the_opentext_comment_command_writes_on_the_newest_open_task(ot, started, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    settings.EMULATORS = True
+    settings.OT_TENANT_ID = TENANT
+    out = StringIO()
+    call_command(
+        "opentext_comment",
+        "Typed in OpenText",
+        "--email",
+        "brand@acme.example",
+        "--business-key",
+        "acme:asset-1",
+        stdout=out,
+    )
+    assert "brand@acme.example commented on task" in out.getvalue()
+    listed = ot.get(f"workflow/v1/process-instances/{started['id']}/comments").json()
+    assert [(c["author"], c["message"]) for c in listed] == [("brand@acme.example", "Typed in OpenText")]
+    with pytest.raises(CommandError, match="No open task"):
+        call_command("opentext_comment", "x", "--email", "a@b.example", "--business-key", "nobody")
