@@ -164,6 +164,9 @@ class CommentSerializer(serializers.ModelSerializer):
         model = Comment
         fields = ["id", "run", "task", "parent", "author", "body", "mentions", "source", "created_at"]
         read_only_fields = fields
+        extra_kwargs = {
+            "created_at": {"help_text": "When it was written (at OpenText for one written there); the list is by id."}
+        }
 
 
 class CommentCreateSerializer(serializers.ModelSerializer):
