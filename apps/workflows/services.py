@@ -749,10 +749,7 @@ def comment(
         raise DecisionRefused("A comment cannot be empty.", field="body")
     if parent is not None and parent.run_id != run.pk:
         raise DecisionRefused("A reply belongs to the same conversation.", field="parent")
-    emails = {m.lower() for m in MENTION.findall(body)}
-    mentioned = list(
-        User.objects.filter(email__in=emails, pk__in=Membership.objects.filter(client=run.client).values("user"))
-    )
+    mentioned = _mentioned(run, body)
     with transaction.atomic():
         note = Comment.objects.create(
             client=run.client, run=run, task=task, parent=parent, author=actor, author_label=actor.email, body=body
@@ -765,6 +762,16 @@ def comment(
         if task is not None and task.status == TaskStatus.OPEN:
             queue_task_comment(task, opentext_message(note), comment=note)
     return note
+
+
+def _mentioned(run: WorkflowRun, body: str) -> list[User]:
+    """The people of the run's client that ``body`` mentions by @e-mail."""
+    emails = {m.lower() for m in MENTION.findall(body)}
+    if not emails:
+        return []
+    return list(
+        User.objects.filter(email__in=emails, pk__in=Membership.objects.filter(client_id=run.client_id).values("user"))
+    )
 
 
 def opentext_message(note: Comment) -> str:
@@ -880,6 +887,15 @@ def apply_remote_comments(run: WorkflowRun, comments: list[RemoteComment], *, ow
                     source=CommentSource.OPENTEXT,
                     remote_id=item.remote_id,
                 )
+                mentioned = _mentioned(run, note.body)
+                note.mentions.set(mentioned)
+                for person in mentioned:
+                    if person != author:
+                        Notice.objects.create(
+                            user=person,
+                            level="info",
+                            text=f"{note.author_label} mentioned you in OpenText: {note.body[:200]}",
+                        )
                 audit.record(
                     "workflows.comment.pull",
                     client=run.client,

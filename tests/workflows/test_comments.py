@@ -374,3 +374,12 @@ def test_a_pulled_comment_of_our_own_is_recognised_not_copied(run, legal, legal_
     assert services.apply_remote_comments(run, [ours, reason], own_author="greenlight-service") == 0
     note.refresh_from_db()
     assert note.remote_id == "c-9" and Comment.objects.count() == 1
+
+
+def test_a_pulled_comment_mentioning_a_member_tells_them(run, legal, client_a):
+    brand = member(client_a, RoleCode.BRAND, email="brand@acme.example")
+    item = _remote("c-20", "@brand@acme.example and @nobody@else.example: see the crop", "ext@partner.example", 0)
+    assert services.apply_remote_comments(run, [item]) == 1
+    note = Comment.objects.get(remote_id="c-20")
+    assert list(note.mentions.all()) == [brand]
+    assert Notice.objects.get(user=brand).text.startswith("ext@partner.example mentioned you in OpenText: ")
