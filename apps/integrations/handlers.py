@@ -10,7 +10,7 @@ from apps.outbox.services import handler
 from apps.workflows import services as workflows
 from apps.workflows.models import Comment, Task, WorkflowRun
 
-from .http import ONE_ATTEMPT, Conflict, NotFound, TransientError
+from .http import ONE_ATTEMPT, Conflict, NotFound, NotYet, TransientError
 from .opentext import sync as opentext_sync
 from .opentext.client import OpenTextClient
 from .smintio.client import SmintioClient
@@ -99,7 +99,14 @@ def opentext_comment(message) -> dict:
     payload = message.payload
     api = _opentext()
     note = Comment.objects.filter(pk=payload.get("comment")).first() if payload.get("comment") else None
-    there = api.task_comments(payload["remote_id"])
+    try:
+        there = api.task_comments(payload["remote_id"])
+    except NotFound:  # the list reads the history, written late: an open task may not be in it yet
+        try:
+            api.get_task(payload["remote_id"])
+        except NotFound:
+            return {"not_sent": "OpenText does not know the task: the comment is in Greenlight only."}
+        raise NotYet("OpenText", "The task's comments are not readable yet (its history is written late)") from None
     ids = [str(c["id"]) for c in there]
     if note is not None and note.remote_id in ids:
         return {"already": True, "id": note.remote_id}

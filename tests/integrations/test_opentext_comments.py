@@ -308,3 +308,13 @@ def test_the_demo_seeds_a_comment_typed_in_opentext_once(platforms, cycle, revie
     assert (note.body, note.author, note.task) == (DEMO_MESSAGE, reviewers["legal"], review(cycle, "legal"))
     assert seed_opentext_comment(cycle.client) == "already"
     assert len(pulled(cycle)) == 1
+
+
+def test_a_comment_on_a_task_opentext_does_not_know_is_kept_here_and_not_retried_for_ever(platforms, cycle, reviewers):
+    task = review(cycle, "legal")
+    Task.objects.filter(pk=task.pk).update(remote_id=str(uuid.uuid4()))  # a task OpenText never had
+    task.refresh_from_db()
+    workflows.comment(cycle, actor=reviewers["legal"], body="Anyone?", task=task)
+    drain_now()
+    row = OutboxMessage.objects.get(kind="opentext.comment")
+    assert row.status == OutboxStatus.DONE and "does not know the task" in row.result["not_sent"]
