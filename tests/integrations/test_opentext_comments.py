@@ -318,3 +318,13 @@ def test_a_comment_on_a_task_opentext_does_not_know_is_kept_here_and_not_retried
     drain_now()
     row = OutboxMessage.objects.get(kind="opentext.comment")
     assert row.status == OutboxStatus.DONE and "does not know the task" in row.result["not_sent"]
+
+
+def test_hints_that_end_in_a_poll_still_bring_the_named_runs_comments_in(platforms, cycle, settings):
+    settings.NOTIFY_SECRETS = [SECRET]
+    comment_in_opentext(platforms, "legal@acme.example", "Seen by legal.", instance=cycle.remote_id)
+    _hint(cycle.business_key, "ot-a")
+    _hint("acme:asset_approval:unknown:x", "ot-b")  # a run we do not know: the whole poll runs
+    first = InboundEvent.objects.get(event_id="ot-a")
+    assert integration_tasks.process_inbound_event(first.pk) == "polled"
+    assert [n.body for n in pulled(cycle)] == ["Seen by legal."]
