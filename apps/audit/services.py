@@ -48,9 +48,10 @@ def record(
     )
 
 
-def record_many(action: str, objects, *, before_after, reason: str = "") -> int:
+def record_many(action: str, objects, *, before_after, reason="", actor_label: str = "system") -> int:
     """Append one system event per object in one INSERT (a sync that changes many rows at once): ``objects`` are
-    model instances with ``client_id``; ``before_after(obj)`` returns their ``(before, after)``."""
+    model instances with ``client_id``; ``before_after(obj)`` returns their ``(before, after)``; ``reason`` is text
+    or a function of the object; ``actor_label`` names the system that acted (e.g. OpenText)."""
     if not _ACTION.match(action):
         raise ValueError(f"Audit action {action!r} must look like 'app.noun.verb'.")
     request_id = get_guid() or ""
@@ -60,7 +61,7 @@ def record_many(action: str, objects, *, before_after, reason: str = "") -> int:
         events.append(
             AuditEvent(
                 actor=None,
-                actor_label="system",
+                actor_label=actor_label,
                 client_id=obj.client_id,
                 action=action,
                 object_type=obj._meta.label_lower,
@@ -68,7 +69,7 @@ def record_many(action: str, objects, *, before_after, reason: str = "") -> int:
                 object_repr=str(obj)[:200],
                 before=before,
                 after=after,
-                reason=reason,
+                reason=reason(obj) if callable(reason) else reason,
                 request_id=request_id,
             )
         )

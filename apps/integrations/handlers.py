@@ -8,9 +8,9 @@ import copy
 from apps.clients.models import ConnectionStatus, SmintioConnection
 from apps.outbox.services import handler
 from apps.workflows import services as workflows
-from apps.workflows.models import Task, WorkflowRun
+from apps.workflows.models import Comment, Task, WorkflowRun
 
-from .http import ONE_ATTEMPT, Conflict, NotFound, TransientError
+from .http import ONE_ATTEMPT, Conflict, NotFound, NotYet, TransientError
 from .opentext import sync as opentext_sync
 from .opentext.client import OpenTextClient
 from .smintio.client import SmintioClient
@@ -91,12 +91,38 @@ def opentext_claim(message) -> dict:
 
 @handler("opentext.comment")
 def opentext_comment(message) -> dict:
-    """A portal comment on an open task, copied to OpenText (once: a lost answer is checked before resending)."""
+    """A portal comment on an open task, copied to OpenText exactly once. A POST is not idempotent at OpenText and
+    its answer may be lost after OpenText stored it (a timeout), so the task's comments are read first: the comment
+    whose id we recorded, or else one with our very text that no other comment of ours holds, is ours already (its
+    id is recorded). A task that finished at OpenText before the comment got there takes no new comment (404):
+    the comment stays in the portal's conversation only, and the row says so."""
     payload = message.payload
     api = _opentext()
-    if any(c.get("message") == payload["message"] for c in api.task_comments(payload["remote_id"])):
-        return {"already": True}
-    return api.add_comment(payload["remote_id"], payload["message"])
+    note = Comment.objects.filter(pk=payload.get("comment")).first() if payload.get("comment") else None
+    try:
+        there = api.task_comments(payload["remote_id"])
+    except NotFound:  # the list reads the history, written late: an open task may not be in it yet
+        try:
+            api.get_task(payload["remote_id"])
+        except NotFound:
+            return {"not_sent": "OpenText does not know the task: the comment is in Greenlight only."}
+        raise NotYet("OpenText", "The task's comments are not readable yet (its history is written late)") from None
+    ids = [str(c["id"]) for c in there]
+    if note is not None and note.remote_id in ids:
+        return {"already": True, "id": note.remote_id}
+    taken = set(
+        Comment.objects.filter(client_id=message.client_id, remote_id__in=ids).values_list("remote_id", flat=True)
+    )
+    ours = next((c for c in there if c.get("message") == payload["message"] and str(c["id"]) not in taken), None)
+    if ours is not None:
+        workflows.confirm_sent_comment(payload.get("comment"), str(ours["id"]))
+        return {"already": True, "id": str(ours["id"])}
+    try:
+        created = api.add_comment(payload["remote_id"], payload["message"])
+    except NotFound:
+        return {"not_sent": "The task was no longer open at OpenText: the comment is in Greenlight only."}
+    workflows.confirm_sent_comment(payload.get("comment"), str(created.get("id") or ""))
+    return {"id": str(created.get("id") or "")}
 
 
 @handler("opentext.complete")

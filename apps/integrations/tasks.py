@@ -124,6 +124,9 @@ def _pull_for_hints(events: list[InboundEvent]) -> str:
 
 # Hints naming at most this many runs mirror each run; more cost one poll of every open run (a few paged calls).
 MIRROR_RUNS_AT_MOST = 5
+# Hints naming more runs than that still pull the comments of the runs they name, up to this many (a burst of hints
+# about every run leaves comments to the reconcile).
+COMMENT_PULLS_AT_MOST = 50
 
 
 def _mirror_for_hints(events: list[InboundEvent]) -> str:
@@ -132,9 +135,16 @@ def _mirror_for_hints(events: list[InboundEvent]) -> str:
     from .opentext.sync import mirror_run
 
     keys = {str(e.payload.get("businessKey") or "") for e in events}
-    runs = list(WorkflowRun.objects.filter(business_key__in=keys - {""}))
+    runs = list(WorkflowRun.objects.filter(business_key__in=keys - {""}).order_by("id")[: COMMENT_PULLS_AT_MOST + 1])
     if "" in keys or len(runs) < len(keys) or len(runs) > MIRROR_RUNS_AT_MOST:
         poll_opentext()
+        if len(runs) <= COMMENT_PULLS_AT_MOST:  # the poll mirrors tasks, not comments: the named runs' comments
+            from .opentext.client import OpenTextClient
+            from .opentext.sync import pull_comments
+
+            api = OpenTextClient()
+            for run in runs:
+                pull_comments(run, api)
         return "polled"
     for run in runs:
         mirror_run(run)

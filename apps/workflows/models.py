@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 
 from .choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
 from .querysets import CommentQuerySet, DecisionQuerySet, TaskQuerySet, WorkflowRunQuerySet
@@ -155,10 +156,18 @@ def codes_key(codes) -> str:
     return "," + ",".join(sorted(set(codes))) + "," if codes else ""
 
 
+class CommentSource(models.TextChoices):
+    PORTAL = "portal", "Greenlight"
+    OPENTEXT = "opentext", "OpenText"
+
+
 class Comment(models.Model):
     """A remark on a run (optionally on one of its tasks), threaded by ``parent``, mentioning people by @e-mail.
 
-    Comments on a task are also sent to OpenText (through the outbox) so people working there see them."""
+    Comments on a task are also sent to OpenText (through the outbox) so people working there see them; comments
+    people add in OpenText come back (``source`` OpenText). ``remote_id`` is the comment's id at OpenText: the one
+    we posted (once OpenText confirmed it) or the one we pulled; unique per client, so a comment pulled twice is
+    kept once. ``created_at`` is when it was written, at OpenText for a pulled one."""
 
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="comments")
     run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="comments")
@@ -168,16 +177,28 @@ class Comment(models.Model):
     author_label = models.CharField(max_length=254)
     body = models.TextField()
     mentions = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="mentioned_in")
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    source = models.CharField(max_length=20, choices=CommentSource.choices, default=CommentSource.PORTAL)
+    remote_id = models.CharField(max_length=100, blank=True, help_text="The comment's id at OpenText.")
 
     objects = CommentQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [models.Index(fields=["run", "created_at"], name="comment_run_time_idx")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "remote_id"], condition=~models.Q(remote_id=""), name="comment_one_per_remote_id"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.author_label}: {self.body[:40]}"
+
+    @property
+    def in_opentext(self) -> bool:
+        """Written in OpenText (not in Greenlight)."""
+        return self.source == CommentSource.OPENTEXT
 
 
 class Decision(models.Model):

@@ -24,7 +24,7 @@ from apps.outbox import services as outbox
 
 from . import bpmn, flows
 from .choices import OPEN_RUN_STATUSES, RUN_TRANSITIONS, TASK_TRANSITIONS, RunStatus, TaskStatus
-from .models import Comment, Decision, Task, WorkflowRun
+from .models import Comment, CommentSource, Decision, Task, WorkflowRun
 
 # A task OpenText gives no due date is due in a week (the models of this project always set one).
 DEFAULT_DUE = timedelta(days=7)
@@ -235,7 +235,11 @@ def complete_task(
             by = f" by {task.assignee_email}" if done_by else ""
             raise StaleTask(f"This task is already {task.get_status_display().lower()}{by}.")
         check_outcome(task, outcome)
-        if actor is not None and task.assignee_id and task.assignee_id != actor.pk:
+        if actor is not None and (
+            task.assignee_id != actor.pk
+            if task.assignee_id
+            else bool(task.assignee_email)  # a holder in OpenText without an account here holds it too
+        ):
             raise StaleTask(f"{task.assignee_email} holds this task.")
         now = timezone.now()
         if actor is None:
@@ -496,6 +500,7 @@ def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[Rem
     users = {u.email: u for u in User.objects.filter(email__in={t.assignee_email for t in tasks if t.assignee_email})}
     regions = {instance: regions_of(run) for instance, run in runs_by_instance.items()}
     fallback_due = timezone.now() + DEFAULT_DUE
+    reassigned: list[tuple[Task, str, str]] = []
     for remote in tasks:
         run = runs_by_instance.get(remote.process_instance_id)
         if run is None:
@@ -541,7 +546,27 @@ def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[Rem
         if changes:
             Task.objects.filter(pk=local.pk).update(version=F("version") + 1, updated_at=timezone.now(), **changes)
             counts["updated"] += 1
+            if "assignee_email" in changes:
+                reassigned.append((local, local.assignee_email, remote.assignee_email))
+    if reassigned:
+        # who holds a task changed in OpenText (claimed, released or reassigned there): on the task's timeline
+        holders = {task.pk: (before, after) for task, before, after in reassigned}
+        audit.record_many(
+            "workflows.task.reassign",
+            [task for task, _before, _after in reassigned],
+            before_after=lambda task: ({"assignee": holders[task.pk][0]}, {"assignee": holders[task.pk][1]}),
+            reason=lambda task: _reassignment(*holders[task.pk]),
+            actor_label="OpenText",
+        )
     return counts
+
+
+def _reassignment(before: str, after: str) -> str:
+    if not after:
+        return f"Released in OpenText by {before}."
+    if not before:
+        return f"Claimed in OpenText by {after}."
+    return f"Reassigned in OpenText from {before} to {after}."
 
 
 def _pending_local_change(task: Task) -> bool:
@@ -724,10 +749,7 @@ def comment(
         raise DecisionRefused("A comment cannot be empty.", field="body")
     if parent is not None and parent.run_id != run.pk:
         raise DecisionRefused("A reply belongs to the same conversation.", field="parent")
-    emails = {m.lower() for m in MENTION.findall(body)}
-    mentioned = list(
-        User.objects.filter(email__in=emails, pk__in=Membership.objects.filter(client=run.client).values("user"))
-    )
+    mentioned = _mentioned(run, body)
     with transaction.atomic():
         note = Comment.objects.create(
             client=run.client, run=run, task=task, parent=parent, author=actor, author_label=actor.email, body=body
@@ -738,19 +760,153 @@ def comment(
                 Notice.objects.create(user=person, level="info", text=f"{actor.email} mentioned you: {body[:200]}")
         audit.record("workflows.comment.create", actor=actor, client=run.client, obj=note, after={"body": body[:500]})
         if task is not None and task.status == TaskStatus.OPEN:
-            queue_task_comment(task, f"{actor.email}: {body}")
+            queue_task_comment(task, opentext_message(note), comment=note)
     return note
 
 
-def queue_task_comment(task: Task, message: str) -> None:
-    """Copy a portal comment on an open task to OpenText (through the outbox, in order with the run's calls)."""
+def _mentioned(run: WorkflowRun, body: str) -> list[User]:
+    """The people of the run's client that ``body`` mentions by @e-mail."""
+    emails = {m.lower() for m in MENTION.findall(body)}
+    if not emails:
+        return []
+    return list(
+        User.objects.filter(email__in=emails, pk__in=Membership.objects.filter(client_id=run.client_id).values("user"))
+    )
+
+
+def opentext_message(note: Comment) -> str:
+    """The text OpenText gets for a portal comment: who wrote it, then what (OpenText names our service as the
+    author). Also how a pull recognises a comment of ours whose id OpenText's answer never told us."""
+    return f"{note.author_label}: {note.body}"
+
+
+def queue_task_comment(task: Task, message: str, *, comment: Comment | None = None) -> None:
+    """Copy a portal comment on an open task to OpenText (through the outbox, in order with the run's calls); the
+    handler records the id OpenText gives it on ``comment``."""
     outbox.enqueue(
         client=task.client,
         platform=outbox.Platform.OPENTEXT,
         kind="opentext.comment",
         ordering_key=_ordering_key(task.run),
-        payload={"task": task.pk, "remote_id": task.remote_id, "message": message},
+        payload={
+            "task": task.pk,
+            "remote_id": task.remote_id,
+            "message": message,
+            **({"comment": comment.pk} if comment is not None else {}),
+        },
     )
+
+
+def confirm_sent_comment(comment_id: int | None, remote_id: str) -> bool:
+    """OpenText holds our comment ``comment_id`` as ``remote_id`` (its answer, or found on reading back): record it,
+    so no pull takes it for a comment written in OpenText. False when the comment already has an id, or when the id
+    is already another comment's."""
+    if not comment_id or not remote_id:
+        return False
+    try:
+        with transaction.atomic():
+            return bool(Comment.objects.filter(pk=comment_id, remote_id="").update(remote_id=remote_id))
+    except IntegrityError:
+        return False
+
+
+@dataclass
+class RemoteComment:
+    """A comment as OpenText lists it: its id, text, author (a user id, usually an e-mail), time and task (if on
+    one)."""
+
+    remote_id: str
+    message: str
+    author: str
+    time: datetime | None
+    task_remote_id: str = ""
+
+
+def apply_remote_comments(run: WorkflowRun, comments: list[RemoteComment], *, own_author: str = "") -> int:
+    """Keep the comments OpenText has on ``run`` (its tasks' and its instance's) in the run's conversation, each once
+    (by its id: the database holds one comment per client and OpenText id, so a comment pulled twice, or by two
+    passes at once, is kept once), oldest first. Returns how many were added.
+
+    A comment of ours comes back too: one whose id we recorded is known; one whose id we never learned (OpenText
+    stored it, but its answer was lost) is the unconfirmed portal comment on the same task with the very text we
+    send (``opentext_message``), written before it: it takes the id instead of a copy being added. Anything else our
+    own service identity (``own_author``) wrote (a decision's reason, sent with the completion) is shown as the
+    decision already. The rest were written in OpenText: attributed to the member of the run's client whose e-mail
+    is the author, else shown under the OpenText user id; audited as pulled."""
+    known = set(
+        Comment.objects.filter(client_id=run.client_id, remote_id__in=[c.remote_id for c in comments]).values_list(
+            "remote_id", flat=True
+        )
+    )
+    fresh: dict[str, RemoteComment] = {}
+    for item in comments:
+        if item.remote_id and item.remote_id not in known and item.message.strip():
+            fresh.setdefault(item.remote_id, item)
+    if not fresh:
+        return 0
+    tasks = {t.remote_id: t for t in Task.objects.filter(run=run)}
+    unconfirmed = list(Comment.objects.filter(run=run, source=CommentSource.PORTAL, remote_id="").exclude(task=None))
+    authors = {
+        u.email.lower(): u
+        for u in User.objects.filter(
+            email__in={c.author for c in fresh.values()},
+            pk__in=Membership.objects.filter(client_id=run.client_id).values("user"),
+        )
+    }
+    added = 0
+    for item in sorted(fresh.values(), key=lambda c: (c.time or timezone.now(), c.remote_id)):
+        task = tasks.get(item.task_remote_id)
+        mine = next(
+            (
+                note
+                for note in unconfirmed
+                if task is not None
+                and note.task_id == task.pk
+                and opentext_message(note) == item.message
+                and (item.time is None or note.created_at <= item.time + timedelta(minutes=5))
+            ),
+            None,
+        )
+        if mine is not None:
+            unconfirmed.remove(mine)
+            confirm_sent_comment(mine.pk, item.remote_id)
+            continue
+        if own_author and item.author == own_author:
+            continue
+        author = authors.get(item.author.lower())
+        try:
+            with transaction.atomic():
+                note = Comment.objects.create(
+                    client_id=run.client_id,
+                    run=run,
+                    task=task,
+                    author=author,
+                    author_label=(author.email if author else item.author or "OpenText")[:254],
+                    body=item.message[:TEXT_LIMIT],
+                    created_at=item.time or timezone.now(),
+                    source=CommentSource.OPENTEXT,
+                    remote_id=item.remote_id,
+                )
+                mentioned = _mentioned(run, note.body)
+                note.mentions.set(mentioned)
+                for person in mentioned:
+                    if person != author:
+                        Notice.objects.create(
+                            user=person,
+                            level="info",
+                            text=f"{note.author_label} mentioned you in OpenText: {note.body[:200]}",
+                        )
+                audit.record(
+                    "workflows.comment.pull",
+                    client=run.client,
+                    obj=note,
+                    actor_label=f"{note.author_label} (in OpenText)"[:254],
+                    after={"remote_id": item.remote_id, "body": note.body[:500]},
+                )
+        except IntegrityError:
+            continue  # another pass kept it meanwhile
+        added += 1
+    return added
 
 
 def report_outcome_to_smintio(run: WorkflowRun, asset, *, status: str, reason: str | None, restrictions=None) -> None:

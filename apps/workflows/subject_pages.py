@@ -76,8 +76,11 @@ class Thread:
 
     @cached_property
     def notes(self) -> list[Comment]:
-        """Every comment, replies included, oldest first."""
-        return list(_comments_of(_label(self.subject), self.subject.pk).select_related("task").order_by("id"))
+        """Every comment, replies included, oldest first (by when it was written: a comment pulled from OpenText
+        takes its place in time, not where the pull put it)."""
+        return list(
+            _comments_of(_label(self.subject), self.subject.pk).select_related("task").order_by("created_at", "id")
+        )
 
     @cached_property
     def comments(self) -> list[Comment]:

@@ -406,5 +406,7 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "apps.workflows.choices.RunStatus",
         "LicenseStateEnum": "apps.assets.choices.LicenseState",
         "CreativeRequestStatusEnum": "apps.creative.choices.RequestStatus",
+        "CommentSourceEnum": "apps.workflows.models.CommentSource",
+        "SourceEnum": "apps.creative.choices.Source",
     },
 }

@@ -324,3 +324,62 @@ def test_a_case_reason_over_the_limit_comes_back_on_the_case_page_at_the_field(c
     assert 'aria-invalid="true" autofocus' in page and typed in page
     assert 'id="comment-error"' not in page and page.count('aria-invalid="true"') == 1  # the thread's form is not it
     assert not Decision.objects.exists()
+
+
+# -- comments written in OpenText (pulled: tests/integrations/test_opentext_comments.py over HTTP) -----------------
+def _remote(remote_id, message, author, minutes_ago, task=""):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return services.RemoteComment(
+        remote_id=remote_id,
+        message=message,
+        author=author,
+        time=timezone.now() - timedelta(minutes=minutes_ago),
+        task_remote_id=task,
+    )
+
+
+def test_pulled_comments_are_kept_once_in_their_time_and_say_where_they_were_written(
+    client_a, run, legal, legal_task, legal_api, client_b
+):
+    services.comment(run, actor=legal, body="Written here")
+    pulled = [
+        _remote("c-2", "Later, by someone outside", "ext@partner.example", 1),
+        _remote("c-1", "Earlier, by legal", legal.email, 30, task=legal_task.remote_id),
+        _remote("c-1", "Earlier, by legal", legal.email, 30, task=legal_task.remote_id),  # listed twice
+    ]
+    assert services.apply_remote_comments(run, pulled) == 2
+    assert services.apply_remote_comments(run, pulled) == 0
+    # another client may have a comment with the same OpenText id (another tenant): ids are unique per client
+    other = approval_run(licensed_asset(client_b))
+    assert services.apply_remote_comments(other, [_remote("c-1", "Elsewhere", "x@beta.example", 2)]) == 1
+
+    listed = legal_api.get("/api/v1/comments/", {"run": run.pk}).json()["results"]  # by id: a stable keyset
+    listed.sort(key=lambda c: c["created_at"])  # when each was written, at OpenText for a pulled one
+    assert [(c["body"], c["author"], c["source"]) for c in listed] == [
+        ("Earlier, by legal", legal.email, "opentext"),
+        ("Later, by someone outside", "ext@partner.example", "opentext"),
+        ("Written here", legal.email, "portal"),  # now, after both though pulled before them
+    ]
+    assert Comment.objects.get(remote_id="c-1", client=client_a).author == legal
+    assert AuditEvent.objects.filter(action="workflows.comment.pull", client=client_a).count() == 2
+
+
+def test_a_pulled_comment_of_our_own_is_recognised_not_copied(run, legal, legal_task):
+    note = services.comment(run, actor=legal, body="Checked", task=legal_task)
+    ours = _remote("c-9", services.opentext_message(note), "greenlight-service", 0, task=legal_task.remote_id)
+    reason = _remote("c-10", "A decision's reason", "greenlight-service", 0, task=legal_task.remote_id)
+    assert services.apply_remote_comments(run, [ours, reason], own_author="greenlight-service") == 0
+    note.refresh_from_db()
+    assert note.remote_id == "c-9" and Comment.objects.count() == 1
+
+
+def test_a_pulled_comment_mentioning_a_member_tells_them(run, legal, client_a):
+    brand = member(client_a, RoleCode.BRAND, email="brand@acme.example")
+    item = _remote("c-20", "@brand@acme.example and @nobody@else.example: see the crop", "ext@partner.example", 0)
+    assert services.apply_remote_comments(run, [item]) == 1
+    note = Comment.objects.get(remote_id="c-20")
+    assert list(note.mentions.all()) == [brand]
+    assert Notice.objects.get(user=brand).text.startswith("ext@partner.example mentioned you in OpenText: ")

@@ -27,11 +27,13 @@ def drop_response() -> HttpResponse:
     return response
 
 
-def take_fault(emulator: str, path: str) -> Fault | None:
+def take_fault(emulator: str, path: str, method: str = "") -> Fault | None:
     """Consume one matching fault atomically (two concurrent calls never both take the last one)."""
     with transaction.atomic():
         for fault in Fault.objects.filter(emulator=emulator, remaining__gt=0).order_by("id"):
             if fault.path_contains and fault.path_contains not in path:
+                continue
+            if fault.method and fault.method.upper() != method.upper():
                 continue
             if Fault.objects.filter(pk=fault.pk, remaining__gt=0).update(remaining=F("remaining") - 1):
                 return fault
@@ -48,7 +50,7 @@ def emulated(emulator: str, *, error_body=None):
         @csrf_exempt
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
-            fault = take_fault(emulator, request.path)
+            fault = take_fault(emulator, request.path, request.method)
             fault_kind = ""
             if fault is not None:
                 fault_kind = fault.kind
@@ -94,7 +96,7 @@ def read_json(request) -> dict | list | None:
 
 def control_fault(emulator: str, data: dict) -> Fault:
     """Create a fault from a control-route body: ``{kind, status_code?, retry_after?, delay_seconds?, count?,
-    path_contains?}``."""
+    path_contains?, method?}``."""
     kind = data.get("kind", "status")
     if kind not in Fault.Kind.values:
         raise ValueError(f"kind must be one of {Fault.Kind.values}")
@@ -108,6 +110,7 @@ def control_fault(emulator: str, data: dict) -> Fault:
         delay_seconds=float(data.get("delay_seconds") or 0),
         remaining=int(data.get("count") or 1),
         path_contains=data.get("path_contains") or "",
+        method=str(data.get("method") or "").upper()[:10],
     )
 
 

@@ -21,6 +21,7 @@ class Fault(models.Model):
     delay_seconds = models.FloatField(default=0)
     remaining = models.PositiveIntegerField(default=1)
     path_contains = models.CharField(max_length=200, blank=True, help_text="Only calls whose path contains this.")
+    method = models.CharField(max_length=10, blank=True, help_text="Only calls with this method (any when blank).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

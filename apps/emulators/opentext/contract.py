@@ -20,7 +20,16 @@ Assumptions:
   ``historic-process-instances`` (``_embedded.<resource>``, the same for all four);
 - the history base path: ``historic-task-instances`` and ``historic-process-instances`` are mounted beside the
   runtime resources under ``/workflow/v1`` (Flowable's own REST API has them under ``history/``);
-- comments (platforms.md 5.2), the service error categories (Flowable's ``ErrorInfo``);
+- comments (platforms.md 5.2 [I from Flowable's ``TaskCommentCollectionResource``]): ``GET tasks/{id}/comments``
+  answers for an open or finished task (Flowable reads the historic task) and 404 for an unknown one; ``POST``
+  takes a comment on an open task only (Flowable reads the runtime task: a finished task is a 404), ``{message}``
+  required, and saves the instance id on it only with ``saveProcessInstanceId: true`` (``processInstanceId`` is
+  null otherwise); ``GET process-instances/{id}/comments`` lists only the comments that carry the instance id.
+  Lists are unpaged JSON arrays, newest first (Flowable's ``order by TIME_ desc``); paging parameters are ignored.
+  Comments written in OpenText's own task application (control route ``_emulator/comments``) carry the instance id,
+  as Flowable's task application saves it. Not emulated: with asynchronous history, Flowable's task comment list
+  could 404 for a task its history does not know yet; the emulator answers at once;
+- the service error categories (Flowable's ``ErrorInfo``);
 - ended process instances are gone from the runtime, as in stock Flowable, which moves them to history:
   ``GET process-instances/{id}`` of an ended instance is a 404 and the ``process-instances`` list holds running
   instances only (its ``ended`` parameter only works with the switch). Their end, end activity, delete reason and

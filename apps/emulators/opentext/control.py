@@ -210,6 +210,22 @@ def task_complete(request: HttpRequest, body: dict, task_id: str) -> HttpRespons
     return JsonResponse(payloads.historic_task(item, full=True))
 
 
+@control("POST")
+def comment(request: HttpRequest, body: dict) -> HttpResponse:
+    """``{user, message, task? | instance?}``: the user comments in OpenText, on an open task or on an instance
+    (a finished or unknown task is a 404, as at the API)."""
+    user = str(body.get("user") or "")
+    if not user:
+        raise _ControlError(400, "user is required")
+    item = provisioning.comment_as_user(
+        email=user,
+        message=body.get("message"),
+        task_id=str(body.get("task") or ""),
+        instance_id=str(body.get("instance") or ""),
+    )
+    return JsonResponse(payloads.comment(item), status=201)
+
+
 @control("GET")
 def instance_state(request: HttpRequest, body: dict, instance_id: str) -> HttpResponse:
     """Everything about an instance, running or ended, history delay or not: its runtime and historic JSON, its

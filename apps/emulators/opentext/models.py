@@ -213,7 +213,12 @@ class OtTaskCandidate(models.Model):
 
 
 class OtComment(models.Model):
-    """A comment on a task (and so on its process instance), authored by the token's user or service client."""
+    """A comment on a task or on a process instance, authored by the token's user or service client.
+
+    ``process_instance`` is always the instance the comment is about (for tenancy and lookups); whether the comment
+    *carries* the instance id (Flowable's ``PROC_INST_ID_``) is ``on_instance``: a task comment posted through the
+    REST API carries it only when asked (``saveProcessInstanceId``), and only such comments are listed with the
+    instance's comments."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     tenant = models.ForeignKey(OtTenant, on_delete=models.CASCADE, related_name="comments")
@@ -222,6 +227,7 @@ class OtComment(models.Model):
     message = models.TextField()
     author = models.CharField(max_length=254)
     time = models.DateTimeField()
+    on_instance = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["id"]

@@ -278,7 +278,7 @@ def comment(item: OtComment) -> dict:
         "author": item.author,
         "time": format_date(item.time),
         "taskId": str(item.task.public_id) if item.task_id else None,
-        "processInstanceId": str(item.process_instance.public_id),
+        "processInstanceId": str(item.process_instance.public_id) if item.on_instance else None,
     }
 
 

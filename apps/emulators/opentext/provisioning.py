@@ -166,3 +166,17 @@ def start_as_business_user(tenant_id: str, process_key: str, *, email: str, vari
         ensure_user(tenant_id, email)  # a known user keeps their groups
     request = StartRequest(process_definition_key=process_key, name=name, variables=dict(variables))
     return start_process(tenant, request, start_user=email)
+
+
+def comment_as_user(*, email: str, message: str, task_id: str = "", instance_id: str = ""):
+    """Add a comment as an OpenText user would in OpenText's own task application: on an open task (``task_id``,
+    saved with its instance's id, as that application does) or on a process instance (``instance_id``). For the
+    demo (``opentext_comment``), tests and the control route ``_emulator/comments``; returns the comment."""
+    from .services import _comment, get_instance, get_task
+
+    if bool(task_id) == bool(instance_id):
+        raise ValueError("name a task or a process instance, not both")
+    if task_id:
+        task = get_task(None, task_id, open_only=True)
+        return _comment(task.process_instance, task, message, email.strip(), on_instance=True)
+    return _comment(get_instance(None, instance_id), None, message, email.strip(), on_instance=True)

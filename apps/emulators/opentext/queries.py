@@ -156,8 +156,13 @@ def _tasks_base(tenant: OtTenant) -> QuerySet:
 
 
 def comments() -> QuerySet:
-    """Comments with what their JSON needs, without the instances' serialized workflow state."""
-    return OtComment.objects.select_related("task", "process_instance").defer("process_instance__workflow_json")
+    """Comments with what their JSON needs, without the instances' serialized workflow state, newest first (as
+    Flowable's comment queries sort: ``order by TIME_ desc``) [I]."""
+    return (
+        OtComment.objects.select_related("task", "process_instance")
+        .defer("process_instance__workflow_json")
+        .order_by("-time", "-id")
+    )
 
 
 def task_query(tenant: OtTenant, params: Mapping[str, str]) -> QuerySet:

@@ -419,18 +419,23 @@ def _due_date(value: Any) -> datetime | None:
 
 
 # --- comments --------------------------------------------------------------------------------------------------------
-def add_comment(tenant: OtTenant, task_id: str, message: Any, *, author: str) -> OtComment:
-    """A comment on a task (open or finished, as Flowable allows on historic tasks)."""
-    task = get_task(tenant, task_id)
-    return _comment(task.process_instance, task, message, author)
+def add_comment(
+    tenant: OtTenant, task_id: str, message: Any, *, author: str, save_instance_id: bool = False
+) -> OtComment:
+    """A comment on an open task (Flowable's ``POST runtime/tasks/{id}/comments`` reads the runtime task: a
+    finished or unknown task is a 404). It carries the instance id only when asked (``saveProcessInstanceId``)."""
+    task = get_task(tenant, task_id, open_only=True)
+    return _comment(task.process_instance, task, message, author, on_instance=save_instance_id)
 
 
 def add_instance_comment(instance: OtProcessInstance, message: Any, *, author: str) -> OtComment:
     """A comment on the instance itself (the ``comment`` of a start request)."""
-    return _comment(instance, None, message, author)
+    return _comment(instance, None, message, author, on_instance=True)
 
 
-def _comment(instance: OtProcessInstance, task: OtTask | None, message: Any, author: str) -> OtComment:
+def _comment(
+    instance: OtProcessInstance, task: OtTask | None, message: Any, author: str, *, on_instance: bool
+) -> OtComment:
     if not isinstance(message, str) or not message.strip():
         raise BadRequest("Comment message is required.")
     return OtComment.objects.create(
@@ -440,4 +445,5 @@ def _comment(instance: OtProcessInstance, task: OtTask | None, message: Any, aut
         message=message,
         author=author,
         time=timezone.now(),
+        on_instance=on_instance,
     )

@@ -42,6 +42,7 @@ urlpatterns = [
     path("_emulator/tenants/<str:tenant_id>/tokens/expire", control.expire_tokens, name="control_expire_tokens"),
     path("_emulator/tenants/<str:tenant_id>/settings", control.tenant_settings, name="control_settings"),
     path("_emulator/faults", control.faults, name="control_faults"),
+    path("_emulator/comments", control.comment, name="control_comment"),
     path("_emulator/tasks/<str:task_id>/claim", control.task_claim, name="control_task_claim"),
     path("_emulator/tasks/<str:task_id>/complete", control.task_complete, name="control_task_complete"),
     path("_emulator/process-instances/<str:instance_id>", control.instance_state, name="control_instance"),

@@ -165,11 +165,12 @@ def process_instance(request: HttpRequest, principal: Principal, instance_id: st
 @fault_injected
 @bearer
 def process_instance_comments(request: HttpRequest, principal: Principal, instance_id: str) -> HttpResponse:
-    """``GET process-instances/{id}/comments``: every comment of the instance, oldest first; an ended instance's
-    comments stay readable (Flowable keeps comments and resolves their instance through history) [A]."""
+    """``GET process-instances/{id}/comments``: the comments that carry the instance's id (instance comments, and
+    task comments saved with it), newest first, not paged; an ended instance's comments stay readable (Flowable
+    keeps comments and resolves their instance through history) [A]."""
     _allow(request, "GET")
     instance = services.get_instance(principal.tenant, instance_id)
-    comments = queries.comments().filter(process_instance=instance)
+    comments = queries.comments().filter(process_instance=instance, on_instance=True)
     return JsonResponse([payloads.comment(c) for c in comments], safe=False)
 
 
@@ -238,14 +239,22 @@ def _run_action(principal: Principal, task_id: str, body: dict) -> None:
 @fault_injected
 @bearer
 def task_comments(request: HttpRequest, principal: Principal, task_id: str) -> HttpResponse:
-    """``GET`` lists a task's comments; ``POST {message}`` adds one (author = the token's user or client)."""
+    """``GET`` lists a task's comments, open or finished task (Flowable reads the historic task), newest first and
+    not paged; ``POST {message, saveProcessInstanceId?}`` adds one to an open task only (Flowable reads the runtime
+    task: a finished task is a 404); author = the token's user or client."""
     _allow(request, "GET", "POST")
     if request.method == "GET":
         item = services.get_task(principal.tenant, task_id)
         comments = queries.comments().filter(task=item)
         return JsonResponse([payloads.comment(c) for c in comments], safe=False)
     body = _body(request)
-    comment = services.add_comment(principal.tenant, task_id, body.get("message"), author=principal.actor)
+    comment = services.add_comment(
+        principal.tenant,
+        task_id,
+        body.get("message"),
+        author=principal.actor,
+        save_instance_id=body.get("saveProcessInstanceId") is True,
+    )
     return JsonResponse(payloads.comment(comment), status=201)
 
 

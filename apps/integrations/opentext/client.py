@@ -35,6 +35,11 @@ def parse_date(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+def _comment_list(body) -> list[dict]:
+    """The comments of a list answer that are comments (objects with an ``id``): anything else is skipped."""
+    return [c for c in body if isinstance(c, dict) and c.get("id")] if isinstance(body, list) else []
+
+
 def variables(values: dict) -> list[dict]:
     """Process variables in OpenText's list form, with a type for each."""
     result = []
@@ -183,7 +188,12 @@ class OpenTextClient:
         return self._call("POST", contract.TASK_COMMENTS_PATH.format(id=task_id), json={"message": message}).json()
 
     def task_comments(self, task_id: str) -> list[dict]:
-        return self._call("GET", contract.TASK_COMMENTS_PATH.format(id=task_id)).json()
+        """Every comment on the task, open or finished (one unpaged JSON array, in no promised order)."""
+        return _comment_list(self._call("GET", contract.TASK_COMMENTS_PATH.format(id=task_id)).json())
+
+    def process_comments(self, instance_id: str) -> list[dict]:
+        """The comments that carry the instance's id (on the instance, or on a task saved with it)."""
+        return _comment_list(self._call("GET", contract.PROCESS_COMMENTS_PATH.format(id=instance_id)).json())
 
     def historic_task(self, task_id: str) -> dict | None:
         """One task as the history knows it (``None``: no entry yet), with its instance's variables."""

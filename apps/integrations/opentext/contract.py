@@ -21,6 +21,14 @@ PROCESS_INSTANCE_PATH = WORKFLOW + "/process-instances/{id}"  # [V]
 TASKS_PATH = WORKFLOW + "/tasks"  # [V]
 TASK_PATH = WORKFLOW + "/tasks/{id}"  # [V]
 TASK_COMMENTS_PATH = WORKFLOW + "/tasks/{id}/comments"  # [I] from Flowable
+PROCESS_COMMENTS_PATH = WORKFLOW + "/process-instances/{id}/comments"  # [I] platforms.md 5.2
+
+# Comments [I from Flowable's REST resources, strictest reading]: a task's list (``GET tasks/{id}/comments``) reads
+# the historic task, so it answers for a finished task too, and a 404 for a task the history does not know (yet); a
+# new comment (``POST``) needs the task open (a finished task is a 404). A task comment carries its instance's id
+# only when posted with ``saveProcessInstanceId``, and an instance's list holds only comments that carry it: so the
+# portal reads both, each task's list and the instance's, and keeps every comment once by its ``id``. Neither list
+# is paged nor promised in any order (Flowable's sorts newest first): the portal orders by ``time`` itself.
 HISTORIC_TASKS_PATH = WORKFLOW + "/historic-task-instances"  # [A] base path
 HISTORIC_PROCESSES_PATH = WORKFLOW + "/historic-process-instances"  # [A] base path, Flowable's resource
 

@@ -139,7 +139,39 @@ def mirror_run(run: WorkflowRun, api: OpenTextClient | None = None) -> dict:
     remote = [map_task(t) for t in api.tasks(processInstanceId=run.remote_id)]
     counts = {**workflows.apply_remote_tasks({run.remote_id: run}, remote), "closed": 0, "ended": 0, "waiting": 0}
     _settle(run, {t.remote_id for t in remote}, api, counts)
+    counts["comments"] = pull_comments(run, api)
     return counts
+
+
+def map_comment(item: dict) -> workflows.RemoteComment:
+    return workflows.RemoteComment(
+        remote_id=str(item["id"]),
+        message=str(item.get("message") or ""),
+        author=str(item.get("author") or ""),
+        time=parse_date(item.get("time")),
+        task_remote_id=str(item.get("taskId") or ""),
+    )
+
+
+def pull_comments(run: WorkflowRun, api: OpenTextClient) -> int:
+    """Bring the comments people added in OpenText into the run's conversation (``workflows.apply_remote_comments``
+    keeps each once): the instance's list and each mirrored task's (a task comment is in the instance's list only
+    when it was saved with the instance's id, ``contract`` says). A task the history does not know yet is read at
+    the next pass. Returns how many were added."""
+    if not run.remote_id:
+        return 0
+    found = [map_comment(c) for c in api.process_comments(run.remote_id)]
+    for remote_id in Task.objects.filter(run=run).order_by("id").values_list("remote_id", flat=True):
+        try:
+            found += [map_comment(c) for c in api.task_comments(remote_id)]
+        except NotFound:
+            continue
+    for item in found:  # a comment listed with the instance may name its task only as the task's list does
+        item.task_remote_id = item.task_remote_id or next(
+            (other.task_remote_id for other in found if other.remote_id == item.remote_id and other.task_remote_id),
+            "",
+        )
+    return workflows.apply_remote_comments(run, found, own_author=api.client_id)
 
 
 def _settle(run: WorkflowRun, open_remote_ids: set[str], api: OpenTextClient, counts: dict) -> None:
@@ -190,6 +222,17 @@ def resolve_parked(api: OpenTextClient) -> int:
             continue  # still open at OpenText: a person decides (retry or discard)
         except NotFound:
             pass
+        if message.kind == "opentext.comment":
+            # a finished task takes no new comment, and a comment says nothing of how the task ended
+            OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.FAILED).update(
+                status=OutboxStatus.DONE,
+                sent_at=timezone.now(),
+                result={"not_sent": "The task was no longer open at OpenText: the comment is in Greenlight only."},
+                last_error="",
+            )
+            outbox.kick()
+            resolved += 1
+            continue
         try:
             result = settle_gone_task(task, message, api)
         except NotYet:

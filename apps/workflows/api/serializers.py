@@ -1,7 +1,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from ..models import Comment, Decision, Task, WorkflowRun
+from ..models import Comment, CommentSource, Decision, Task, WorkflowRun
 from ..services import TEXT_LIMIT
 
 
@@ -147,13 +147,26 @@ class DecideSerializer(VersionSerializer):
 
 
 class CommentSerializer(serializers.ModelSerializer):
-    author = serializers.CharField(source="author_label", read_only=True, help_text="The author's e-mail.")
+    author = serializers.CharField(
+        source="author_label",
+        read_only=True,
+        help_text="The author's e-mail; for a comment written in OpenText by someone without an account here, their "
+        "OpenText user id.",
+    )
     mentions = serializers.SlugRelatedField(slug_field="email", many=True, read_only=True)
+    source = serializers.ChoiceField(
+        choices=CommentSource.choices,
+        read_only=True,
+        help_text="Where the comment was written: in Greenlight (`portal`) or in OpenText (`opentext`).",
+    )
 
     class Meta:
         model = Comment
-        fields = ["id", "run", "task", "parent", "author", "body", "mentions", "created_at"]
+        fields = ["id", "run", "task", "parent", "author", "body", "mentions", "source", "created_at"]
         read_only_fields = fields
+        extra_kwargs = {
+            "created_at": {"help_text": "When it was written (at OpenText for one written there); the list is by id."}
+        }
 
 
 class CommentCreateSerializer(serializers.ModelSerializer):

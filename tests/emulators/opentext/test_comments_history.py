@@ -3,6 +3,8 @@
 import re
 import time
 
+import pytest
+
 from .conftest import TENANT, variables_of
 
 DATE = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+0000$")
@@ -41,44 +43,63 @@ def test_comment_on_a_task(ot, started):
     assert body["message"] == "Model release missing"
     assert body["author"] == "greenlight-service"
     assert body["taskId"] == task["id"]
-    assert body["processInstanceId"] == started["id"]
+    # Flowable's REST resource saves the instance id on a task comment only when asked
+    assert body["processInstanceId"] is None
     assert DATE.match(body["time"])
 
     user_comment = ot.post(
         f"workflow/v1/tasks/{task['id']}/comments",
-        {"message": "Found it"},
+        {"message": "Found it", "saveProcessInstanceId": True},
         token=ot.user_token("legal@acme.example"),
     ).json()
     assert user_comment["author"] == "legal@acme.example"
+    assert user_comment["processInstanceId"] == started["id"]
 
     listed = ot.get(f"workflow/v1/tasks/{task['id']}/comments").json()
-    assert [c["message"] for c in listed] == ["Model release missing", "Found it"]
+    assert sorted(c["message"] for c in listed) == ["Found it", "Model release missing"]
     [with_comments] = ot.tasks(name="Legal review", includeTaskComments="true")
     assert len(with_comments["comments"]) == 2
 
 
-def test_instance_comments_gather_all_tasks_and_survive_completion(ot, started):
+def test_lists_come_newest_first_and_unpaged(ot, started):
+    """Flowable sorts comments ``TIME_ desc`` and does not page them: a client must not rely on oldest first, and
+    ``count`` changes nothing."""
+    task = ot.open_task(started["id"], "Legal review")
+    for n in range(12):
+        ot.post(f"workflow/v1/tasks/{task['id']}/comments", {"message": f"n{n}", "saveProcessInstanceId": True})
+    listed = ot.get(f"workflow/v1/tasks/{task['id']}/comments", {"count": 2}).json()
+    assert [c["message"] for c in listed] == [f"n{n}" for n in reversed(range(12))]
+    assert len(ot.get(f"workflow/v1/process-instances/{started['id']}/comments", {"count": 2}).json()) == 12
+
+
+def test_instance_comments_hold_those_saved_with_it_and_survive_completion(ot, started):
     legal = ot.open_task(started["id"], "Legal review")
     brand = ot.open_task(started["id"], "Brand review")
-    ot.post(f"workflow/v1/tasks/{legal['id']}/comments", {"message": "one"})
-    ot.post(f"workflow/v1/tasks/{brand['id']}/comments", {"message": "two"})
+    ot.post(f"workflow/v1/tasks/{legal['id']}/comments", {"message": "one", "saveProcessInstanceId": True})
+    ot.post(f"workflow/v1/tasks/{brand['id']}/comments", {"message": "two", "saveProcessInstanceId": True})
+    ot.post(f"workflow/v1/tasks/{brand['id']}/comments", {"message": "task only"})
     ot.decide(started["id"], "Legal review", "approved")
-    # A finished task still takes comments (Flowable resolves comment tasks through history).
-    assert ot.post(f"workflow/v1/tasks/{legal['id']}/comments", {"message": "three"}).status_code == 201
+    # A finished task takes no new comment (Flowable's POST reads the runtime task) ...
+    assert ot.post(f"workflow/v1/tasks/{legal['id']}/comments", {"message": "three"}).status_code == 404
     listed = ot.get(f"workflow/v1/process-instances/{started['id']}/comments").json()
-    assert [c["message"] for c in listed] == ["one", "two", "three"]
-    assert ot.get(f"workflow/v1/tasks/{legal['id']}/comments").json()[0]["message"] == "one"
+    assert sorted(c["message"] for c in listed) == ["one", "two"]
+    # ... but its comments stay readable (the GET reads the historic task)
+    assert [c["message"] for c in ot.get(f"workflow/v1/tasks/{legal['id']}/comments").json()] == ["one"]
 
 
 def test_comments_of_an_ended_instance_stay_readable(ot, started):
     """Flowable keeps comments after the end (they live in history), so the instance's comments still answer."""
     legal = ot.open_task(started["id"], "Legal review")
-    ot.post(f"workflow/v1/tasks/{legal['id']}/comments", {"message": "Rejected: no model release"})
+    ot.post(
+        f"workflow/v1/tasks/{legal['id']}/comments",
+        {"message": "Rejected: no model release", "saveProcessInstanceId": True},
+    )
     ot.decide(started["id"], "Legal review", "rejected")
     ot.assert_gone(started["id"])
     listed = ot.get(f"workflow/v1/process-instances/{started['id']}/comments")
     assert listed.status_code == 200
     assert [c["message"] for c in listed.json()] == ["Rejected: no model release"]
+    assert ot.get(f"workflow/v1/tasks/{legal['id']}/comments").status_code == 200
 
 
 def test_comment_validation(ot, started):
@@ -158,3 +179,56 @@ def test_task_history_lags_by_the_delay(ot):
     time.sleep(0.55)
     [row] = ot.historic_tasks(**params, finished="true")
     assert DATE.match(row["endTime"])
+
+
+# -- someone commenting in OpenText itself (the demo's and the tests' way in) --------------------------------------
+def test_a_user_comments_in_opentext_on_a_task_or_an_instance(ot, started):
+    task = ot.open_task(started["id"], "Legal review")
+    on_task = ot.control("comments", {"user": "legal@acme.example", "message": "Release on file", "task": task["id"]})
+    assert on_task.status_code == 201
+    on_instance = ot.control("comments", {"user": "ext@partner.example", "message": "FYI", "instance": started["id"]})
+    assert on_instance.status_code == 201
+    # OpenText's own task application saves a task comment with its instance: both lists show it
+    assert on_task.json()["processInstanceId"] == started["id"]
+    listed = ot.get(f"workflow/v1/process-instances/{started['id']}/comments").json()
+    assert [(c["author"], c["message"], c["taskId"]) for c in listed] == [
+        ("ext@partner.example", "FYI", None),
+        ("legal@acme.example", "Release on file", task["id"]),
+    ]
+    assert [c["id"] for c in ot.get(f"workflow/v1/tasks/{task['id']}/comments").json()] == [on_task.json()["id"]]
+
+
+def test_a_user_comment_on_a_finished_task_or_without_a_place_is_refused(ot, started):
+    task = ot.open_task(started["id"], "Legal review")
+    ot.decide(started["id"], "Legal review", "approved")
+    done = ot.control("comments", {"user": "legal@acme.example", "message": "late", "task": task["id"]})
+    assert done.status_code == 404
+    nowhere = ot.control("comments", {"user": "legal@acme.example", "message": "where?"})
+    assert nowhere.status_code == 400
+    empty = ot.control("comments", {"user": "legal@acme.example", "message": " ", "instance": started["id"]})
+    assert empty.status_code == 400
+
+
+def test_the_opentext_comment_command_writes_on_the_newest_open_task(ot, started, settings):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    settings.EMULATORS = True
+    settings.OT_TENANT_ID = TENANT
+    out = StringIO()
+    call_command(
+        "opentext_comment",
+        "Typed in OpenText",
+        "--email",
+        "brand@acme.example",
+        "--business-key",
+        "acme:asset-1",
+        stdout=out,
+    )
+    assert "brand@acme.example commented on task" in out.getvalue()
+    listed = ot.get(f"workflow/v1/process-instances/{started['id']}/comments").json()
+    assert [(c["author"], c["message"]) for c in listed] == [("brand@acme.example", "Typed in OpenText")]
+    with pytest.raises(CommandError, match="No open task"):
+        call_command("opentext_comment", "x", "--email", "a@b.example", "--business-key", "nobody")

@@ -5,7 +5,7 @@ from apps.integrations.opentext.sync import reconcile
 
 
 class Command(BaseCommand):
-    help = "Reconcile every open workflow run with OpenText now (tasks, assignees, ends)."
+    help = "Reconcile every open workflow run with OpenText now (tasks, assignees, comments, ends)."
 
     def handle(self, *args, **options):
         try:
