@@ -9,14 +9,15 @@ from django.db import models
 from apps.common.fields import BulkInsertJSONField
 from apps.common.querysets import ClientScopedQuerySet
 
-from .choices import OnboardingState
+from .choices import OnboardingState, Shape
 
 
 class OnboardingPolicy(models.Model):
     """Which sources onboard for a client: Smint.io provider keys (``bynder``, ``brandfolder``) or licence types
-    (``in_house``, ``owned``); empty: nothing onboards, new content goes straight to approval. And whether the
-    approval cycle follows a published onboarding (else it is published approved). Edited by agency admins (API,
-    Django admin)."""
+        (``in_house``, ``owned``); empty: nothing onboards, new content goes straight to approval. And whether the
+        approval cycle follows a published onboarding (else it is published approved), and whether its three tasks run one
+    after the other or at once (``shape``, read by the run when it starts). Edited by agency admins (API,
+        Django admin)."""
 
     client = models.OneToOneField("clients.Client", on_delete=models.CASCADE, related_name="onboarding_policy")
     sources = models.JSONField(
@@ -24,6 +25,12 @@ class OnboardingPolicy(models.Model):
     )
     approval_after = models.BooleanField(
         default=True, help_text="Start the approval cycle once published (else publish it approved)."
+    )
+    shape = models.CharField(
+        max_length=12,
+        choices=Shape.choices,
+        default=Shape.SEQUENTIAL,
+        help_text="Enrichment, rights validation and categorisation one after the other, or at once.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -42,7 +42,7 @@ from apps.workflows import services as workflows
 from apps.workflows.models import Decision, Task, WorkflowRun
 
 from . import checks
-from .choices import ONBOARDING_TRANSITIONS, OnboardingState, Ownership, Visibility
+from .choices import ONBOARDING_TRANSITIONS, OnboardingState, Ownership, Shape, Visibility
 from .models import Onboarding, OnboardingPolicy
 
 logger = logging.getLogger(__name__)
@@ -97,9 +97,11 @@ def onboard_new(client=None, *, limit: int = 200) -> int:
 
 
 def start(asset: Asset, *, source: str, actor=None) -> Onboarding | None:
-    """Hold ``asset``, record its ingest checks and start its onboarding run (all or nothing)."""
+    """Hold ``asset``, record its ingest checks and start its onboarding run (all or nothing), in the shape the
+    client's policy says (the run's ``parallel`` variable: one process, two shapes)."""
     results = checks.run(asset)  # outside the transaction: the file check is an HTTP request
     client = asset.client
+    parallel = policy_for(client).shape == Shape.PARALLEL
     due = timezone.now() + timedelta(hours=client.sla_hours_for(TaskKind.ONBOARDING))
     try:
         with transaction.atomic():
@@ -125,6 +127,7 @@ def start(asset: Asset, *, source: str, actor=None) -> Onboarding | None:
                     "assetName": asset.name or asset.content_element_uuid,
                     "source": source,
                     "checksFailed": failed,
+                    "parallel": parallel,
                     "onboardingDueDate": due.isoformat(),
                 },
                 actor=actor,

@@ -144,7 +144,7 @@ def test_the_api_lists_runs_and_enriches_in_bulk(onboarding, client_b, ops, api,
 def test_agency_admins_choose_the_sources_in_the_api(onboarding, client_a, ops, api, api_token):
     admin = member(client_a, RoleCode.AGENCY_ADMIN, email="admin@acme.example")
     policy = OnboardingPolicy.objects.get(client=client_a)
-    body = {"sources": ["bynder", "brandfolder", "in_house"], "approval_after": False}
+    body = {"sources": ["bynder", "brandfolder", "in_house"], "approval_after": False, "shape": "parallel"}
     as_ops = api(api_token(ops, scope="write"))
     assert as_ops.get(f"/api/v1/onboarding-policies/{policy.pk}/").json()["sources"] == ["bynder"]
     assert (
@@ -155,9 +155,14 @@ def test_agency_admins_choose_the_sources_in_the_api(onboarding, client_a, ops, 
     answer = as_admin.put(f"/api/v1/onboarding-policies/{policy.pk}/", body, content_type="application/json")
     assert answer.status_code == 200
     policy.refresh_from_db()
-    assert policy.sources == body["sources"] and policy.approval_after is False
+    assert policy.sources == body["sources"] and policy.approval_after is False and policy.shape == "parallel"
     event = AuditEvent.objects.get(action="onboarding.policy.update")
     assert event.before["sources"] == ["bynder"] and event.after["approval_after"] is False
+    assert event.before["shape"] == "sequential" and event.after["shape"] == "parallel"
+    odd = as_admin.put(
+        f"/api/v1/onboarding-policies/{policy.pk}/", {**body, "shape": "sideways"}, content_type="application/json"
+    )
+    assert odd.status_code == 400
     bad = as_admin.put(
         f"/api/v1/onboarding-policies/{policy.pk}/", {"sources": ["Not a key!"]}, content_type="application/json"
     )

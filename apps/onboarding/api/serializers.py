@@ -47,7 +47,7 @@ class OnboardingPolicySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OnboardingPolicy
-        fields = ["id", "client", "sources", "approval_after", "updated_at"]
+        fields = ["id", "client", "sources", "approval_after", "shape", "updated_at"]
         read_only_fields = ["id", "client", "updated_at"]
 
 
