@@ -14,10 +14,10 @@ from .choices import OnboardingState, Shape
 
 class OnboardingPolicy(models.Model):
     """Which sources onboard for a client: Smint.io provider keys (``bynder``, ``brandfolder``) or licence types
-        (``in_house``, ``owned``); empty: nothing onboards, new content goes straight to approval. And whether the
-        approval cycle follows a published onboarding (else it is published approved), and whether its three tasks run one
-    after the other or at once (``shape``, read by the run when it starts). Edited by agency admins (API,
-        Django admin)."""
+    (``in_house``, ``owned``); empty: nothing onboards, new content goes straight to approval. Whether the approval
+    cycle follows a published onboarding (else it is published approved), and whether the three tasks run one after
+    the other or at once (``shape``, read by each run when it starts). Edited by agency admins (API, Django
+    admin)."""
 
     client = models.OneToOneField("clients.Client", on_delete=models.CASCADE, related_name="onboarding_policy")
     sources = models.JSONField(

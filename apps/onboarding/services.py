@@ -49,6 +49,14 @@ logger = logging.getLogger(__name__)
 PROCESS = "asset_onboarding"
 APPROVAL_PROCESS = "asset_approval"  # a reviewed asset is never onboarded afterwards
 ENRICH, RIGHTS, CATEGORISE = "enrich_metadata", "validate_rights", "categorise"
+STEPS = (ENRICH, RIGHTS, CATEGORISE)
+
+
+def step_order(task) -> int:
+    """Where a task comes in the flow (a parallel run shows its open tasks in this order too)."""
+    return STEPS.index(task.task_key) if task.task_key in STEPS else len(STEPS)
+
+
 CULTURE = "en"
 MAX_WORDS = 100
 Refused = workflows.DecisionRefused
@@ -353,21 +361,25 @@ def after_decision(task: Task, decision: Decision, prepared: flows.Prepared) -> 
         )
 
 
-def decision_context(task: Task, user) -> dict:
-    onboarding = onboarding_of(task.run)
-    if onboarding is None:
-        return {}
-    asset = onboarding.asset
+def form_context(onboarding: Onboarding | None, asset: Asset, *, with_suggestions: bool) -> dict:
+    """What an onboarding task's fields show (the decision page's and the asset page's forms alike)."""
     return {
-        "asset": asset,
         "onboarding": onboarding,
-        "suggested_keywords": suggestions(asset) if task.task_key == ENRICH else [],
+        "suggested_keywords": suggestions(asset) if with_suggestions else [],
         "asset_categories": categories_of(asset),
         "ownerships": Ownership.choices,
         "usage_choices": sorted(USAGES.items(), key=lambda kv: kv[1]),
         "release_choices": list(RELEASE_LABELS.items()),
         "visibilities": Visibility.choices,
     }
+
+
+def decision_context(task: Task, user) -> dict:
+    onboarding = onboarding_of(task.run)
+    if onboarding is None:
+        return {}
+    asset = onboarding.asset
+    return {"asset": asset, **form_context(onboarding, asset, with_suggestions=task.task_key == ENRICH)}
 
 
 # -- bulk enrichment --------------------------------------------------------------------------------------------------
@@ -520,6 +532,8 @@ FLOW = flows.Flow(
     read_inputs=read_inputs,
     decision_context=decision_context,
     decision_form="onboarding/partials/onboarding_fields.html",
+    decided_on_subject_page=True,  # worked on the asset page, beside its checks and its licence
+    refusal_page="apps.onboarding.views.asset_refusal",
     reason_help="Needed to reject the asset; Smint.io hears it.",
     schedules=(flows.Schedule("onboarding.onboard_new", "apps.onboarding.tasks.onboard_new", 5),),
 )

@@ -167,3 +167,42 @@ def test_agency_admins_choose_the_sources_in_the_api(onboarding, client_a, ops, 
         f"/api/v1/onboarding-policies/{policy.pk}/", {"sources": ["Not a key!"]}, content_type="application/json"
     )
     assert bad.status_code == 400
+
+
+def test_the_asset_page_works_the_open_task_and_shows_a_refusal_at_its_form(onboarding, client_a, ops, login):
+    task = task_of(onboarding)
+    http = login(ops)
+    url = f"/assets/{onboarding.asset_id}/"
+    page = http.get(url).content.decode()
+    assert f'id="task-{task.pk}-decide"' in page and f'action="/tasks/{task.pk}/decide/"' in page
+    assert f'href="#task-{task.pk}-decide"' in page  # the Review section's Decide stays on the page
+    assert "The client already uses: alps, summit." in page
+    typed = {"outcome": "enriched", "name": "Spring hero v2", "keywords": "", "next": url, "version": task.version}
+    refused = http.post(f"/tasks/{task.pk}/decide/", typed)
+    body = refused.content.decode()
+    assert refused.status_code == 400
+    assert refused.templates[0].name == "assets/asset_detail.html"  # back on the asset page, not the decision page
+    form = body[body.index(f'id="task-{task.pk}-decide"') :]
+    assert form.index("The client requires: keywords.") < form.index("</form>")  # at the form that was used
+    assert f'id="ob-keywords-{task.pk}" name="keywords" rows="2" aria-describedby' in form
+    assert 'aria-invalid="true" autofocus' in form and 'value="Spring hero v2"' in form  # what was typed is kept
+    assert 'value="enriched" required checked' in form
+    assert Asset.objects.get(pk=onboarding.asset_id).name == "Spring hero"  # nothing changed
+    done = http.post(f"/tasks/{task.pk}/decide/", {**typed, "keywords": "spring, hero"})
+    assert done.status_code == 302 and done["Location"] == url
+
+
+def test_who_may_not_sign_follows_the_task_on_the_asset_page_without_a_form(onboarding, client_a, login):
+    task = task_of(onboarding)  # a content manager's task
+    admin = member(client_a, RoleCode.AGENCY_ADMIN, email="admin@acme.example")  # sees it, may not sign it
+    page = login(admin).get(f"/assets/{onboarding.asset_id}/").content.decode()
+    assert f'id="task-{task.pk}"' in page and f'id="task-{task.pk}-decide"' not in page
+    assert "you can follow it here" in page
+    refused = login(admin).post(
+        f"/tasks/{task.pk}/decide/", {"outcome": "enriched", "keywords": "x", "version": task.version}
+    )
+    body = refused.content.decode()
+    assert refused.status_code == 403 and "you can follow it here" in body
+    assert body.index('role="alert"', body.index(f'id="task-{task.pk}"')) < body.index("you can follow it here")
+    legal = member(client_a, RoleCode.LEGAL, email="lex@acme.example")  # not legal's task: not even shown
+    assert f'id="task-{task.pk}"' not in login(legal).get(f"/assets/{onboarding.asset_id}/").content.decode()
