@@ -206,3 +206,33 @@ def test_who_may_not_sign_follows_the_task_on_the_asset_page_without_a_form(onbo
     assert body.index('role="alert"', body.index(f'id="task-{task.pk}"')) < body.index("you can follow it here")
     legal = member(client_a, RoleCode.LEGAL, email="lex@acme.example")  # not legal's task: not even shown
     assert f'id="task-{task.pk}"' not in login(legal).get(f"/assets/{onboarding.asset_id}/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [
+        (RoleCode.CONTENT_MANAGER, True),
+        (RoleCode.LEGAL, True),
+        (RoleCode.AGENCY_ADMIN, True),
+        (RoleCode.REVIEWER, False),
+        (RoleCode.CREATIVE, False),
+    ],
+)
+def test_the_navigation_leads_those_who_work_onboarding_to_the_queue_with_the_open_count(
+    onboarding, client_a, client_b, login, role, shown
+):
+    OnboardingPolicy.objects.create(client=client_b, sources=["bynder"])
+    make(client_b, "Other client's hero")
+    services.onboard_new(client_b)  # another client's open run is not counted
+    person = member(client_a, role, email=f"{role}@acme.example")
+    page = login(person).get("/assets/").content.decode()
+    link = '<a href="/onboarding/">Onboarding <span class="nav-count">1<span class="visually-hidden"> open</span>'
+    assert (link in page) is shown
+    services._move(onboarding, "rejected", reason="gone")
+    page = login(person).get("/onboarding/").content.decode()
+    assert ('<a href="/onboarding/" aria-current="page">Onboarding</a>' in page) is shown  # none open: no count
+
+
+def test_an_external_member_has_no_onboarding_link(onboarding, client_a, login):
+    person = member(client_a, RoleCode.EXTERNAL, RoleCode.CONTENT_MANAGER, email="ext@agency.example")
+    assert 'href="/onboarding/"' not in login(person).get("/").content.decode()
