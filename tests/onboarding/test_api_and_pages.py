@@ -59,7 +59,7 @@ def test_the_enrichment_form_suggests_the_clients_keywords_and_refuses_in_place(
     body = refused.content.decode()
     assert refused.status_code == 400
     assert "The client requires: keywords." in body
-    assert f'id="ob-keywords-{task.pk}" name="keywords" rows="2" aria-describedby' in body
+    assert f'id="ob-keywords-{task.pk}" name="keywords" rows="2" lang="en" aria-describedby' in body
     assert 'aria-invalid="true" autofocus' in body
     done = http.post(
         f"/tasks/{task.pk}/decide/", {"outcome": "enriched", "keywords": "spring, hero", "version": task.version}
@@ -184,7 +184,7 @@ def test_the_asset_page_works_the_open_task_and_shows_a_refusal_at_its_form(onbo
     assert refused.templates[0].name == "assets/asset_detail.html"  # back on the asset page, not the decision page
     form = body[body.index(f'id="task-{task.pk}-decide"') :]
     assert form.index("The client requires: keywords.") < form.index("</form>")  # at the form that was used
-    assert f'id="ob-keywords-{task.pk}" name="keywords" rows="2" aria-describedby' in form
+    assert f'id="ob-keywords-{task.pk}" name="keywords" rows="2" lang="en" aria-describedby' in form
     assert 'aria-invalid="true" autofocus' in form and 'value="Spring hero v2"' in form  # what was typed is kept
     assert 'value="enriched" required checked' in form
     assert Asset.objects.get(pk=onboarding.asset_id).name == "Spring hero"  # nothing changed
@@ -236,3 +236,77 @@ def test_the_navigation_leads_those_who_work_onboarding_to_the_queue_with_the_op
 def test_an_external_member_has_no_onboarding_link(onboarding, client_a, login):
     person = member(client_a, RoleCode.EXTERNAL, RoleCode.CONTENT_MANAGER, email="ext@agency.example")
     assert 'href="/onboarding/"' not in login(person).get("/").content.decode()
+
+
+def similar_library(client_a):
+    """Assets of the client that look like the one onboarding, and some that do not."""
+    make(client_a, "Spring hero banner", provider="getty", licence_type="royalty_free", keywords=["spring", "bloom"])
+    make(client_a, "Hero portrait", provider="getty", licence_type="royalty_free", keywords=["portrait", "spring"])
+    make(client_a, "Harbour at dusk", provider="getty", licence_type="royalty_free", keywords=["harbour", "dusk"])
+
+
+def test_suggestions_come_from_similar_assets_and_the_clients_keywords(onboarding, client_a, ops, login):
+    similar_library(client_a)
+    asset = Asset.objects.get(pk=onboarding.asset_id)
+    similar = services.similar_assets(asset)
+    assert {a.name for a in similar} == {"Spring hero banner", "Hero portrait"}  # a shared name word, not Harbour
+    assert similar[0].name == "Spring hero banner"  # two shared words rank first
+    found = services.suggestions_by_culture(asset, ["en"])["en"]
+    assert found["similar"][0] == "spring" and set(found["similar"]) == {"spring", "bloom", "portrait"}
+    assert "harbour" in found["client"] and "spring" not in found["client"]  # the client's others, not twice
+    task = task_of(onboarding)
+    page = login(ops).get(f"/assets/{onboarding.asset_id}/").content.decode()
+    assert 'Similar assets use: <span lang="en">spring, bloom, portrait</span>.' in page
+    assert "The client already uses: " in page and 'name="keywords_de"' not in page  # only en: one field
+    assert f'id="ob-keywords-{task.pk}"' in page
+
+
+def test_the_similar_assets_query_is_one_bounded_query(onboarding, client_a, django_assert_num_queries):
+    similar_library(client_a)
+    for index in range(services.SIMILAR_LIMIT + 5):
+        make(client_a, f"Spring hero {index}", provider="getty", licence_type="royalty_free")
+    asset = Asset.objects.get(pk=onboarding.asset_id)
+    with django_assert_num_queries(1):
+        found = services.similar_assets(asset)
+    assert len(found) == services.SIMILAR_LIMIT
+    assert services.similar_assets(Asset(client=client_a, name="IMG 01")) == []  # no name word: no query, none
+
+
+def test_one_keywords_field_per_culture_the_client_uses_each_sent_to_smintio(onboarding, client_a, ops, login):
+    OnboardingPolicy.objects.filter(client=client_a).update(cultures=["en", "de"])
+    make(
+        client_a,
+        "Spring hero poster",
+        provider="getty",
+        licence_type="royalty_free",
+        keywords=["spring"],
+        metadata={"keywords": [{"culture": "de", "metadata_element": {"key": "fruehling", "name": "Frühling"}}]},
+    )
+    task = task_of(onboarding)
+    http = login(ops)
+    url = f"/assets/{onboarding.asset_id}/"
+    page = http.get(url).content.decode()
+    assert f'<label for="ob-keywords-{task.pk}">Keywords (en)</label>' in page
+    assert f'<label for="ob-keywords_de-{task.pk}">Keywords (de)</label>' in page
+    assert 'Similar assets use: <span lang="de">Frühling</span>.' in page
+    too_many = ", ".join(f"wort{i}" for i in range(services.MAX_WORDS + 1))
+    typed = {"outcome": "enriched", "keywords": "spring", "keywords_de": too_many, "next": url}
+    refused = http.post(f"/tasks/{task.pk}/decide/", {**typed, "version": task.version})
+    body = refused.content.decode()
+    assert refused.status_code == 400 and f"At most {services.MAX_WORDS} keywords." in body
+    assert (
+        f'name="keywords_de" rows="2" lang="de" aria-describedby="ob-keywords_de-help-{task.pk}" aria-invalid' in body
+    )
+    assert "wort100" in body  # what was typed is kept
+    done = http.post(f"/tasks/{task.pk}/decide/", {**typed, "keywords_de": "Frühling, Held", "version": task.version})
+    assert done.status_code == 302
+    onboarding.refresh_from_db()
+    assert onboarding.localized_keywords == {"de": ["Frühling", "Held"]}
+    event = AuditEvent.objects.get(action="onboarding.onboarding.localized_keywords")
+    assert event.after == {"localized_keywords": {"de": ["Frühling", "Held"]}}
+    body = services.publish_body(onboarding, Asset.objects.get(pk=onboarding.asset_id))
+    assert [(k["culture"], k["metadata_element"]["key"]) for k in body["keywords"]] == [
+        ("en", "spring"),
+        ("de", "Frühling"),
+        ("de", "Held"),
+    ]

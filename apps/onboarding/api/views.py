@@ -76,7 +76,8 @@ class OnboardingPolicyViewSet(
         membership = next((m for m in self.request.user.membership_list if m.client_id == policy.client_id), None)
         if membership is None or not set(membership.role_codes) & set(roles_with(Capability.MANAGE_CLIENT)):
             raise exceptions.PermissionDenied("Only the client's agency admins change its onboarding policy.")
-        before = {"sources": policy.sources, "approval_after": policy.approval_after, "shape": policy.shape}
+        fields = ("sources", "approval_after", "shape", "cultures")
+        before = {name: getattr(policy, name) for name in fields}
         policy = serializer.save()
         audit.record(
             "onboarding.policy.update",
@@ -84,5 +85,5 @@ class OnboardingPolicyViewSet(
             client=policy.client,
             obj=policy,
             before=before,
-            after={"sources": policy.sources, "approval_after": policy.approval_after, "shape": policy.shape},
+            after={name: getattr(policy, name) for name in fields},
         )
