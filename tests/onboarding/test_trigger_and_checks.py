@@ -163,6 +163,7 @@ def test_the_demo_clients_onboard_their_dam_content(settings):
     assert sorted(policies) == ["contoso", "northwind"]
     assert {"bynder", "brandfolder"} <= set(policies["northwind"].sources) and policies["northwind"].approval_after
     assert policies["contoso"].approval_after is False
+    assert (policies["northwind"].shape, policies["contoso"].shape) == ("sequential", "parallel")  # both shown
 
 
 def test_a_run_cancelled_in_opentext_releases_the_hold_and_approval_takes_the_asset(client_a):
