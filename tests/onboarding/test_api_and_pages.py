@@ -310,3 +310,16 @@ def test_one_keywords_field_per_culture_the_client_uses_each_sent_to_smintio(onb
         ("de", "Frühling"),
         ("de", "Held"),
     ]
+
+
+def test_an_enrichment_decided_in_the_api_carries_the_flows_fields(onboarding, ops, api, api_token):
+    task = task_of(onboarding)
+    http = api(api_token(ops, scope="write"))
+    url = f"/api/v1/tasks/{task.pk}/decision/"
+    refused = http.post(url, {"outcome": "enriched", "keywords": []}, content_type="application/json")
+    assert refused.status_code == 400 and "keywords" in refused.json()["errors"]
+    body = {"outcome": "enriched", "keywords": ["spring", "hero"], "description": "Our spring hero."}
+    answer = http.post(url, body, content_type="application/json")
+    assert answer.status_code == 201, answer.content
+    asset = Asset.objects.get(pk=onboarding.asset_id)
+    assert asset.keywords == ["spring", "hero"] and asset.description == "Our spring hero."
