@@ -35,13 +35,14 @@ def asset_onboarding(request, asset: Asset, context) -> dict:
         for task in run.tasks.all()
         if task.status == TaskStatus.OPEN and task.pk in visible and onboarding and onboarding.is_open
     ]
-    form = services.form_context(onboarding, asset, with_suggestions=any(t.task_key == services.ENRICH for t in tasks))
+    enriching = any(t.task_key == services.ENRICH for t in tasks)
+    form = services.form_context(onboarding, asset, with_suggestions=enriching) if tasks else {}
     return {
         "onboarding": onboarding,
         "onboarding_run": run,
         "onboarding_tasks": sorted(tasks, key=services.step_order),
-        "onboarding_form": form if tasks else {},
-        "text_limit": workflows.TEXT_LIMIT,
+        "onboarding_form": form,
+        "onboarding_text_limit": workflows.TEXT_LIMIT,
     }
 
 

@@ -187,6 +187,7 @@ def test_the_asset_page_works_the_open_task_and_shows_a_refusal_at_its_form(onbo
     assert f'id="ob-keywords-{task.pk}" name="keywords" rows="2" lang="en" aria-describedby' in form
     assert 'aria-invalid="true" autofocus' in form and 'value="Spring hero v2"' in form  # what was typed is kept
     assert 'value="enriched" required checked' in form
+    assert f'id="reason-{task.pk}" name="reason" rows="2" maxlength="10000"' in form
     assert Asset.objects.get(pk=onboarding.asset_id).name == "Spring hero"  # nothing changed
     done = http.post(f"/tasks/{task.pk}/decide/", {**typed, "keywords": "spring, hero"})
     assert done.status_code == 302 and done["Location"] == url

@@ -116,3 +116,28 @@ def test_the_schedule_is_queued_once_and_waits_without_demo_clients(db):
     assert Schedule.objects.filter(name=demo.ADVANCE_SCHEDULE, func=demo.ADVANCE_JOB).count() == 1
     assert demo.advance_demo() == {"northwind": "no client", "contoso": "no client"}
     assert Schedule.objects.filter(name=demo.ADVANCE_SCHEDULE).exists()  # not done: it keeps waiting
+
+
+def test_a_parallel_client_with_strict_metadata_also_gets_runs_at_each_step(demo_client):
+    """As Contoso: the three tasks at once, and required metadata beyond keywords (as the demo client requires)."""
+    OnboardingPolicy.objects.filter(client=demo_client).update(shape=Shape.PARALLEL)
+    demo_client.required_metadata_fields = ["title", "keywords", "copyright_notice", "model_release"]
+    demo_client.save()
+    from apps.onboarding.models import Onboarding as Run
+
+    Run.objects.filter(client=demo_client).delete()  # the pull's runs were sequential: start them again in parallel
+    WorkflowRun.objects.filter(client=demo_client, process_key=services.PROCESS).delete()
+    Asset.objects.filter(client=demo_client, on_hold=True).update(on_hold=False)
+    from apps.assets.models import AssetHold
+
+    AssetHold.objects.filter(asset__client=demo_client).delete()
+    assert services.onboard_new(demo_client) > 3
+    settle()
+    assert until_done(demo.advance_onboarding, demo_client) == "done"
+    shapes = {
+        tuple(open_keys(run))
+        for run in WorkflowRun.objects.filter(client=demo_client, process_key=services.PROCESS, status="running")
+    }
+    assert tuple(sorted((services.RIGHTS, services.CATEGORISE))) in shapes  # enrichment decided
+    assert (services.CATEGORISE,) in shapes  # enrichment and rights decided
+    assert tuple(sorted(services.STEPS)) in shapes  # untouched: all three open at once
