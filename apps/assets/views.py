@@ -45,6 +45,12 @@ def asset_list(request):
 def asset_detail(request, pk: int):
     """Preview, metadata, the licence in plain language, and what the apps above add (``pages.context``): the
     approval state and its tasks with the viewer's actions, the comments, the timeline."""
+    return asset_page(request, pk)
+
+
+def asset_page(request, pk: int, *, extra: dict | None = None, status: int = 200):
+    """The asset page, with ``extra`` keys beside the providers' (a refused decision taken on it: the form that was
+    used, what was typed, the message); the apps above show their refusals here (``Flow.refusal_page``)."""
     asset = get_object_or_404(
         Asset.objects.visible_to(request.user)
         .select_related("client")
@@ -52,4 +58,5 @@ def asset_detail(request, pk: int):
         pk=pk,
     )
     rights.attach_limits([asset])
-    return render(request, "assets/asset_detail.html", pages.context(request, asset))
+    context = {**pages.context(request, asset), **(extra or {})}
+    return render(request, "assets/asset_detail.html", context, status=status)

@@ -7,7 +7,7 @@ from .models import Onboarding, OnboardingPolicy
 class OnboardingPolicyAdmin(admin.ModelAdmin):
     """Which sources onboard for a client, and whether approval follows; agency admins also edit it in the API."""
 
-    list_display = ["client", "sources", "approval_after", "updated_at"]
+    list_display = ["client", "sources", "approval_after", "shape", "cultures", "updated_at"]
 
 
 @admin.register(Onboarding)

@@ -19,6 +19,14 @@ ONBOARDING_TRANSITIONS: dict[str, set[str]] = {
 }
 
 
+class Shape(models.TextChoices):
+    """How a client's onboarding runs (``OnboardingPolicy.shape``, the run's ``parallel`` variable): one task after
+    the other, or enrichment, rights validation and categorisation at once, joined before publishing."""
+
+    SEQUENTIAL = "sequential", "One after the other"
+    PARALLEL = "parallel", "At once (joined before publishing)"
+
+
 class Ownership(models.TextChoices):
     OWNED = "owned", "Owned by the client"
     LICENSED = "licensed", "Licensed from a third party"

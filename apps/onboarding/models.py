@@ -9,14 +9,19 @@ from django.db import models
 from apps.common.fields import BulkInsertJSONField
 from apps.common.querysets import ClientScopedQuerySet
 
-from .choices import OnboardingState
+from .choices import OnboardingState, Shape
+
+
+def default_cultures() -> list[str]:
+    return ["en"]
 
 
 class OnboardingPolicy(models.Model):
     """Which sources onboard for a client: Smint.io provider keys (``bynder``, ``brandfolder``) or licence types
-    (``in_house``, ``owned``); empty: nothing onboards, new content goes straight to approval. And whether the
-    approval cycle follows a published onboarding (else it is published approved). Edited by agency admins (API,
-    Django admin)."""
+    (``in_house``, ``owned``); empty: nothing onboards, new content goes straight to approval. Whether the approval
+    cycle follows a published onboarding (else it is published approved), and whether the three tasks run one after
+    the other or at once (``shape``, read by each run when it starts). Edited by agency admins (API, Django
+    admin)."""
 
     client = models.OneToOneField("clients.Client", on_delete=models.CASCADE, related_name="onboarding_policy")
     sources = models.JSONField(
@@ -24,6 +29,18 @@ class OnboardingPolicy(models.Model):
     )
     approval_after = models.BooleanField(
         default=True, help_text="Start the approval cycle once published (else publish it approved)."
+    )
+    shape = models.CharField(
+        max_length=12,
+        choices=Shape.choices,
+        default=Shape.SEQUENTIAL,
+        help_text="Enrichment, rights validation and categorisation one after the other, or at once.",
+    )
+    cultures = models.JSONField(
+        default=default_cultures,
+        blank=True,
+        help_text="The cultures the client's metadata is kept in (Smint.io culture codes, the first is the main one): "
+        "enrichment asks keywords in each.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -41,6 +58,9 @@ class Onboarding(models.Model):
     checks = BulkInsertJSONField(default=list, blank=True, help_text="The ingest checks: [{check, passed, detail}].")
     usage_rules = BulkInsertJSONField(default=dict, blank=True, help_text="What legal validated.")
     access = BulkInsertJSONField(default=dict, blank=True, help_text="Visibility and access groups.")
+    localized_keywords = BulkInsertJSONField(
+        default=dict, blank=True, help_text="Keywords in the client's other cultures: {culture: [keyword]}."
+    )
     started_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     reason = models.TextField(blank=True)

@@ -19,6 +19,7 @@ per the client's ``OnboardingPolicy``).
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
@@ -42,13 +43,21 @@ from apps.workflows import services as workflows
 from apps.workflows.models import Decision, Task, WorkflowRun
 
 from . import checks
-from .choices import ONBOARDING_TRANSITIONS, OnboardingState, Ownership, Visibility
+from .choices import ONBOARDING_TRANSITIONS, OnboardingState, Ownership, Shape, Visibility
 from .models import Onboarding, OnboardingPolicy
 
 logger = logging.getLogger(__name__)
 PROCESS = "asset_onboarding"
 APPROVAL_PROCESS = "asset_approval"  # a reviewed asset is never onboarded afterwards
 ENRICH, RIGHTS, CATEGORISE = "enrich_metadata", "validate_rights", "categorise"
+STEPS = (ENRICH, RIGHTS, CATEGORISE)
+
+
+def step_order(task) -> int:
+    """Where a task comes in the flow (a parallel run shows its open tasks in this order too)."""
+    return STEPS.index(task.task_key) if task.task_key in STEPS else len(STEPS)
+
+
 CULTURE = "en"
 MAX_WORDS = 100
 Refused = workflows.DecisionRefused
@@ -97,9 +106,11 @@ def onboard_new(client=None, *, limit: int = 200) -> int:
 
 
 def start(asset: Asset, *, source: str, actor=None) -> Onboarding | None:
-    """Hold ``asset``, record its ingest checks and start its onboarding run (all or nothing)."""
+    """Hold ``asset``, record its ingest checks and start its onboarding run (all or nothing), in the shape the
+    client's policy says (the run's ``parallel`` variable: one process, two shapes)."""
     results = checks.run(asset)  # outside the transaction: the file check is an HTTP request
     client = asset.client
+    parallel = policy_for(client).shape == Shape.PARALLEL
     due = timezone.now() + timedelta(hours=client.sla_hours_for(TaskKind.ONBOARDING))
     try:
         with transaction.atomic():
@@ -125,6 +136,7 @@ def start(asset: Asset, *, source: str, actor=None) -> Onboarding | None:
                     "assetName": asset.name or asset.content_element_uuid,
                     "source": source,
                     "checksFailed": failed,
+                    "parallel": parallel,
                     "onboardingDueDate": due.isoformat(),
                 },
                 actor=actor,
@@ -192,6 +204,13 @@ def read_inputs(data, user=None) -> dict:
     for name in ("keywords", "categories", "territories", "usages", "groups"):
         if data.get(name) is not None:
             inputs[name] = words(_many(data, name))
+    localized = {
+        key.removeprefix("keywords_"): words(_many(data, key))
+        for key in list(data.keys())
+        if key.startswith("keywords_") and CULTURE_CODE.match(key.removeprefix("keywords_"))
+    }
+    if localized:
+        inputs["localized_keywords"] = localized
     return inputs
 
 
@@ -211,6 +230,89 @@ def suggestions(asset: Asset, limit: int = 20) -> list[str]:
     return [w for w in ranked if w.lower() not in own][:limit]
 
 
+# -- cultures and suggestions from similar assets -------------------------------------------------------------------
+CULTURE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")
+SIMILAR_LIMIT = 50  # similar assets read per suggestion, newest first
+NAME_TOKENS = 3  # the longest words of the name searched for
+_TOKEN = re.compile(r"[^\W\d_]{4,}")
+
+
+def cultures_of(client) -> list[str]:
+    """The cultures the client's metadata is kept in (its onboarding policy's; the first is the main one, the one
+    ``Asset.keywords`` holds). Only ``en`` unless an agency admin adds more."""
+    cultures = [c for c in policy_for(client).cultures or [] if isinstance(c, str) and CULTURE_CODE.match(c)]
+    return list(dict.fromkeys(cultures)) or [CULTURE]
+
+
+def keywords_in(metadata: dict | None, culture: str) -> list[str]:
+    """The keywords of a synced content element in exactly ``culture`` (no fallback to another culture)."""
+    result = []
+    for item in (metadata or {}).get("keywords") or []:
+        if isinstance(item, dict) and item.get("culture") == culture:
+            element = item.get("metadata_element") or {}
+            word = element.get("name") or element.get("key") if isinstance(element, dict) else item.get("value")
+            if word:
+                result.append(str(word))
+    return result
+
+
+def name_tokens(name: str) -> list[str]:
+    return sorted(set(_TOKEN.findall((name or "").lower())), key=lambda w: (-len(w), w))[:NAME_TOKENS]
+
+
+def similar_assets(asset: Asset) -> list[Asset]:
+    """At most ``SIMILAR_LIMIT`` assets of the same client that look like ``asset``, most alike first: those whose
+    name shares one of its longest words (one query: the client's assets matched by name, which PostgreSQL's
+    trigram index on the name serves, newest first and bounded), ranked by the name words, keywords and categories
+    they share with it. No name word: none."""
+    tokens = name_tokens(asset.name)
+    if not tokens:
+        return []
+    matches = Q()
+    for token in tokens:
+        matches |= Q(name__icontains=token)
+    candidates = list(
+        Asset.objects.filter(client_id=asset.client_id)
+        .filter(matches)
+        .exclude(pk=asset.pk)
+        .only("pk", "name", "keywords", "metadata")
+        .order_by("-pk")[:SIMILAR_LIMIT]
+    )
+    own_keywords = {w.lower() for w in asset.keywords or []}
+    own_categories = {c.lower() for c in categories_of(asset)}
+
+    def likeness(other: Asset) -> int:
+        shared_tokens = len(set(tokens) & set(name_tokens(other.name)))
+        shared_keywords = len(own_keywords & {w.lower() for w in other.keywords or []})
+        shared_categories = len(own_categories & {c.lower() for c in categories_of(other)})
+        return shared_tokens + shared_keywords + 2 * shared_categories
+
+    return sorted(candidates, key=lambda other: -likeness(other))
+
+
+def suggestions_by_culture(asset: Asset, cultures: list[str], *, onboarding=None, limit: int = 20) -> dict:
+    """For each culture: keywords used by similar assets (most used first, those the asset already carries left
+    out) and, in the main culture, the client's most used keywords too."""
+    similar = similar_assets(asset)
+    carried = {cultures[0]: list(asset.keywords or [])}
+    for culture, values in ((onboarding.localized_keywords if onboarding else None) or {}).items():
+        carried[culture] = list(values)
+    result = {}
+    for index, culture in enumerate(cultures):
+        counts: dict[str, int] = {}
+        for other in similar:
+            found = list(other.keywords or []) if index == 0 else keywords_in(other.metadata, culture)
+            for word in dict.fromkeys(found):
+                counts[word] = counts.get(word, 0) + 1
+        own = {w.lower() for w in carried.get(culture, [])}
+        ranked = [w for w in sorted(counts, key=lambda w: (-counts[w], w.lower())) if w.lower() not in own]
+        result[culture] = {
+            "similar": ranked[:limit],
+            "client": [w for w in suggestions(asset, limit) if w not in ranked[:limit]] if index == 0 else [],
+        }
+    return result
+
+
 # -- deciding (the flow's hooks) ------------------------------------------------------------------------------------
 def _enrichment(asset: Asset, inputs: dict) -> dict:
     changes = {
@@ -225,6 +327,9 @@ def _enrichment(asset: Asset, inputs: dict) -> dict:
         raise Refused("A name has at most 300 characters.", field="name")
     if len(changes.get("keywords", [])) > MAX_WORDS:
         raise Refused(f"At most {MAX_WORDS} keywords.", field="keywords")
+    for culture, values in (inputs.get("localized_keywords") or {}).items():
+        if len(values) > MAX_WORDS:
+            raise Refused(f"At most {MAX_WORDS} keywords.", field=f"keywords_{culture}")
     for field, value in changes.items():
         setattr(asset, field, value)  # judged as it will be
     missing = [m for m in missing_fields(asset, list(asset.client.required_metadata_fields or [])) if m != "categories"]
@@ -283,6 +388,9 @@ def prepare(task: Task, *, actor, outcome: str, reason: str, inputs: dict) -> fl
     extra: dict = {"onboarding": onboarding, "asset": asset}
     if outcome == "enriched" and task.task_key == ENRICH:
         extra["changes"] = _enrichment(asset, inputs)
+        others = cultures_of(asset.client)[1:]
+        given = inputs.get("localized_keywords") or {}
+        extra["localized_keywords"] = {c: given[c] for c in others if c in given} if given else None
     elif outcome == "rights_valid" and task.task_key == RIGHTS:
         extra["usage_rules"] = _usage_rules(inputs)
     elif outcome == "ready" and task.task_key == CATEGORISE:
@@ -290,8 +398,8 @@ def prepare(task: Task, *, actor, outcome: str, reason: str, inputs: dict) -> fl
     return flows.Prepared(snapshot=licence_snapshot(asset), extra=extra)
 
 
-def _localized_elements(values: list[str]) -> list[dict]:
-    return [{"culture": CULTURE, "metadata_element": {"key": word, "name": word}} for word in values]
+def _localized_elements(values: list[str], culture: str = CULTURE) -> list[dict]:
+    return [{"culture": culture, "metadata_element": {"key": word, "name": word}} for word in values]
 
 
 def apply_metadata(asset: Asset, changes: dict, *, actor, reason: str, action: str = "assets.asset.metadata_edit"):
@@ -327,6 +435,18 @@ def after_decision(task: Task, decision: Decision, prepared: flows.Prepared) -> 
     why = decision.reason or f"Onboarding: {task.name}"
     if prepared.extra.get("changes"):
         apply_metadata(asset, prepared.extra["changes"], actor=decision.actor, reason=why)
+    localized = prepared.extra.get("localized_keywords")
+    if localized is not None and localized != onboarding.localized_keywords:
+        Onboarding.objects.filter(pk=onboarding.pk).update(localized_keywords=localized)
+        audit.record(
+            "onboarding.onboarding.localized_keywords",
+            actor=decision.actor,
+            client=asset.client,
+            obj=asset,
+            before={"localized_keywords": onboarding.localized_keywords},
+            after={"localized_keywords": localized},
+            reason=decision.reason,
+        )
     if "usage_rules" in prepared.extra:
         Onboarding.objects.filter(pk=onboarding.pk).update(usage_rules=prepared.extra["usage_rules"])
         audit.record(
@@ -350,21 +470,40 @@ def after_decision(task: Task, decision: Decision, prepared: flows.Prepared) -> 
         )
 
 
-def decision_context(task: Task, user) -> dict:
-    onboarding = onboarding_of(task.run)
-    if onboarding is None:
-        return {}
-    asset = onboarding.asset
+def form_context(onboarding: Onboarding | None, asset: Asset, *, with_suggestions: bool) -> dict:
+    """What an onboarding task's fields show (the decision page's and the asset page's forms alike): one keywords
+    field per culture the client uses, each with its suggestions."""
+    cultures = cultures_of(asset.client)
+    found = suggestions_by_culture(asset, cultures, onboarding=onboarding) if with_suggestions else {}
+    localized = (onboarding.localized_keywords if onboarding else None) or {}
     return {
-        "asset": asset,
         "onboarding": onboarding,
-        "suggested_keywords": suggestions(asset) if task.task_key == ENRICH else [],
+        "keyword_cultures": [
+            {
+                "culture": culture,
+                "main": index == 0,
+                "field": "keywords" if index == 0 else f"keywords_{culture}",
+                "current": ", ".join(asset.keywords or []) if index == 0 else ", ".join(localized.get(culture, [])),
+                "similar": found.get(culture, {}).get("similar", []),
+                "client": found.get(culture, {}).get("client", []),
+            }
+            for index, culture in enumerate(cultures)
+        ],
+        "several_cultures": len(cultures) > 1,
         "asset_categories": categories_of(asset),
         "ownerships": Ownership.choices,
         "usage_choices": sorted(USAGES.items(), key=lambda kv: kv[1]),
         "release_choices": list(RELEASE_LABELS.items()),
         "visibilities": Visibility.choices,
     }
+
+
+def decision_context(task: Task, user) -> dict:
+    onboarding = onboarding_of(task.run)
+    if onboarding is None:
+        return {}
+    asset = onboarding.asset
+    return {"asset": asset, **form_context(onboarding, asset, with_suggestions=task.task_key == ENRICH)}
 
 
 # -- bulk enrichment --------------------------------------------------------------------------------------------------
@@ -431,7 +570,12 @@ def publish_body(onboarding: Onboarding, asset: Asset) -> dict:
     access; the name and description too, as enriched."""
     body: dict = {
         "name": [{"culture": CULTURE, "value": asset.name}],
-        "keywords": _localized_elements(list(asset.keywords or [])),
+        "keywords": _localized_elements(list(asset.keywords or []), cultures_of(asset.client)[0])
+        + [
+            element
+            for culture, values in (onboarding.localized_keywords or {}).items()
+            for element in _localized_elements(list(values), culture)
+        ],
         "categories": _localized_elements(categories_of(asset)),
     }
     if asset.description:
@@ -517,6 +661,8 @@ FLOW = flows.Flow(
     read_inputs=read_inputs,
     decision_context=decision_context,
     decision_form="onboarding/partials/onboarding_fields.html",
+    decided_on_subject_page=True,  # worked on the asset page, beside its checks and its licence
+    refusal_page="apps.onboarding.views.asset_refusal",
     reason_help="Needed to reject the asset; Smint.io hears it.",
     schedules=(flows.Schedule("onboarding.onboard_new", "apps.onboarding.tasks.onboard_new", 5),),
 )

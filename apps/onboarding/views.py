@@ -1,6 +1,6 @@
-"""Onboarding pages: the asset page's onboarding section (a provider on ``apps.assets.pages``), the onboarding
-queue with bulk enrichment. The tasks themselves are decided on the decision page every flow uses (the inbox and
-the asset page's Review section link to it), with the flow's own fields."""
+"""Onboarding pages: the asset page's onboarding section (a provider on ``apps.assets.pages``) where the open tasks
+are worked with the flow's own fields (``decided_on_subject_page``: the inbox links there; a refusal comes back on
+the asset page, at the form that was used), the onboarding queue with bulk enrichment."""
 
 from __future__ import annotations
 
@@ -10,6 +10,9 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from apps.assets.models import Asset
+from apps.assets.views import asset_page
+from apps.workflows import services as workflows
+from apps.workflows.choices import TaskStatus
 from apps.workflows.services import DecisionRefused
 
 from . import checks, services
@@ -20,11 +23,34 @@ QUEUE_LIMIT = 200
 
 
 def asset_onboarding(request, asset: Asset, context) -> dict:
-    """The asset's onboarding, when its page shows an onboarding run (no query for other assets)."""
-    if not any(run.process_key == services.PROCESS for run in context.get("runs") or []):
+    """The asset's onboarding, when its page shows an onboarding run (no query for other assets), with the open
+    tasks of its run the viewer may see and what their forms show (suggestions, choices)."""
+    run = next((run for run in context.get("runs") or [] if run.process_key == services.PROCESS), None)
+    if run is None:
         return {"onboarding": None}
     onboarding = Onboarding.objects.visible_to(request.user).filter(asset=asset).first()
-    return {"onboarding": onboarding}
+    visible = context.get("visible_tasks") or set()
+    tasks = [
+        task
+        for task in run.tasks.all()
+        if task.status == TaskStatus.OPEN and task.pk in visible and onboarding and onboarding.is_open
+    ]
+    enriching = any(t.task_key == services.ENRICH for t in tasks)
+    form = services.form_context(onboarding, asset, with_suggestions=enriching) if tasks else {}
+    return {
+        "onboarding": onboarding,
+        "onboarding_run": run,
+        "onboarding_tasks": sorted(tasks, key=services.step_order),
+        "onboarding_form": form,
+        "onboarding_text_limit": workflows.TEXT_LIMIT,
+    }
+
+
+def asset_refusal(request, task, *, error: str, error_field: str, status: int):
+    """A decision refused (or overtaken) on the asset page comes back on the asset page: the message at the form
+    that was used, what was typed kept, the focus on the field to fix (``Flow.refusal_page``)."""
+    extra = {"form_task": task.pk, "values": request.POST, "error": error, "error_field": error_field}
+    return asset_page(request, task.run.subject_id, extra=extra, status=status)
 
 
 @login_required

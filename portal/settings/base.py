@@ -157,6 +157,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "csp.context_processors.nonce",
                 "apps.clients.context_processors.active_client",
+                "apps.onboarding.context_processors.onboarding_nav",
             ],
         },
     },

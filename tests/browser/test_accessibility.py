@@ -232,3 +232,33 @@ def test_the_check_itself_finds_a_field_without_a_label(page, live_server):
     assert axe_violations(page) == []
     page.evaluate("() => document.querySelector('form').append(document.createElement('input'))")
     assert [(v["id"], v["impact"]) for v in axe_violations(page)] == [("label", "critical")]
+
+
+def test_the_onboarding_pages_of_a_content_manager_and_a_refused_enrichment(page, sign_in, client_a):
+    """The onboarding queue (empty, then with a run) and an asset page with its onboarding task's form, also with
+    a refusal shown at the form."""
+    from apps.onboarding import services as onboarding
+    from apps.onboarding.models import Onboarding, OnboardingPolicy
+    from tests.factories import member
+    from tests.onboarding.test_api_and_pages import task_of
+    from tests.onboarding.test_trigger_and_checks import make
+
+    manager = member(client_a, RoleCode.CONTENT_MANAGER, email="cm@acme.example")
+    sign_in(manager, "/onboarding/")
+    found = Findings(page)
+    found.check("onboarding queue, empty")
+    OnboardingPolicy.objects.create(client=client_a, sources=["bynder"], cultures=["en", "de"])
+    client_a.required_metadata_fields = ["keywords"]
+    client_a.save()
+    make(client_a, "Spring hero banner", provider="getty", licence_type="royalty_free", keywords=["spring"])
+    asset = make(client_a, "Spring hero")
+    onboarding.onboard_new(client_a)
+    task = task_of(Onboarding.objects.get(asset=asset))
+    found.visit("onboarding queue", "/onboarding/")
+    found.visit("asset page with an onboarding task", f"/assets/{asset.pk}/")
+    form = page.locator(f"#task-{task.pk}-decide")
+    form.get_by_role("radio", name="Enriched").check()
+    form.get_by_role("button", name="Record decision").click()
+    expect(page.locator(f"#task-{task.pk}-decide [role=alert]")).to_contain_text("The client requires: keywords")
+    found.check("asset page with a refused enrichment")
+    found.assert_none()

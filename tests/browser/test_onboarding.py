@@ -1,7 +1,8 @@
-"""An onboarding run from ingest to published, in the browser: DAM content pulled from the Smint.io emulator is
-hidden on its asset page; a content manager enriches it (an enrichment without the required keywords is refused
-where it was made, focus on the field), legal validates the rights, the content manager categorises it, and the
-asset is published: available, with one metadata PATCH and one status at Smint.io."""
+"""An onboarding run from ingest to published, worked from the asset page in the browser with the keyboard: DAM
+content pulled from the Smint.io emulator is hidden on its asset page; a content manager enriches it (an enrichment
+without the required keywords is refused at the form where it was made, what was typed kept, focus on the field),
+legal validates the rights, the content manager categorises it, and the asset is published: available, with one
+metadata PATCH and one status at Smint.io."""
 
 import pytest
 from playwright.sync_api import expect
@@ -31,12 +32,22 @@ def ingested(platforms, client_a):
     return Onboarding.objects.filter(client=client_a).order_by("pk").first()
 
 
-def decide_from_asset_page(page, asset, task_name):
+def task_form(page, asset, task_name):
+    """The open task's form in the asset page's onboarding section, reached from the Review section's Decide link
+    with the keyboard (the link stays on the page: the form is below it)."""
     page.goto(f"/assets/{asset.pk}/")
-    row = page.locator("tr", has_text=task_name)
-    row.get_by_role("link", name="Decide").click()
-    expect(page.locator("#decide-title")).to_contain_text(task_name)
-    return page.locator("form.decision-form")
+    link = page.locator("tr", has_text=task_name).get_by_role("link", name="Decide")
+    link.focus()
+    page.keyboard.press("Enter")
+    form = page.locator("#onboarding form.decision-form", has_text=task_name)
+    expect(form).to_be_visible()
+    return form
+
+
+def press_radio(form, name):
+    form.get_by_role("radio", name=name).focus()
+    form.page.keyboard.press("Space")
+    expect(form.get_by_role("radio", name=name)).to_be_checked()
 
 
 def test_an_onboarding_from_ingest_to_published(page, sign_in, ingested, client_a):
@@ -49,35 +60,43 @@ def test_an_onboarding_from_ingest_to_published(page, sign_in, ingested, client_
     expect(page.locator("#onboarding")).to_contain_text("File present and downloadable")
     expect(page.locator(".page-head")).to_contain_text("Not available")
 
-    form = decide_from_asset_page(page, asset, "Enrich the metadata")
+    form = task_form(page, asset, "Enrich the metadata")
+    name = form.get_by_label("Name")
+    name.focus()
+    page.keyboard.press("ControlOrMeta+a")
+    page.keyboard.type("Spring launch hero")
+    form.get_by_label("Keywords").fill("")
+    press_radio(form, "Enriched")
+    form.get_by_role("button", name="Record decision").focus()
+    page.keyboard.press("Enter")  # no keywords: refused at this form
+    form = page.locator("#onboarding form.decision-form", has_text="Enrich the metadata")
+    expect(form.locator("[role=alert]")).to_contain_text("The client requires: keywords")
     keywords = form.get_by_label("Keywords")
-    keywords.fill("")
-    form.get_by_role("radio", name="Enriched").check()
-    form.get_by_role("button", name="Record decision").click()  # no keywords: refused in place
-    expect(page.locator("[role=alert]")).to_contain_text("The client requires: keywords")
-    keywords = page.locator("form.decision-form").get_by_label("Keywords")
     expect(keywords).to_be_focused()
-    keywords.fill("brand, spring launch")
-    form = page.locator("form.decision-form")
-    form.get_by_role("radio", name="Enriched").check()
-    form.get_by_role("button", name="Record decision").click()
+    expect(keywords).to_have_attribute("aria-invalid", "true")
+    expect(form.get_by_label("Name")).to_have_value("Spring launch hero")  # nothing typed is lost
+    expect(form.get_by_role("radio", name="Enriched")).to_be_checked()
+    page.keyboard.type("brand, spring launch")
+    form.get_by_role("button", name="Record decision").focus()
+    page.keyboard.press("Enter")
     expect(page.locator(".toast")).to_contain_text("Enriched")
+    expect(page).to_have_url(f"{page.url.split('/assets/')[0]}/assets/{asset.pk}/")  # back on the asset page
     settle()
 
-    form = decide_from_asset_page(page, asset, "Validate the rights")
+    form = task_form(page, asset, "Validate the rights")
     form.get_by_label("Owned by the client").check()
     form.get_by_label("Territories").fill("DE, geography_europe")
     form.get_by_label("Web").check()
     form.get_by_label("Print").check()
-    form.get_by_role("radio", name="Rights valid").check()
+    press_radio(form, "Rights valid")
     form.get_by_role("button", name="Record decision").click()
     expect(page.locator(".toast")).to_contain_text("Rights valid")
     settle()
 
-    form = decide_from_asset_page(page, asset, "Categorise and set the access")
+    form = task_form(page, asset, "Categorise and set the access")
     form.get_by_label("Categories").fill("Brand")
     form.get_by_label("Who may see it").select_option("internal")
-    form.get_by_role("radio", name="Ready to publish").check()
+    press_radio(form, "Ready to publish")
     form.get_by_role("button", name="Record decision").click()
     expect(page.locator(".toast")).to_contain_text("Ready to publish")
     settle()
@@ -88,6 +107,7 @@ def test_an_onboarding_from_ingest_to_published(page, sign_in, ingested, client_
     expect(page.locator(".page-head")).to_contain_text("Available to creatives")
     asset.refresh_from_db()
     assert asset.keywords == ["brand", "spring launch"] and asset.is_available
+    assert asset.name == "Spring launch hero"
     assert len(metadata_patches(asset)) == 1 and statuses_at_smintio(asset) == ["cleared"]
     refused = "status of 400"  # the refused enrichment: the browser logs the 400 the page was answered with
     assert [e for e in page.watch.console_errors if refused not in e] == []

@@ -270,6 +270,24 @@ def test_two_sweeps_at_once_open_each_case_once(strict):
         assert asset.on_hold
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sweeps_at_once_open_one_case_per_asset_and_cause(strict):
+    """Each asset breaks two rules (missing keywords, a provider the client does not accept): four sweeps at once
+    open exactly one case per asset and cause, and hold each asset once per case."""
+    assets = [clean(strict, keywords=[], name=f"Asset {n}") for n in range(3)]
+    Asset.objects.filter(pk__in=[a.pk for a in assets]).update(provider="alamy")
+    results = at_once(lambda: detection.sweep(client=strict), 4)
+    assert sum(r.get("opened", 0) for r in results) == 6
+    for asset in assets:
+        cases = Case.objects.filter(asset=asset, kind=CaseKind.EXCEPTION)
+        assert sorted(detection.cause_of(case) for case in cases) == ["metadata", "provider"]
+        assert AssetHold.objects.filter(asset=asset, released_at__isnull=True).count() == 2
+    assert WorkflowRun.objects.filter(process_key="asset_exception").count() == 6
+    again = at_once(lambda: detection.sweep(client=strict), 2)  # known now: nothing more opens
+    assert sum(r.get("opened", 0) for r in again) == 0 and Case.objects.count() == 6
+
+
 def test_the_demo_seeds_each_clients_exception_policy(settings, capsys):
     from django.core.management import call_command
 

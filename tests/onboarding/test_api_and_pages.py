@@ -59,7 +59,7 @@ def test_the_enrichment_form_suggests_the_clients_keywords_and_refuses_in_place(
     body = refused.content.decode()
     assert refused.status_code == 400
     assert "The client requires: keywords." in body
-    assert f'id="ob-keywords-{task.pk}" name="keywords" rows="2" aria-describedby' in body
+    assert f'id="ob-keywords-{task.pk}" name="keywords" rows="2" lang="en" aria-describedby' in body
     assert 'aria-invalid="true" autofocus' in body
     done = http.post(
         f"/tasks/{task.pk}/decide/", {"outcome": "enriched", "keywords": "spring, hero", "version": task.version}
@@ -144,7 +144,7 @@ def test_the_api_lists_runs_and_enriches_in_bulk(onboarding, client_b, ops, api,
 def test_agency_admins_choose_the_sources_in_the_api(onboarding, client_a, ops, api, api_token):
     admin = member(client_a, RoleCode.AGENCY_ADMIN, email="admin@acme.example")
     policy = OnboardingPolicy.objects.get(client=client_a)
-    body = {"sources": ["bynder", "brandfolder", "in_house"], "approval_after": False}
+    body = {"sources": ["bynder", "brandfolder", "in_house"], "approval_after": False, "shape": "parallel"}
     as_ops = api(api_token(ops, scope="write"))
     assert as_ops.get(f"/api/v1/onboarding-policies/{policy.pk}/").json()["sources"] == ["bynder"]
     assert (
@@ -155,10 +155,172 @@ def test_agency_admins_choose_the_sources_in_the_api(onboarding, client_a, ops, 
     answer = as_admin.put(f"/api/v1/onboarding-policies/{policy.pk}/", body, content_type="application/json")
     assert answer.status_code == 200
     policy.refresh_from_db()
-    assert policy.sources == body["sources"] and policy.approval_after is False
+    assert policy.sources == body["sources"] and policy.approval_after is False and policy.shape == "parallel"
     event = AuditEvent.objects.get(action="onboarding.policy.update")
     assert event.before["sources"] == ["bynder"] and event.after["approval_after"] is False
+    assert event.before["shape"] == "sequential" and event.after["shape"] == "parallel"
+    odd = as_admin.put(
+        f"/api/v1/onboarding-policies/{policy.pk}/", {**body, "shape": "sideways"}, content_type="application/json"
+    )
+    assert odd.status_code == 400
     bad = as_admin.put(
         f"/api/v1/onboarding-policies/{policy.pk}/", {"sources": ["Not a key!"]}, content_type="application/json"
     )
     assert bad.status_code == 400
+
+
+def test_the_asset_page_works_the_open_task_and_shows_a_refusal_at_its_form(onboarding, client_a, ops, login):
+    task = task_of(onboarding)
+    http = login(ops)
+    url = f"/assets/{onboarding.asset_id}/"
+    page = http.get(url).content.decode()
+    assert f'id="task-{task.pk}-decide"' in page and f'action="/tasks/{task.pk}/decide/"' in page
+    assert f'href="#task-{task.pk}-decide"' in page  # the Review section's Decide stays on the page
+    assert "The client already uses: alps, summit." in page
+    typed = {"outcome": "enriched", "name": "Spring hero v2", "keywords": "", "next": url, "version": task.version}
+    refused = http.post(f"/tasks/{task.pk}/decide/", typed)
+    body = refused.content.decode()
+    assert refused.status_code == 400
+    assert refused.templates[0].name == "assets/asset_detail.html"  # back on the asset page, not the decision page
+    form = body[body.index(f'id="task-{task.pk}-decide"') :]
+    assert form.index("The client requires: keywords.") < form.index("</form>")  # at the form that was used
+    assert f'id="ob-keywords-{task.pk}" name="keywords" rows="2" lang="en" aria-describedby' in form
+    assert 'aria-invalid="true" autofocus' in form and 'value="Spring hero v2"' in form  # what was typed is kept
+    assert 'value="enriched" required checked' in form
+    assert f'id="reason-{task.pk}" name="reason" rows="2" maxlength="10000"' in form
+    assert Asset.objects.get(pk=onboarding.asset_id).name == "Spring hero"  # nothing changed
+    done = http.post(f"/tasks/{task.pk}/decide/", {**typed, "keywords": "spring, hero"})
+    assert done.status_code == 302 and done["Location"] == url
+
+
+def test_who_may_not_sign_follows_the_task_on_the_asset_page_without_a_form(onboarding, client_a, login):
+    task = task_of(onboarding)  # a content manager's task
+    admin = member(client_a, RoleCode.AGENCY_ADMIN, email="admin@acme.example")  # sees it, may not sign it
+    page = login(admin).get(f"/assets/{onboarding.asset_id}/").content.decode()
+    assert f'id="task-{task.pk}"' in page and f'id="task-{task.pk}-decide"' not in page
+    assert "you can follow it here" in page
+    refused = login(admin).post(
+        f"/tasks/{task.pk}/decide/", {"outcome": "enriched", "keywords": "x", "version": task.version}
+    )
+    body = refused.content.decode()
+    assert refused.status_code == 403 and "you can follow it here" in body
+    assert body.index('role="alert"', body.index(f'id="task-{task.pk}"')) < body.index("you can follow it here")
+    legal = member(client_a, RoleCode.LEGAL, email="lex@acme.example")  # not legal's task: not even shown
+    assert f'id="task-{task.pk}"' not in login(legal).get(f"/assets/{onboarding.asset_id}/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [
+        (RoleCode.CONTENT_MANAGER, True),
+        (RoleCode.LEGAL, True),
+        (RoleCode.AGENCY_ADMIN, True),
+        (RoleCode.REVIEWER, False),
+        (RoleCode.CREATIVE, False),
+    ],
+)
+def test_the_navigation_leads_those_who_work_onboarding_to_the_queue_with_the_open_count(
+    onboarding, client_a, client_b, login, role, shown
+):
+    OnboardingPolicy.objects.create(client=client_b, sources=["bynder"])
+    make(client_b, "Other client's hero")
+    services.onboard_new(client_b)  # another client's open run is not counted
+    person = member(client_a, role, email=f"{role}@acme.example")
+    page = login(person).get("/assets/").content.decode()
+    link = '<a href="/onboarding/">Onboarding <span class="nav-count">1<span class="visually-hidden"> open</span>'
+    assert (link in page) is shown
+    services._move(onboarding, "rejected", reason="gone")
+    page = login(person).get("/onboarding/").content.decode()
+    assert ('<a href="/onboarding/" aria-current="page">Onboarding</a>' in page) is shown  # none open: no count
+
+
+def test_an_external_member_has_no_onboarding_link(onboarding, client_a, login):
+    person = member(client_a, RoleCode.EXTERNAL, RoleCode.CONTENT_MANAGER, email="ext@agency.example")
+    assert 'href="/onboarding/"' not in login(person).get("/").content.decode()
+
+
+def similar_library(client_a):
+    """Assets of the client that look like the one onboarding, and some that do not."""
+    make(client_a, "Spring hero banner", provider="getty", licence_type="royalty_free", keywords=["spring", "bloom"])
+    make(client_a, "Hero portrait", provider="getty", licence_type="royalty_free", keywords=["portrait", "spring"])
+    make(client_a, "Harbour at dusk", provider="getty", licence_type="royalty_free", keywords=["harbour", "dusk"])
+
+
+def test_suggestions_come_from_similar_assets_and_the_clients_keywords(onboarding, client_a, ops, login):
+    similar_library(client_a)
+    asset = Asset.objects.get(pk=onboarding.asset_id)
+    similar = services.similar_assets(asset)
+    assert {a.name for a in similar} == {"Spring hero banner", "Hero portrait"}  # a shared name word, not Harbour
+    assert similar[0].name == "Spring hero banner"  # two shared words rank first
+    found = services.suggestions_by_culture(asset, ["en"])["en"]
+    assert found["similar"][0] == "spring" and set(found["similar"]) == {"spring", "bloom", "portrait"}
+    assert "harbour" in found["client"] and "spring" not in found["client"]  # the client's others, not twice
+    task = task_of(onboarding)
+    page = login(ops).get(f"/assets/{onboarding.asset_id}/").content.decode()
+    assert 'Similar assets use: <span lang="en">spring, bloom, portrait</span>.' in page
+    assert "The client already uses: " in page and 'name="keywords_de"' not in page  # only en: one field
+    assert f'id="ob-keywords-{task.pk}"' in page
+
+
+def test_the_similar_assets_query_is_one_bounded_query(onboarding, client_a, django_assert_num_queries):
+    similar_library(client_a)
+    for index in range(services.SIMILAR_LIMIT + 5):
+        make(client_a, f"Spring hero {index}", provider="getty", licence_type="royalty_free")
+    asset = Asset.objects.get(pk=onboarding.asset_id)
+    with django_assert_num_queries(1):
+        found = services.similar_assets(asset)
+    assert len(found) == services.SIMILAR_LIMIT
+    assert services.similar_assets(Asset(client=client_a, name="IMG 01")) == []  # no name word: no query, none
+
+
+def test_one_keywords_field_per_culture_the_client_uses_each_sent_to_smintio(onboarding, client_a, ops, login):
+    OnboardingPolicy.objects.filter(client=client_a).update(cultures=["en", "de"])
+    make(
+        client_a,
+        "Spring hero poster",
+        provider="getty",
+        licence_type="royalty_free",
+        keywords=["spring"],
+        metadata={"keywords": [{"culture": "de", "metadata_element": {"key": "fruehling", "name": "Frühling"}}]},
+    )
+    task = task_of(onboarding)
+    http = login(ops)
+    url = f"/assets/{onboarding.asset_id}/"
+    page = http.get(url).content.decode()
+    assert f'<label for="ob-keywords-{task.pk}">Keywords (en)</label>' in page
+    assert f'<label for="ob-keywords_de-{task.pk}">Keywords (de)</label>' in page
+    assert 'Similar assets use: <span lang="de">Frühling</span>.' in page
+    too_many = ", ".join(f"wort{i}" for i in range(services.MAX_WORDS + 1))
+    typed = {"outcome": "enriched", "keywords": "spring", "keywords_de": too_many, "next": url}
+    refused = http.post(f"/tasks/{task.pk}/decide/", {**typed, "version": task.version})
+    body = refused.content.decode()
+    assert refused.status_code == 400 and f"At most {services.MAX_WORDS} keywords." in body
+    assert (
+        f'name="keywords_de" rows="2" lang="de" aria-describedby="ob-keywords_de-help-{task.pk}" aria-invalid' in body
+    )
+    assert "wort100" in body  # what was typed is kept
+    done = http.post(f"/tasks/{task.pk}/decide/", {**typed, "keywords_de": "Frühling, Held", "version": task.version})
+    assert done.status_code == 302
+    onboarding.refresh_from_db()
+    assert onboarding.localized_keywords == {"de": ["Frühling", "Held"]}
+    event = AuditEvent.objects.get(action="onboarding.onboarding.localized_keywords")
+    assert event.after == {"localized_keywords": {"de": ["Frühling", "Held"]}}
+    body = services.publish_body(onboarding, Asset.objects.get(pk=onboarding.asset_id))
+    assert [(k["culture"], k["metadata_element"]["key"]) for k in body["keywords"]] == [
+        ("en", "spring"),
+        ("de", "Frühling"),
+        ("de", "Held"),
+    ]
+
+
+def test_an_enrichment_decided_in_the_api_carries_the_flows_fields(onboarding, ops, api, api_token):
+    task = task_of(onboarding)
+    http = api(api_token(ops, scope="write"))
+    url = f"/api/v1/tasks/{task.pk}/decision/"
+    refused = http.post(url, {"outcome": "enriched", "keywords": []}, content_type="application/json")
+    assert refused.status_code == 400 and "keywords" in refused.json()["errors"]
+    body = {"outcome": "enriched", "keywords": ["spring", "hero"], "description": "Our spring hero."}
+    answer = http.post(url, body, content_type="application/json")
+    assert answer.status_code == 201, answer.content
+    asset = Asset.objects.get(pk=onboarding.asset_id)
+    assert asset.keywords == ["spring", "hero"] and asset.description == "Our spring hero."

@@ -12,7 +12,7 @@ from apps.assets.models import Asset
 from apps.audit.models import AuditEvent
 from apps.common.roles import RoleCode
 from apps.onboarding import services
-from apps.onboarding.choices import OnboardingState
+from apps.onboarding.choices import OnboardingState, Shape
 from apps.onboarding.models import Onboarding, OnboardingPolicy
 from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Task, WorkflowRun
@@ -200,3 +200,83 @@ def test_each_task_may_reject_with_a_reason_and_smintio_hears_rejected_once(libr
     assert statuses_at_smintio(asset) == ["rejected"]
     assert metadata_patches(asset) == []
     assert not approval_runs(asset).exists()
+
+
+# -- the parallel shape: one BPMN, the policy's choice given as the run's ``parallel`` variable ----------------------
+@pytest.fixture
+def parallel_library(platforms, client_a):
+    """The demo library pulled by a client whose onboarding runs its three tasks at once."""
+    from apps.integrations.tasks import pull_smintio
+
+    OnboardingPolicy.objects.create(client=client_a, sources=list(DAM), shape=Shape.PARALLEL)
+    client_a.required_metadata_fields = ["keywords"]
+    client_a.save()
+    platforms.opentext_tenant()
+    pull_smintio(platforms.smintio_tenant(client_a, count=20).pk, full=True)
+    settle()
+    return client_a
+
+
+def test_a_sequential_run_opens_one_task_at_a_time(library):
+    asset = an_onboarding(library).asset
+    run = WorkflowRun.objects.get(process_key=services.PROCESS, subject_id=asset.pk)
+    assert run.variables["parallel"] is False
+    assert list(open_tasks(asset)) == [services.ENRICH]
+
+
+def open_tasks(asset):
+    return (
+        Task.objects.filter(run__process_key=services.PROCESS, run__subject_id=asset.pk, status=TaskStatus.OPEN)
+        .order_by("task_key")
+        .values_list("task_key", flat=True)
+    )
+
+
+def test_a_parallel_run_opens_all_three_tasks_at_once_and_publishes_after_the_last(parallel_library, people):
+    onboarding = an_onboarding(parallel_library)
+    asset = onboarding.asset
+    run = WorkflowRun.objects.get(process_key=services.PROCESS, subject_id=asset.pk)
+    assert run.variables["parallel"] is True
+    assert set(open_tasks(asset)) == {services.ENRICH, services.RIGHTS, services.CATEGORISE}
+    # any order: categorisation first, then rights, enrichment last
+    decide(
+        open_task(asset, services.CATEGORISE),
+        actor=people["ops"],
+        outcome="ready",
+        inputs=services.read_inputs({"categories": "Brand", "visibility": "internal"}),
+    )
+    settle()
+    decide(
+        open_task(asset, services.RIGHTS),
+        actor=people["legal"],
+        outcome="rights_valid",
+        inputs=services.read_inputs(RIGHTS),
+    )
+    settle()
+    onboarding.refresh_from_db()
+    assert onboarding.is_open and list(open_tasks(asset)) == [services.ENRICH]  # the join waits for the last one
+    assert metadata_patches(asset) == [] and statuses_at_smintio(asset) == []
+    enrich(asset, people["ops"])
+    onboarding.refresh_from_db()
+    asset.refresh_from_db()
+    assert onboarding.state == OnboardingState.PUBLISHED and not asset.on_hold
+    patches = metadata_patches(asset)
+    assert len(patches) == 1 and statuses_at_smintio(asset) == ["cleared"]
+    assert [k["metadata_element"]["key"] for k in patches[0]["keywords"]] == ["brand", "launch"]
+    assert [c["metadata_element"]["key"] for c in patches[0]["categories"]] == ["Brand"]
+    assert approval_runs(asset).count() == 1
+
+
+def test_a_rejection_in_a_parallel_run_ends_it_and_cancels_the_other_tasks(parallel_library, people):
+    onboarding = an_onboarding(parallel_library)
+    asset = onboarding.asset
+    enrich(asset, people["ops"])
+    decide(open_task(asset, services.RIGHTS), actor=people["legal"], outcome="reject", reason="Not ours to use")
+    settle()
+    onboarding.refresh_from_db()
+    asset.refresh_from_db()
+    assert onboarding.state == OnboardingState.REJECTED
+    assert list(open_tasks(asset)) == []  # categorisation was cut off by the terminate end event
+    assert Task.objects.get(run__subject_id=asset.pk, task_key=services.CATEGORISE).status == TaskStatus.CANCELLED
+    assert asset.approval_state == ApprovalState.WITHDRAWN
+    assert statuses_at_smintio(asset) == ["rejected"] and metadata_patches(asset) == []

@@ -8,12 +8,14 @@ import pytest
 
 from apps.assets.choices import ApprovalState, HoldKind, RightsState
 from apps.assets.models import Asset, AssetHold, Binary, LicensePurchase, LicenseTerm
+from apps.audit.models import AuditEvent
 from apps.exceptions import detection
 from apps.exceptions.models import Case
 from apps.onboarding import checks, services
 from apps.onboarding.models import Onboarding, OnboardingPolicy
 from apps.reviews import services as reviews
 from apps.workflows.models import WorkflowRun
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 IMAGE = {"image_details": {"width": 1200, "height": 800}}
@@ -161,6 +163,7 @@ def test_the_demo_clients_onboard_their_dam_content(settings):
     assert sorted(policies) == ["contoso", "northwind"]
     assert {"bynder", "brandfolder"} <= set(policies["northwind"].sources) and policies["northwind"].approval_after
     assert policies["contoso"].approval_after is False
+    assert (policies["northwind"].shape, policies["contoso"].shape) == ("sequential", "parallel")  # both shown
 
 
 def test_a_run_cancelled_in_opentext_releases_the_hold_and_approval_takes_the_asset(client_a):
@@ -181,3 +184,33 @@ def test_a_run_cancelled_in_opentext_releases_the_hold_and_approval_takes_the_as
     assert reviews.start_pending_approvals(client_a) == 1
     services.apply_outcome(run)  # applied twice: nothing more
     assert Onboarding.objects.get(asset=asset).state == "cancelled"
+
+
+@pytest.mark.postgres
+def test_two_ingests_of_the_same_asset_at_once_start_one_onboarding_run(client_a):
+    """Workers pulling the same DAM asset at the same instant (the ingest gate after each pull): one onboarding,
+    one hold, one run; the others find the row taken and start nothing."""
+    OnboardingPolicy.objects.create(client=client_a, sources=["bynder"])
+    asset = make(client_a)
+    assert sum(at_once(lambda: services.onboard_new(client_a), 4)) == 1
+    assert_onboarded_once(asset)
+
+
+@pytest.mark.postgres
+def test_two_starts_of_a_fresh_asset_at_once_start_one_run(client_a):
+    """The same race one level down: ``start`` itself, called at once for an asset nobody onboarded yet (the
+    database's one-per-asset constraint decides; the loser's hold and run roll back with it)."""
+    OnboardingPolicy.objects.create(client=client_a, sources=["bynder"])
+    asset = make(client_a)
+    results = at_once(
+        lambda: services.start(Asset.objects.select_related("client").get(pk=asset.pk), source="bynder"), 3
+    )
+    assert sum(result is not None for result in results) == 1
+    assert_onboarded_once(asset)
+
+
+def assert_onboarded_once(asset):
+    assert Onboarding.objects.filter(asset=asset).count() == 1
+    assert WorkflowRun.objects.filter(process_key=services.PROCESS, subject_id=asset.pk).count() == 1
+    assert AssetHold.objects.filter(asset=asset, kind=HoldKind.ONBOARDING, released_at__isnull=True).count() == 1
+    assert AuditEvent.objects.filter(action="onboarding.onboarding.start", object_id=str(asset.pk)).count() == 1

@@ -45,9 +45,18 @@ class OnboardingPolicySerializer(serializers.ModelSerializer):
         help_text="Smint.io provider keys (bynder, brandfolder) or licence types (in_house) that onboard.",
     )
 
+    cultures = serializers.ListField(
+        child=serializers.RegexField(r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$"),
+        min_length=1,
+        max_length=10,
+        required=False,
+        help_text="Smint.io culture codes the client's metadata is kept in, the main one first (en); enrichment "
+        "asks keywords in each.",
+    )
+
     class Meta:
         model = OnboardingPolicy
-        fields = ["id", "client", "sources", "approval_after", "updated_at"]
+        fields = ["id", "client", "sources", "approval_after", "shape", "cultures", "updated_at"]
         read_only_fields = ["id", "client", "updated_at"]
 
 

@@ -59,7 +59,8 @@ class OnboardingViewSet(viewsets.ReadOnlyModelViewSet):
 class OnboardingPolicyViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, viewsets.GenericViewSet
 ):
-    """Each client's onboarding policy (which sources onboard, whether approval follows). Everyone of the client
+    """Each client's onboarding policy (which sources onboard, whether approval follows, whether the three tasks
+    run one after the other or at once: `shape`, read by each run when it starts). Everyone of the client
     reads it; its agency admins change it (audited with before and after)."""
 
     serializer_class = OnboardingPolicySerializer
@@ -75,7 +76,8 @@ class OnboardingPolicyViewSet(
         membership = next((m for m in self.request.user.membership_list if m.client_id == policy.client_id), None)
         if membership is None or not set(membership.role_codes) & set(roles_with(Capability.MANAGE_CLIENT)):
             raise exceptions.PermissionDenied("Only the client's agency admins change its onboarding policy.")
-        before = {"sources": policy.sources, "approval_after": policy.approval_after}
+        fields = ("sources", "approval_after", "shape", "cultures")
+        before = {name: getattr(policy, name) for name in fields}
         policy = serializer.save()
         audit.record(
             "onboarding.policy.update",
@@ -83,5 +85,5 @@ class OnboardingPolicyViewSet(
             client=policy.client,
             obj=policy,
             before=before,
-            after={"sources": policy.sources, "approval_after": policy.approval_after},
+            after={name: getattr(policy, name) for name in fields},
         )

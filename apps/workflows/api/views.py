@@ -87,7 +87,10 @@ class TaskViewSet(viewsets.ReadOnlyModelViewSet):
         task = self.get_object()
         body = DecideSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        decision = decide_or_problem(request, task, body.validated_data)
+        # the flow's own fields (onboarding's keywords, territories, ...) are read by the flow (``read_inputs``),
+        # which checks them; the validated common fields win
+        sent = request.data.dict() if hasattr(request.data, "dict") else dict(request.data)
+        decision = decide_or_problem(request, task, {**sent, **body.validated_data})
         if isinstance(decision, Response):
             return decision
         return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)

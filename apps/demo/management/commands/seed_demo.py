@@ -19,7 +19,7 @@ from apps.clients.choices import TaskKind
 from apps.clients.models import Client
 from apps.common.roles import RoleCode
 from apps.demo.creative import seed_requests
-from apps.demo.onboarding import seed_onboarding_policies
+from apps.demo.onboarding import queue_advance, seed_onboarding_policies
 from apps.exceptions.models import ExceptionPolicy
 
 DEMO_PASSWORD = "greenlight-demo"  # noqa: S105 - printed for the demo; the command refuses to run in production
@@ -126,6 +126,8 @@ class Command(BaseCommand):
             # The platform stand-ins get the same people and clients (by command name: nothing imports them).
             call_command("seed_emulators", stdout=self.stdout)
         seed_requests(self.stdout)  # once per client; after the emulators, as one request starts in OpenText
+        if settings.EMULATORS:
+            queue_advance()  # onboarding runs at each step, exceptions of every cause (apps/demo/onboarding.py)
         if not quiet_logins:
             self.print_logins()
 
@@ -190,8 +192,8 @@ class Command(BaseCommand):
 # Exceptions (flow 4): what each demo client accepts beyond its required metadata. The worker's first pull runs the
 # rules: Northwind's and Contoso's assets without keywords or copyright (missing metadata) and cancelled licences
 # open cases at once, and Contoso's rights-managed licences (a licence type it does not accept); editorial-only or
-# unreleased assets open cases once reviewers approve them for the client's commercial or advertising usages. Any
-# asset page has "Report a problem" for the rest.
+# unreleased assets open cases once approved for the client's commercial or advertising usages, which the demo's
+# worker does for one of each (apps/demo/onboarding.py: advance_demo). Any asset page has "Report a problem" too.
 EXCEPTION_POLICIES = {
     "northwind": {"accepted_providers": [], "accepted_license_types": [], "refused_flags": []},
     "contoso": {
