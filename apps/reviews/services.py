@@ -30,6 +30,8 @@ from apps.workflows import services as workflows
 from apps.workflows.choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
 
+from . import policy
+
 APPROVAL = "asset_approval"
 # Rights that make a review pointless: nothing to approve until the licence is renewed.
 NOT_REVIEWABLE = {RightsState.WITHDRAWN, RightsState.EXPIRED}
@@ -82,6 +84,7 @@ def start_approval(asset: Asset, *, actor=None) -> WorkflowRun | None:
         "assetName": asset.name or asset.content_element_uuid,
         "reviewDueDate": due.isoformat(),
         **intended_use_of(asset),
+        **policy.variables_for(client),  # the client's approval shape, kept by this run whatever changes later
     }
     with transaction.atomic():
         run = workflows.start_run(
@@ -233,8 +236,8 @@ def asset_page_check(request, asset: Asset, context) -> dict:
     the ``current`` run in the context): the current approval cycle's check, or ``None``."""
     current = context.get("current")
     if current is None or current.process_key != APPROVAL:
-        return {"check": None}
-    return {"check": licence_check(asset, current)}
+        return {"check": None, "approval_shape": ""}
+    return {"check": licence_check(asset, current), "approval_shape": policy.describe(current.variables)}
 
 
 def asset_of(run: WorkflowRun) -> Asset | None:
