@@ -37,3 +37,20 @@ class ApprovalPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"Approval policy of {self.client}"
+
+
+class ApprovalEscalation(models.Model):
+    """An overdue approval task told to its client's escalation contacts (issue 15, item 10): one row per task, so a
+    task is escalated once whatever the number of workers (the unique task is the guard). ``contacts`` are the
+    client's escalation contacts at the time, ``notified`` those of them with a login there (each got a notice)."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    task = models.OneToOneField("workflows.Task", on_delete=models.CASCADE, related_name="approval_escalation")
+    escalated_at = models.DateTimeField()
+    contacts = models.JSONField(default=list, blank=True)
+    notified = models.JSONField(default=list, blank=True)
+
+    objects = ClientScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Escalation of task {self.task_id}"
