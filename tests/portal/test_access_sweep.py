@@ -184,6 +184,8 @@ ROUTES: dict[str, Route] = {
     "exceptions:exception_policy": Route("html", _beta),
     "exceptions:external_correction": Route("html", _b_case, member_status=404),  # external members only
     "api:exception-policy": Route("api", lambda objs: {"slug": "beta"}),
+    "reviews:approval_policy": Route("html", _beta),
+    "api:approval-policy": Route("api", lambda objs: {"slug": "beta"}),
     "api:case-report": Route("api_post", lists_foreign_rows=True),
     "api:case-detect": Route("api_post", lists_foreign_rows=True),
     "api:asset-list": Route("api", lists_foreign_rows=True),

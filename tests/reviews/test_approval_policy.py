@@ -203,3 +203,130 @@ def test_a_cycle_started_before_a_policy_change_keeps_its_shape(platforms, clien
     assert (run.status, run.outcome) == (RunStatus.COMPLETED, "approved")  # no stakeholder, no second legal
     assert not Task.objects.filter(run=run, task_key="stakeholder_review").exists()
     assert Task.objects.filter(run=run, task_key="legal_review").count() == 1
+
+
+# -- the page and the API -----------------------------------------------------------------------------------------
+URL = "/clients/{}/approval-policy/"
+API = "/api/v1/clients/{}/approval-policy/"
+
+
+def form(**changes) -> dict:
+    data = {
+        "signs_legal": "on",
+        "order_legal": "1",
+        "quorum_legal": "1",
+        "signs_brand": "on",
+        "order_brand": "2",
+        "quorum_brand": "1",
+        "signs_marketing": "on",
+        "order_marketing": "3",
+        "quorum_marketing": "1",
+        "mode": "parallel",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+@pytest.mark.django_db
+def test_the_page_says_running_cycles_keep_their_shape_and_saves_a_new_one(client, client_a, agency_admin):
+    member(client_a, RoleCode.BRAND)
+    member(client_a, RoleCode.BRAND)
+    client.force_login(agency_admin)
+    page = client.get(URL.format(client_a.slug)).content.decode()
+    assert "A change affects only approval cycles started afterwards." in page
+    assert "Legal + Brand + Marketing in parallel" in page
+    answer = client.post(
+        URL.format(client_a.slug),
+        form(
+            mode="sequential",
+            order_legal="2",
+            order_brand="1",
+            signs_marketing=None,
+            quorum_brand="2",
+            stakeholder="on",
+        ),
+    )
+    assert answer.status_code == 302
+    saved = policy.policy_for(client_a)
+    assert (saved.roles, saved.sequential, saved.quorum, saved.stakeholder_step) == (
+        ["brand", "legal"],
+        True,
+        {"brand": 2},
+        True,
+    )
+    page = client.get(URL.format(client_a.slug)).content.decode()
+    assert "Brand (2 people), then Legal, then a client stakeholder" in page
+    assert AuditEvent.objects.get(action="reviews.approval_policy.update").reason == "Approval policy page"
+
+
+@pytest.mark.django_db
+def test_a_refused_value_is_shown_at_its_field_with_what_was_typed(client, client_a, agency_admin):
+    client.force_login(agency_admin)
+    answer = client.post(URL.format(client_a.slug), form(quorum_brand="3", mode="sequential"))
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert "Nothing was saved" in page and "could never finish" in page
+    assert 'id="quorum_brand-error"' in page
+    assert 'value="3"' in page and 'value="sequential" checked' in page  # what was typed is kept
+    assert policy.policy_for(client_a).sequential is False
+    zero = client.post(URL.format(client_a.slug), form(quorum_legal="0"))
+    assert zero.status_code == 400 and 'id="quorum_legal-error"' in zero.content.decode()
+    none = client.post(URL.format(client_a.slug), form(signs_legal=None, signs_brand=None, signs_marketing=None))
+    assert none.status_code == 400 and "At least one role must sign" in none.content.decode()
+
+
+@pytest.mark.django_db
+def test_who_may_read_and_change_the_page(client, client_a, client_b, external):
+    legal = member(client_a, RoleCode.LEGAL)
+    client.force_login(legal)
+    page = client.get(URL.format(client_a.slug))
+    assert page.status_code == 200 and "Only the client's agency admins can change it" in page.content.decode()
+    assert client.post(URL.format(client_a.slug), form(mode="sequential")).status_code == 403
+    assert client.get(URL.format(client_b.slug)).status_code == 404
+    client.force_login(external)
+    assert client.get(URL.format(client_a.slug)).status_code == 404
+    assert policy.policy_for(client_a).sequential is False
+
+
+@pytest.mark.django_db
+def test_the_api_reads_and_changes_the_policy_with_an_admin_token(client_a, client_b, agency_admin, api_token, api):
+    import json
+
+    reader = api(api_token(agency_admin, scope="read"))
+    body = reader.get(API.format(client_a.slug)).json()
+    assert body["roles"] == ["legal", "brand", "marketing"] and body["shape"] == "Legal + Brand + Marketing in parallel"
+    assert reader.get(API.format(client_b.slug)).status_code == 404
+    change = json.dumps({"roles": ["legal"], "stakeholder_step": True, "reason": "Contoso asked"})
+    assert reader.patch(API.format(client_a.slug), change, content_type="application/json").status_code == 403
+    admin = api(api_token(agency_admin, scope="admin"))
+    answer = admin.patch(API.format(client_a.slug), change, content_type="application/json")
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["shape"] == "Legal, then a client stakeholder"
+    assert AuditEvent.objects.get(action="reviews.approval_policy.update").reason == "Contoso asked"
+    wrong = admin.patch(
+        API.format(client_a.slug), json.dumps({"quorum": {"legal": 4}}), content_type="application/json"
+    )
+    assert wrong.status_code == 400 and "quorum" in wrong.json()["errors"]
+    unknown = admin.patch(
+        API.format(client_a.slug), json.dumps({"roles": ["finance"]}), content_type="application/json"
+    )
+    assert unknown.status_code == 400 and "roles" in unknown.json()["errors"]
+    legal = member(client_a, RoleCode.LEGAL)
+    denied = api(api_token(legal, scope="admin")).patch(
+        API.format(client_a.slug), json.dumps({"sequential": True}), content_type="application/json"
+    )
+    assert denied.status_code == 403
+    assert policy.policy_for(client_a).roles == ["legal"]
+
+
+@pytest.mark.django_db
+def test_the_asset_page_says_which_shape_the_current_cycle_follows(client, client_a, agency_admin):
+    from tests.reviews.factories import approval_run, licensed_asset
+
+    asset = licensed_asset(client_a)
+    run = approval_run(asset)
+    run.variables = {**run.variables, **{"approvalStages": [["legal"], ["brand"]], "stakeholderStep": True}}
+    run.save()
+    client.force_login(agency_admin)
+    page = client.get(f"/assets/{asset.pk}/").content.decode()
+    assert "Follows: Legal, then Brand, then a client stakeholder" in page
