@@ -148,6 +148,8 @@ ROUTES: dict[str, Route] = {
     "integrations:smintio_callback": Route("oauth"),
     "integrations:smintio_connect": Route("post", _beta),
     "integrations:smintio_disconnect": Route("post", _beta),
+    "integrations:opentext_connection": Route("html", _beta),
+    "integrations:opentext_connection_remove": Route("post", _beta),
     "integrations:smintio_sync_now": Route("post", _beta),
     "api:sync": Route("api", lists_foreign_rows=True),
     "api:outbox-list": Route("api", lists_foreign_rows=True),
