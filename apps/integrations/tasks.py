@@ -139,12 +139,11 @@ def _mirror_for_hints(events: list[InboundEvent]) -> str:
     if "" in keys or len(runs) < len(keys) or len(runs) > MIRROR_RUNS_AT_MOST:
         poll_opentext()
         if len(runs) <= COMMENT_PULLS_AT_MOST:  # the poll mirrors tasks, not comments: the named runs' comments
-            from .opentext.client import OpenTextClient
+            from .opentext.client import for_client
             from .opentext.sync import pull_comments
 
-            api = OpenTextClient()
-            for run in runs:
-                pull_comments(run, api)
+            for run in runs:  # each at its client's tenant
+                pull_comments(run, for_client(run.client_id))
         return "polled"
     for run in runs:
         mirror_run(run)

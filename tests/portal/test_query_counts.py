@@ -57,6 +57,20 @@ def test_client_detail_does_not_grow_with_members(client_a, agency_admin, login)
     assert five == fifty <= BUDGET + 1, (five, fifty)  # one more: the latest Smint.io connect attempt
 
 
+def test_the_approval_policy_page_does_not_grow_with_members(client_a, agency_admin, login):
+    """The members per signing role are counted in one query, whatever their number."""
+    http = login(agency_admin)
+    http.get("/clients/acme/approval-policy/")  # the first visit makes the client's policy row (the default shape)
+    for role in (RoleCode.LEGAL, RoleCode.BRAND, RoleCode.MARKETING, RoleCode.BRAND):
+        member(client_a, role)
+    five = _queries(http, "/clients/acme/approval-policy/")
+    for _ in range(15):
+        for role in (RoleCode.LEGAL, RoleCode.BRAND, RoleCode.MARKETING):
+            member(client_a, role)
+    fifty = _queries(http, "/clients/acme/approval-policy/")
+    assert five == fifty <= BUDGET, (five, fifty)
+
+
 def test_the_asset_page_does_not_grow_with_runs_comments_and_decisions(client_a, legal, login):
     """Each cycle adds a run, a task, a comment with a reply, a decision and their audit events to the page (its
     review table, conversation and timeline, built by ``workflows.subject_pages``). 19 queries before the page was
