@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "apps.exceptions",
     "apps.creative",  # creative requests (flow 3): beside reviews and exceptions
     "apps.onboarding",  # DAM onboarding (flow 6): beside reviews and exceptions
+    "apps.campaigns",  # global campaigns (flow 5): above creative, whose matching and deliveries it reuses
     "apps.demo",  # demo data: wires every app together, so it comes last
 ]
 
