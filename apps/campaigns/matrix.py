@@ -31,6 +31,7 @@ class NextStep:
 @dataclass
 class Cell:
     pk: int
+    region: str
     state: str
     state_label: str
     restrictions: dict
@@ -108,6 +109,7 @@ def build(campaign: Campaign, user) -> tuple[list, list[Row]]:
             cells.append(
                 Cell(
                     pk=cell.pk,
+                    region=campaign_region.region.code,
                     state=cell.state,
                     state_label=cell.get_state_display(),
                     restrictions=cell.restrictions,

@@ -86,7 +86,7 @@ def campaign_new(request):
         form = CampaignForm(regions=regions)
         status = 200
     first_error = next((name for name in form.fields if form.errors.get(name)), "")
-    if first_error:
+    if first_error and first_error not in ("channels", "regions"):  # a list's first box is focused by the template
         form.fields[first_error].widget.attrs["autofocus"] = True
     return render(
         request,
@@ -153,8 +153,6 @@ def campaign_detail(request, pk: int):
 def campaign_matrix(request, pk: int):
     """The matrix alone: what the campaign page polls every 15 seconds (no full reload)."""
     campaign = _campaign_for(request, pk)
-    if not request.htmx:
-        return redirect(f"{campaign.get_absolute_url()}#matrix")
     response = render(request, "campaigns/campaign_detail.html#matrix", _matrix_context(request, campaign))
     response["Cache-Control"] = "no-store"
     return response

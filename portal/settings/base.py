@@ -407,5 +407,8 @@ SPECTACULAR_SETTINGS = {
         "RunStatusEnum": "apps.workflows.choices.RunStatus",
         "LicenseStateEnum": "apps.assets.choices.LicenseState",
         "CreativeRequestStatusEnum": "apps.creative.choices.RequestStatus",
+        "SourceEnum": "apps.creative.choices.Source",  # a creative request's; named so beside a campaign asset's
+        "CampaignAssetSourceEnum": "apps.campaigns.choices.AssetSource",
+        "CampaignCellStateEnum": "apps.campaigns.choices.CellState",
     },
 }
