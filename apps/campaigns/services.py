@@ -468,8 +468,14 @@ def smintio_restrictions(cell: CampaignAssetRegion) -> dict | None:
     """The cell's restrictions as Smint.io's workflow status carries them (platforms 5.1): ``geographies``
     (ISO countries), ``usages`` (usage keys), ``valid_until`` (the end of the last day, in the region)."""
     kept = cell.restrictions
-    if not kept:
-        return None
+    if not kept:  # restricted in OpenText alone: the portal knows no narrower scope than the campaign's own
+        campaign_region = cell.campaign_region
+        campaign = campaign_region.campaign
+        kept = {
+            "countries": campaign_region.countries,
+            "channels": campaign.channels,
+            "until": campaign.run_until.isoformat(),
+        }
     until = date.fromisoformat(kept["until"])
     end = datetime.combine(until, time(23, 59, 59), tzinfo=zoneinfo.ZoneInfo(cell.campaign_region.time_zone))
     return {"geographies": kept["countries"], "usages": kept["channels"], "valid_until": end.isoformat()}

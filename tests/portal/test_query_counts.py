@@ -102,3 +102,39 @@ def test_the_inbox_does_not_grow_with_rows(client_a, legal, login):
     add(45)
     fifty = _queries(http, "/", tab="team")
     assert five == fifty <= BUDGET + 3, (five, fifty)  # the page's assets, licences and terms, once
+
+
+def test_the_campaign_matrix_and_list_do_not_grow_with_assets_and_regional_tasks(client_a, login):
+    """The matrix the campaign page polls every 15 s: one query for the regions, the assets with their cells, the
+    open runs and their open tasks, however many assets, regions and tasks."""
+    from apps.assets.models import Asset
+    from apps.campaigns import services as campaigns
+    from tests.campaigns.conftest import plan
+    from tests.factories import RegionFactory
+    from tests.reviews.factories import review_task
+
+    for code, name, countries in (("emea", "EMEA", ["DE"]), ("apac", "APAC", ["JP"])):
+        RegionFactory(code=code, name=name, countries=countries)
+    planner = member(client_a, RoleCode.CONTENT_MANAGER, RoleCode.MARKETING, email="planner@acme.example")
+    http = login(planner)
+
+    def grow(campaign, start, count):
+        assets = [
+            Asset.objects.create(client=client_a, content_element_uuid=f"el-{n}", name=f"Asset {n}")
+            for n in range(start, start + count)
+        ]
+        campaigns.add_assets(campaign, assets, actor=planner)
+        for run in campaigns.start_review(campaign, actor=planner):
+            for role in ("marketing", "compliance", "product"):
+                review_task(run, role)
+
+    campaign = campaigns.create(plan("emea", "apac"), client=client_a, actor=planner)
+    grow(campaign, 0, 2)
+    matrix = f"/campaigns/{campaign.pk}/matrix/"
+    few = (_queries(http, matrix), _queries(http, "/campaigns/"))
+    grow(campaign, 2, 12)
+    for n in range(5):
+        campaigns.create(plan("emea", name=f"Campaign {n}"), client=client_a, actor=planner)
+    many = (_queries(http, matrix), _queries(http, "/campaigns/"))
+    assert few == many, (few, many)
+    assert many[0] <= BUDGET + 2 and many[1] <= BUDGET, many  # the matrix: runs and their tasks, once each
