@@ -11,3 +11,8 @@ class CampaignsConfig(AppConfig):
         from . import flows as campaigns
 
         flows.register(campaigns.FLOW)
+        from apps.assets import pages
+
+        from .pages import campaign_uses
+
+        pages.register_uses("campaigns.entries", campaign_uses)  # the asset page lists its campaigns

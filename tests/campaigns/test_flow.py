@@ -202,3 +202,33 @@ def test_a_regional_run_cancelled_in_opentext_puts_the_cell_back(library, region
     workflows.apply_remote_end(run, outcome="", cancelled=True, reason="withdrawn")
     assert _cell(campaign, "emea").state == CellState.PENDING
     assert not OutboxMessage.objects.filter(kind="smintio.workflow_status").exists()
+
+
+def test_a_region_decided_in_opentext_alone_ends_the_cell_and_a_restriction_there_keeps_the_campaigns_scope(
+    library, regions, planner, regional, opentext
+):
+    """The reviewers complete their tasks in OpenText (the emulator's control, as a person there would): the cell
+    follows at the sync, and Smint.io hears ``restricted`` with the scope the portal knows, the campaign's own."""
+    campaign = services.create(plan("apac"), client=library, actor=planner)
+    asset = Asset.objects.filter(client=library).order_by("pk").first()
+    services.add_assets(campaign, [asset], actor=planner)
+    services.start_review(campaign, actor=planner)
+    settle()
+    cell = _cell(campaign, "apac")
+    for role, task in _tasks(cell).items():
+        outcome = "restricted" if role == "compliance" else "approved"
+        opentext.control(
+            "opentext", f"tasks/{task.remote_id}/complete", {"user": f"{role}-apac@acme.example", "outcome": outcome}
+        )
+    settle()
+    cell.refresh_from_db()
+    assert cell.state == CellState.RESTRICTED and cell.restrictions == {}
+    (status,) = _statuses(asset)
+    assert status[0] == "restricted"
+    assert status[2]["geographies"] == ["AU", "JP", "SG"]
+    assert status[2]["usages"] == ["usage_social_media", "usage_web"]
+    assert status[2]["valid_until"].startswith(campaign.run_until.isoformat())
+    from apps.emulators.smintio.models import WorkflowStatusRecord
+
+    record = WorkflowStatusRecord.objects.get(content_element__uuid=asset.content_element_uuid)
+    assert record.decided_by in {f"{role}-apac@acme.example" for role in ("marketing", "compliance", "product")}

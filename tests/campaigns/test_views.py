@@ -136,3 +136,13 @@ def test_the_api_creates_adds_starts_and_shows_the_matrix(api, api_token, client
     assert cells == {"amer": "pending", "emea": "in_review"}
     listed = http.get("/api/v1/campaigns/").json()
     assert [c["name"] for c in listed["results"]] == ["API campaign"]
+
+
+def test_the_asset_page_lists_its_campaigns_with_the_state_per_region(login, client_a, regions, planner, outsider):
+    campaign = services.create(plan("emea", "apac"), client=client_a, actor=planner)
+    asset = Asset.objects.create(client=client_a, content_element_uuid="el-1", name="Alpine hero")
+    services.add_assets(campaign, [asset], actor=planner)
+    services.start_review(campaign, actor=planner, regions=["emea"])
+    page = login(planner).get(reverse("assets:asset_detail", args=[asset.pk])).content.decode()
+    assert "In campaign “Summer trails”" in page and "APAC: not started · EMEA: in review" in page
+    assert f'href="{campaign.get_absolute_url()}"' in page
