@@ -146,3 +146,22 @@ def test_the_asset_page_lists_its_campaigns_with_the_state_per_region(login, cli
     page = login(planner).get(reverse("assets:asset_detail", args=[asset.pk])).content.decode()
     assert "In campaign “Summer trails”" in page and "APAC: not started · EMEA: in review" in page
     assert f'href="{campaign.get_absolute_url()}"' in page
+
+
+def test_the_matrix_shows_the_due_date_in_the_viewers_time_zone_and_the_regions_own(login, client_a, regions, planner):
+    from datetime import datetime, time
+    from zoneinfo import ZoneInfo
+
+    planner.time_zone = "America/New_York"
+    planner.save(update_fields=["time_zone"])
+    due = timezone.localdate() + timedelta(days=3)
+    given = plan(regions=[services.RegionPlan(code="apac", review_due=due)])
+    campaign = services.create(given, client=client_a, actor=planner)
+    services.add_assets(
+        campaign, [Asset.objects.create(client=client_a, content_element_uuid="el-1", name="Hero")], actor=planner
+    )
+    body = login(planner).get(reverse("campaigns:campaign_matrix", args=[campaign.pk])).content.decode()
+    deadline = datetime.combine(due, time(18), tzinfo=ZoneInfo("Asia/Singapore"))
+    seen = deadline.astimezone(ZoneInfo("America/New_York"))
+    assert f"({due.day} {due:%b}, 18:00 in Asia/Singapore)" in body  # the region's own deadline
+    assert f"{seen.day} {seen:%b}, {seen:%H:%M}" in body and "America/New_York" in body  # in the viewer's zone
