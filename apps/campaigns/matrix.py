@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import zoneinfo
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.db.models import Prefetch
 from django.urls import reverse
@@ -50,6 +51,12 @@ class Row:
 
 def _role_label(code: str) -> str:
     return RoleCode(code).label if code in RoleCode.values else code
+
+
+def _decide_url(task, campaign, cell) -> str:
+    """The decision page, coming back to the cell in the matrix once decided."""
+    back = f"{campaign.get_absolute_url()}#cell-{cell.pk}"
+    return f"{reverse('reviews:task_decide', args=[task.pk])}?{urlencode({'next': back})}"
 
 
 def restrictions_words(kept: dict) -> str:
@@ -101,7 +108,7 @@ def build(campaign: Campaign, user) -> tuple[list, list[Row]]:
                         role=", ".join(_role_label(r) for r in task.candidate_roles) or "Assignee",
                         task=task.name,
                         assignee=task.assignee_email or "",
-                        decide_url=reverse("reviews:task_decide", args=[task.pk]) if signs else "",
+                        decide_url=_decide_url(task, campaign, cell) if signs else "",
                     )
                 )
             due = min((t.due_at for t in tasks_by_cell.get(cell.pk, []) if t.due_at), default=None)

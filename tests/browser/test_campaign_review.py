@@ -84,6 +84,7 @@ def test_two_regional_reviewers_approve_their_regions_and_a_restriction_outside_
     page.get_by_label("Approve", exact=True).check()
     page.get_by_role("button", name="Record decision").click()
     expect(page.locator(".toast, .alert").first).to_contain_text("Approve")
+    expect(page).to_have_url(re.compile(rf"/campaigns/{campaign.pk}/#cell-{emea_cell.pk}$"))  # back at the cell
     page.get_by_role("button", name="Sign out").click()
 
     sign_in(people[(RoleCode.MARKETING, "apac")], campaign.get_absolute_url())
