@@ -13,6 +13,7 @@ class CampaignsConfig(AppConfig):
         flows.register(campaigns.FLOW)
         from apps.assets import pages
 
-        from .pages import campaign_uses
+        from .pages import campaign_uses, campaigns_to_add_to
 
         pages.register_uses("campaigns.entries", campaign_uses)  # the asset page lists its campaigns
+        pages.register("campaigns.add", campaigns_to_add_to)  # and offers a planner the others

@@ -7,7 +7,10 @@ from django.db.models import Prefetch
 
 from apps.assets.pages import AssetUse
 
-from .models import CampaignAsset, CampaignAssetRegion
+from . import services
+from .models import Campaign, CampaignAsset, CampaignAssetRegion
+
+OFFERED = 20  # campaigns offered on an asset's page
 
 
 def campaign_uses(request, asset) -> list[AssetUse]:
@@ -37,3 +40,19 @@ def campaign_uses(request, asset) -> list[AssetUse]:
         )
         for entry in entries
     ]
+
+
+def campaigns_to_add_to(request, asset, context) -> dict:
+    """The asset page's ``campaigns_to_add_to`` (a provider of ``apps.assets.pages.register``): the campaigns of the
+    asset's client not yet ended and not holding it, for a person who plans that client's campaigns."""
+    if not services.may_plan(request.user, asset.client):
+        return {"campaigns_to_add_to": []}
+    from django.utils import timezone
+
+    offered = (
+        Campaign.objects.visible_to(request.user)
+        .filter(client_id=asset.client_id, run_until__gte=timezone.localdate())
+        .exclude(assets__asset=asset)
+        .order_by("run_from", "name")[:OFFERED]
+    )
+    return {"campaigns_to_add_to": list(offered)}

@@ -165,3 +165,20 @@ def test_the_matrix_shows_the_due_date_in_the_viewers_time_zone_and_the_regions_
     seen = deadline.astimezone(ZoneInfo("America/New_York"))
     assert f"({due.day} {due:%b}, 18:00 in Asia/Singapore)" in body  # the region's own deadline
     assert f"{seen.day} {seen:%b}, {seen:%H:%M}" in body and "America/New_York" in body  # in the viewer's zone
+
+
+def test_a_planner_adds_an_asset_from_its_page_and_a_reviewer_is_not_offered_it(
+    login, client_a, regions, planner, regional
+):
+    campaign = services.create(plan("emea"), client=client_a, actor=planner)
+    asset = Asset.objects.create(client=client_a, content_element_uuid="el-1", name="Alpine hero")
+    http = login(planner)
+    page = http.get(reverse("assets:asset_detail", args=[asset.pk])).content.decode()
+    assert "Add to “Summer trails”" in page
+    add = reverse("campaigns:campaign_add_assets", args=[campaign.pk])
+    assert http.post(add, {"source": "library", "assets": [asset.pk]}).status_code == 302
+    assert list(campaign.assets.values_list("asset_id", flat=True)) == [asset.pk]
+    assert "Add to “Summer trails”" not in http.get(reverse("assets:asset_detail", args=[asset.pk])).content.decode()
+    reviewer = login(regional[("compliance", "emea")])
+    other = Asset.objects.create(client=client_a, content_element_uuid="el-2", name="Lake")
+    assert "Add to a campaign" not in reviewer.get(reverse("assets:asset_detail", args=[other.pk])).content.decode()
