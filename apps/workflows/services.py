@@ -943,6 +943,12 @@ def report_outcome_to_smintio(run: WorkflowRun, asset, *, status: str, reason: s
     the run ended, its business key as the reference. One per run and process: the idempotency key is derived from
     the run, so an outcome applied twice never sends twice."""
     last = run.decisions.applied().select_related("actor").order_by("-decided_at").first()
+    decided_by = last.actor.email if last else ""
+    if (
+        not decided_by
+    ):  # every task settled in OpenText: whoever completed the last one there (Smint.io wants an e-mail)
+        completed = run.tasks.filter(status=TaskStatus.COMPLETED).exclude(assignee_email="")
+        decided_by = completed.order_by("-completed_at", "-id").values_list("assignee_email", flat=True).first() or ""
     outbox.enqueue(
         client=run.client,
         platform=outbox.Platform.SMINTIO,
@@ -954,7 +960,7 @@ def report_outcome_to_smintio(run: WorkflowRun, asset, *, status: str, reason: s
                 "status": status,
                 "reason": reason or None,
                 "decided_at": (run.ended_at or timezone.now()).isoformat(),
-                "decided_by": last.actor.email if last else "opentext",
+                "decided_by": decided_by or "opentext",
                 "workflow_reference": run.business_key,
                 "restrictions": restrictions,
             },

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "apps.exceptions",
     "apps.creative",  # creative requests (flow 3): beside reviews and exceptions
     "apps.onboarding",  # DAM onboarding (flow 6): beside reviews and exceptions
+    "apps.campaigns",  # global campaigns (flow 5): above creative, whose matching and deliveries it reuses
     "apps.demo",  # demo data: wires every app together, so it comes last
 ]
 
@@ -408,6 +409,8 @@ SPECTACULAR_SETTINGS = {
         "LicenseStateEnum": "apps.assets.choices.LicenseState",
         "CreativeRequestStatusEnum": "apps.creative.choices.RequestStatus",
         "CommentSourceEnum": "apps.workflows.models.CommentSource",
-        "SourceEnum": "apps.creative.choices.Source",
+        "SourceEnum": "apps.creative.choices.Source",  # a creative request's; named so beside a campaign asset's
+        "CampaignAssetSourceEnum": "apps.campaigns.choices.AssetSource",
+        "CampaignCellStateEnum": "apps.campaigns.choices.CellState",
     },
 }

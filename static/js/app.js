@@ -260,6 +260,15 @@
     if (invalid && usable(invalid)) invalid.focus();
   }
 
+  // A region that refreshes itself (data-poll-visible, e.g. a campaign's matrix every 15 s) asks only while the
+  // page is seen: a hidden tab polls nothing, and the next tick after it is shown again brings it up to date.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var source = event.detail.elt;
+    if (document.hidden && source && source.hasAttribute && source.hasAttribute("data-poll-visible")) {
+      event.preventDefault();
+    }
+  });
+
   document.addEventListener("DOMContentLoaded", function () { armAll(document); focusFirstInvalid(); focusSummaryAction(); });
   document.addEventListener("htmx:afterSettle", function () { armAll(document); });
   document.addEventListener("htmx:oobAfterSwap", function () { armAll(document); });

@@ -48,6 +48,7 @@ def test_the_apps_above_register_their_providers_lowest_first():
         "exceptions.cases",
         "creative.deliveries",
         "onboarding.onboarding",
+        "campaigns.add",
     ]
 
 

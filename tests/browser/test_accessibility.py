@@ -209,6 +209,43 @@ def test_the_pages_of_an_external_member_and_the_refusals(page, sign_in, externa
     found.assert_none()
 
 
+def test_the_campaign_pages_the_matrix_and_a_regional_decision(page, sign_in, client_a):
+    """Flow 5: the list (empty, then with a campaign), the new campaign form (and with its errors), the campaign
+    page with the matrix, and the decision page of a regional task with its restriction fields (and refused)."""
+    from apps.campaigns import services as campaigns
+    from tests.campaigns.conftest import plan
+    from tests.factories import RegionFactory
+
+    for code, name, countries in (("emea", "EMEA", ["DE", "FR"]), ("apac", "APAC", ["JP", "SG"])):
+        RegionFactory(code=code, name=name, countries=countries)
+    planner = member(client_a, RoleCode.CONTENT_MANAGER, RoleCode.MARKETING, email="planner@acme.example")
+    sign_in(planner, "/campaigns/")
+    found = Findings(page)
+    found.check("campaigns, none yet")
+    found.visit("new campaign", "/campaigns/new/")
+    page.get_by_role("button", name="Create campaign").click()
+    expect(page.locator(".error").first).to_be_visible()
+    found.check("new campaign, refused")
+    campaign = campaigns.create(plan("emea", "apac"), client=client_a, actor=planner)
+    found.visit("campaign, no assets", f"/campaigns/{campaign.pk}/")
+    campaigns.add_assets(campaign, [licensed_asset(client_a, name="Glacier trail.jpg")], actor=planner)
+    (run, _other) = campaigns.start_review(campaign, actor=planner)
+    task = review_task(run, "marketing")
+    spec = run.flow.process.tasks["marketing_review"]  # the regional task's own outcomes, as the sync mirrors them
+    task.task_key, task.possible_outcomes = spec.key, [list(o) for o in spec.outcomes]
+    task.save(update_fields=["task_key", "possible_outcomes"])
+    found.visit("campaigns", "/campaigns/")
+    found.visit("campaign with its matrix", f"/campaigns/{campaign.pk}/")
+    found.visit("regional decision", f"/tasks/{task.pk}/decide/")
+    page.get_by_label("Approve with restrictions").check()
+    page.get_by_label("Only these countries").fill("US")
+    page.get_by_label("Reason").fill("Outside")
+    page.get_by_role("button", name="Record decision").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    found.check("regional decision, refused")
+    found.assert_none()
+
+
 def test_the_pages_before_signing_in_and_the_error_pages(page, live_server):
     found = Findings(page)
     found.visit("login", "/accounts/login/")

@@ -26,6 +26,7 @@ from apps.accounts.models import ApiToken
 from apps.accounts.services import create_api_token
 from apps.assets.models import Asset
 from apps.audit import services as audit
+from apps.campaigns import services as campaigns
 from apps.clients.models import ConnectionStatus, SmintioConnection
 from apps.common.roles import RoleCode
 from apps.creative.models import CampaignType, CreativeRequest, Delivery, DeliveryItem, Format
@@ -35,7 +36,7 @@ from apps.onboarding.models import Onboarding, OnboardingPolicy
 from apps.outbox.models import OutboxMessage
 from apps.sharing.models import Share
 from apps.workflows.models import Comment, Task, WorkflowRun
-from tests.factories import ClientFactory, member
+from tests.factories import ClientFactory, RegionFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -83,6 +84,10 @@ def _b_case(objs):
 
 def _b_share(objs):
     return {"pk": objs["share_b"].pk}
+
+
+def _b_campaign(objs):
+    return {"pk": objs["campaign_b"].pk}
 
 
 def _b_request(objs):
@@ -242,6 +247,18 @@ ROUTES: dict[str, Route] = {
     "api:onboarding-bulk-enrich": Route("api_post", lists_foreign_rows=True),
     "api:onboarding-policy-list": Route("api", lists_foreign_rows=True),
     "api:onboarding-policy-detail": Route("api", _b_onboarding_policy),
+    # global campaigns (flow 5): the list, the form, the campaign page with its matrix, its actions, the API
+    "campaigns:campaign_list": Route("html", lists_foreign_rows=True),
+    "campaigns:campaign_new": Route("html"),
+    "campaigns:campaign_detail": Route("html", _b_campaign),
+    "campaigns:campaign_matrix": Route("html", _b_campaign),
+    "campaigns:campaign_add_assets": Route("post", _b_campaign),
+    "campaigns:campaign_start": Route("post", _b_campaign),
+    "campaigns:cell_detail": Route("html", lambda objs: {"pk": objs["cell_b"].pk}, member_status=302),
+    "api:campaign-list": Route("api", lists_foreign_rows=True),
+    "api:campaign-detail": Route("api", _b_campaign),
+    "api:campaign-assets": Route("api_post", _b_campaign),
+    "api:campaign-start": Route("api_post", _b_campaign),
 }
 
 
@@ -354,7 +371,23 @@ def world(db):
     campaign_type_b = CampaignType.objects.create(client=client_b, name=f"{MARKER} launch")
     onboarding_b = Onboarding.objects.create(client=client_b, asset=asset_b, source="bynder")
     onboarding_policy_b = OnboardingPolicy.objects.create(client=client_b, sources=["bynder"])
+    RegionFactory(code="emea", name="EMEA", countries=["DE", "FR"])
+    today = timezone.localdate()
+    campaign_b = campaigns.create(
+        campaigns.Plan(
+            name=f"{MARKER} campaign",
+            channels=["usage_web"],
+            run_from=today + timedelta(days=10),
+            run_until=today + timedelta(days=40),
+            regions=[campaigns.RegionPlan(code="emea")],
+        ),
+        client=client_b,
+        actor=insider,
+    )
+    (entry_b,) = campaigns.add_assets(campaign_b, [asset_b], actor=insider)
     return {
+        "campaign_b": campaign_b,
+        "cell_b": entry_b.cells.get(),
         "onboarding_b": onboarding_b,
         "onboarding_policy_b": onboarding_policy_b,
         "request_b": request_b,

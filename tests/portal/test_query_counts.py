@@ -97,9 +97,9 @@ def test_the_asset_page_does_not_grow_with_runs_comments_and_decisions(client_a,
     six = _queries(http, f"/assets/{asset.pk}/")
     # 17, the share control (who it is shared with, may I share), the top bar's Smint.io state, the deliveries to
     # creative requests that hold the asset (one query, whatever their number), and the person's roles for "Report a
-    # problem" and the exception checks (issue 14), and the navigation's count of open onboarding runs (legal works
-    # them)
-    assert one == six <= 23, (one, six)
+    # problem" and the exception checks (issue 14), the navigation's count of open onboarding runs (legal works
+    # them), and the campaigns that hold it (one query, issue 15)
+    assert one == six <= 24, (one, six)
 
 
 def test_the_inbox_does_not_grow_with_rows(client_a, legal, login):
@@ -119,3 +119,39 @@ def test_the_inbox_does_not_grow_with_rows(client_a, legal, login):
     add(45)
     fifty = _queries(http, "/", tab="team")
     assert five == fifty <= BUDGET + 3, (five, fifty)  # the page's assets, licences and terms, once
+
+
+def test_the_campaign_matrix_and_list_do_not_grow_with_assets_and_regional_tasks(client_a, login):
+    """The matrix the campaign page polls every 15 s: one query for the regions, the assets with their cells, the
+    open runs and their open tasks, however many assets, regions and tasks."""
+    from apps.assets.models import Asset
+    from apps.campaigns import services as campaigns
+    from tests.campaigns.conftest import plan
+    from tests.factories import RegionFactory
+    from tests.reviews.factories import review_task
+
+    for code, name, countries in (("emea", "EMEA", ["DE"]), ("apac", "APAC", ["JP"])):
+        RegionFactory(code=code, name=name, countries=countries)
+    planner = member(client_a, RoleCode.CONTENT_MANAGER, RoleCode.MARKETING, email="planner@acme.example")
+    http = login(planner)
+
+    def grow(campaign, start, count):
+        assets = [
+            Asset.objects.create(client=client_a, content_element_uuid=f"el-{n}", name=f"Asset {n}")
+            for n in range(start, start + count)
+        ]
+        campaigns.add_assets(campaign, assets, actor=planner)
+        for run in campaigns.start_review(campaign, actor=planner):
+            for role in ("marketing", "compliance", "product"):
+                review_task(run, role)
+
+    campaign = campaigns.create(plan("emea", "apac"), client=client_a, actor=planner)
+    grow(campaign, 0, 2)
+    matrix = f"/campaigns/{campaign.pk}/matrix/"
+    few = (_queries(http, matrix), _queries(http, "/campaigns/"))
+    grow(campaign, 2, 12)
+    for n in range(5):
+        campaigns.create(plan("emea", name=f"Campaign {n}"), client=client_a, actor=planner)
+    many = (_queries(http, matrix), _queries(http, "/campaigns/"))
+    assert few == many, (few, many)
+    assert many[0] <= BUDGET + 2 and many[1] <= BUDGET, many  # the matrix: runs and their tasks, once each

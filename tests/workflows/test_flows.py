@@ -19,6 +19,7 @@ REGISTERED = [
     "asset_onboarding",
     "compliance_review",
     "creative_request",
+    "regional_review",
     "rights_renewal",
 ]
 
@@ -95,6 +96,7 @@ def test_the_apps_register_each_flow_once():
         "asset_exception",
         "asset_onboarding",
         "creative_request",
+        "regional_review",
         "rights_renewal",
         "compliance_review",
     ]

@@ -18,6 +18,7 @@ from apps.accounts.models import Membership, Region, Role, User
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
 from apps.common.roles import RoleCode
+from apps.demo.campaigns import seed_campaign, seed_campaign_people
 from apps.demo.creative import seed_requests
 from apps.demo.onboarding import queue_advance, seed_onboarding_policies
 from apps.exceptions.models import ExceptionPolicy
@@ -128,6 +129,7 @@ class Command(BaseCommand):
         seed_requests(self.stdout)  # once per client; after the emulators, as one request starts in OpenText
         if settings.EMULATORS:
             queue_advance()  # onboarding runs at each step, exceptions of every cause (apps/demo/onboarding.py)
+        seed_campaign(self.stdout)  # flow 5: Northwind's global campaign, once; the worker starts its review
         if not quiet_logins:
             self.print_logins()
 
@@ -163,6 +165,7 @@ class Command(BaseCommand):
         seed_exception_policies()
         seed_onboarding_policies()  # flow 6: the demo clients onboard their DAM content
         seed_approval_policies(admin)
+        seed_campaign_people(self.demo_password_hash)  # flow 5: the regional reviewers the campaign's regions need
         return created
 
     @cached_property
@@ -190,6 +193,10 @@ class Command(BaseCommand):
             "  member shared with them (the Share control on an asset's or a case's page)."
         )
         self.stdout.write(f"  {AGENCY_ADMIN_EMAIL:<36} agency admin of every client, operator admin site")
+        self.stdout.write(
+            "  Northwind's global campaign (Campaigns) is reviewed per region: reviewer@ (EMEA), reviewer-amer@ and\n"
+            "  reviewer-apac@ (marketing), compliance@, product@ (AMER), product-emea@, product-apac@ work their cells."
+        )
         for spec in CLIENTS:
             for persona, (role_codes, region_codes, _names) in PERSONAS.items():
                 scope = f" ({', '.join(r.upper() for r in region_codes)} only)" if region_codes else ""
