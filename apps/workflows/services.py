@@ -222,11 +222,13 @@ def complete_task(
     reason: str = "",
     values: dict | None = None,
     expected_version=None,
+    holder: LinkHolder | None = None,
 ) -> Task:
     """Record ``actor``'s outcome and queue claim (if needed) and completion at OpenText, in that order.
 
     ``actor=None`` is Greenlight itself settling a task that needs no person (a revision resubmitted because the
-    asset changed at Smint.io): the task is completed in its holder's name, or as ``SYSTEM_ASSIGNEE``."""
+    asset changed at Smint.io): the task is completed in its holder's name, or as ``SYSTEM_ASSIGNEE``; with a
+    link's ``holder``, in the holder's name (their e-mail), audited with it."""
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("run").get(pk=task.pk)
         _check_fresh(task, expected_version)
@@ -238,7 +240,12 @@ def complete_task(
         if actor is not None and task.assignee_id and task.assignee_id != actor.pk:
             raise StaleTask(f"{task.assignee_email} holds this task.")
         now = timezone.now()
-        if actor is None:
+        if holder is not None:
+            if task.assignee_id or (task.assignee_email and task.assignee_email != holder.email):
+                raise StaleTask(f"{task.assignee_email} holds this task.")
+            needs_claim = not task.assignee_email
+            task.assignee_email = holder.email
+        elif actor is None:
             needs_claim = not task.assignee_email
             task.assignee_email = task.assignee_email or SYSTEM_ASSIGNEE
         else:
@@ -251,7 +258,7 @@ def complete_task(
             TaskStatus.COMPLETED,
             action=f"workflows.task.{outcome}" if outcome.isidentifier() else "workflows.task.complete",
             actor=actor,
-            after={"outcome": outcome},
+            after={"outcome": outcome, **({"by": holder.email, "name": holder.name} if holder else {})},
             reason=reason,
         )
         if needs_claim:
@@ -284,16 +291,50 @@ def decide(
 ) -> Decision:
     """Record ``actor``'s decision on an open task of any flow and carry it to OpenText through the outbox.
 
-    The one path for every decision (HTML, API, bulk approve): only a person who signs the task may decide it
-    (``signing_refusal``: one of its candidate roles, in its region; ``NotASigner`` before anything else is said),
-    the outcome must be one the task's BPMN declares, the flow says which outcomes need a reason, and its
-    ``prepare`` checks the rest (licence warnings, a renewal's new date, a replacement asset) and says what goes
-    with the completion. Then, in one transaction: the task is completed (checked against the version the person
-    saw: ``StaleTask`` when someone acted first), the decision is recorded with the licence as it stood and the
-    warnings decided over, and the flow follows up on its subject. The database allows one applied decision per
-    task, so of two people acting at once exactly one wins."""
-    flow = flows.of(task.run)
+    The one path for every decision (HTML, API, bulk approve, a review link's holder through ``decide_as_holder``):
+    only a person who signs the task may decide it (``signing_refusal``: one of its candidate roles, in its region;
+    ``NotASigner`` before anything else is said), the outcome must be one the task's BPMN declares, the flow says
+    which outcomes need a reason, and its ``prepare`` checks the rest (licence warnings, a renewal's new date, a
+    replacement asset) and says what goes with the completion. Then, in one transaction: the task is completed
+    (checked against the version the person saw: ``StaleTask`` when someone acted first), the decision is recorded
+    with the licence as it stood and the warnings decided over, and the flow follows up on its subject. The database
+    allows one applied decision per task, so of two people acting at once exactly one wins."""
     _check_signer(task, actor)  # only the role signs: seeing a task (as an admin does) is not deciding it
+    return _decide(
+        task, actor=actor, holder=None, outcome=outcome, reason=reason, inputs=inputs, expected_version=expected_version
+    )
+
+
+@dataclass(frozen=True)
+class LinkHolder:
+    """Someone who decides without an account, through a signed link sent to them by e-mail (a client's
+    stakeholder): named by that e-mail in the decision, OpenText and Smint.io's ``decided_by``."""
+
+    email: str
+    name: str = ""
+
+
+# The candidate group of the tasks a link's holder may decide (a client stakeholder's step, whatever the flow).
+HOLDER_GROUP = RoleCode.EXTERNAL
+
+
+def decide_as_holder(
+    task: Task, *, holder: LinkHolder, outcome: str, reason: str = "", expected_version: int | None = None
+) -> Decision:
+    """The decision of a review link's holder: the same path as ``decide`` (outcomes, reasons, the flow's checks,
+    one completion at OpenText, one write-back), for a task whose candidate group is ``HOLDER_GROUP`` only; the
+    link (``apps.reviews.links``) says which tasks are theirs."""
+    if HOLDER_GROUP not in task.candidate_roles:
+        raise NotASigner(f"“{task.name}” is not a stakeholder's step: it cannot be decided through a link.")
+    if not holder.email:
+        raise NotASigner("A link's holder is named by their e-mail address.")
+    return _decide(
+        task, actor=None, holder=holder, outcome=outcome, reason=reason, inputs={}, expected_version=expected_version
+    )
+
+
+def _decide(task, *, actor, holder, outcome, reason, inputs, expected_version) -> Decision:
+    flow = flows.of(task.run)
     if task.status != TaskStatus.OPEN:  # said before anything about the input: the person sees what happened
         by = f" by {task.assignee_email}" if task.status == TaskStatus.COMPLETED and task.assignee_email else ""
         raise StaleTask(f"This task is already {task.get_status_display().lower()}{by}.")
@@ -304,13 +345,20 @@ def decide(
     prepared = flow.prepare(task, actor=actor, outcome=outcome, reason=reason, inputs=inputs or {})
     with transaction.atomic():
         task = complete_task(
-            task, actor=actor, outcome=outcome, reason=reason, values=prepared.values, expected_version=expected_version
+            task,
+            actor=actor,
+            outcome=outcome,
+            reason=reason,
+            values=prepared.values,
+            expected_version=expected_version,
+            holder=holder,
         )
         decision = Decision.objects.create(
             client=task.client,
             run=task.run,
             task=task,
             actor=actor,
+            actor_label=holder.email if holder else "",
             outcome=outcome,
             reason=reason,
             license_snapshot=prepared.snapshot,
@@ -656,7 +704,7 @@ def _withdraw_decision(task: Task, *, why: str, notify: bool = True) -> int:
             after={"applied": False, "outcome": decision.outcome},
             reason=why,
         )
-        if notify:
+        if notify and decision.actor_id:
             Notice.objects.create(
                 user=decision.actor,
                 level="warning",
@@ -711,14 +759,22 @@ MENTION = re.compile(r"@([\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
 
 
 def comment(
-    run: WorkflowRun, *, actor: User, body: str, task: Task | None = None, parent: Comment | None = None
+    run: WorkflowRun,
+    *,
+    actor: User | None,
+    body: str,
+    task: Task | None = None,
+    parent: Comment | None = None,
+    holder: LinkHolder | None = None,
 ) -> Comment:
     """Add a comment to a run of any flow (the conversation of its subject), optionally on one of its tasks and in
     reply to another comment of the same run. ``@e-mail`` mentions people of the run's client, who get a notice; a
     comment on an open task is also sent to OpenText (through the outbox), so people working there see it.
 
     Refused (``DecisionRefused``, ``field`` naming the input): an empty body, one over ``TEXT_LIMIT`` characters,
-    a reply to another run's comment."""
+    a reply to another run's comment. A review link's ``holder`` comments without an account (``actor=None``): the
+    comment, its audit event and its copy at OpenText carry their e-mail."""
+    who = holder.email if holder is not None else actor.email
     body = clean_text(body, what="A comment", field="body")
     if not body:
         raise DecisionRefused("A comment cannot be empty.", field="body")
@@ -730,15 +786,22 @@ def comment(
     )
     with transaction.atomic():
         note = Comment.objects.create(
-            client=run.client, run=run, task=task, parent=parent, author=actor, author_label=actor.email, body=body
+            client=run.client, run=run, task=task, parent=parent, author=actor, author_label=who, body=body
         )
         note.mentions.set(mentioned)
         for person in mentioned:
-            if person.pk != actor.pk:
-                Notice.objects.create(user=person, level="info", text=f"{actor.email} mentioned you: {body[:200]}")
-        audit.record("workflows.comment.create", actor=actor, client=run.client, obj=note, after={"body": body[:500]})
+            if person.pk != getattr(actor, "pk", None):
+                Notice.objects.create(user=person, level="info", text=f"{who} mentioned you: {body[:200]}")
+        audit.record(
+            "workflows.comment.create",
+            actor=actor,
+            actor_label=who,
+            client=run.client,
+            obj=note,
+            after={"body": body[:500]},
+        )
         if task is not None and task.status == TaskStatus.OPEN:
-            queue_task_comment(task, f"{actor.email}: {body}")
+            queue_task_comment(task, f"{who}: {body}")
     return note
 
 
@@ -769,7 +832,7 @@ def report_outcome_to_smintio(run: WorkflowRun, asset, *, status: str, reason: s
                 "status": status,
                 "reason": reason or None,
                 "decided_at": (run.ended_at or timezone.now()).isoformat(),
-                "decided_by": last.actor.email if last else "opentext",
+                "decided_by": last.by if last else "opentext",
                 "workflow_reference": run.business_key,
                 "restrictions": restrictions,
             },
