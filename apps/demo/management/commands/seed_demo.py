@@ -18,8 +18,10 @@ from apps.accounts.models import Membership, Region, Role, User
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
 from apps.common.roles import RoleCode
+from apps.demo import review_links
 from apps.demo.creative import seed_requests
 from apps.demo.onboarding import seed_onboarding_policies
+from apps.demo.review_links import queue_demo_link
 from apps.exceptions.models import ExceptionPolicy
 
 DEMO_PASSWORD = "greenlight-demo"  # noqa: S105 - printed for the demo; the command refuses to run in production
@@ -126,8 +128,10 @@ class Command(BaseCommand):
             # The platform stand-ins get the same people and clients (by command name: nothing imports them).
             call_command("seed_emulators", stdout=self.stdout)
         seed_requests(self.stdout)  # once per client; after the emulators, as one request starts in OpenText
+        queue_demo_link()  # issue 15: Contoso's stakeholder review link, once its assets are there
         if not quiet_logins:
             self.print_logins()
+        self.stdout.write(review_links.describe())
 
     def seed(self) -> int:
         regions = {}
