@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from apps.accounts import delegation
 from apps.assets.models import Asset
 from apps.common.active_client import get_active_client, params_with_active_client
 from apps.common.http import next_url, whole_number
@@ -78,7 +79,9 @@ def _listing(request, params) -> dict:
     """The inbox's filter, the current tab and each tab's count for ``params`` (the page's query)."""
     tab = params.get("tab") if params.get("tab") in {*TABS, ALL_TAB[0]} else "mine"
     shown = {**TABS, **dict([ALL_TAB])} if tab == ALL_TAB[0] else TABS
-    scopes = {"mine": Q(assignee=request.user), "team": Q(assignee__isnull=True), "all": Q()}
+    # the tasks held by members away with this person as their delegate are theirs too (a subquery, no query here)
+    mine = Q(assignee=request.user) | Q(assignee_id__in=delegation.away_with(request.user))
+    scopes = {"mine": mine, "team": Q(assignee__isnull=True), "all": Q()}
     scopes = {key: scopes[key] for key in shown}
     filterset = TaskFilterSet(params, queryset=_tasks(request.user), request=request)
     valid = filterset.is_valid()
@@ -106,7 +109,9 @@ def dashboard(request):
     params = params_with_active_client(request)
     context = _listing(request, params)
     filterset = context["filter"]
-    listed = _with_progress(filterset.qs.filter(context["scope"]))
+    listed = _with_progress(filterset.qs.filter(context["scope"])).annotate(
+        for_whom=delegation.stood_in_for(request.user)
+    )
     page = ascending_page(listed, params, field="due_at") if context["valid"] else None
     items = page.items if page else []
     _annotate_rows(items)

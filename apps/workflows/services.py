@@ -95,7 +95,28 @@ def signing_refusal(task: Task, user) -> str:
     regions = sorted(region.code for region in membership.regions.all())
     if regions and task.region and task.region not in regions:
         return f"“{task.name}” is for {task.region.upper()}; you sign for {', '.join(regions).upper()} only."
+    if membership.away():  # out of office: their tasks are with their delegate (accounts.delegation)
+        until = timezone.localtime(membership.away_until).strftime("%d %b %Y")
+        return (
+            f"You handed your tasks here to {membership.delegate.email} until {until}: “{task.name}” is read-only "
+            "for you. End the delegation on your delegation page to sign it yourself."
+        )
     return ""
+
+
+def stands_in_for_holder(task: Task, user) -> bool:
+    """Whether ``user`` is the delegate of the member holding ``task`` and that member is away now (the delegate
+    may take the task over; one query, asked only when someone else holds the task)."""
+    if not task.assignee_id or task.assignee_id == getattr(user, "pk", None):
+        return False
+    now = timezone.now()
+    return Membership.objects.filter(
+        user_id=task.assignee_id,
+        client_id=task.client_id,
+        delegate_id=user.pk,
+        away_from__lte=now,
+        away_until__gt=now,
+    ).exists()
 
 
 def may_sign(task: Task, user) -> bool:
@@ -183,14 +204,24 @@ def claim_task(task: Task, *, actor: User, expected_version: int | None = None) 
         _check_fresh(task, expected_version)
         if task.status != TaskStatus.OPEN:
             raise InvalidTransition(f"The task is {task.get_status_display().lower()}.")
-        if task.assignee_id and task.assignee_id != actor.pk:
+        taking_over = stands_in_for_holder(task, actor)
+        if task.assignee_id and task.assignee_id != actor.pk and not taking_over:
             raise StaleTask(f"{task.assignee_email} has already claimed this task.")
         if task.assignee_id == actor.pk:
             return task
+        holder = task.assignee_email
         task.assignee, task.assignee_email, task.claimed_at = actor, actor.email, timezone.now()
         task.version += 1
         task.save(update_fields=["assignee", "assignee_email", "claimed_at", "version", "updated_at"])
-        audit.record("workflows.task.claim", actor=actor, client=task.client, obj=task)
+        audit.record(
+            "workflows.task.claim",
+            actor=actor,
+            client=task.client,
+            obj=task,
+            after={"for": holder} if taking_over else None,
+        )
+        if taking_over:
+            _queue_claim(task, None)  # OpenText, like Flowable, claims only a task nobody holds: release it first
         _queue_claim(task, actor.email)
     return task
 
@@ -237,8 +268,12 @@ def complete_task(
             by = f" by {task.assignee_email}" if done_by else ""
             raise StaleTask(f"This task is already {task.get_status_display().lower()}{by}.")
         check_outcome(task, outcome)
-        if actor is not None and task.assignee_id and task.assignee_id != actor.pk:
+        taking_over = actor is not None and stands_in_for_holder(task, actor)
+        if actor is not None and task.assignee_id and task.assignee_id != actor.pk and not taking_over:
             raise StaleTask(f"{task.assignee_email} holds this task.")
+        if taking_over:  # the delegate of an away holder: released at OpenText, then claimed in the delegate's name
+            _queue_claim(task, None)
+            task.assignee = None
         now = timezone.now()
         if holder is not None:
             if task.assignee_id or (task.assignee_email and task.assignee_email != holder.email):

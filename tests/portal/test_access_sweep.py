@@ -125,6 +125,7 @@ ROUTES: dict[str, Route] = {
     "accounts:password_reset_confirm": Route("public", lambda objs: {"uidb64": "MQ", "token": "forged-token"}),
     "accounts:password_reset_complete": Route("public"),
     "accounts:profile": Route("html", lists_foreign_rows=True),
+    "accounts:delegation": Route("html", lists_foreign_rows=True),  # one's own memberships and their colleagues
     "accounts:token_create": Route("post"),
     "accounts:token_revoke": Route("post", lambda objs: {"pk": objs["token_b"].pk}),
     "clients:client_list": Route("html", lists_foreign_rows=True),
