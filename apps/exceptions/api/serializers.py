@@ -13,7 +13,7 @@ class CaseTaskSerializer(SubjectTaskSerializer):
 
 
 class CaseDecisionSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(
+    actor = serializers.EmailField(
         source="by", read_only=True, help_text="Who decided: a member's e-mail, or a review link holder's."
     )
 

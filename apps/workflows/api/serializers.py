@@ -84,7 +84,7 @@ class SubjectTaskSerializer(PossibleOutcomesMixin, serializers.ModelSerializer):
 
 
 class DecisionSerializer(serializers.ModelSerializer):
-    actor = serializers.CharField(
+    actor = serializers.EmailField(
         source="by", read_only=True, help_text="Who decided: a member's e-mail, or a review link holder's."
     )
     warnings = serializers.ListField(
