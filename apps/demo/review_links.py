@@ -76,3 +76,37 @@ def describe() -> str:
             f"  run seed_demo again to print it, or open /review-links/ as {SENDER}."
         )
     return f"  Contoso's stakeholder review link ({HOLDER[0]}, no account needed):\n  {url_of(link)}"
+
+
+# -- a delegation (issue 15, item 8) ---------------------------------------------------------------------------------
+# Contoso's legal reviewer is away next week; a deputy who holds legal there stands in. It starts in a week, so the
+# walkthrough's approvals (decided by legal@contoso.example) are not affected today.
+DEPUTY = ("legal-deputy@contoso.example", "Liv Legal-Deputy")
+AWAY = "legal@contoso.example"
+AWAY_IN_DAYS, AWAY_FOR_DAYS = 7, 5
+
+
+def seed_delegation() -> None:
+    """Idempotent: legal@contoso.example's delegation to the deputy, set through ``accounts.delegation`` once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.accounts import delegation
+    from apps.accounts.models import Membership, User
+
+    away = Membership.objects.filter(user__email=AWAY, client__slug=CLIENT).select_related("user", "client").first()
+    deputy = User.objects.filter(email=DEPUTY[0]).first()
+    if away is None or deputy is None or away.delegate_id is not None:
+        return
+    start = timezone.localdate() + timedelta(days=AWAY_IN_DAYS)
+    delegation.set_delegation(
+        away, actor=away.user, delegate_id=deputy.pk, start=start, end=start + timedelta(days=AWAY_FOR_DAYS - 1)
+    )
+
+
+def describe_delegation() -> str:
+    return (
+        f"  {AWAY} is away from in {AWAY_IN_DAYS} days for {AWAY_FOR_DAYS} days; {DEPUTY[0]} (legal) stands in\n"
+        "  (Profile, Delegation and out of office)."
+    )

@@ -3,9 +3,12 @@ that opens it (no account), showing those assets only."""
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from django_q.models import Schedule
 
+from apps.accounts.models import Membership
 from apps.assets.choices import ApprovalState
+from apps.audit.models import AuditEvent
 from apps.clients.models import Client
 from apps.demo import review_links as demo
 from tests.reviews.factories import licensed_asset
@@ -34,3 +37,14 @@ def test_the_demo_link_is_sent_once_assets_arrive_and_seed_prints_it(settings, c
     assert page.status_code == 200 and "Review for Sam Stakeholder" in html
     assert all(a.name in html for a in sent[:3]) and sent[3].name not in html and "Northwind only" not in html
     assert demo.send_demo_link().startswith("sent already")
+
+
+def test_the_demo_delegation_starts_next_week(settings):
+    settings.DEBUG = True
+    settings.EMULATORS = False
+    call_command("seed_demo", "--quiet-logins")
+    call_command("seed_demo", "--quiet-logins")  # idempotent
+    away = Membership.objects.get(user__email=demo.AWAY, client__slug="contoso")
+    assert away.delegate.email == demo.DEPUTY[0] and not away.away()
+    assert (timezone.localtime(away.away_from).date() - timezone.localdate()).days == demo.AWAY_IN_DAYS
+    assert AuditEvent.objects.filter(action="accounts.delegation.set").count() == 1

@@ -14,7 +14,7 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(settings, capsys):
     counts = (Client.objects.count(), User.objects.count(), Membership.objects.count())
     call_command("seed_demo")
     assert (Client.objects.count(), User.objects.count(), Membership.objects.count()) == counts
-    assert counts == (2, 31, 32)
+    assert counts == (2, 32, 33)  # with Contoso's legal deputy (issue 15)
     out = capsys.readouterr().out
     assert "legal@northwind.example" in out and "greenlight-demo" in out
     http = HttpClient()

@@ -132,6 +132,7 @@ class Command(BaseCommand):
         if not quiet_logins:
             self.print_logins()
         self.stdout.write(review_links.describe())
+        self.stdout.write(review_links.describe_delegation())
 
     def seed(self) -> int:
         regions = {}
@@ -155,6 +156,11 @@ class Command(BaseCommand):
         created += is_new
         for client in Client.objects.filter(slug__in=[c["slug"] for c in CLIENTS]):
             self.member(admin, client, [roles[RoleCode.AGENCY_ADMIN], roles[RoleCode.COMPLIANCE]], [])
+        deputy, is_new = self.user(*review_links.DEPUTY)  # issue 15: Contoso's legal deputy and the delegation
+        created += is_new
+        contoso = Client.objects.get(slug=review_links.CLIENT)
+        self.member(deputy, contoso, [roles[RoleCode.LEGAL]], [])
+        review_links.seed_delegation()
         seed_exception_policies()
         seed_onboarding_policies()  # flow 6: the demo clients onboard their DAM content
         return created
