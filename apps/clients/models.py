@@ -214,3 +214,37 @@ class SmintioConnectAttempt(models.Model):
         return self.status == AttemptStatus.EXCHANGING or (
             self.status == AttemptStatus.STARTED and not self.is_abandoned
         )
+
+
+class OpenTextConnection(models.Model):
+    """A client's own OpenText Workflow Service tenant (issue 15, item 6): its runs are started, completed,
+    reconciled and hinted there. Without one, the client's runs go to the environment's tenant (``OT_BASE_URL``,
+    ``OT_TENANT_ID``, ``OT_CLIENT_ID``, ``OT_CLIENT_SECRET``). ``base_url`` blank means ``OT_BASE_URL``; the service
+    client's secret is encrypted at rest like the Smint.io connection's. Changed through
+    ``services.save_opentext_connection`` (audited, never with the secret)."""
+
+    client = models.OneToOneField(Client, on_delete=models.CASCADE, related_name="opentext_connection")
+    tenant = models.CharField(max_length=100, help_text="The OpenText tenant id.")
+    base_url = models.CharField(max_length=300, blank=True, help_text="Blank: the environment's OT_BASE_URL.")
+    service_client_id = models.CharField(max_length=200, help_text="The tenant's confidential service client.")
+    service_client_secret = EncryptedTextField(blank=True)
+    updated_by = models.ForeignKey("accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ClientScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["client__name"]
+
+    def __str__(self) -> str:
+        return f"OpenText {self.tenant} for {self.client}"
+
+    @property
+    def resolved_base_url(self) -> str:
+        return (self.base_url or settings.OT_BASE_URL).rstrip("/")
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """Which tenant and service client the calls go to (two connections alike share a token and a poll)."""
+        return (self.resolved_base_url, self.tenant, self.service_client_id)

@@ -12,7 +12,7 @@ from apps.workflows.models import Task, WorkflowRun
 
 from .http import ONE_ATTEMPT, Conflict, NotFound, TransientError
 from .opentext import sync as opentext_sync
-from .opentext.client import OpenTextClient
+from .opentext.client import OpenTextClient, for_client
 from .smintio.client import SmintioClient
 
 
@@ -24,8 +24,9 @@ def _smintio(message) -> SmintioClient:
     return SmintioClient(connection, policy=ONE_ATTEMPT)
 
 
-def _opentext() -> OpenTextClient:
-    return OpenTextClient(policy=ONE_ATTEMPT)
+def _opentext(message) -> OpenTextClient:
+    """The tenant of the row's client (its own OpenText connection, else the environment's)."""
+    return for_client(message.client_id, policy=ONE_ATTEMPT)
 
 
 @handler("smintio.workflow_status")
@@ -64,7 +65,7 @@ def smintio_revoke(message) -> dict:
 @handler("opentext.start_process")
 def opentext_start(message) -> dict:
     run = WorkflowRun.objects.get(pk=message.payload["run"])
-    return {"instance": opentext_sync.start(run, _opentext())}
+    return {"instance": opentext_sync.start(run, _opentext(message))}
 
 
 def _task(message) -> Task:
@@ -79,7 +80,7 @@ def _lost(task: Task, message, holder: str, action: str) -> dict:
 @handler("opentext.claim")
 def opentext_claim(message) -> dict:
     """Claim (or release, ``assignee`` null) a task at OpenText; someone else holding it there wins."""
-    task, api = _task(message), _opentext()
+    task, api = _task(message), _opentext(message)
     try:
         api.claim(task.remote_id, message.payload["assignee"])
     except Conflict:
@@ -93,7 +94,7 @@ def opentext_claim(message) -> dict:
 def opentext_comment(message) -> dict:
     """A portal comment on an open task, copied to OpenText (once: a lost answer is checked before resending)."""
     payload = message.payload
-    api = _opentext()
+    api = _opentext(message)
     if any(c.get("message") == payload["message"] for c in api.task_comments(payload["remote_id"])):
         return {"already": True}
     return api.add_comment(payload["remote_id"], payload["message"])
@@ -105,7 +106,7 @@ def opentext_complete(message) -> dict:
     complete a task whoever holds it, so who holds it is checked first: a task someone else holds there is theirs
     (our decision is kept, not applied, never sent); a task no longer open is settled from the history."""
     payload = message.payload
-    task, api = _task(message), _opentext()
+    task, api = _task(message), _opentext(message)
     ours = str(payload.get("assignee") or "")
     try:
         holder = str(api.get_task(task.remote_id).get("assignee") or "")

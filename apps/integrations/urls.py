@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import inbox
-from .views import connect, sync_log
+from .views import connect, opentext, sync_log
 
 app_name = "integrations"
 
@@ -15,4 +15,10 @@ urlpatterns = [
     path("integrations/smintio/<slug:slug>/connect/", connect.smintio_connect, name="smintio_connect"),
     path("integrations/smintio/<slug:slug>/disconnect/", connect.smintio_disconnect, name="smintio_disconnect"),
     path("integrations/smintio/<slug:slug>/sync/", connect.smintio_sync_now, name="smintio_sync_now"),
+    path("integrations/opentext/<slug:slug>/", opentext.opentext_connection, name="opentext_connection"),
+    path(
+        "integrations/opentext/<slug:slug>/remove/",
+        opentext.opentext_connection_remove,
+        name="opentext_connection_remove",
+    ),
 ]

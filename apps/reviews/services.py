@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from apps.accounts.models import Region, User
+from apps.accounts.models import Notice, Region, User
 from apps.assets import events, rights
 from apps.assets import services as assets
 from apps.assets.choices import ApprovalState, HoldKind, RightsState
@@ -29,6 +29,9 @@ from apps.workflows import flows
 from apps.workflows import services as workflows
 from apps.workflows.choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
 from apps.workflows.models import Decision, Task, WorkflowRun
+
+from . import policy
+from .models import ApprovalEscalation
 
 APPROVAL = "asset_approval"
 # Rights that make a review pointless: nothing to approve until the licence is renewed.
@@ -82,6 +85,7 @@ def start_approval(asset: Asset, *, actor=None) -> WorkflowRun | None:
         "assetName": asset.name or asset.content_element_uuid,
         "reviewDueDate": due.isoformat(),
         **intended_use_of(asset),
+        **policy.variables_for(client),  # the client's approval shape, kept by this run whatever changes later
     }
     with transaction.atomic():
         run = workflows.start_run(
@@ -233,8 +237,8 @@ def asset_page_check(request, asset: Asset, context) -> dict:
     the ``current`` run in the context): the current approval cycle's check, or ``None``."""
     current = context.get("current")
     if current is None or current.process_key != APPROVAL:
-        return {"check": None}
-    return {"check": licence_check(asset, current)}
+        return {"check": None, "approval_shape": ""}
+    return {"check": licence_check(asset, current), "approval_shape": policy.describe(current.variables)}
 
 
 def asset_of(run: WorkflowRun) -> Asset | None:
@@ -387,5 +391,59 @@ FLOW = flows.Flow(
     "audit trail keep it.",
     after_decision=follow_decision,
     on_task_settled=follow_settled_task,
-    schedules=(flows.Schedule("reviews.start_pending_approvals", "apps.reviews.tasks.start_pending_approvals", 5),),
+    schedules=(
+        flows.Schedule("reviews.start_pending_approvals", "apps.reviews.tasks.start_pending_approvals", 5),
+        flows.Schedule("reviews.escalate_overdue", "apps.reviews.tasks.escalate_overdue", 15),
+    ),
 )
+
+
+# -- escalation of overdue approval tasks (the flow's schedule; cases and creative requests escalate likewise) ------
+def escalate_overdue(now=None) -> int:
+    """Open tasks of running approval cycles past their due date (the client's approval SLA, ``reviewDueDate``) are
+    escalated once each (``ApprovalEscalation``, unique per task): each of the client's escalation contacts who has a
+    login there gets a notice, and the audit event ``reviews.task.escalate`` lists every contact and who was told.
+    A client without escalation contacts is skipped (nothing is recorded: contacts added later still hear of it).
+    Returns how many tasks were escalated."""
+    now = now or timezone.now()
+    done = ApprovalEscalation.objects.filter(task=OuterRef("pk"))
+    overdue = (
+        Task.objects.filter(
+            status=TaskStatus.OPEN,
+            due_at__lt=now,
+            run__process_key=APPROVAL,
+            run__status__in=OPEN_RUN_STATUSES,
+        )
+        .exclude(Exists(done))
+        .select_related("client", "run")
+        .order_by("due_at", "pk")
+    )
+    escalated = 0
+    for task in overdue[:500]:
+        contacts = [str(email).lower() for email in task.client.escalation_contacts]
+        if not contacts:
+            continue
+        people = list(User.objects.filter(email__in=contacts, memberships__client=task.client).distinct())
+        subject = task.run.title or task.run.business_key
+        why = f"Overdue: “{task.name}” of “{subject}” was due {timezone.localtime(task.due_at):%d %b %H:%M}"
+        try:
+            with transaction.atomic():
+                ApprovalEscalation.objects.create(
+                    client=task.client,
+                    task=task,
+                    escalated_at=now,
+                    contacts=contacts,
+                    notified=[p.email for p in people],
+                )
+                Notice.objects.bulk_create([Notice(user=p, level="warning", text=f"{why}."[:500]) for p in people])
+                audit.record(
+                    "reviews.task.escalate",
+                    client=task.client,
+                    obj=task,
+                    after={"contacts": contacts, "notified": [p.email for p in people]},
+                    reason=why,
+                )
+        except IntegrityError:
+            continue  # another worker escalated it first
+        escalated += 1
+    return escalated

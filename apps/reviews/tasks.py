@@ -6,3 +6,10 @@ def start_pending_approvals() -> int:
     from .services import start_pending_approvals as start
 
     return start()
+
+
+def escalate_overdue() -> int:
+    """Schedule: tell the escalation contacts about approval tasks past their due date (once per task)."""
+    from .services import escalate_overdue as escalate
+
+    return escalate()

@@ -130,6 +130,33 @@ def _check_signer(task: Task, user) -> None:
         raise NotASigner(refusal)
 
 
+def signed_sibling_refusal(task: Task, user) -> str:
+    """Why ``user`` may not claim or decide ``task`` because they already decided another instance of it, or "".
+
+    A quorum ("any 2 of the 3 brand reviewers") is a multi-instance user task: OpenText opens that many tasks with
+    the same definition key at once, each offered to the whole group, so each person may sign one of them. The
+    siblings are the run's tasks with the same key that were decided after this one was mirrored (an earlier
+    round's were decided before this round opened). One query, asked only when someone claims or decides."""
+    if not task.task_key or getattr(user, "pk", None) is None:
+        return ""
+    already = (
+        Decision.objects.filter(
+            run_id=task.run_id, task__task_key=task.task_key, actor=user, decided_at__gte=task.created_at
+        )
+        .exclude(task_id=task.pk)
+        .exists()
+    )
+    if already:
+        return f"You already signed another “{task.name}” of this round: each of its signatures is a different person."
+    return ""
+
+
+def _check_once(task: Task, user) -> None:
+    refusal = signed_sibling_refusal(task, user)
+    if refusal:
+        raise NotASigner(refusal)
+
+
 def check_outcome(task: Task, outcome: str) -> None:
     """Refuse an empty or unknown outcome before anything else is checked. A task's outcomes come from the BPMN
     files the portal ships (``workflows.bpmn``, kept on the task when it is mirrored), never from OpenText's task
@@ -199,6 +226,7 @@ def claim_task(task: Task, *, actor: User, expected_version: int | None = None) 
     """Claim an open, unassigned task for ``actor``, who must be one who signs it (claiming is taking it to
     decide); OpenText is told through the outbox."""
     _check_signer(task, actor)
+    _check_once(task, actor)
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("run").get(pk=task.pk)
         _check_fresh(task, expected_version)
@@ -335,6 +363,7 @@ def decide(
     with the licence as it stood and the warnings decided over, and the flow follows up on its subject. The database
     allows one applied decision per task, so of two people acting at once exactly one wins."""
     _check_signer(task, actor)  # only the role signs: seeing a task (as an admin does) is not deciding it
+    _check_once(task, actor)  # a quorum's signatures are different people
     return _decide(
         task, actor=actor, holder=None, outcome=outcome, reason=reason, inputs=inputs, expected_version=expected_version
     )

@@ -147,6 +147,8 @@ def test_every_page_of_an_agency_admin(page, sign_in, agency_admin, portal):
         ("client", "/clients/acme/"),
         ("policies", "/clients/acme/policies/"),
         ("compliance rules", "/clients/acme/compliance-rules/"),
+        ("approval policy", "/clients/acme/approval-policy/"),
+        ("OpenText connection", "/integrations/opentext/acme/"),
         ("profile", "/accounts/profile/"),
         ("password change", "/accounts/password/"),
         ("API docs", "/api/v1/docs/"),

@@ -74,3 +74,47 @@ def test_the_schedule_ends_when_every_demo_client_is_done(db):
     assert Schedule.objects.filter(name=demo.APPROVE_SCHEDULE, func=demo.APPROVE_JOB).count() == 1
     assert demo.approve_demo_assets() == {"northwind": "no client", "contoso": "no client"}
     assert Schedule.objects.filter(name=demo.APPROVE_SCHEDULE).exists()  # no demo client yet: it keeps waiting
+
+
+def test_a_quorum_and_a_stakeholder_step_are_approved_in_two_passes(platforms, client_a, reviewers, agency_admin):
+    """Contoso's shape: two brand people and, last, the client stakeholder; the job waits for the stakeholder's
+    task and decides it on its next pass, each signature by a different person."""
+    from django.conf import settings
+
+    from apps.common.roles import RoleCode
+    from apps.emulators.opentext import provisioning
+    from apps.integrations.smintio.sync import pull
+    from apps.reviews import policy
+    from apps.reviews import services as reviews
+    from tests.factories import member
+
+    platforms.opentext_tenant()
+    member(client_a, RoleCode.BRAND, email="brand-lead@acme.example")
+    member(client_a, RoleCode.EXTERNAL, email="external@acme.example")
+    provisioning.ensure_user(settings.OT_TENANT_ID, "brand-lead@acme.example", groups=["brand"])
+    provisioning.ensure_user(settings.OT_TENANT_ID, "external@acme.example", groups=["external"])
+    policy.update_policy(client_a, actor=agency_admin, changes={"quorum": {"brand": 2}, "stakeholder_step": True})
+    client_a.review_usages = []
+    client_a.save()
+    pull(platforms.smintio_tenant(client_a, count=60), full=True)
+    reviews.start_pending_approvals(client_a)
+    settle()
+
+    assert (
+        demo.approve_for_walkthrough(client_a, *WALKTHROUGH, 2, 1) == "waiting for the next step of the approval cycles"
+    )
+    settle()
+    approved = demo.approve_for_walkthrough(client_a, *WALKTHROUGH, 2, 1)
+    settle()
+    assert approved > 0
+    cleared = Asset.objects.filter(client=client_a, approval_state=ApprovalState.APPROVED)
+    assert cleared.count() == approved
+    for asset in cleared:
+        signers = sorted(Decision.objects.filter(task__run__subject_id=asset.pk).values_list("actor__email", flat=True))
+        assert signers == [
+            "brand-lead@acme.example",
+            "brand@acme.example",
+            "external@acme.example",
+            "legal@acme.example",
+            "marketing@acme.example",
+        ]

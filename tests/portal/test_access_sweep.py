@@ -150,6 +150,8 @@ ROUTES: dict[str, Route] = {
     "integrations:smintio_callback": Route("oauth"),
     "integrations:smintio_connect": Route("post", _beta),
     "integrations:smintio_disconnect": Route("post", _beta),
+    "integrations:opentext_connection": Route("html", _beta),
+    "integrations:opentext_connection_remove": Route("post", _beta),
     "integrations:smintio_sync_now": Route("post", _beta),
     "api:sync": Route("api", lists_foreign_rows=True),
     "api:outbox-list": Route("api", lists_foreign_rows=True),
@@ -191,6 +193,8 @@ ROUTES: dict[str, Route] = {
     "exceptions:exception_policy": Route("html", _beta),
     "exceptions:external_correction": Route("html", _b_case, member_status=404),  # external members only
     "api:exception-policy": Route("api", lambda objs: {"slug": "beta"}),
+    "reviews:approval_policy": Route("html", _beta),
+    "api:approval-policy": Route("api", lambda objs: {"slug": "beta"}),
     "api:case-report": Route("api_post", lists_foreign_rows=True),
     "api:case-detect": Route("api_post", lists_foreign_rows=True),
     "api:asset-list": Route("api", lists_foreign_rows=True),

@@ -14,7 +14,7 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(settings, capsys):
     counts = (Client.objects.count(), User.objects.count(), Membership.objects.count())
     call_command("seed_demo")
     assert (Client.objects.count(), User.objects.count(), Membership.objects.count()) == counts
-    assert counts == (2, 32, 33)  # with Contoso's legal deputy (issue 15)
+    assert counts == (2, 33, 34)  # Contoso's second brand reviewer (its policy's quorum) and legal deputy included
     out = capsys.readouterr().out
     assert "legal@northwind.example" in out and "greenlight-demo" in out
     http = HttpClient()
@@ -25,6 +25,14 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(settings, capsys):
     other = Membership.objects.get(user__email="reviewer-amer@northwind.example")
     assert [r.code for r in other.regions.all()] == ["amer"]
     assert Client.objects.get(slug="northwind").review_regions == ["emea", "amer"]
+    from apps.reviews import policy
+
+    assert policy.variables_for(Client.objects.get(slug="contoso")) == {
+        "approvalStages": [["legal", "brand", "marketing"]],
+        "approvalQuorum": {"brand": 2},
+        "stakeholderStep": True,
+    }
+    assert policy.variables_for(Client.objects.get(slug="northwind"))["stakeholderStep"] is False
 
 
 def test_if_empty_leaves_existing_data_alone(settings, client_a, capsys):

@@ -246,5 +246,5 @@ def test_the_registry_as_data_names_every_flow_its_outcomes_and_jobs():
     assert approval["subject"] == "assets.asset"
     assert approval["outcomes"]["rejected"]["needs_reason"] is True
     assert approval["outcomes"]["approved"]["smintio"] == "approved"
-    assert approval["schedules"] == ["reviews.start_pending_approvals"]
+    assert approval["schedules"] == ["reviews.start_pending_approvals", "reviews.escalate_overdue"]
     assert sorted(s.name for s in flows.schedules()) == sorted(s for e in described.values() for s in e["schedules"])

@@ -27,7 +27,7 @@ from SpiffWorkflow.bpmn.specs.event_definitions.simple import TerminateEventDefi
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.exceptions import SpiffWorkflowException, TaskNotFoundException
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
@@ -280,7 +280,10 @@ class WorkflowEngine:
 
     @staticmethod
     def _ready_user_task(workflow: BpmnWorkflow, spiff_task_id: UUID) -> Task:
-        task = workflow.tasks.get(spiff_task_id)
+        try:  # a task of an embedded subprocess lives in the subprocess's own task tree
+            task = workflow.get_task_from_id(spiff_task_id)
+        except TaskNotFoundException:
+            task = None
         if task is None or task.state != TaskState.READY or not task.task_spec.manual:
             raise EngineError(f"task {spiff_task_id} is not a ready user task")
         return task

@@ -10,6 +10,8 @@ from datetime import datetime
 import requests
 from django.conf import settings
 
+from apps.clients.models import OpenTextConnection
+
 from ..http import PlatformHttp, RetryPolicy
 from . import contract
 
@@ -54,6 +56,21 @@ def variables(values: dict) -> list[dict]:
     return result
 
 
+def for_client(client_id: int | None, **kwargs) -> OpenTextClient:
+    """The OpenText client for a Greenlight client's runs: its own tenant (``clients.OpenTextConnection``), else the
+    environment's (``OT_*`` settings)."""
+    connection = OpenTextConnection.objects.filter(client_id=client_id).first() if client_id else None
+    if connection is None:
+        return OpenTextClient(**kwargs)
+    return OpenTextClient(
+        base_url=connection.resolved_base_url,
+        tenant=connection.tenant,
+        client_id=connection.service_client_id,
+        client_secret=connection.service_client_secret,
+        **kwargs,
+    )
+
+
 class OpenTextClient:
     def __init__(
         self,
@@ -73,6 +90,11 @@ class OpenTextClient:
         self.http = PlatformHttp(
             "OpenText", session_key=f"opentext:{self.base_url}", error_fields=error_fields, policy=policy, **kwargs
         )
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """The tenant and service client the calls go to (``OpenTextConnection.identity`` for the default too)."""
+        return (self.base_url, self.tenant, self.client_id)
 
     # -- token (client credentials, cached per process, refreshed ahead of expiry and on 401) ------------------
     @property

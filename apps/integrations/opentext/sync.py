@@ -23,7 +23,7 @@ from apps.workflows.models import Task, WorkflowRun
 
 from ..http import NotFound, NotYet, PlatformError
 from . import contract
-from .client import OpenTextClient, parse_date
+from .client import OpenTextClient, for_client, parse_date
 
 logger = logging.getLogger(__name__)
 
@@ -118,8 +118,9 @@ def instance_variables(api: OpenTextClient, run: WorkflowRun) -> Callable[[], di
 
 def start(run: WorkflowRun, api: OpenTextClient | None = None) -> str:
     """Start the run's process unless OpenText already has an instance with its business key (a retried start
-    after a lost answer must not create a second instance). Returns the instance id."""
-    api = api or OpenTextClient()
+    after a lost answer must not create a second instance). Returns the instance id. The instance goes to the run's
+    client's tenant (``for_client``)."""
+    api = api or for_client(run.client_id)
     instance = api.find_process(run.process_key, run.business_key)
     if instance is None:
         instance = api.start_process(
@@ -132,8 +133,8 @@ def start(run: WorkflowRun, api: OpenTextClient | None = None) -> str:
 
 
 def mirror_run(run: WorkflowRun, api: OpenTextClient | None = None) -> dict:
-    """Bring one run's tasks and state up to date with OpenText."""
-    api = api or OpenTextClient()
+    """Bring one run's tasks and state up to date with OpenText (its client's tenant)."""
+    api = api or for_client(run.client_id)
     if not run.remote_id:
         return {}
     remote = [map_task(t) for t in api.tasks(processInstanceId=run.remote_id)]
@@ -175,16 +176,19 @@ def settle_gone_task(task: Task, message, api: OpenTextClient) -> dict:
     return {"settled_elsewhere": True, "completed": end.completed, "outcome": end.outcome, "by": end.assignee_email}
 
 
-def resolve_parked(api: OpenTextClient) -> int:
+def resolve_parked(api: OpenTextClient | None = None) -> int:
     """Parked task calls (failed for good) whose task OpenText has settled meanwhile: a call we made after all is
     marked delivered, any other is withdrawn with the history's account applied, so a parked row never holds back
-    its run's later calls for good. Rows whose task is still open at OpenText wait for an operator (sync page)."""
+    its run's later calls for good. Rows whose task is still open at OpenText wait for an operator (sync page).
+    Each task is asked of its client's tenant (``api`` given: of that one)."""
+    chosen = api
     resolved = 0
     parked = OutboxMessage.objects.filter(status=OutboxStatus.FAILED, kind__in=workflows.TASK_CALLS).order_by("id")
     for message in parked:
         task = Task.objects.select_related("run", "client").filter(pk=message.payload.get("task")).first()
         if task is None or not task.run.remote_id:
             continue
+        api = chosen or for_client(task.client_id)
         try:
             api.get_task(task.remote_id)
             continue  # still open at OpenText: a person decides (retry or discard)
@@ -259,12 +263,16 @@ def _await_history(run: WorkflowRun) -> bool | None:
     return workflows.apply_remote_end(run, outcome="", cancelled=True, reason="unknown to OpenText")
 
 
-def discover(api: OpenTextClient | None = None) -> dict:
+def discover(api: OpenTextClient | None = None, *, accept: frozenset | None = None, refuse=frozenset()) -> dict:
     """Processes people started in OpenText, not Greenlight: each running instance of an adoptable flow
     (``flows.adoptable``) that no run of ours knows (by instance id or business key) is handed to its flow, which
     mirrors it once (``Flow.adopt``). An instance the flow cannot place (no client it knows) is left alone and
     counted; a broken one never stops the others. Listing instances by process key is an [A] of the contract: an
-    OpenText that refuses or fails it costs the discovery of that pass (logged, counted), never the task sync."""
+    OpenText that refuses or fails it costs the discovery of that pass (logged, counted), never the task sync.
+
+    Tenants are kept apart: on a tenant of some clients' own (``accept``: their slugs) only instances naming one of
+    them are placed; on the environment's tenant, instances naming a client with a tenant of its own (``refuse``)
+    are left alone (that client's runs live on its tenant, and every later call for the run would go there)."""
     api = api or OpenTextClient()
     counts = {"adopted": 0, "skipped": 0, "discovery_failed": 0}
     for flow in flows.adoptable():
@@ -289,6 +297,10 @@ def discover(api: OpenTextClient | None = None) -> dict:
                     item = {**item, **api.get_process(instance_id)}
                 except NotFound:
                     continue  # ended meanwhile: nothing to work on
+            named = str(variables_of(item).get("client") or "")
+            if (accept is not None and named not in accept) or named in refuse:
+                counts["skipped"] += 1
+                continue
             started = flows.Started(
                 process_key=flow.key,
                 remote_id=instance_id,
@@ -307,13 +319,37 @@ def discover(api: OpenTextClient | None = None) -> dict:
 
 
 def poll(api: OpenTextClient | None = None) -> dict:
-    """One pass over every process key with open runs: mirror all their open tasks in a few paged calls, then
-    settle runs that no longer have open tasks. Processes started in OpenText are discovered first (``discover``),
-    so their tasks are mirrored in the same pass."""
-    api = api or OpenTextClient()
+    """One pass over every tenant (the environment's, and each one clients have of their own): processes started in
+    OpenText are discovered first (``discover``), then every process key with open runs there has all its open tasks
+    mirrored in a few paged calls, then runs that no longer have open tasks are settled. A run is only ever read at
+    its client's tenant. ``api`` given: everything goes to that one tenant."""
+    from apps.clients.models import OpenTextConnection
+
+    running = WorkflowRun.objects.filter(status=RunStatus.RUNNING).exclude(remote_id="")
+    if api is not None:
+        return _poll_tenant(api, running)
+    default = OpenTextClient()
+    groups: dict[tuple, tuple[OpenTextClient, dict[int, str]]] = {}
+    for connection in OpenTextConnection.objects.select_related("client").order_by("pk"):
+        if connection.identity == default.identity:
+            continue  # a connection naming the environment's own tenant: its runs are polled with it
+        tenant_api, clients = groups.setdefault(connection.identity, (for_client(connection.client_id), {}))
+        clients[connection.client_id] = connection.client.slug
+    away = {client_id: slug for _api, clients in groups.values() for client_id, slug in clients.items()}
+    totals = _poll_tenant(default, running.exclude(client_id__in=list(away)), refuse=frozenset(away.values()))
+    for tenant_api, clients in groups.values():
+        counts = _poll_tenant(
+            tenant_api, running.filter(client_id__in=list(clients)), accept=frozenset(clients.values())
+        )
+        for name, count in counts.items():
+            totals[name] = totals.get(name, 0) + count
+    return totals
+
+
+def _poll_tenant(api: OpenTextClient, runs_qs, *, accept: frozenset | None = None, refuse=frozenset()) -> dict:
     totals = {"created": 0, "updated": 0, "closed": 0, "ended": 0, "waiting": 0}
-    totals.update(discover(api))
-    runs = {r.remote_id: r for r in WorkflowRun.objects.filter(status=RunStatus.RUNNING).exclude(remote_id="")}
+    totals.update(discover(api, accept=accept, refuse=refuse))
+    runs = {r.remote_id: r for r in runs_qs}
     if not runs:
         return totals
     remote_by_run: dict[str, set[str]] = {instance: set() for instance in runs}
@@ -329,10 +365,21 @@ def poll(api: OpenTextClient | None = None) -> dict:
 
 
 def reconcile(api: OpenTextClient | None = None) -> dict:
-    """The slow, thorough pass: every open run one by one (also runs whose start is still queued)."""
-    api = api or OpenTextClient()
-    totals: dict[str, int] = {"parked_resolved": resolve_parked(api)}
+    """The slow, thorough pass: every open run one by one (also runs whose start is still queued), each at its
+    client's tenant (``api`` given: all at that one)."""
+    chosen = api
+    apis: dict[int, OpenTextClient] = {}
+
+    def api_for(client_id: int) -> OpenTextClient:
+        if chosen is not None:
+            return chosen
+        if client_id not in apis:
+            apis[client_id] = for_client(client_id)
+        return apis[client_id]
+
+    totals: dict[str, int] = {"parked_resolved": resolve_parked(chosen)}
     for run in WorkflowRun.objects.filter(status__in=OPEN_RUN_STATUSES):
+        api = api_for(run.client_id)
         if run.status == RunStatus.STARTING:
             instance = api.find_process(run.process_key, run.business_key)
             if instance is None:

@@ -70,8 +70,11 @@ def test_asset_approval_user_tasks_declare_their_opentext_attributes():
     model = WorkflowEngine().model("asset_approval")
     assert model is not None
     assert model.name == "Asset approval"
-    user_tasks = {spec.bpmn_id: spec for spec in model.spec.task_specs.values() if getattr(spec, "manual", False)}
-    assert set(user_tasks) == {"legal_review", "brand_review", "marketing_review", "revise_asset"}
+    specs = [model.spec, *model.subprocess_specs.values()]  # the reviews sit in the embedded stage subprocess
+    user_tasks = {
+        spec.bpmn_id: spec for wf in specs for spec in wf.task_specs.values() if getattr(spec, "manual", False)
+    }
+    assert set(user_tasks) == {"legal_review", "brand_review", "marketing_review", "stakeholder_review", "revise_asset"}
     expected = {
         "legal_review": ("legal", "legalOutcome"),
         "brand_review": ("brand", "brandOutcome"),
@@ -87,6 +90,12 @@ def test_asset_approval_user_tasks_declare_their_opentext_attributes():
             "rejected",
             "changes_requested",
         ]
+    # the contract with the external reviewers' link: who signs, the outcomes, the category
+    stakeholder = user_tasks["stakeholder_review"].extensions["properties"]
+    assert stakeholder["candidateGroups"] == "external"
+    assert stakeholder["category"] == "approval"
+    assert stakeholder["outcomeVariable"] == "stakeholderOutcome"
+    assert [o.value for o in parse_outcomes(stakeholder["possibleOutcomes"])] == ["approved", "rejected"]
     revise = user_tasks["revise_asset"].extensions["properties"]
     assert revise["candidateGroups"] == "content_owner"
     assert revise["outcomeVariable"] == "revisionOutcome"
@@ -138,3 +147,72 @@ def test_task_properties_of_a_task_without_extensions(probe_engine):
     workflow = probe_engine.start(probe_engine.model("props_probe"), {})
     start_task = next(t for t in workflow.get_tasks() if t.task_spec.name == "Start")
     assert task_properties(start_task) == {}
+
+
+# --- the approval shape a client's policy gives a run (process variables read once, at the start) ----------------
+def _decide(engine, workflow, key: str, outcome: str) -> None:
+    ready = [t for t in engine.ready_user_tasks(workflow) if t.definition_key == key]
+    assert ready, f"no open {key} among {[t.definition_key for t in engine.ready_user_tasks(workflow)]}"
+    engine.complete(workflow, ready[0].spiff_task_id, {ready[0].outcome_variable: outcome})
+
+
+def _open(engine, workflow) -> list[str]:
+    return sorted(t.definition_key for t in engine.ready_user_tasks(workflow))
+
+
+def test_asset_approval_without_policy_variables_is_the_default_shape():
+    engine = WorkflowEngine()
+    workflow = engine.start(engine.model("asset_approval"), {})
+    assert _open(engine, workflow) == ["brand_review", "legal_review", "marketing_review"]
+    for key in ("legal_review", "brand_review", "marketing_review"):
+        _decide(engine, workflow, key, "approved")
+    assert engine.is_completed(workflow)
+    assert workflow.data["approvalStatus"] == "approved"
+
+
+def test_asset_approval_stages_quorum_and_stakeholder_step():
+    engine = WorkflowEngine()
+    policy = {
+        "approvalStages": [["legal"], ["brand", "marketing"]],
+        "approvalQuorum": {"brand": 2},
+        "stakeholderStep": True,
+    }
+    workflow = engine.start(engine.model("asset_approval"), policy)
+    assert _open(engine, workflow) == ["legal_review"]  # the first stage alone
+    _decide(engine, workflow, "legal_review", "approved")
+    assert _open(engine, workflow) == ["brand_review", "brand_review", "marketing_review"]  # two brand signatures
+    _decide(engine, workflow, "brand_review", "approved")
+    _decide(engine, workflow, "marketing_review", "approved")
+    assert _open(engine, workflow) == ["brand_review"]  # the quorum is not met yet: no stakeholder task
+    _decide(engine, workflow, "brand_review", "approved")
+    [stakeholder] = engine.ready_user_tasks(workflow)
+    assert (stakeholder.definition_key, stakeholder.candidate_groups) == ("stakeholder_review", ("external",))
+    _decide(engine, workflow, "stakeholder_review", "approved")
+    assert engine.is_completed(workflow)
+    assert workflow.data["approvalStatus"] == "approved"
+
+
+def test_a_quorum_stops_at_the_first_refusal_and_a_stakeholder_may_reject():
+    engine = WorkflowEngine()
+    workflow = engine.start(engine.model("asset_approval"), {"approvalQuorum": {"brand": 2}, "stakeholderStep": True})
+    _decide(engine, workflow, "brand_review", "changes_requested")
+    assert _open(engine, workflow) == ["legal_review", "marketing_review"]  # the other brand task is cancelled
+    _decide(engine, workflow, "legal_review", "approved")
+    _decide(engine, workflow, "marketing_review", "approved")
+    assert _open(engine, workflow) == ["revise_asset"]
+    _decide(engine, workflow, "revise_asset", "resubmitted")
+    assert _open(engine, workflow) == ["brand_review", "brand_review", "legal_review", "marketing_review"]
+    for key in ("brand_review", "brand_review", "legal_review", "marketing_review"):
+        _decide(engine, workflow, key, "approved")
+    _decide(engine, workflow, "stakeholder_review", "rejected")
+    assert engine.is_completed(workflow) and engine.ended_by_terminate(workflow)
+    assert workflow.data["approvalStatus"] == "rejected"
+
+
+def test_a_rejection_in_a_stage_ends_the_cycle_and_cancels_the_stage():
+    engine = WorkflowEngine()
+    workflow = engine.start(engine.model("asset_approval"), {"approvalQuorum": {"legal": 2}})
+    _decide(engine, workflow, "legal_review", "rejected")
+    assert engine.is_completed(workflow) and engine.ended_by_terminate(workflow)
+    assert workflow.data["approvalStatus"] == "rejected"
+    assert engine.ready_user_tasks(workflow) == []

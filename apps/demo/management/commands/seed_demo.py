@@ -156,13 +156,20 @@ class Command(BaseCommand):
         created += is_new
         for client in Client.objects.filter(slug__in=[c["slug"] for c in CLIENTS]):
             self.member(admin, client, [roles[RoleCode.AGENCY_ADMIN], roles[RoleCode.COMPLIANCE]], [])
-        deputy, is_new = self.user(*review_links.DEPUTY)  # issue 15: Contoso's legal deputy and the delegation
-        created += is_new
-        contoso = Client.objects.get(slug=review_links.CLIENT)
-        self.member(deputy, contoso, [roles[RoleCode.LEGAL]], [])
-        review_links.seed_delegation()
+        # issue 15: Contoso's approvals need two of its brand people and, last, its client stakeholder (Elsa
+        # External, who reviews through a link); a second brand reviewer makes the quorum possible
+        contoso = Client.objects.filter(slug="contoso").first()
+        if contoso is not None:
+            lead, is_new = self.user("brand-lead@contoso.example", "Bianca Brand")
+            created += is_new
+            self.member(lead, contoso, [roles[RoleCode.BRAND]], [])
+            deputy, is_new = self.user(*review_links.DEPUTY)  # Contoso's legal deputy and the delegation
+            created += is_new
+            self.member(deputy, contoso, [roles[RoleCode.LEGAL]], [])
+            review_links.seed_delegation()
         seed_exception_policies()
         seed_onboarding_policies()  # flow 6: the demo clients onboard their DAM content
+        seed_approval_policies(admin)
         return created
 
     @cached_property
@@ -195,6 +202,7 @@ class Command(BaseCommand):
                 scope = f" ({', '.join(r.upper() for r in region_codes)} only)" if region_codes else ""
                 roles = ", ".join(RoleCode(code).label.lower() for code in role_codes)
                 self.stdout.write(f"  {persona + '@' + spec['slug'] + '.example':<36} {roles}{scope}")
+        self.stdout.write(f"  {'brand-lead@contoso.example':<36} brand (Contoso's approvals need two brand people)")
 
 
 # Exceptions (flow 4): what each demo client accepts beyond its required metadata. The worker's first pull runs the
@@ -211,6 +219,27 @@ EXCEPTION_POLICIES = {
         "sla_hours": {"rights": 24, "policy": 24},
     },
 }
+
+
+# Approval shapes (issue 15, item 5): Northwind keeps the default (legal, brand, marketing at once, one each);
+# Contoso's brand approval needs two different people, and a client stakeholder approves last.
+APPROVAL_POLICIES = {
+    "contoso": {
+        "roles": ["legal", "brand", "marketing"],
+        "sequential": False,
+        "quorum": {"brand": 2},
+        "stakeholder_step": True,
+    }
+}
+
+
+def seed_approval_policies(actor) -> None:
+    from apps.reviews import policy
+
+    for slug, changes in APPROVAL_POLICIES.items():
+        client = Client.objects.filter(slug=slug).first()
+        if client is not None:
+            policy.update_policy(client, actor=actor, changes=changes, reason="Demo data")
 
 
 def seed_exception_policies() -> None:

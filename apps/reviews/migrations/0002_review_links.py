@@ -10,9 +10,8 @@ import apps.common.lifetimes
 
 class Migration(migrations.Migration):
 
-    initial = True
-
     dependencies = [
+        ('reviews', '0001_approval_policy'),
         ('assets', '0008_asset_hold'),
         ('clients', '0005_smintio_connect_attempt'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
