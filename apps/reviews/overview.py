@@ -112,6 +112,16 @@ def figures(user, *, now=None) -> list[ClientFigures]:
     for row in breaches:
         by_client[row["client_id"]].breaches = row["n"]
         by_client[row["client_id"]].breaches_open = row["still_open"]
+    escalated_tasks = (  # overdue approval tasks told to the client's escalation contacts (reviews.ApprovalEscalation)
+        tasks.filter(status=TaskStatus.OPEN, approval_escalation__isnull=False)
+        .values("client_id", "run__process_key")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in escalated_tasks:
+        entry = by_client[row["client_id"]]
+        url = inbox_url(entry.client, process=row["run__process_key"], due="overdue")
+        entry.escalated.append(("Approval tasks", row["n"], url))
     for flow in flows.all_flows():
         escalated = _escalated_subjects(flow)
         if escalated is None:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.common.roles import RoleCode
 from apps.exceptions.models import Case
 from apps.reviews import overview
+from apps.reviews.models import ApprovalEscalation
 from apps.workflows.choices import RunStatus, TaskStatus
 from apps.workflows.models import Task, WorkflowRun
 from tests.factories import ClientFactory, MembershipFactory, member
@@ -59,7 +60,8 @@ def _crafted(client_a, client_b, now=None):
         status=RunStatus.RUNNING,
     )
     b1, b2 = licensed_asset(client_b, name="Beta 1"), licensed_asset(client_b, name="Beta 2")
-    _due(review_task(approval_run(b1), "brand"), now, -0.1)
+    escalated = _due(review_task(approval_run(b1), "brand"), now, -0.1)
+    ApprovalEscalation.objects.create(client=client_b, task=escalated, escalated_at=now)
     _due(review_task(approval_run(b2), "legal"), now, 24)
 
 
@@ -74,7 +76,8 @@ def test_the_figures_count_the_crafted_work(client_a, client_b, boss):
     assert (acme.breaches, acme.breaches_open) == (2, 1)  # the overdue legal task, and the one completed late
     # at Beta the boss is a brand reviewer: the legal task is not theirs to see, so not counted
     assert beta.open == 1 and beta.overdue == 1 and [s.name for s in beta.stages] == ["Brand review"]
-    assert beta.escalated == [] and (beta.breaches, beta.breaches_open) == (1, 1)
+    assert [(label, n) for label, n, _url in beta.escalated] == [("Approval tasks", 1)]
+    assert (beta.breaches, beta.breaches_open) == (1, 1)
 
 
 def test_each_figure_links_to_the_inbox_filtered_to_it(client_a, client_b, boss, login):
