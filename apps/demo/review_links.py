@@ -56,8 +56,13 @@ def send_demo_link() -> str:
     sender = User.objects.filter(email=SENDER).first()
     if sender is None:
         return "no Contoso content manager"
+    from apps.reviews.models import ApprovalPolicy
+
     waiting = [task.run.subject_id for task in links.awaiting(sender) if task.client.slug == CLIENT]
-    if not waiting:
+    asks = ApprovalPolicy.objects.filter(client__slug=CLIENT, stakeholder_step=True).exists()
+    if not waiting and asks:
+        return "waiting for a cycle to reach its stakeholder step"
+    if not waiting:  # a policy without a stakeholder step: the link shows the assets and takes comments
         in_review = Asset.objects.filter(client__slug=CLIENT, approval_state=ApprovalState.IN_REVIEW)
         waiting = list(in_review.order_by("name", "pk").values_list("pk", flat=True))
     if not waiting:

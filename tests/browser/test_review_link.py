@@ -68,7 +68,7 @@ def test_a_stakeholder_approves_and_rejects_through_the_link_with_the_keyboard(p
     page.keyboard.press("Enter")
     summit = page.locator(f"#asset-{sent['assets'][1].pk}")
     expect(summit.get_by_role("alert")).to_contain_text("needs a reason")
-    reason = summit.get_by_label("Reason (needed to reject)")
+    reason = summit.get_by_label("Reason (needed to reject")
     expect(reason).to_be_focused()
     expect(reason).to_have_attribute("aria-invalid", "true")
     expect(summit.get_by_role("radio", name="Reject")).to_be_checked()

@@ -11,7 +11,7 @@ from apps.assets.choices import ApprovalState
 from apps.audit.models import AuditEvent
 from apps.clients.models import Client
 from apps.demo import review_links as demo
-from tests.reviews.factories import licensed_asset
+from tests.reviews.factories import approval_run, licensed_asset, review_task
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +22,13 @@ def test_the_demo_link_is_sent_once_assets_arrive_and_seed_prints_it(settings, c
     call_command("seed_demo")
     assert "sent by the worker once the first pull" in capsys.readouterr().out
     assert Schedule.objects.filter(name=demo.SCHEDULE).exists()
-    assert demo.send_demo_link() == "waiting for the first pull"
+    assert demo.send_demo_link() == "waiting for a cycle to reach its stakeholder step"  # no asset yet
     contoso = Client.objects.get(slug="contoso")
     sent = [licensed_asset(contoso, name=f"Contoso {n}", approval=ApprovalState.IN_REVIEW) for n in range(4)]
+    # Contoso's policy asks a client stakeholder last: the link waits for cycles that reached that step
+    assert demo.send_demo_link() == "waiting for a cycle to reach its stakeholder step"
+    for asset in sent:
+        review_task(approval_run(asset), "external")
     licensed_asset(Client.objects.get(slug="northwind"), name="Northwind only")
     assert demo.send_demo_link().startswith("sent: ")
     assert not Schedule.objects.filter(name=demo.SCHEDULE).exists()
