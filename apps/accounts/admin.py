@@ -6,6 +6,8 @@ from .models import ApiToken, Membership, Region, Role, User
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    fk_name = "user"
+    exclude = ["delegate", "away_from", "away_until"]  # set by the member on their delegation page, audited
     extra = 0
     autocomplete_fields = ["client"]
     filter_horizontal = ["roles", "regions"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import hashlib
 import zoneinfo
+from datetime import timedelta
 from functools import cached_property
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -146,7 +147,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     def membership_list(self) -> list[Membership]:
         """This user's memberships with clients, roles and regions, for navigation and the profile page."""
         return list(
-            self._memberships().select_related("client").prefetch_related("roles", "regions").order_by("client__name")
+            self._memberships()
+            .select_related("client", "delegate")
+            .prefetch_related("roles", "regions")
+            .order_by("client__name")
         )
 
 
@@ -202,6 +206,14 @@ class Membership(models.Model):
     roles = models.ManyToManyField(Role, blank=True, related_name="memberships")
     regions = models.ManyToManyField(Region, blank=True, related_name="memberships")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Out of office (``accounts.delegation``): from ``away_from`` until ``away_until`` the member's tasks here go to
+    # ``delegate`` and are read-only for them. Kept on the membership, so every page that already reads the
+    # membership list knows it without a query.
+    delegate = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="delegations_received"
+    )
+    away_from = models.DateTimeField(null=True, blank=True)
+    away_until = models.DateTimeField(null=True, blank=True)
 
     objects = MembershipQuerySet.as_manager()
 
@@ -215,6 +227,16 @@ class Membership(models.Model):
     @property
     def role_codes(self) -> list[str]:
         return [role.code for role in self.roles.all()]
+
+    @property
+    def away_last_day(self):
+        """The last day away, in the portal's time zone (``away_until`` is the start of the day after)."""
+        return (timezone.localtime(self.away_until) - timedelta(days=1)).date() if self.away_until else None
+
+    def away(self, now=None) -> bool:
+        """Whether the member's tasks here are with their delegate now."""
+        now = now or timezone.now()
+        return bool(self.delegate_id and self.away_from and self.away_until and self.away_from <= now < self.away_until)
 
 
 class ApiTokenQuerySet(models.QuerySet):

@@ -17,6 +17,7 @@ urlpatterns = [
     ),
     path("password/reset/done/", views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("profile/", views.profile, name="profile"),
+    path("delegation/", views.delegation_page, name="delegation"),
     path("tokens/new/", views.token_create, name="token_create"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]

@@ -6,14 +6,17 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import NON_FIELD_ERRORS
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
+from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.audit import services as audit
+from apps.common.roles import RoleCode
 
-from . import services, tasks, throttle
+from . import delegation, services, tasks, throttle
 from .forms import THROTTLED_RESET_ERROR, ApiTokenForm, LoginForm, PasswordResetForm, ProfileForm
 from .middleware import start_session_clock
 from .models import ApiToken
@@ -156,3 +159,47 @@ def token_revoke(request, pk: int):
     services.revoke_api_token(token, actor=request.user)
     messages.success(request, f"Token “{token.name}” is revoked.")
     return redirect("accounts:profile")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delegation_page(request):
+    """Out of office: for each client where the person is an internal member, who stands in for them and when
+    (``accounts.delegation``). A refused delegation answers 400 with the form as typed, the message at the field
+    and the focus on it."""
+    mine = [m for m in request.user.membership_list if RoleCode.EXTERNAL not in m.role_codes]
+    error, field, values, status = "", "", {}, 200
+    if request.method == "POST":
+        chosen = next((m for m in mine if str(m.client_id) == request.POST.get("client", "")), None)
+        if chosen is None:
+            raise Http404("No such membership.")
+        try:
+            if request.POST.get("action") == "end":
+                delegation.end_delegation(chosen, actor=request.user)
+                messages.success(request, f"Your tasks at {chosen.client.name} are yours again.")
+            else:
+                start, end = (parse_date(request.POST.get(name, "") or "") for name in ("start", "end"))
+                if start is None or end is None:
+                    raise delegation.DelegationRefused(
+                        "Give the first and last day (YYYY-MM-DD).", field="start" if start is None else "end"
+                    )
+                done = delegation.set_delegation(
+                    chosen, actor=request.user, delegate_id=request.POST.get("delegate", ""), start=start, end=end
+                )
+                messages.success(
+                    request, f"{done.delegate.email} stands in for you at {chosen.client.name} from {start:%d %b}."
+                )
+            return redirect("accounts:delegation")
+        except (delegation.DelegationRefused, ValueError) as refused:
+            error, field, values, status = str(refused), getattr(refused, "field", "start"), request.POST, 400
+            error_client = chosen.client_id
+    rows = [(m, delegation.candidates(m)) for m in mine]
+    context = {
+        "rows": rows,
+        "error": error,
+        "error_field": field,
+        "error_client": error_client if error else None,
+        "values": values,
+        "today": timezone.localdate(),
+    }
+    return render(request, "accounts/delegation.html", context, status=status)

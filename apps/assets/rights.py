@@ -490,3 +490,39 @@ def attach_limits(assets: Iterable) -> list:
             words[asset.client_id] = _vocabulary.vocabulary_for(asset.client)
         asset.limits = limits_of(asset, vocabulary=words[asset.client_id])
     return assets
+
+
+# -- the licence in plain words --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class LicenceSummary:
+    where: str
+    what: str
+    not_for: str
+    editorial_only: bool | None
+    until: str
+    sentence: str
+
+
+def licence_summary(asset, vocabulary=None) -> LicenceSummary:
+    """The asset's licence in plain words, from its terms in force (``limits_of``): a creative request's delivery
+    and a stakeholder's review link show it."""
+    vocabulary = vocabulary or _vocabulary.vocabulary_for(asset.client)
+    limits = limits_of(asset, vocabulary=vocabulary)
+    not_for = ", ".join(vocabulary.readable(key) for key in limits.except_usages)
+    until = f"until {limits.until:%d %b %Y}" if limits.until else "no end date"
+    parts = [f"May be used {limits.what.lower() if limits.usage_labels else 'for uses the licence does not state'}"]
+    parts.append(f"in {limits.where}" if limits.territories else "where the licence does not state")
+    parts.append(until)
+    sentence = " ".join(parts) + "."
+    if limits.editorial_only:
+        sentence += " Editorial use only: never in advertising."
+    if not_for:
+        sentence += f" Not for: {not_for}."
+    return LicenceSummary(
+        where=limits.where,
+        what=limits.what,
+        not_for=not_for,
+        editorial_only=limits.editorial_only,
+        until=until,
+        sentence=sentence,
+    )

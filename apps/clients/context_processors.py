@@ -2,7 +2,7 @@ from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from apps.common.active_client import get_active_client
-from apps.common.roles import Capability, RoleCode, roles_with
+from apps.common.roles import Capability, RoleCode, is_agency_staff, roles_with
 
 from .models import ConnectionStatus, SmintioConnection
 
@@ -21,6 +21,8 @@ def _navigation(user) -> dict:
         "api_docs": user.is_staff or manages or RoleCode.INTEGRATOR in codes,
         "external_only": bool(user.membership_list) and not internal,
         "requester": RoleCode.REQUESTER in codes,  # "New request" at the top of the navigation
+        "agency": is_agency_staff(user.membership_list),  # the agency overview
+        "review_links": bool(internal),  # internal members send stakeholders review links
     }
 
 

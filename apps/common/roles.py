@@ -45,3 +45,20 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 def roles_with(capability: str) -> list[str]:
     """Role codes that grant ``capability``."""
     return [role for role, caps in ROLE_CAPABILITIES.items() if capability in caps]
+
+
+def internal_memberships(memberships) -> list:
+    """The memberships (``accounts.Membership`` rows with ``role_codes``) in which the person is not external."""
+    return [m for m in memberships if RoleCode.EXTERNAL not in m.role_codes]
+
+
+def is_agency_staff(memberships) -> bool:
+    """Agency staff: an agency admin of a client, or an internal member of several (the agency overview's people)."""
+    internal = internal_memberships(memberships)
+    return any(RoleCode.AGENCY_ADMIN in m.role_codes for m in internal) or len(internal) > 1
+
+
+# The roles that sign tasks (the candidate groups of the BPMN files); a delegate must hold each of them that the
+# person they stand in for holds: a must-sign role is never skipped.
+NON_SIGNING = frozenset({RoleCode.REQUESTER, RoleCode.AGENCY_ADMIN, RoleCode.EXTERNAL, RoleCode.INTEGRATOR})
+SIGNING_ROLES = frozenset(RoleCode.values) - NON_SIGNING

@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import io
 import secrets
-from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core import signing
@@ -22,7 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.assets.models import Asset, Binary
-from apps.assets.rights import limits_of
+from apps.assets.rights import licence_summary, limits_of
 from apps.assets.vocabulary import vocabulary_for
 from apps.audit import services as audit
 from apps.common.roles import RoleCode
@@ -54,41 +53,6 @@ class DownloadUnavailable(Exception):
 
 class LinkRefused(Exception):
     """The person may not make or turn off the delivery's share link, or the days are out of range."""
-
-
-# -- licence in words -------------------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class LicenceSummary:
-    where: str
-    what: str
-    not_for: str
-    editorial_only: bool | None
-    until: str
-    sentence: str
-
-
-def licence_summary(asset: Asset, vocabulary=None) -> LicenceSummary:
-    """The asset's licence in plain words, from its terms in force (``apps.assets.rights.limits_of``)."""
-    vocabulary = vocabulary or vocabulary_for(asset.client)
-    limits = limits_of(asset, vocabulary=vocabulary)
-    not_for = ", ".join(vocabulary.readable(key) for key in limits.except_usages)
-    until = f"until {limits.until:%d %b %Y}" if limits.until else "no end date"
-    parts = [f"May be used {limits.what.lower() if limits.usage_labels else 'for uses the licence does not state'}"]
-    parts.append(f"in {limits.where}" if limits.territories else "where the licence does not state")
-    parts.append(until)
-    sentence = " ".join(parts) + "."
-    if limits.editorial_only:
-        sentence += " Editorial use only: never in advertising."
-    if not_for:
-        sentence += f" Not for: {not_for}."
-    return LicenceSummary(
-        where=limits.where,
-        what=limits.what,
-        not_for=not_for,
-        editorial_only=limits.editorial_only,
-        until=until,
-        sentence=sentence,
-    )
 
 
 # -- the manifest -----------------------------------------------------------------------------------------------------

@@ -175,7 +175,7 @@ def _detail_context(request, item: CreativeRequest) -> dict:
         Asset.objects.filter(pk__in=[i.asset_id for d in delivery_list for i in d.items.all()])
     )
     words = vocabulary_for(item.client)
-    summaries = {asset.pk: deliveries.licence_summary(asset, words) for asset in delivered}
+    summaries = {asset.pk: rights.licence_summary(asset, words) for asset in delivered}
     for delivery in delivery_list:
         delivery.can_share = deliveries.may_manage_link(delivery, request.user)
         token = deliveries.token_of(delivery) if delivery.can_share else ""
@@ -353,7 +353,7 @@ def shared_delivery(request, token: str):
     entries = list(deliveries.items_of(delivery))
     words = vocabulary_for(delivery.request.client)
     for entry in entries:
-        entry.summary = deliveries.licence_summary(entry.asset, words)
+        entry.summary = rights.licence_summary(entry.asset, words)
     response = render(
         request, "creative/shared_delivery.html", {"delivery": delivery, "entries": entries, "token": token}
     )

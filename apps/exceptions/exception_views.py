@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from apps.assets import holds, pages, rights
 from apps.assets.models import Asset, LicensePurchase
 from apps.clients.models import Client
+from apps.common import links
 from apps.common.http import whole_number
 from apps.common.roles import RoleCode
 from apps.workflows import services as workflows
@@ -169,10 +170,13 @@ def agency_links_context(request, case: Case) -> dict:
 def agency_page(request, token: str):
     """Only that case's asset and the remediation form; a forged, revoked or expired link (or a closed case) shows
     a page that says it no longer works, and nothing else."""
+    ip = request.META.get("REMOTE_ADDR", "")
+    if links.blocked("agency", ip):
+        return render(request, "exceptions/agency_gone.html", status=429)
     link = remediation.link_for(token)
     if link is None:
+        links.missed("agency", ip)
         return render(request, "exceptions/agency_gone.html", status=404)
-    ip = request.META.get("REMOTE_ADDR", "")
     case, asset = link.case, link.case.asset
     context = {
         "link": link,

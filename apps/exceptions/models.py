@@ -14,8 +14,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.common.fields import BulkInsertJSONField
-from apps.common.lifetimes import RevocableUntil
 from apps.common.querysets import ClientScopedQuerySet
+from apps.sharing.models import SignedLink
 
 from .choices import CaseKind, CaseState, Disposition, RuleKind, Team, Trigger
 from .querysets import CalendarFeedQuerySet, CaseQuerySet
@@ -181,7 +181,7 @@ class ExceptionPolicy(models.Model):
         return f"Exception policy of {self.client}"
 
 
-class AgencyLink(RevocableUntil, models.Model):
+class AgencyLink(SignedLink):
     """A signed, expiring, revocable link an external agency uses to remediate one exception case without an
     account: it shows that case's asset and the remediation form, nothing else (``views.agency_*``).
 
@@ -191,18 +191,6 @@ class AgencyLink(RevocableUntil, models.Model):
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="agency_links")
     agency = models.CharField(max_length=200, help_text="Who the link was sent to (shown in the trail).")
-    nonce = models.CharField(max_length=64)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
-    revoked_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    uses = models.PositiveIntegerField(default=0)
-    last_used_at = models.DateTimeField(null=True, blank=True)
 
     objects = ClientScopedQuerySet.as_manager()
 

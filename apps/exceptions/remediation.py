@@ -14,10 +14,8 @@ case's end (cleared: back in circulation; removed: withdrawn), each told to Smin
 
 from __future__ import annotations
 
-import secrets
 from datetime import timedelta
 
-from django.core import signing
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -29,6 +27,7 @@ from apps.assets.models import Asset, AssetSignal
 from apps.assets.services import licence_snapshot
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
+from apps.common.links import SignedLinks, new_nonce
 from apps.common.roles import RoleCode
 from apps.integrations.smintio.sync import localized_list
 from apps.outbox import services as outbox
@@ -281,7 +280,7 @@ def apply_outcome(run: WorkflowRun) -> None:
 
 
 # -- the external agency's link ---------------------------------------------------------------------------------
-_SALT = "greenlight.exceptions.agency-link"
+LINKS = SignedLinks("greenlight.exceptions.agency-link")
 
 
 class LinkRefused(Exception):
@@ -299,7 +298,7 @@ def may_send_links(user, case: Case) -> bool:
 
 
 def token_for(link: AgencyLink) -> str:
-    return signing.Signer(salt=_SALT).sign(f"{link.pk}.{link.nonce}")
+    return LINKS.token(link)
 
 
 def create_link(case: Case, *, actor, agency: str, days: int = LINK_DAYS) -> AgencyLink:
@@ -318,7 +317,7 @@ def create_link(case: Case, *, actor, agency: str, days: int = LINK_DAYS) -> Age
         client=case.client,
         case=case,
         agency=agency,
-        nonce=secrets.token_urlsafe(24),
+        nonce=new_nonce(),
         created_by=actor,
         created_at=now,
         expires_at=now + timedelta(days=days),
@@ -348,15 +347,8 @@ def revoke_link(link: AgencyLink, *, actor) -> bool:
 
 def link_for(token: str) -> AgencyLink | None:
     """The active link of ``token`` (``None``: forged, revoked, expired, or its case closed)."""
-    try:
-        value = signing.Signer(salt=_SALT).unsign(token)
-        pk, nonce = value.split(".", 1)
-    except (signing.BadSignature, ValueError):
-        return None
-    link = AgencyLink.objects.select_related("case__asset", "client").filter(pk=int(pk) if pk.isdigit() else 0).first()
-    if link is None or not secrets.compare_digest(link.nonce, nonce) or not link.is_active or not link.case.is_open:
-        return None
-    return link
+    link = LINKS.find(AgencyLink.objects.select_related("case__asset", "client"), token)
+    return link if link is not None and link.case.is_open else None
 
 
 def record_use(link: AgencyLink, *, what: str, request_ip: str = "") -> None:

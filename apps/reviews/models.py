@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from apps.common.querysets import ClientScopedQuerySet
+from apps.sharing.models import SignedLink
 
 
 def default_roles() -> list[str]:
@@ -54,3 +55,28 @@ class ApprovalEscalation(models.Model):
 
     def __str__(self) -> str:
         return f"Escalation of task {self.task_id}"
+
+
+class ReviewLink(SignedLink):
+    """A signed, expiring, revocable link for one stakeholder (named and reached by e-mail) to review ``assets``:
+    each asset's preview and licence in plain words, and its open stakeholder step (a task whose candidate group is
+    ``external``, in any flow) to approve, reject with a reason, or comment on. Nothing else is shown through it
+    (``apps.reviews.links``). Every view and decision is audited with the holder's name."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    holder_name = models.CharField(max_length=200, help_text="Who the link was sent to, as the trail names them.")
+    holder_email = models.EmailField(help_text="Their e-mail: the decisions made through the link carry it.")
+    assets = models.ManyToManyField("assets.Asset", related_name="+", help_text="Exactly what the link shows.")
+
+    objects = ClientScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")), name="review_link_expires_after_created"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Review link for {self.holder_name} <{self.holder_email}>"

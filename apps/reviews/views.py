@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,10 +24,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
+from apps.accounts import delegation
 from apps.assets.models import Asset
 from apps.common.active_client import get_active_client, params_with_active_client
 from apps.common.http import next_url, whole_number
 from apps.common.paging import ascending_page
+from apps.reviews import overview
 from apps.reviews import services as reviews
 from apps.workflows import flows
 from apps.workflows import services as workflows
@@ -35,6 +38,9 @@ from apps.workflows.filtersets import TaskFilterSet
 from apps.workflows.models import Task
 
 TABS = {"mine": "My tasks", "team": "Unassigned for my roles"}
+# Reached from the agency overview's figures (``/agency/``): every open task the filter matches, whoever holds it;
+# shown as a tab only while it is the one open.
+ALL_TAB = ("all", "All open")
 
 
 def _tasks(user):
@@ -71,8 +77,12 @@ def _with_progress(tasks):
 
 def _listing(request, params) -> dict:
     """The inbox's filter, the current tab and each tab's count for ``params`` (the page's query)."""
-    tab = params.get("tab") if params.get("tab") in TABS else "mine"
-    scopes = {"mine": Q(assignee=request.user), "team": Q(assignee__isnull=True)}
+    tab = params.get("tab") if params.get("tab") in {*TABS, ALL_TAB[0]} else "mine"
+    shown = {**TABS, **dict([ALL_TAB])} if tab == ALL_TAB[0] else TABS
+    # the tasks held by members away with this person as their delegate are theirs too (a subquery, no query here)
+    mine = Q(assignee=request.user) | Q(assignee_id__in=delegation.away_with(request.user))
+    scopes = {"mine": mine, "team": Q(assignee__isnull=True), "all": Q()}
+    scopes = {key: scopes[key] for key in shown}
     filterset = TaskFilterSet(params, queryset=_tasks(request.user), request=request)
     valid = filterset.is_valid()
     counts = (
@@ -87,7 +97,7 @@ def _listing(request, params) -> dict:
         "valid": valid,
         "scope": scopes[tab],
         "tab": tab,
-        "tabs": [(key, label, counts[key]) for key, label in TABS.items()],
+        "tabs": [(key, label, counts[key]) for key, label in shown.items()],
         "query": query,
     }
 
@@ -99,7 +109,9 @@ def dashboard(request):
     params = params_with_active_client(request)
     context = _listing(request, params)
     filterset = context["filter"]
-    listed = _with_progress(filterset.qs.filter(context["scope"]))
+    listed = _with_progress(filterset.qs.filter(context["scope"])).annotate(
+        for_whom=delegation.stood_in_for(request.user)
+    )
     page = ascending_page(listed, params, field="due_at") if context["valid"] else None
     items = page.items if page else []
     _annotate_rows(items)
@@ -327,3 +339,18 @@ def tasks_bulk_approve(request):
         )
     target = next_url(request)
     return HttpResponseClientRedirect(target) if request.htmx else redirect(target)
+
+
+@login_required
+def agency_overview(request):
+    """One page across the agency staff's clients (``reviews.overview``): open work per client and stage, overdue
+    and escalated items, SLA breaches this week, each figure a link to the filtered inbox. Not for a member of one
+    client who is no agency admin there (403)."""
+    if not overview.clients_of(request.user):
+        raise PermissionDenied("The agency overview is for agency admins and staff of several clients.")
+    now = timezone.now()
+    return render(
+        request,
+        "reviews/agency_overview.html",
+        {"clients": overview.figures(request.user, now=now), "week_start": overview.week_start(now), "now": now},
+    )

@@ -65,3 +65,25 @@ class Share(RevocableUntil, models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject_label or self.subject_type} shared with {self.user}"
+
+
+class SignedLink(RevocableUntil, models.Model):
+    """What every link for someone without an account keeps (an agency's ``exceptions.AgencyLink``, a stakeholder's
+    ``reviews.ReviewLink``): the nonce its token signs (``apps.common.links``), who made it and when, until when it
+    works, its revocation, and how often it was used (every use is also audited by its app)."""
+
+    nonce = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    uses = models.PositiveIntegerField(default=0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        abstract = True

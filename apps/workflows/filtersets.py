@@ -52,6 +52,13 @@ class TaskFilterSet(django_filters.FilterSet):
         label="Process",
         help_text="A flow's key: asset_approval, rights_renewal, compliance_review, ... (docs/flows.md).",
     )
+    stage = django_filters.CharFilter(
+        field_name="task_key",
+        label="Stage",
+        max_length=100,
+        help_text="A task's definition key in its BPMN (legalReview, stakeholder_review, ...); the agency overview's "
+        "figures link to it.",
+    )
     due = django_filters.ChoiceFilter(choices=DUE_CHOICES, empty_label="Any due date", method="by_due", label="Due")
     q = django_filters.CharFilter(
         method="search",
@@ -61,7 +68,7 @@ class TaskFilterSet(django_filters.FilterSet):
 
     class Meta:
         model = Task
-        fields = ["client", "region", "role", "process", "due", "q"]
+        fields = ["client", "region", "role", "process", "stage", "due", "q"]
 
     @extend_schema_field(OpenApiTypes.STR)  # a region code
     def by_region(self, queryset, name, value):

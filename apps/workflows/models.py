@@ -212,7 +212,14 @@ class Decision(models.Model):
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="decisions")
     run = models.ForeignKey(WorkflowRun, on_delete=models.CASCADE, related_name="decisions")
     task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="decisions")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="decisions")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="decisions"
+    )
+    actor_label = models.CharField(
+        max_length=254,
+        blank=True,
+        help_text="Who decided without an account (a review link's holder, by e-mail); empty when ``actor`` is set.",
+    )
     outcome = models.CharField(max_length=50)
     reason = models.TextField(blank=True)
     decided_at = models.DateTimeField(auto_now_add=True)
@@ -228,8 +235,17 @@ class Decision(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["task"], condition=models.Q(applied=True), name="decision_one_applied_per_task"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(actor__isnull=False) | ~models.Q(actor_label=""), name="decision_has_a_decider"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.outcome} by {self.actor} on {self.task}"
+        return f"{self.outcome} by {self.by} on {self.task}"
+
+    @property
+    def by(self) -> str:
+        """Who decided, as pages, the API and Smint.io's ``decided_by`` say it: a member's e-mail, or the e-mail of
+        the person who decided through a review link."""
+        return self.actor.email if self.actor_id else self.actor_label

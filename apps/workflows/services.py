@@ -95,7 +95,28 @@ def signing_refusal(task: Task, user) -> str:
     regions = sorted(region.code for region in membership.regions.all())
     if regions and task.region and task.region not in regions:
         return f"“{task.name}” is for {task.region.upper()}; you sign for {', '.join(regions).upper()} only."
+    if membership.away():  # out of office: their tasks are with their delegate (accounts.delegation)
+        until = timezone.localtime(membership.away_until).strftime("%d %b %Y")
+        return (
+            f"You handed your tasks here to {membership.delegate.email} until {until}: “{task.name}” is read-only "
+            "for you. End the delegation on your delegation page to sign it yourself."
+        )
     return ""
+
+
+def stands_in_for_holder(task: Task, user) -> bool:
+    """Whether ``user`` is the delegate of the member holding ``task`` and that member is away now (the delegate
+    may take the task over; one query, asked only when someone else holds the task)."""
+    if not task.assignee_id or task.assignee_id == getattr(user, "pk", None):
+        return False
+    now = timezone.now()
+    return Membership.objects.filter(
+        user_id=task.assignee_id,
+        client_id=task.client_id,
+        delegate_id=user.pk,
+        away_from__lte=now,
+        away_until__gt=now,
+    ).exists()
 
 
 def may_sign(task: Task, user) -> bool:
@@ -211,14 +232,24 @@ def claim_task(task: Task, *, actor: User, expected_version: int | None = None) 
         _check_fresh(task, expected_version)
         if task.status != TaskStatus.OPEN:
             raise InvalidTransition(f"The task is {task.get_status_display().lower()}.")
-        if task.assignee_id and task.assignee_id != actor.pk:
+        taking_over = stands_in_for_holder(task, actor)
+        if task.assignee_id and task.assignee_id != actor.pk and not taking_over:
             raise StaleTask(f"{task.assignee_email} has already claimed this task.")
         if task.assignee_id == actor.pk:
             return task
+        holder = task.assignee_email
         task.assignee, task.assignee_email, task.claimed_at = actor, actor.email, timezone.now()
         task.version += 1
         task.save(update_fields=["assignee", "assignee_email", "claimed_at", "version", "updated_at"])
-        audit.record("workflows.task.claim", actor=actor, client=task.client, obj=task)
+        audit.record(
+            "workflows.task.claim",
+            actor=actor,
+            client=task.client,
+            obj=task,
+            after={"for": holder} if taking_over else None,
+        )
+        if taking_over:
+            _queue_claim(task, None)  # OpenText, like Flowable, claims only a task nobody holds: release it first
         _queue_claim(task, actor.email)
     return task
 
@@ -250,11 +281,13 @@ def complete_task(
     reason: str = "",
     values: dict | None = None,
     expected_version=None,
+    holder: LinkHolder | None = None,
 ) -> Task:
     """Record ``actor``'s outcome and queue claim (if needed) and completion at OpenText, in that order.
 
     ``actor=None`` is Greenlight itself settling a task that needs no person (a revision resubmitted because the
-    asset changed at Smint.io): the task is completed in its holder's name, or as ``SYSTEM_ASSIGNEE``."""
+    asset changed at Smint.io): the task is completed in its holder's name, or as ``SYSTEM_ASSIGNEE``; with a
+    link's ``holder``, in the holder's name (their e-mail), audited with it."""
     with transaction.atomic():
         task = Task.objects.select_for_update().select_related("run").get(pk=task.pk)
         _check_fresh(task, expected_version)
@@ -263,14 +296,27 @@ def complete_task(
             by = f" by {task.assignee_email}" if done_by else ""
             raise StaleTask(f"This task is already {task.get_status_display().lower()}{by}.")
         check_outcome(task, outcome)
-        if actor is not None and (
-            task.assignee_id != actor.pk
-            if task.assignee_id
-            else bool(task.assignee_email)  # a holder in OpenText without an account here holds it too
+        taking_over = actor is not None and stands_in_for_holder(task, actor)
+        if (
+            actor is not None
+            and not taking_over
+            and (
+                task.assignee_id != actor.pk
+                if task.assignee_id
+                else bool(task.assignee_email)  # a holder in OpenText without an account here holds it too
+            )
         ):
             raise StaleTask(f"{task.assignee_email} holds this task.")
+        if taking_over:  # the delegate of an away holder: released at OpenText, then claimed in the delegate's name
+            _queue_claim(task, None)
+            task.assignee = None
         now = timezone.now()
-        if actor is None:
+        if holder is not None:
+            if task.assignee_id or (task.assignee_email and task.assignee_email != holder.email):
+                raise StaleTask(f"{task.assignee_email} holds this task.")
+            needs_claim = not task.assignee_email
+            task.assignee_email = holder.email
+        elif actor is None:
             needs_claim = not task.assignee_email
             task.assignee_email = task.assignee_email or SYSTEM_ASSIGNEE
         else:
@@ -283,7 +329,7 @@ def complete_task(
             TaskStatus.COMPLETED,
             action=f"workflows.task.{outcome}" if outcome.isidentifier() else "workflows.task.complete",
             actor=actor,
-            after={"outcome": outcome},
+            after={"outcome": outcome, **({"by": holder.email, "name": holder.name} if holder else {})},
             reason=reason,
         )
         if needs_claim:
@@ -316,17 +362,51 @@ def decide(
 ) -> Decision:
     """Record ``actor``'s decision on an open task of any flow and carry it to OpenText through the outbox.
 
-    The one path for every decision (HTML, API, bulk approve): only a person who signs the task may decide it
-    (``signing_refusal``: one of its candidate roles, in its region; ``NotASigner`` before anything else is said),
-    the outcome must be one the task's BPMN declares, the flow says which outcomes need a reason, and its
-    ``prepare`` checks the rest (licence warnings, a renewal's new date, a replacement asset) and says what goes
-    with the completion. Then, in one transaction: the task is completed (checked against the version the person
-    saw: ``StaleTask`` when someone acted first), the decision is recorded with the licence as it stood and the
-    warnings decided over, and the flow follows up on its subject. The database allows one applied decision per
-    task, so of two people acting at once exactly one wins."""
-    flow = flows.of(task.run)
+    The one path for every decision (HTML, API, bulk approve, a review link's holder through ``decide_as_holder``):
+    only a person who signs the task may decide it (``signing_refusal``: one of its candidate roles, in its region;
+    ``NotASigner`` before anything else is said), the outcome must be one the task's BPMN declares, the flow says
+    which outcomes need a reason, and its ``prepare`` checks the rest (licence warnings, a renewal's new date, a
+    replacement asset) and says what goes with the completion. Then, in one transaction: the task is completed
+    (checked against the version the person saw: ``StaleTask`` when someone acted first), the decision is recorded
+    with the licence as it stood and the warnings decided over, and the flow follows up on its subject. The database
+    allows one applied decision per task, so of two people acting at once exactly one wins."""
     _check_signer(task, actor)  # only the role signs: seeing a task (as an admin does) is not deciding it
     _check_once(task, actor)  # a quorum's signatures are different people
+    return _decide(
+        task, actor=actor, holder=None, outcome=outcome, reason=reason, inputs=inputs, expected_version=expected_version
+    )
+
+
+@dataclass(frozen=True)
+class LinkHolder:
+    """Someone who decides without an account, through a signed link sent to them by e-mail (a client's
+    stakeholder): named by that e-mail in the decision, OpenText and Smint.io's ``decided_by``."""
+
+    email: str
+    name: str = ""
+
+
+# The candidate group of the tasks a link's holder may decide (a client stakeholder's step, whatever the flow).
+HOLDER_GROUP = RoleCode.EXTERNAL
+
+
+def decide_as_holder(
+    task: Task, *, holder: LinkHolder, outcome: str, reason: str = "", expected_version: int | None = None
+) -> Decision:
+    """The decision of a review link's holder: the same path as ``decide`` (outcomes, reasons, the flow's checks,
+    one completion at OpenText, one write-back), for a task whose candidate group is ``HOLDER_GROUP`` only; the
+    link (``apps.reviews.links``) says which tasks are theirs."""
+    if HOLDER_GROUP not in task.candidate_roles:
+        raise NotASigner(f"“{task.name}” is not a stakeholder's step: it cannot be decided through a link.")
+    if not holder.email:
+        raise NotASigner("A link's holder is named by their e-mail address.")
+    return _decide(
+        task, actor=None, holder=holder, outcome=outcome, reason=reason, inputs={}, expected_version=expected_version
+    )
+
+
+def _decide(task, *, actor, holder, outcome, reason, inputs, expected_version) -> Decision:
+    flow = flows.of(task.run)
     if task.status != TaskStatus.OPEN:  # said before anything about the input: the person sees what happened
         by = f" by {task.assignee_email}" if task.status == TaskStatus.COMPLETED and task.assignee_email else ""
         raise StaleTask(f"This task is already {task.get_status_display().lower()}{by}.")
@@ -337,13 +417,20 @@ def decide(
     prepared = flow.prepare(task, actor=actor, outcome=outcome, reason=reason, inputs=inputs or {})
     with transaction.atomic():
         task = complete_task(
-            task, actor=actor, outcome=outcome, reason=reason, values=prepared.values, expected_version=expected_version
+            task,
+            actor=actor,
+            outcome=outcome,
+            reason=reason,
+            values=prepared.values,
+            expected_version=expected_version,
+            holder=holder,
         )
         decision = Decision.objects.create(
             client=task.client,
             run=task.run,
             task=task,
             actor=actor,
+            actor_label=holder.email if holder else "",
             outcome=outcome,
             reason=reason,
             license_snapshot=prepared.snapshot,
@@ -710,7 +797,7 @@ def _withdraw_decision(task: Task, *, why: str, notify: bool = True) -> int:
             after={"applied": False, "outcome": decision.outcome},
             reason=why,
         )
-        if notify:
+        if notify and decision.actor_id:
             Notice.objects.create(
                 user=decision.actor,
                 level="warning",
@@ -765,14 +852,22 @@ MENTION = re.compile(r"@([\w.+-]+@[\w-]+(?:\.[\w-]+)+)")
 
 
 def comment(
-    run: WorkflowRun, *, actor: User, body: str, task: Task | None = None, parent: Comment | None = None
+    run: WorkflowRun,
+    *,
+    actor: User | None,
+    body: str,
+    task: Task | None = None,
+    parent: Comment | None = None,
+    holder: LinkHolder | None = None,
 ) -> Comment:
     """Add a comment to a run of any flow (the conversation of its subject), optionally on one of its tasks and in
     reply to another comment of the same run. ``@e-mail`` mentions people of the run's client, who get a notice; a
     comment on an open task is also sent to OpenText (through the outbox), so people working there see it.
 
     Refused (``DecisionRefused``, ``field`` naming the input): an empty body, one over ``TEXT_LIMIT`` characters,
-    a reply to another run's comment."""
+    a reply to another run's comment. A review link's ``holder`` comments without an account (``actor=None``): the
+    comment, its audit event and its copy at OpenText carry their e-mail."""
+    who = holder.email if holder is not None else actor.email
     body = clean_text(body, what="A comment", field="body")
     if not body:
         raise DecisionRefused("A comment cannot be empty.", field="body")
@@ -781,13 +876,20 @@ def comment(
     mentioned = _mentioned(run, body)
     with transaction.atomic():
         note = Comment.objects.create(
-            client=run.client, run=run, task=task, parent=parent, author=actor, author_label=actor.email, body=body
+            client=run.client, run=run, task=task, parent=parent, author=actor, author_label=who, body=body
         )
         note.mentions.set(mentioned)
         for person in mentioned:
-            if person.pk != actor.pk:
-                Notice.objects.create(user=person, level="info", text=f"{actor.email} mentioned you: {body[:200]}")
-        audit.record("workflows.comment.create", actor=actor, client=run.client, obj=note, after={"body": body[:500]})
+            if person.pk != getattr(actor, "pk", None):
+                Notice.objects.create(user=person, level="info", text=f"{who} mentioned you: {body[:200]}")
+        audit.record(
+            "workflows.comment.create",
+            actor=actor,
+            actor_label=who,
+            client=run.client,
+            obj=note,
+            after={"body": body[:500]},
+        )
         if task is not None and task.status == TaskStatus.OPEN:
             queue_task_comment(task, opentext_message(note), comment=note)
     return note
@@ -943,7 +1045,7 @@ def report_outcome_to_smintio(run: WorkflowRun, asset, *, status: str, reason: s
     the run ended, its business key as the reference. One per run and process: the idempotency key is derived from
     the run, so an outcome applied twice never sends twice."""
     last = run.decisions.applied().select_related("actor").order_by("-decided_at").first()
-    decided_by = last.actor.email if last else ""
+    decided_by = last.by if last else ""  # a member's e-mail, or a review link holder's
     if (
         not decided_by
     ):  # every task settled in OpenText: whoever completed the last one there (Smint.io wants an e-mail)

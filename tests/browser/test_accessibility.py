@@ -25,6 +25,7 @@ from apps.common.roles import RoleCode
 from apps.exceptions import compliance
 from apps.exceptions.choices import RuleKind
 from apps.exceptions.models import Case, ComplianceRule
+from apps.reviews import links
 from apps.sharing import services as sharing
 from portal import errors
 from tests.exceptions.test_compliance import use
@@ -300,4 +301,25 @@ def test_the_onboarding_pages_of_a_content_manager_and_a_refused_enrichment(page
     form.get_by_role("button", name="Record decision").click()
     expect(page.locator(f"#task-{task.pk}-decide [role=alert]")).to_contain_text("The client requires: keywords")
     found.check("asset page with a refused enrichment")
+
+
+def test_the_review_link_pages_and_the_agency_overview(page, sign_in, agency_admin, client_a, portal):
+    """Issue 15: the stakeholder's page behind a review link (and its refusal in place, and a link that no longer
+    works), the members' review links page with a refused form, and the agency overview."""
+    asset = licensed_asset(client_a, name="Stakeholder hero.jpg")
+    review_task(approval_run(asset), RoleCode.EXTERNAL)
+    link = links.create_link(actor=agency_admin, name="Dana", email="dana@partner.example", assets=[asset.pk])
+    found = Findings(page)
+    found.visit("review link", f"/review/{links.token_for(link)}/")
+    page.get_by_role("radio", name="Reject").check()
+    page.get_by_role("button", name="Send my decision").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    found.check("review link, a reject refused")
+    found.visit("review link gone", "/review/1.forged:signature/", 404)
+    sign_in(agency_admin, "/agency/")
+    found.check("agency overview")
+    found.visit("review links", "/review-links/")
+    page.get_by_role("button", name="Send the link").click()
+    expect(page.locator("#review-link-form [role=alert]")).to_be_visible()
+    found.check("review links, refused")
     found.assert_none()

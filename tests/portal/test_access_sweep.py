@@ -34,6 +34,7 @@ from apps.exceptions import feeds
 from apps.exceptions.models import Case
 from apps.onboarding.models import Onboarding, OnboardingPolicy
 from apps.outbox.models import OutboxMessage
+from apps.reviews.models import ReviewLink
 from apps.sharing.models import Share
 from apps.workflows.models import Comment, Task, WorkflowRun
 from tests.factories import ClientFactory, RegionFactory, member
@@ -129,6 +130,7 @@ ROUTES: dict[str, Route] = {
     "accounts:password_reset_confirm": Route("public", lambda objs: {"uidb64": "MQ", "token": "forged-token"}),
     "accounts:password_reset_complete": Route("public"),
     "accounts:profile": Route("html", lists_foreign_rows=True),
+    "accounts:delegation": Route("html", lists_foreign_rows=True),  # one's own memberships and their colleagues
     "accounts:token_create": Route("post"),
     "accounts:token_revoke": Route("post", lambda objs: {"pk": objs["token_b"].pk}),
     "clients:client_list": Route("html", lists_foreign_rows=True),
@@ -165,6 +167,11 @@ ROUTES: dict[str, Route] = {
     "reviews:task_claim": Route("post", _b_task),
     "reviews:task_unclaim": Route("post", _b_task),
     "reviews:task_decide": Route("html", _b_task),
+    # review links (issue 15): the members' page lists their clients' links only; a link is its own key
+    "reviews:link_list": Route("html", lists_foreign_rows=True),
+    "reviews:link_revoke": Route("post", lambda objs: {"pk": objs["review_link_b"].pk}),
+    "reviews:link_page": Route("link", lambda objs: {"token": "1.forged:signature"}),
+    "reviews:agency_overview": Route("html", lists_foreign_rows=True),  # agency staff, across their own clients
     "assets:asset_list": Route("html", lists_foreign_rows=True),
     "assets:asset_detail": Route("html", _b_asset),
     "workflows:asset_comments": Route("html", _b_asset),
@@ -385,9 +392,19 @@ def world(db):
         actor=insider,
     )
     (entry_b,) = campaigns.add_assets(campaign_b, [asset_b], actor=insider)
+    review_link_b = ReviewLink.objects.create(
+        client=client_b,
+        holder_name=f"{MARKER} stakeholder",
+        holder_email="stakeholder@beta.example",
+        nonce="beta-nonce",
+        created_by=insider,
+        expires_at=timezone.now() + timedelta(days=3),
+    )
+    review_link_b.assets.set([asset_b])
     return {
         "campaign_b": campaign_b,
         "cell_b": entry_b.cells.get(),
+        "review_link_b": review_link_b,
         "onboarding_b": onboarding_b,
         "onboarding_policy_b": onboarding_policy_b,
         "request_b": request_b,

@@ -14,7 +14,7 @@ def test_seed_demo_is_idempotent_and_prints_working_logins(settings, capsys):
     counts = (Client.objects.count(), User.objects.count(), Membership.objects.count())
     call_command("seed_demo")
     assert (Client.objects.count(), User.objects.count(), Membership.objects.count()) == counts
-    assert counts == (2, 35, 36)  # Contoso's second brand reviewer (its quorum) and flow 5's three regional reviewers
+    assert counts == (2, 36, 37)  # Contoso's second brand reviewer and legal deputy, flow 5's three regional reviewers
     out = capsys.readouterr().out
     assert "legal@northwind.example" in out and "greenlight-demo" in out
     http = HttpClient()

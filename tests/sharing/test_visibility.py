@@ -140,3 +140,18 @@ def _roles(*codes):
     from apps.accounts.models import Role
 
     return Role.objects.for_codes(codes)
+
+
+def test_the_review_inbox_shows_an_external_member_only_shared_tasks(world, client_a, external, legal, login):
+    """Issue 15, item 7: an outside counsel (external + legal) finds in the inbox the legal tasks of what was shared
+    with them, and neither the secret asset's task nor its page; once the share is revoked, nothing."""
+    external.memberships.get(client=client_a).roles.add(*_roles(RoleCode.LEGAL))
+    http = login(external)
+    inbox = http.get("/?tab=team").content.decode()
+    assert "Shared hero" in inbox and "Secret hero" not in inbox
+    assert http.get(f"/tasks/{world['secret_task'].pk}/decide/").status_code == 404
+    assert http.get(f"/assets/{world['secret'].pk}/").status_code == 404
+    assert http.get("/agency/").status_code == 403 and http.get("/review-links/").status_code == 200
+    assert "Secret hero" not in http.get("/review-links/").content.decode()
+    sharing.unshare(world["asset_share"], actor=legal)
+    assert "Shared hero" not in http.get("/?tab=team").content.decode()

@@ -13,7 +13,9 @@ class CaseTaskSerializer(SubjectTaskSerializer):
 
 
 class CaseDecisionSerializer(serializers.ModelSerializer):
-    actor = serializers.EmailField(source="actor.email", read_only=True)
+    actor = serializers.EmailField(
+        source="by", read_only=True, help_text="Who decided: a member's e-mail, or a review link holder's."
+    )
 
     class Meta:
         model = Decision

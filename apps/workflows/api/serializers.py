@@ -84,7 +84,9 @@ class SubjectTaskSerializer(PossibleOutcomesMixin, serializers.ModelSerializer):
 
 
 class DecisionSerializer(serializers.ModelSerializer):
-    actor = serializers.EmailField(source="actor.email", read_only=True)
+    actor = serializers.EmailField(
+        source="by", read_only=True, help_text="Who decided: a member's e-mail, or a review link holder's."
+    )
     warnings = serializers.ListField(
         child=serializers.CharField(), read_only=True, help_text="The licence conflicts decided over."
     )

@@ -18,9 +18,11 @@ from apps.accounts.models import Membership, Region, Role, User
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
 from apps.common.roles import RoleCode
+from apps.demo import review_links
 from apps.demo.campaigns import seed_campaign, seed_campaign_people
 from apps.demo.creative import seed_requests
 from apps.demo.onboarding import queue_advance, seed_onboarding_policies
+from apps.demo.review_links import queue_demo_link
 from apps.exceptions.models import ExceptionPolicy
 
 DEMO_PASSWORD = "greenlight-demo"  # noqa: S105 - printed for the demo; the command refuses to run in production
@@ -130,8 +132,11 @@ class Command(BaseCommand):
         if settings.EMULATORS:
             queue_advance()  # onboarding runs at each step, exceptions of every cause (apps/demo/onboarding.py)
         seed_campaign(self.stdout)  # flow 5: Northwind's global campaign, once; the worker starts its review
+        queue_demo_link()  # issue 15: Contoso's stakeholder review link, once its assets are there
         if not quiet_logins:
             self.print_logins()
+        self.stdout.write(review_links.describe())
+        self.stdout.write(review_links.describe_delegation())
 
     def seed(self) -> int:
         regions = {}
@@ -162,6 +167,10 @@ class Command(BaseCommand):
             lead, is_new = self.user("brand-lead@contoso.example", "Bianca Brand")
             created += is_new
             self.member(lead, contoso, [roles[RoleCode.BRAND]], [])
+            deputy, is_new = self.user(*review_links.DEPUTY)  # Contoso's legal deputy and the delegation
+            created += is_new
+            self.member(deputy, contoso, [roles[RoleCode.LEGAL]], [])
+            review_links.seed_delegation()
         seed_exception_policies()
         seed_onboarding_policies()  # flow 6: the demo clients onboard their DAM content
         seed_approval_policies(admin)
