@@ -187,6 +187,9 @@ def main() -> None:
         f"match: + brief, search '{word[:4]}'": run(briefed, search=word[:4]),
         "match: + brief, source stock only": run(briefed, sources=["stock_provider"]),
     }
+    import gc
+
+    gc.freeze()  # as a worker does once loaded (portal/wsgi.py): full collections scan only what requests made
     log: list[str] = []
     wait_quiet("matching", args.max_wait, log)
     results = {name: timed(call, args.requests) for name, call in cases.items()}

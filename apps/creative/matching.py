@@ -305,7 +305,6 @@ def _prefetched(asset) -> Asset:
     partial ones), not for every candidate."""
     if "license_purchases" not in getattr(asset, "_prefetched_objects_cache", {}):
         for lpt, terms, _ in asset.held:
-            lpt._state.fields_cache["asset"] = asset
             lpt._prefetched_objects_cache = {"terms": _answered(LicenseTerm, terms)}
         asset._prefetched_objects_cache = {"license_purchases": _answered(LicensePurchase, [h[0] for h in asset.held])}
     return asset
