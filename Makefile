@@ -8,6 +8,8 @@ PORT ?= 8000
 .PHONY: run test install lint audit schema requirements bench clean
 
 ## run: set up (venv, requirements, migrations, demo data when empty) and serve the portal with a worker
+# the worker and the in-process emulators reach the portal where it runs (make run PORT=8123 too)
+run: export PORTAL_URL ?= http://127.0.0.1:$(PORT)
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput -v0

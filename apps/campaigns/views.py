@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from apps.assets.models import Asset
 from apps.assets.querysets import available_condition
-from apps.common.active_client import get_active_client
+from apps.common.active_client import client_for_new, get_active_client
 from apps.common.http import whole_number
 from apps.common.smintio_vocabulary import USAGES
 from apps.workflows import services as workflows
@@ -47,21 +45,11 @@ def campaign_list(request):
 
 
 def _client_for_new(request):
-    clients = services.planner_clients(request.user)
-    if not clients:
-        raise PermissionDenied(
-            "Only a client's agency admins, content managers, marketing and requesters plan campaigns."
-        )
-    slug = request.POST.get("client") or request.GET.get("client")
-    if slug:
-        chosen = next((c for c in clients if c.slug == slug), None)
-        if chosen is None:
-            raise Http404("No such client among yours.")
-        return chosen, clients
-    active = get_active_client(request)
-    if active is not None and any(c.pk == active.pk for c in clients):
-        return active, clients
-    return clients[0], clients
+    return client_for_new(
+        request,
+        services.planner_clients(request.user),
+        refusal="Only a client's agency admins, content managers, marketing and requesters plan campaigns.",
+    )
 
 
 @login_required

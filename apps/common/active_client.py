@@ -45,3 +45,24 @@ def params_with_active_client(request):
     if "client" not in params and active is not None:
         params["client"] = active.slug
     return params
+
+
+def client_for_new(request, clients: list, *, refusal: str):
+    """The client something new is made for, among ``clients`` (those the person may make it in): the one the form
+    or URL names (``client``; not theirs: 404), else the active client when it is one of them, else the first.
+    Returns ``(client, clients)``; no client at all: ``PermissionDenied(refusal)``."""
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    if not clients:
+        raise PermissionDenied(refusal)
+    slug = request.POST.get("client") or request.GET.get("client")
+    if slug:
+        chosen = next((c for c in clients if c.slug == slug), None)
+        if chosen is None:
+            raise Http404("No such client among yours.")
+        return chosen, clients
+    active = get_active_client(request)
+    if active is not None and any(c.pk == active.pk for c in clients):
+        return active, clients
+    return clients[0], clients

@@ -12,7 +12,6 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -24,7 +23,7 @@ from django.views.decorators.vary import vary_on_headers
 from apps.assets import rights
 from apps.assets.models import Asset, LicensePurchase
 from apps.assets.vocabulary import vocabulary_for
-from apps.common.active_client import get_active_client
+from apps.common.active_client import client_for_new, get_active_client
 from apps.common.http import whole_number
 from apps.workflows import services as workflows
 from apps.workflows.subject_pages import subject_context
@@ -74,21 +73,13 @@ def request_list(request):
 
 # -- the form ---------------------------------------------------------------------------------------------------------
 def _client_for_new(request):
-    """The client a new request is for: the one named (``client``), else the active one, else the person's only
-    client they request in; ``None`` while they must choose."""
-    clients = page_helpers.requester_clients(request.user)
-    if not clients:
-        raise PermissionDenied("Only requesters of a client make creative requests; ask your agency admin.")
-    slug = request.POST.get("client") or request.GET.get("client")
-    if slug:
-        chosen = next((c for c in clients if c.slug == slug), None)
-        if chosen is None:
-            raise Http404("No such client among yours.")
-        return chosen, clients
-    active = get_active_client(request)
-    if active is not None and any(c.pk == active.pk for c in clients):
-        return active, clients
-    return clients[0], clients
+    """The client a new request is for: the one named (``client``), else the active one, else the person's first
+    client they request in."""
+    return client_for_new(
+        request,
+        page_helpers.requester_clients(request.user),
+        refusal="Only requesters of a client make creative requests; ask your agency admin.",
+    )
 
 
 @login_required
