@@ -18,6 +18,7 @@ from apps.clients.models import Client
 from apps.creative import services
 from apps.creative.models import CampaignType, CreativeRequest, Format
 
+from . import review_links
 from .comments import seed_opentext_comment
 
 VOCABULARIES = {
@@ -273,12 +274,17 @@ def approve_for_walkthrough(client, countries, usages, run_days, full: int, part
     chosen += [m.asset.pk for m in offered if m.coverage == matching.PARTIAL][:partial]
     people: dict[str, list] = {}
     approved = decided_any = 0
+    # the client stakeholder's step: left to the demo's review link for its assets, and waits until it is sent
+    kept = review_links.kept_for_the_link(client)
+    waits_for_link = False
     for asset_id in chosen:
         tasks = list(open_tasks.filter(run__subject_id=asset_id).select_related("run").order_by("pk"))
         decided = 0
         for task in tasks:
             role = next((r for r in task.candidate_roles if r in SIGNERS), None)
-            if role is None:
+            if role == "external" and kept is None:
+                waits_for_link = True
+            if role is None or (role == "external" and (kept is None or asset_id in kept)):
                 continue
             if role not in people:  # the persona first (legal@<slug>.example), then the role's other members
                 members = User.objects.filter(memberships__client=client, memberships__roles__code=role)
@@ -298,6 +304,6 @@ def approve_for_walkthrough(client, countries, usages, run_days, full: int, part
             and not any(t.task_key == "stakeholder_review" for t in tasks)
         )
         approved += decided == len(tasks) and decided > 0 and not later
-    if not approved and decided_any:
+    if not approved and (decided_any or waits_for_link):
         return "waiting for the next step of the approval cycles"
     return approved

@@ -24,6 +24,16 @@ def demo_link():
     return ReviewLink.objects.filter(client__slug=CLIENT, holder_email=HOLDER[1]).order_by("-id").first()
 
 
+def kept_for_the_link(client) -> set[int] | None:
+    """The assets whose stakeholder step the demo leaves to the link's holder: the link's, once it is sent;
+    ``None`` while Contoso's link is not sent yet (the walkthrough then waits with every stakeholder step, or the
+    link would find nothing left to review); nothing for another client."""
+    if client.slug != CLIENT:
+        return set()
+    link = demo_link()
+    return None if link is None else set(link.assets.values_list("pk", flat=True))
+
+
 def url_of(link) -> str:
     from apps.reviews import links
 

@@ -118,3 +118,51 @@ def test_a_quorum_and_a_stakeholder_step_are_approved_in_two_passes(platforms, c
             "legal@acme.example",
             "marketing@acme.example",
         ]
+
+
+def test_contosos_stakeholder_steps_wait_for_the_review_link_which_keeps_its_own(
+    platforms, client_a, reviewers, agency_admin
+):
+    """The demo's review link must find stakeholder steps to show: the walkthrough leaves every stakeholder step
+    alone until the link is sent, then decides all but the link's, which stay open for its holder."""
+    from django.conf import settings
+
+    from apps.common.roles import RoleCode
+    from apps.demo import review_links
+    from apps.emulators.opentext import provisioning
+    from apps.integrations.smintio.sync import pull
+    from apps.reviews import policy
+    from apps.reviews import services as reviews
+    from apps.workflows.choices import TaskStatus
+    from apps.workflows.models import Task
+    from tests.factories import member
+
+    client_a.slug = review_links.CLIENT  # the demo's client with a stakeholder link
+    client_a.review_usages = []
+    client_a.save()
+    platforms.opentext_tenant()
+    member(client_a, RoleCode.EXTERNAL, email="external@acme.example")
+    member(client_a, RoleCode.CONTENT_MANAGER, email=review_links.SENDER)
+    provisioning.ensure_user(settings.OT_TENANT_ID, "external@acme.example", groups=["external"])
+    policy.update_policy(client_a, actor=agency_admin, changes={"stakeholder_step": True})
+    pull(platforms.smintio_tenant(client_a, count=60), full=True)
+    reviews.start_pending_approvals(client_a)
+    settle()
+
+    demo.approve_for_walkthrough(client_a, *WALKTHROUGH, 5, 0)  # the internal reviews
+    settle()
+    steps = Task.objects.filter(client=client_a, task_key="stakeholder_review")
+    assert steps.count() == 5 and not steps.exclude(status=TaskStatus.OPEN).exists()
+    assert (
+        demo.approve_for_walkthrough(client_a, *WALKTHROUGH, 5, 0) == "waiting for the next step of the approval cycles"
+    )
+    assert steps.filter(status=TaskStatus.OPEN).count() == 5  # the link is not sent: nobody took them
+
+    assert review_links.send_demo_link().startswith("sent: ")
+    kept = review_links.kept_for_the_link(client_a)
+    assert len(kept) == review_links.ASSETS
+    approved = demo.approve_for_walkthrough(client_a, *WALKTHROUGH, 5, 0)
+    settle()
+    assert approved == 5 - review_links.ASSETS
+    still_open = set(steps.filter(status=TaskStatus.OPEN).values_list("run__subject_id", flat=True))
+    assert still_open == kept  # the holder decides these through the link
