@@ -314,6 +314,9 @@ def suggestions_by_culture(asset: Asset, cultures: list[str], *, onboarding=None
 
 
 # -- deciding (the flow's hooks) ------------------------------------------------------------------------------------
+ENRICHED_HERE = ("name", "description", "keywords")  # what the enrichment form edits (and Smint.io's PATCH takes)
+
+
 def _enrichment(asset: Asset, inputs: dict) -> dict:
     changes = {
         name: inputs[name]
@@ -333,9 +336,16 @@ def _enrichment(asset: Asset, inputs: dict) -> dict:
     for field, value in changes.items():
         setattr(asset, field, value)  # judged as it will be
     missing = [m for m in missing_fields(asset, list(asset.client.required_metadata_fields or [])) if m != "categories"]
-    if missing:
-        field = {"name": "name", "description": "description"}.get(missing[0], "keywords")
-        raise Refused(f"The client requires: {', '.join(missing)}. Fill it in before going on.", field=field)
+    fillable = [m for m in missing if m in ENRICHED_HERE]
+    if fillable:
+        field = {"name": "name", "description": "description"}.get(fillable[0], "keywords")
+        raise Refused(f"The client requires: {', '.join(fillable)}. Fill it in before going on.", field=field)
+    if missing:  # a copyright notice, a field of the content element: written at the source, not in this form
+        raise Refused(
+            f"The client requires: {', '.join(missing)}, which comes from the source ({asset.provider or 'the DAM'}) "
+            "and cannot be entered here. Have it added there and synced again, or reject the onboarding.",
+            field="task",
+        )
     return changes
 
 

@@ -11,7 +11,7 @@ from apps.audit.models import AuditEvent
 from apps.common.roles import RoleCode
 from apps.onboarding import services
 from apps.onboarding.models import Onboarding, OnboardingPolicy
-from apps.workflows.models import Task, WorkflowRun
+from apps.workflows.models import Decision, Task, WorkflowRun
 from tests.factories import member
 
 from .test_trigger_and_checks import make
@@ -87,6 +87,23 @@ def test_the_asset_page_says_why_it_is_hidden(onboarding, ops, login):
     page = login(ops).get(f"/assets/{onboarding.asset_id}/").content.decode()
     assert 'id="onboarding"' in page and "Hidden until it is published" in page
     assert "Failed</strong>: File present and downloadable" in page
+
+
+def test_a_required_field_the_form_cannot_fill_is_named_with_what_to_do(onboarding, ops, login):
+    """A copyright notice comes from the source: the refusal says so instead of pointing at the keywords."""
+    client = onboarding.client
+    client.required_metadata_fields = ["keywords", "copyright"]
+    client.save()
+    Asset.objects.filter(pk=onboarding.asset_id).update(copyright_notices=[])
+    task = task_of(onboarding)
+    refused = login(ops).post(
+        f"/tasks/{task.pk}/decide/", {"outcome": "enriched", "keywords": "spring, hero", "version": task.version}
+    )
+    assert refused.status_code == 400
+    body = refused.content.decode()
+    assert "The client requires: copyright notice, which comes from the source (bynder)" in body
+    assert "Have it added there and synced again, or reject the onboarding." in body
+    assert not Decision.objects.filter(task=task).exists()
 
 
 def test_bulk_enrichment_in_the_queue_audits_each_asset(onboarding, client_a, ops, login):
