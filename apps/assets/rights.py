@@ -509,8 +509,8 @@ def licence_summary(asset, vocabulary=None) -> LicenceSummary:
     vocabulary = vocabulary or _vocabulary.vocabulary_for(asset.client)
     limits = limits_of(asset, vocabulary=vocabulary)
     not_for = ", ".join(vocabulary.readable(key) for key in limits.except_usages)
-    until = f"until {limits.until:%d %b %Y}" if limits.until else "no end date"
-    parts = [f"May be used {limits.what.lower() if limits.usage_labels else 'for uses the licence does not state'}"]
+    until = f"until {limits.until:%d %b %Y}" if limits.until else "with no end date"
+    parts = [f"May be used for {limits.what.lower() if limits.usage_labels else 'uses the licence does not state'}"]
     parts.append(f"in {limits.where}" if limits.territories else "where the licence does not state")
     parts.append(until)
     sentence = " ".join(parts) + "."
