@@ -4,7 +4,7 @@ import hashlib
 
 from django.db import models
 
-from apps.outbox.choices import Platform
+from apps.outbox.choices import RemotePlatform
 
 from .querysets import InboundEventQuerySet
 
@@ -38,7 +38,7 @@ class InboundEvent(models.Model):
     found for has none and only staff operators see it.
     """
 
-    source = models.CharField(max_length=20, choices=Platform.choices)
+    source = models.CharField(max_length=20, choices=RemotePlatform.choices)
     event_id = models.CharField(max_length=EVENT_ID_MAX)
     event_key = models.CharField(max_length=64, editable=False, help_text="SHA-256 of the whole event id, hex.")
     client = models.ForeignKey(

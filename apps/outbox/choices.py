@@ -6,6 +6,20 @@ class Platform(models.TextChoices):
 
     SMINTIO = "smintio", "Smint.io"
     OPENTEXT = "opentext", "OpenText"
+    MAIL = "mail", "E-mail"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class RemotePlatform(models.TextChoices):
+    """The platforms that send hints to the integrations' inbox."""
+
+    SMINTIO = Platform.SMINTIO.value, Platform.SMINTIO.label
+    OPENTEXT = Platform.OPENTEXT.value, Platform.OPENTEXT.label
+
+
+# Each integrator's endpoint fails on its own: one broken receiver must not stop the others, so webhook rows pass
+# no shared circuit breaker (the webhooks app counts failures per endpoint and disables the endpoint instead).
+UNGUARDED_PLATFORMS = frozenset({Platform.WEBHOOK})
 
 
 class OutboxStatus(models.TextChoices):

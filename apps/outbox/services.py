@@ -39,7 +39,7 @@ from django.utils import timezone
 from apps.audit import services as audit
 from apps.common.worker_state import stop_requested
 
-from .choices import BLOCKING_STATUSES, OutboxStatus
+from .choices import BLOCKING_STATUSES, UNGUARDED_PLATFORMS, OutboxStatus
 from .choices import Platform as Platform  # the targets a row names: part of the interface (enqueue)
 from .errors import NotYet, PlatformError, TransientError
 from .models import CircuitBreaker, OutboxMessage
@@ -100,6 +100,8 @@ def backoff_seconds(attempts: int, retry_after: float | None = None) -> float:
 # -- circuit breaker -----------------------------------------------------------------------------------------
 def breaker_allows(platform: str) -> bool:
     """Closed: yes. Open: no, until ``open_until``; then exactly one caller gets a probe slot."""
+    if platform in UNGUARDED_PLATFORMS:
+        return True
     now = timezone.now()
     breaker, _ = CircuitBreaker.objects.get_or_create(platform=platform)
     if breaker.open_until is None or breaker.consecutive_failures < settings.BREAKER_THRESHOLD:
@@ -115,10 +117,14 @@ def breaker_allows(platform: str) -> bool:
 
 
 def breaker_success(platform: str) -> None:
+    if platform in UNGUARDED_PLATFORMS:
+        return
     CircuitBreaker.objects.filter(platform=platform).update(consecutive_failures=0, open_until=None, probing_until=None)
 
 
 def breaker_failure(platform: str) -> None:
+    if platform in UNGUARDED_PLATFORMS:
+        return
     CircuitBreaker.objects.filter(platform=platform).update(consecutive_failures=F("consecutive_failures") + 1)
     CircuitBreaker.objects.filter(platform=platform, consecutive_failures__gte=settings.BREAKER_THRESHOLD).update(
         open_until=timezone.now() + timedelta(seconds=settings.BREAKER_OPEN_SECONDS), probing_until=None

@@ -62,6 +62,9 @@ INSTALLED_APPS = [
     "apps.creative",  # creative requests (flow 3): beside reviews and exceptions
     "apps.onboarding",  # DAM onboarding (flow 6): beside reviews and exceptions
     "apps.campaigns",  # global campaigns (flow 5): above creative, whose matching and deliveries it reuses
+    "apps.notifications",  # e-mail and in-app notices: listens to the domain apps' events (apps.common.events)
+    "apps.webhooks",  # integrators' endpoints: listens to the same events, delivers through the outbox
+    "apps.analytics",  # where reviews wait: SQL aggregates over the task mirror
     "apps.demo",  # demo data: wires every app together, so it comes last
 ]
 
