@@ -126,6 +126,19 @@ def opentext_comment(message) -> dict:
     return {"id": str(created.get("id") or "")}
 
 
+def _comment_there(api, remote_id: str, comment: str, *, first_attempt: bool) -> bool:
+    """Whether an earlier attempt of this row already left ``comment`` on a task just found open. On the first
+    attempt none did, so nothing is read. Later, the list is read; it looks the task up in OpenText's history,
+    written late: a 404 there means "not yet", not "gone" (which would settle the task from a history that does not
+    know it), so the row waits for it."""
+    if first_attempt:
+        return False
+    try:
+        return any(c.get("message") == comment for c in api.task_comments(remote_id))
+    except NotFound:
+        raise NotYet("OpenText", "The task's comments are not readable yet (its history is written late)") from None
+
+
 @handler("opentext.complete")
 def opentext_complete(message) -> dict:
     """Complete a task at OpenText with the decision taken here. OpenText, like Flowable, lets anyone with the right
@@ -142,7 +155,7 @@ def opentext_complete(message) -> dict:
             api.claim(task.remote_id, ours)  # released in OpenText meanwhile: take it back before completing
         # Neither call is idempotent at OpenText, so each checks what a lost earlier answer may have done.
         comment = payload.get("comment")
-        if comment and not any(c.get("message") == comment for c in api.task_comments(task.remote_id)):
+        if comment and not _comment_there(api, task.remote_id, comment, first_attempt=message.attempts <= 1):
             api.add_comment(task.remote_id, comment)
         api.complete(task.remote_id, outcome=payload["outcome"], values=payload.get("variables") or {})
     except Conflict:

@@ -11,6 +11,7 @@ import time
 import uuid
 
 import pytest
+from django.conf import settings
 from django.test import Client as HttpClient
 from django.utils import timezone
 
@@ -45,6 +46,11 @@ def comment_in_opentext(platforms, user: str, message: str, *, task: Task | None
 
 def at_opentext(task: Task) -> list[str]:
     return sorted(c["message"] for c in OpenTextClient().task_comments(task.remote_id))
+
+
+def at_opentext_runtime(platforms, task: Task) -> bool:
+    state = platforms.control("opentext", f"process-instances/{task.run.remote_id}", method="GET")
+    return any(t["id"] == task.remote_id for t in state["openTasks"])
 
 
 def drain_now() -> None:
@@ -113,6 +119,27 @@ def test_a_decision_reason_sent_with_the_completion_is_not_pulled_back_as_a_comm
     assert "No model release" in at_opentext(task)  # OpenText has the reason as a comment of our service
     opentext_sync.reconcile()
     assert not Comment.objects.filter(run=cycle).exists()  # shown as the decision already
+
+
+def test_a_reason_whose_completion_failed_is_sent_once_after_the_late_history_knows_the_task(
+    platforms, cycle, reviewers
+):
+    """The first attempt leaves the reason as a comment, but its answer is lost. The retry must not comment
+    again, so it reads the task's comments first; that list looks the task up in the late history (a 404 until
+    then): the row waits for it, neither commenting twice nor taking the task for gone."""
+    task = review(cycle, "legal")
+    platforms.control("opentext", f"tenants/{settings.OT_TENANT_ID}/settings", {"history_delay_seconds": 4})
+    platforms.fault("opentext", kind="delay", delay_seconds=3, count=1, path_contains="/comments", method="POST")
+    workflows.decide(task, actor=reviewers["legal"], outcome="rejected", reason="No model release")
+    drain_now()  # attempt 1: OpenText stores the comment, our client gives up waiting
+    drain_now()  # attempt 2: the comments are not readable yet (late history): waits, changes nothing
+    row = OutboxMessage.objects.get(kind="opentext.complete")
+    assert row.status == OutboxStatus.PENDING and "not readable yet" in row.last_error
+    assert at_opentext_runtime(platforms, task)  # still open at OpenText: not completed, not taken for gone
+    platforms.control("opentext", f"tenants/{settings.OT_TENANT_ID}/settings", {"history_delay_seconds": 0})
+    settle()
+    assert at_opentext(task).count("No model release") == 1
+    assert OutboxMessage.objects.get(pk=row.pk).status == OutboxStatus.DONE
 
 
 # -- portal -> OpenText, exactly once ---------------------------------------------------------------------------

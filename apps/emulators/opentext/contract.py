@@ -27,8 +27,9 @@ Assumptions:
   null otherwise); ``GET process-instances/{id}/comments`` lists only the comments that carry the instance id.
   Lists are unpaged JSON arrays, newest first (Flowable's ``order by TIME_ desc``); paging parameters are ignored.
   Comments written in OpenText's own task application (control route ``_emulator/comments``) carry the instance id,
-  as Flowable's task application saves it. Not emulated: with asynchronous history, Flowable's task comment list
-  could 404 for a task its history does not know yet; the emulator answers at once;
+  as Flowable's task application saves it. Both lists look their task or instance up in the
+  (asynchronous) history, as Flowable's resources do: one newer than the tenant's ``history_delay_seconds`` is a 404
+  until the history knows it; the comments themselves are not delayed (Flowable writes them directly);
 - the service error categories (Flowable's ``ErrorInfo``);
 - ended process instances are gone from the runtime, as in stock Flowable, which moves them to history:
   ``GET process-instances/{id}`` of an ended instance is a 404 and the ``process-instances`` list holds running

@@ -167,9 +167,10 @@ def process_instance(request: HttpRequest, principal: Principal, instance_id: st
 def process_instance_comments(request: HttpRequest, principal: Principal, instance_id: str) -> HttpResponse:
     """``GET process-instances/{id}/comments``: the comments that carry the instance's id (instance comments, and
     task comments saved with it), newest first, not paged; an ended instance's comments stay readable (Flowable
-    keeps comments and resolves their instance through history) [A]."""
+    keeps comments and resolves their instance through history) [A]; an instance the asynchronous history does not
+    know yet is a 404, as Flowable's resource looks it up there."""
     _allow(request, "GET")
-    instance = services.get_instance(principal.tenant, instance_id)
+    instance = queries.historic_instance(principal.tenant, instance_id, queries.history_as_of(principal.tenant))
     comments = queries.comments().filter(process_instance=instance, on_instance=True)
     return JsonResponse([payloads.comment(c) for c in comments], safe=False)
 
@@ -239,12 +240,15 @@ def _run_action(principal: Principal, task_id: str, body: dict) -> None:
 @fault_injected
 @bearer
 def task_comments(request: HttpRequest, principal: Principal, task_id: str) -> HttpResponse:
-    """``GET`` lists a task's comments, open or finished task (Flowable reads the historic task), newest first and
-    not paged; ``POST {message, saveProcessInstanceId?}`` adds one to an open task only (Flowable reads the runtime
-    task: a finished task is a 404); author = the token's user or client."""
+    """``GET`` lists a task's comments, open or finished task (Flowable reads the historic task, so a task newer than
+    the tenant's history delay is a 404), newest first and not paged; ``POST {message, saveProcessInstanceId?}``
+    adds one to an open task only (Flowable reads the runtime task: a finished task is a 404); author = the token's
+    user or client."""
     _allow(request, "GET", "POST")
     if request.method == "GET":
         item = services.get_task(principal.tenant, task_id)
+        if item.create_time > queries.history_as_of(principal.tenant):  # Flowable reads the historic task: late
+            raise NotFound(f"Could not find a task with id '{task_id}'.")
         comments = queries.comments().filter(task=item)
         return JsonResponse([payloads.comment(c) for c in comments], safe=False)
     body = _body(request)

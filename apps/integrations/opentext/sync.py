@@ -158,10 +158,14 @@ def pull_comments(run: WorkflowRun, api: OpenTextClient) -> int:
     """Bring the comments people added in OpenText into the run's conversation (``workflows.apply_remote_comments``
     keeps each once): the instance's list and each mirrored task's (a task comment is in the instance's list only
     when it was saved with the instance's id, ``contract`` says). A task the history does not know yet is read at
-    the next pass. Returns how many were added."""
+    the next pass, and so is an instance it does not know yet (both lists look their subject up there). Returns how
+    many were added."""
     if not run.remote_id:
         return 0
-    found = [map_comment(c) for c in api.process_comments(run.remote_id)]
+    try:
+        found = [map_comment(c) for c in api.process_comments(run.remote_id)]
+    except NotFound:
+        found = []
     for remote_id in Task.objects.filter(run=run).order_by("id").values_list("remote_id", flat=True):
         try:
             found += [map_comment(c) for c in api.task_comments(remote_id)]

@@ -55,6 +55,7 @@ def test_comment_on_a_task(ot, started):
     assert user_comment["author"] == "legal@acme.example"
     assert user_comment["processInstanceId"] == started["id"]
 
+    ot.wait_for_history()  # both lists look their task or instance up in the late history
     listed = ot.get(f"workflow/v1/tasks/{task['id']}/comments").json()
     assert sorted(c["message"] for c in listed) == ["Found it", "Model release missing"]
     [with_comments] = ot.tasks(name="Legal review", includeTaskComments="true")
@@ -67,6 +68,7 @@ def test_lists_come_newest_first_and_unpaged(ot, started):
     task = ot.open_task(started["id"], "Legal review")
     for n in range(12):
         ot.post(f"workflow/v1/tasks/{task['id']}/comments", {"message": f"n{n}", "saveProcessInstanceId": True})
+    ot.wait_for_history()  # both lists look their task or instance up in the late history
     listed = ot.get(f"workflow/v1/tasks/{task['id']}/comments", {"count": 2}).json()
     assert [c["message"] for c in listed] == [f"n{n}" for n in reversed(range(12))]
     assert len(ot.get(f"workflow/v1/process-instances/{started['id']}/comments", {"count": 2}).json()) == 12
@@ -81,6 +83,7 @@ def test_instance_comments_hold_those_saved_with_it_and_survive_completion(ot, s
     ot.decide(started["id"], "Legal review", "approved")
     # A finished task takes no new comment (Flowable's POST reads the runtime task) ...
     assert ot.post(f"workflow/v1/tasks/{legal['id']}/comments", {"message": "three"}).status_code == 404
+    ot.wait_for_history()  # both lists look their task or instance up in the late history
     listed = ot.get(f"workflow/v1/process-instances/{started['id']}/comments").json()
     assert sorted(c["message"] for c in listed) == ["one", "two"]
     # ... but its comments stay readable (the GET reads the historic task)
@@ -96,6 +99,7 @@ def test_comments_of_an_ended_instance_stay_readable(ot, started):
     )
     ot.decide(started["id"], "Legal review", "rejected")
     ot.assert_gone(started["id"])
+    ot.wait_for_history()
     listed = ot.get(f"workflow/v1/process-instances/{started['id']}/comments")
     assert listed.status_code == 200
     assert [c["message"] for c in listed.json()] == ["Rejected: no model release"]
@@ -112,6 +116,7 @@ def test_comment_validation(ot, started):
 
 def test_start_comment_is_an_instance_comment(ot):
     body = ot.start(comment="Please hurry")
+    ot.wait_for_history()  # both lists look their task or instance up in the late history
     [comment] = ot.get(f"workflow/v1/process-instances/{body['id']}/comments").json()
     assert comment["message"] == "Please hurry"
     assert comment["taskId"] is None
@@ -182,6 +187,21 @@ def test_task_history_lags_by_the_delay(ot):
 
 
 # -- someone commenting in OpenText itself (the demo's and the tests' way in) --------------------------------------
+def test_comment_lists_404_until_the_history_knows_their_task_or_instance(ot):
+    """Flowable's comment resources look the task or instance up in the (asynchronous) history: a new one is a 404
+    there, though a comment can already be added (the runtime knows the task); the comment is not delayed itself."""
+    ot.control(f"tenants/{TENANT}/settings", {"history_delay_seconds": 0.5})
+    started = ot.start()
+    task = ot.open_task(started["id"], "Legal review")
+    assert ot.post(f"workflow/v1/tasks/{task['id']}/comments", {"message": "early"}).status_code == 201
+    assert ot.get(f"workflow/v1/tasks/{task['id']}/comments").status_code == 404
+    assert ot.get(f"workflow/v1/process-instances/{started['id']}/comments").status_code == 404
+
+    time.sleep(0.55)
+    assert [c["message"] for c in ot.get(f"workflow/v1/tasks/{task['id']}/comments").json()] == ["early"]
+    assert ot.get(f"workflow/v1/process-instances/{started['id']}/comments").json() == []
+
+
 def test_a_user_comments_in_opentext_on_a_task_or_an_instance(ot, started):
     task = ot.open_task(started["id"], "Legal review")
     on_task = ot.control("comments", {"user": "legal@acme.example", "message": "Release on file", "task": task["id"]})
@@ -190,6 +210,7 @@ def test_a_user_comments_in_opentext_on_a_task_or_an_instance(ot, started):
     assert on_instance.status_code == 201
     # OpenText's own task application saves a task comment with its instance: both lists show it
     assert on_task.json()["processInstanceId"] == started["id"]
+    ot.wait_for_history()  # both lists look their task or instance up in the late history
     listed = ot.get(f"workflow/v1/process-instances/{started['id']}/comments").json()
     assert [(c["author"], c["message"], c["taskId"]) for c in listed] == [
         ("ext@partner.example", "FYI", None),
@@ -228,6 +249,7 @@ def test_the_opentext_comment_command_writes_on_the_newest_open_task(ot, started
         stdout=out,
     )
     assert "brand@acme.example commented on task" in out.getvalue()
+    ot.wait_for_history()  # both lists look their task or instance up in the late history
     listed = ot.get(f"workflow/v1/process-instances/{started['id']}/comments").json()
     assert [(c["author"], c["message"]) for c in listed] == [("brand@acme.example", "Typed in OpenText")]
     with pytest.raises(CommandError, match="No open task"):
