@@ -46,6 +46,7 @@ if settings.EMULATORS:
     urlpatterns += [
         path("emulators/smintio/", include("apps.emulators.smintio.urls")),
         path("emulators/opentext/", include("apps.emulators.opentext.urls")),
+        path("emulators/receiver/", include("apps.emulators.receiver.urls")),  # an integrator's webhook receiver
     ]
 
 handler400 = errors.bad_request

@@ -73,7 +73,12 @@ INSTALLED_APPS = [
 # them; off in production, where the real hosts and credentials below are set.
 EMULATORS = env_bool("EMULATORS", False)
 if EMULATORS:
-    INSTALLED_APPS += ["apps.emulators.core", "apps.emulators.smintio", "apps.emulators.opentext"]
+    INSTALLED_APPS += [
+        "apps.emulators.core",
+        "apps.emulators.smintio",
+        "apps.emulators.opentext",
+        "apps.emulators.receiver",
+    ]
 # How the platforms (and the emulators' notifications) reach this portal, and the OAuth redirect base.
 PORTAL_URL = env_str("PORTAL_URL", "http://127.0.0.1:8000").rstrip("/")
 EMULATOR_ROOT = f"{PORTAL_URL}/emulators"
