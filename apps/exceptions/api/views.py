@@ -5,14 +5,13 @@ the one decision service of every flow (``workflows.services.decide``), as on th
 from __future__ import annotations
 
 from django.db.models import OuterRef, Subquery
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from apps.accounts.choices import TokenScope
 from apps.assets.models import Asset
+from apps.clients.api.policy import ClientPolicyView
 from apps.clients.models import Client
 from apps.workflows.api.views import NOT_A_SIGNER, decide_or_problem
 from apps.workflows.choices import TaskStatus
@@ -143,41 +142,19 @@ class ExceptionPolicySerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, write_only=True, max_length=500)
 
 
-class ExceptionPolicyView(APIView):
+@extend_schema_view(
+    get=extend_schema(responses={200: ExceptionPolicySerializer}),
+    patch=extend_schema(request=ExceptionPolicySerializer, responses={200: ExceptionPolicySerializer, 400: REFUSED}),
+)
+class ExceptionPolicyView(ClientPolicyView):
     """A client's exception policy (``apps.exceptions.policy``): its internal members read it; its agency admins
     change it with an `admin` token (each change audited with before and after). Another client's, or a client
     where the caller is an external member, is a 404."""
 
-    required_scope = {"patch": TokenScope.ADMIN}
+    serializer_class = ExceptionPolicySerializer
+    policy = policy
+    what = "exception policy"
+    refused_groups = {"sla_": "sla_hours"}
 
-    def initial(self, request, *args, **kwargs):
-        self.action = request.method.lower()  # for the token scope the PATCH needs
-        super().initial(request, *args, **kwargs)
-
-    def _client(self, slug: str) -> Client:
-        client = Client.objects.internal_to(self.request.user).filter(slug=slug).first()
-        if client is None:
-            raise exceptions.NotFound()
-        return client
-
-    @extend_schema(responses={200: ExceptionPolicySerializer})
-    def get(self, request, slug: str):
-        client = self._client(slug)
-        return Response({"client": client.slug, **policy.as_dict(detection.policy_for(client))})
-
-    @extend_schema(request=ExceptionPolicySerializer, responses={200: ExceptionPolicySerializer, 400: REFUSED})
-    def patch(self, request, slug: str):
-        client = self._client(slug)
-        if not policy.may_edit(request.user, client):
-            raise exceptions.PermissionDenied("Only the client's agency admins may change its exception policy.")
-        body = ExceptionPolicySerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        changes = {k: v for k, v in body.validated_data.items() if k != "reason"}
-        try:
-            saved = policy.update_policy(
-                client, actor=request.user, changes=changes, reason=body.validated_data.get("reason", "")
-            )
-        except policy.PolicyRefused as refused:
-            field = "sla_hours" if refused.field.startswith("sla_") else refused.field
-            raise exceptions.ValidationError({field: [str(refused)]}) from None
-        return Response({"client": client.slug, **policy.as_dict(saved)})
+    def current(self, client: Client):
+        return detection.policy_for(client)

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import exceptions, serializers
-from rest_framework.response import Response
-from rest_framework.views import APIView
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import serializers
 
-from apps.accounts.choices import TokenScope
+from apps.clients.api.policy import ClientPolicyView
 from apps.clients.models import Client
 
 from .. import policy
@@ -39,46 +37,23 @@ class ApprovalPolicySerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, write_only=True, max_length=500)
 
 
-class ApprovalPolicyView(APIView):
+@extend_schema_view(
+    get=extend_schema(responses={200: ApprovalPolicySerializer}),
+    patch=extend_schema(request=ApprovalPolicySerializer, responses={200: ApprovalPolicySerializer, 400: REFUSED}),
+)
+class ApprovalPolicyView(ClientPolicyView):
     """A client's approval policy: its internal members read it; its agency admins change it with an `admin` token
     (each change audited with before and after). Changes reach the approval cycles started afterwards only; running
     cycles keep the shape they started with. Another client's, or a client where the caller is an external member,
     is a 404."""
 
-    required_scope = {"patch": TokenScope.ADMIN}
+    serializer_class = ApprovalPolicySerializer
+    policy = policy
+    what = "approval policy"
+    refused_groups = {"quorum_": "quorum"}
 
-    def initial(self, request, *args, **kwargs):
-        self.action = request.method.lower()  # for the token scope the PATCH needs
-        super().initial(request, *args, **kwargs)
+    def current(self, client: Client):
+        return policy.policy_for(client)
 
-    def _client(self, slug: str) -> Client:
-        client = Client.objects.internal_to(self.request.user).filter(slug=slug).first()
-        if client is None:
-            raise exceptions.NotFound()
-        return client
-
-    @staticmethod
-    def _body(client: Client, saved) -> dict:
-        return {"client": client.slug, **policy.as_dict(saved), "shape": policy.describe(policy.variables_for(client))}
-
-    @extend_schema(responses={200: ApprovalPolicySerializer})
-    def get(self, request, slug: str):
-        client = self._client(slug)
-        return Response(self._body(client, policy.policy_for(client)))
-
-    @extend_schema(request=ApprovalPolicySerializer, responses={200: ApprovalPolicySerializer, 400: REFUSED})
-    def patch(self, request, slug: str):
-        client = self._client(slug)
-        if not policy.may_edit(request.user, client):
-            raise exceptions.PermissionDenied("Only the client's agency admins may change its approval policy.")
-        body = ApprovalPolicySerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        changes = {k: v for k, v in body.validated_data.items() if k != "reason"}
-        try:
-            saved = policy.update_policy(
-                client, actor=request.user, changes=changes, reason=body.validated_data.get("reason", "")
-            )
-        except policy.PolicyRefused as refused:
-            field = "quorum" if refused.field.startswith("quorum_") else refused.field
-            raise exceptions.ValidationError({field: [str(refused)]}) from None
-        return Response(self._body(client, saved))
+    def body(self, client: Client, saved) -> dict:
+        return {**super().body(client, saved), "shape": policy.describe(policy.variables_for(client))}
