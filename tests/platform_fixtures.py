@@ -59,7 +59,8 @@ class Platforms:
         return connections.bootstrap(client, tenant=client.slug, refresh_token=boot.refresh_token, verify=False)
 
     # -- OpenText --------------------------------------------------------------------------------------------------
-    def opentext_tenant(self) -> None:
+    def opentext_tenant(self, users: list[dict] | None = None) -> None:
+        """The test tenant at OpenText, with ``users`` (e-mail and groups) as its people (default ``OT_USERS``)."""
         from apps.emulators.opentext import provisioning
 
         provisioning.setup_tenant(
@@ -67,8 +68,19 @@ class Platforms:
             name="Greenlight tests",
             client_id=django_settings.OT_CLIENT_ID,
             client_secret=django_settings.OT_CLIENT_SECRET,
-            users=OT_USERS,
+            users=OT_USERS if users is None else users,
         )
+
+    def approved_library(self, client, count: int):
+        """``count`` assets pulled from the client's Smint.io tenant, all approved (what requests and campaigns
+        match against)."""
+        from apps.assets.choices import ApprovalState
+        from apps.assets.models import Asset
+        from apps.integrations.smintio.sync import pull
+
+        pull(self.smintio_tenant(client, count=count), full=True)
+        Asset.objects.filter(client=client).update(approval_state=ApprovalState.APPROVED)
+        return client
 
 
 @pytest.fixture

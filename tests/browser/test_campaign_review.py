@@ -8,16 +8,13 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings
 from playwright.sync_api import expect
 
-from apps.assets.choices import ApprovalState
 from apps.assets.models import Asset
 from apps.campaigns import services
 from apps.campaigns.choices import CellState
 from apps.campaigns.models import CampaignAssetRegion
 from apps.common.roles import RoleCode
-from apps.integrations.smintio.sync import pull
 from apps.workflows import services as workflows
 from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Task
@@ -30,17 +27,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture
 def campaign_in_review(platforms, client_a):
-    from apps.emulators.opentext import provisioning
-
-    provisioning.setup_tenant(
-        settings.OT_TENANT_ID,
-        name="Greenlight tests",
-        client_id=settings.OT_CLIENT_ID,
-        client_secret=settings.OT_CLIENT_SECRET,
-        users=OT_PEOPLE,
-    )
-    pull(platforms.smintio_tenant(client_a, count=3), full=True)
-    Asset.objects.filter(client=client_a).update(approval_state=ApprovalState.APPROVED)
+    platforms.opentext_tenant(users=OT_PEOPLE)
+    platforms.approved_library(client_a, 3)
     regions = {
         code: RegionFactory(code=code, name=name, countries=countries) for code, (name, countries) in REGIONS.items()
     }

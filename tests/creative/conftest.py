@@ -3,11 +3,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
-from apps.assets.choices import ApprovalState
-from apps.assets.models import Asset
 from apps.common.roles import RoleCode
 from apps.creative import services
 from tests.factories import member
@@ -47,22 +44,10 @@ def intake(**changes) -> services.Intake:
 
 @pytest.fixture
 def opentext(platforms):
-    from apps.emulators.opentext import provisioning
-
-    provisioning.setup_tenant(
-        settings.OT_TENANT_ID,
-        name="Greenlight tests",
-        client_id=settings.OT_CLIENT_ID,
-        client_secret=settings.OT_CLIENT_SECRET,
-        users=OT_PEOPLE,
-    )
+    platforms.opentext_tenant(users=OT_PEOPLE)
     return platforms
 
 
 @pytest.fixture
 def library(opentext, client_a):
-    from apps.integrations.smintio.sync import pull
-
-    pull(opentext.smintio_tenant(client_a, count=12), full=True)
-    Asset.objects.filter(client=client_a).update(approval_state=ApprovalState.APPROVED)
-    return client_a
+    return opentext.approved_library(client_a, 12)
