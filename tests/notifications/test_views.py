@@ -147,3 +147,22 @@ def test_api_lists_my_notifications_and_marks_them_read(api, api_token, client_a
     response = writer.post("/api/v1/notification-preferences/", {"kind": "task.available", "mode": "off"})
     assert response.status_code == 200
     assert NotificationPreference.mode_of(legal, Kind.TASK_AVAILABLE) == Mode.OFF
+
+
+def test_the_centre_does_not_grow_with_rows(login, client_a, legal):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    http = login(legal)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert http.get("/notifications/").status_code == 200
+        return len(captured)
+
+    for n in range(5):
+        assigned(client_a, legal, key=f"task.assigned:{n}:1")
+    five = queries()
+    for n in range(5, 50):
+        assigned(client_a, legal, key=f"task.assigned:{n}:1")
+    assert queries() == five
