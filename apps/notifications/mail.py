@@ -116,10 +116,8 @@ def build(user, notifications: list[Notification], *, digest: bool) -> EmailMult
 
 
 # -- sending (the outbox handler) -------------------------------------------------------------------------------
-def _to_send(user, notifications: list[Notification], digest: bool) -> list[Notification]:
+def _to_send(user, notifications: list[Notification]) -> list[Notification]:
     """Drop what the person turned off since the mail was queued (an unsubscribe wins over a queued mail)."""
-    if digest:
-        return notifications
     stored = {k: m for (_, k), m in NotificationPreference.modes_for([user.pk]).items()}
     return [n for n in notifications if stored.get(n.kind, n.mail_mode) != Mode.OFF]
 
@@ -135,7 +133,7 @@ def send(message) -> dict:
             "client"
         )
     )
-    notifications = _to_send(user, notifications, payload.get("digest", False))
+    notifications = _to_send(user, notifications)
     if not notifications:
         return {"skipped": "nothing left to send"}
     mail = build(user, notifications, digest=payload.get("digest", False))
