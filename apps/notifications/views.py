@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import F
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -49,7 +50,9 @@ def _after_change(request):
 def notification_read(request, pk: int):
     notification = get_object_or_404(Notification.objects.visible_to(request.user), pk=pk)
     services.mark_read(request.user, [notification.pk])
-    if request.POST.get("go") and notification.url.startswith("/") and not notification.url.startswith("//"):
+    if request.POST.get("go") and url_has_allowed_host_and_scheme(
+        notification.url, allowed_hosts=set(), require_https=request.is_secure()
+    ):  # a path of this portal only
         return redirect(notification.url)
     return _after_change(request)
 

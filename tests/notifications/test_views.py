@@ -166,3 +166,11 @@ def test_the_centre_does_not_grow_with_rows(login, client_a, legal):
     for n in range(5, 50):
         assigned(client_a, legal, key=f"task.assigned:{n}:1")
     assert queries() == five
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/", "/\\evil.example/"])
+def test_open_never_leaves_the_portal(login, client_a, legal, target):
+    mine = assigned(client_a, legal)
+    Notification.objects.filter(pk=mine.pk).update(url=target)
+    response = login(legal).post(f"/notifications/{mine.pk}/read/", {"go": "1"})
+    assert response.status_code == 302 and response["Location"] == "/notifications/"
