@@ -191,3 +191,14 @@ def test_due_tomorrow_and_overdue_are_told_once_per_task(client_a, legal):
         f"task.due_soon:{soon.pk}",
         f"task.overdue:{late.pk}",
     }
+
+
+def test_a_4xx_reply_is_retried_and_an_unsubscribe_in_between_stops_the_mail(smtp, client_a, legal):
+    smtp.refuse = "450 4.2.1 mailbox busy, try later"
+    publish("task.assigned", key="task.assigned:12:6", client=client_a, data=task_data(assignee=legal.pk, by=None))
+    assert deliver_all() == {"pending": 1}
+    assert OutboxMessage.objects.get().last_status_code == 450
+    smtp.refuse = None
+    set_preference(legal, Kind.TASK_ASSIGNED, Mode.OFF, actor=legal)  # e.g. the one-click link of an earlier mail
+    assert deliver_all() == {"done": 1}
+    assert smtp.messages == [] and OutboxMessage.objects.get().result == {"skipped": "nothing left to send"}
