@@ -167,6 +167,7 @@ TEMPLATES = [
                 "csp.context_processors.nonce",
                 "apps.clients.context_processors.active_client",
                 "apps.onboarding.context_processors.onboarding_nav",
+                "apps.notifications.context_processors.notifications_badge",
             ],
         },
     },
@@ -300,6 +301,8 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Greenlight <greenlight@localhost>")
+# Tasks that became open to a person are mailed together, at most one mail per window (docs/notifications.md).
+NOTIFICATIONS_BATCH_MINUTES = env_int("NOTIFICATIONS_BATCH_MINUTES", 15, minimum=1)
 
 # API tokens default to 90 days unless created with another expiry.
 API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90, minimum=1)
@@ -420,5 +423,8 @@ SPECTACULAR_SETTINGS = {
         "SourceEnum": "apps.creative.choices.Source",  # a creative request's; named so beside a campaign asset's
         "CampaignAssetSourceEnum": "apps.campaigns.choices.AssetSource",
         "CampaignCellStateEnum": "apps.campaigns.choices.CellState",
+        "KindEnum": "apps.exceptions.choices.CaseKind",  # a case's, as it was named before notifications had kinds
+        "NotificationKindEnum": "apps.notifications.choices.Kind",
+        "NotificationModeEnum": "apps.notifications.choices.Mode",
     },
 }

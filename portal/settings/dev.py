@@ -24,7 +24,8 @@ os.environ.setdefault("SECRET_KEY", _local_secret_key())
 os.environ.setdefault("DEBUG", "true")
 os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 os.environ.setdefault("EMULATORS", "true")
-os.environ.setdefault("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# The demo's mails are kept and read at /mailbox/ (apps.notifications.mailbox); EMAIL_BACKEND overrides it.
+os.environ.setdefault("EMAIL_BACKEND", "apps.notifications.mailbox.MailboxBackend")
 
 from .base import *  # noqa: E402, F403
 from .base import DATABASES  # noqa: E402

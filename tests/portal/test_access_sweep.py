@@ -32,6 +32,7 @@ from apps.common.roles import RoleCode
 from apps.creative.models import CampaignType, CreativeRequest, Delivery, DeliveryItem, Format
 from apps.exceptions import feeds
 from apps.exceptions.models import Case
+from apps.notifications.models import MailboxMessage, Notification
 from apps.onboarding.models import Onboarding, OnboardingPolicy
 from apps.outbox.models import OutboxMessage
 from apps.reviews.models import ReviewLink
@@ -47,7 +48,7 @@ MARKER = "Beta Brands"  # client B's name: must never appear in a page or respon
 @dataclass
 class Route:
     kind: str  # "html", "api", "api_post", "public", "post" (POST-only HTML), "hint" (signed POST), "oauth", "feed",
-    # "link" (a signed key in the path, no session; ``kwargs`` gives a forged one)
+    # "link" (a signed key in the path, no session; ``kwargs`` gives a forged one), "signed" (the same, refused 400)
     kwargs: Callable[[dict], dict] = field(default=lambda objs: {})
     lists_foreign_rows: bool = False  # a list that would show B's rows if tenancy failed
     token: Callable | None = None  # "feed": issues a user's token for the ``token`` query parameter
@@ -117,6 +118,10 @@ def _b_onboarding(objs):
 
 def _b_onboarding_policy(objs):
     return {"pk": objs["onboarding_policy_b"].pk}
+
+
+def _b_notification(objs):
+    return {"pk": objs["notification_b"].pk}
 
 
 ROUTES: dict[str, Route] = {
@@ -266,6 +271,19 @@ ROUTES: dict[str, Route] = {
     "api:campaign-detail": Route("api", _b_campaign),
     "api:campaign-assets": Route("api_post", _b_campaign),
     "api:campaign-start": Route("api_post", _b_campaign),
+    # notifications: one's own centre, preferences and (development) mailbox; the unsubscribe link needs no session
+    "notifications:list": Route("html", lists_foreign_rows=True),
+    "notifications:notification_read": Route("post", _b_notification),
+    "notifications:notification_read_all": Route("post"),
+    "notifications:preferences": Route("html"),
+    "notifications:unsubscribe": Route("signed", lambda objs: {"token": "forged:signature"}),
+    "notifications:mailbox": Route("html", lists_foreign_rows=True),
+    "notifications:mailbox_detail": Route("html", lambda objs: {"pk": objs["mail_b"].pk}),
+    "api:notification-list": Route("api", lists_foreign_rows=True),
+    "api:notification-detail": Route("api", _b_notification),
+    "api:notification-read": Route("api_post", _b_notification),
+    "api:notification-read-all": Route("api_post", lists_foreign_rows=True),
+    "api:notification-preference-list": Route("api"),
 }
 
 
@@ -288,7 +306,7 @@ def test_every_route_is_in_the_sweep():
 
 
 @pytest.fixture
-def world(db):
+def world(db, settings):
     """Client B with an agency admin, an audit event, an API token, a failed call, an asset in review with a task and
     a comment, a case in renewal with a comment, shared with B's external member; client A with its own admin (the
     outsider)."""
@@ -300,6 +318,11 @@ def world(db):
     insider = member(
         client_b, RoleCode.AGENCY_ADMIN, RoleCode.COMPLIANCE, RoleCode.REQUESTER, email="admin@beta.example"
     )
+    settings.EMAIL_BACKEND = "apps.notifications.mailbox.MailboxBackend"  # /mailbox/ exists only with it
+    notification_b = Notification.objects.create(
+        user=insider, client=client_b, kind="task.assigned", event_key="b:1", title=f"{MARKER} task", why="yours"
+    )
+    mail_b = MailboxMessage.objects.create(sender="greenlight@localhost", to=[insider.email], subject=f"{MARKER} mail")
     event_b = audit.record("clients.client.update_policies", actor=insider, client=client_b, obj=client_b)
     token_b = create_api_token(insider, actor=insider, name="beta key", scope="admin").token
     SmintioConnection.objects.create(client=client_b, tenant="beta", status=ConnectionStatus.CONNECTED)
@@ -421,6 +444,8 @@ def world(db):
         "client_b": client_b,
         "outsider": outsider,
         "insider": insider,
+        "notification_b": notification_b,
+        "mail_b": mail_b,
         "event_b": event_b,
         "token_b": token_b,
     }
@@ -461,6 +486,9 @@ def test_anonymous(name, world):
     elif route.kind == "link":
         response = http.get(url)
         assert response.status_code == 404 and MARKER not in _body(response)
+    elif route.kind == "signed":  # a forged signed link is refused with a page that says so
+        response = http.get(url)
+        assert response.status_code == 400 and MARKER not in _body(response)
     else:
         response = http.get(url)
         assert response.status_code == 302
