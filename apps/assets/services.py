@@ -15,8 +15,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.audit import services as audit
+from apps.common import events
 
-from .choices import APPROVAL_TRANSITIONS, LicenseState, RightsState, SignalKind
+from .choices import APPROVAL_TRANSITIONS, ApprovalState, LicenseState, RightsState, SignalKind
 from .models import Asset, AssetSignal, Binary, LicensePurchase, LicenseTerm
 
 ASSET_SYNC_FIELDS = [
@@ -388,7 +389,7 @@ def change_approval(asset: Asset, state: str, *, action: str, actor=None, reason
         if state not in APPROVAL_TRANSITIONS.get(current, set()):
             raise InvalidApprovalMove(f"An asset that is {current} cannot become {state}.")
         Asset.objects.filter(pk=asset.pk).update(approval_state=state, updated_at=timezone.now())
-        audit.record(
+        entry = audit.record(
             action,
             actor=actor,
             client=asset.client,
@@ -397,5 +398,21 @@ def change_approval(asset: Asset, state: str, *, action: str, actor=None, reason
             after={"approval_state": state, **(after or {})},
             reason=reason,
         )
+        if current == ApprovalState.APPROVED and state == ApprovalState.WITHDRAWN:
+            # whatever took it out of circulation (a renewal case's take-down or replacement, a remediation's
+            # removal): said once, on the move, keyed by the move's audit entry (an asset approved again and
+            # withdrawn again is a new occurrence)
+            events.publish(
+                "asset.withdrawn",
+                key=f"asset.withdrawn:asset-{asset.pk}:audit-{entry.pk}",
+                client=asset.client,
+                data={
+                    "url": asset.get_absolute_url(),
+                    "title": asset.name or asset.content_element_uuid,
+                    "asset": asset.pk,
+                    "reason": reason,
+                },
+                actor=actor,
+            )
     asset.approval_state = state
     return True
