@@ -23,7 +23,7 @@ from apps.assets.models import Asset
 from apps.assets.querysets import available_condition
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
-from apps.common import events
+from apps.common import events as events_bus
 from apps.common.roles import RoleCode
 from apps.common.smintio_vocabulary import USAGES
 from apps.workflows import services as workflows
@@ -333,7 +333,7 @@ def _move(request: CreativeRequest, to: str, *, actor=None, action: str, reason:
             reason=reason,
         )
         if to != before:  # a move, said once: keyed by its audit entry (a request may pass a status twice)
-            events.publish(
+            events_bus.publish(
                 "request.status_changed",
                 key=f"request.status_changed:request-{locked.pk}:audit-{entry.pk}",
                 client=locked.client,
@@ -561,7 +561,7 @@ def record_delivery(request: CreativeRequest, assets: list[Asset], *, actor: Use
         },
         reason=note,
     )
-    events.publish(
+    events_bus.publish(
         "request.delivered",
         key=f"request.delivered:delivery-{delivery.pk}",
         client=request.client,
