@@ -140,7 +140,7 @@ def breaker_failure(platform: str, *, client=None) -> None:
         if opened:
             events.publish(
                 "sync.broken",
-                key=f"sync.broken:{platform}:breaker-{int(now.timestamp())}",
+                key=f"sync.broken:{platform}:breaker-{now:%Y%m%dT%H%M%S.%f}",
                 client=client,
                 data={
                     "url": reverse("integrations:sync_log"),
