@@ -268,6 +268,32 @@ def _published_assignment(task: Task, *, version: int, by=None) -> None:
         )
 
 
+def delegated_now(membership: Membership) -> int:
+    """A delegation was just set (``accounts.delegation.set_delegation``, in its transaction): when it is in effect
+    now, each open task the member holds in that client reaches the delegate (``task.delegated``, keyed as when such
+    a task is assigned, so a task assigned while away and a delegation set again say it once per task version and
+    delegate). A delegation that starts on a later day says nothing now. Returns how many were published."""
+    now = timezone.now()
+    if not membership.delegate_id or not (membership.away_from <= now < membership.away_until):
+        return 0
+    held = (
+        Task.objects.filter(client_id=membership.client_id, assignee_id=membership.user_id, status=TaskStatus.OPEN)
+        .select_related("run", "run__client")
+        .order_by("id")
+    )
+    published = 0
+    for task in held:
+        publish_task_event(
+            "task.delegated",
+            task,
+            key=f"task.delegated:task-{task.pk}:v{task.version}:to-{membership.delegate_id}",
+            delegate=membership.delegate_id,
+            on_behalf_of=membership.user_id,
+        )
+        published += 1
+    return published
+
+
 def _ordering_key(run: WorkflowRun) -> str:
     return f"opentext:run:{run.business_key}"
 

@@ -8,12 +8,13 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.accounts import delegation
 from apps.accounts.models import Membership
 from apps.common.roles import RoleCode
 from apps.workflows import services
 from apps.workflows.models import Task, WorkflowRun
 from tests.factories import member
-from tests.reviews.factories import approval_run, licensed_asset
+from tests.reviews.factories import approval_run, licensed_asset, review_task
 
 from .conftest import remote_task
 
@@ -125,3 +126,32 @@ def test_the_asset_owner_is_who_started_its_latest_approval(client_a, legal, reg
     WorkflowRun.objects.filter(pk=latest.pk).update(started_by=regional_reviewer)
     assert services.asset_owner(asset.pk) == regional_reviewer.pk
     assert services.asset_owner(None) is None
+
+
+def test_a_delegation_in_effect_today_hands_the_held_open_tasks_to_the_delegate(client_a, run, legal, published):
+    stand_in = member(client_a, RoleCode.LEGAL, email="standin@acme.example")
+    held = review_task(run, "legal", assignee=legal)
+    review_task(run, "legal")  # unassigned: already offered to everyone with the role (task.available)
+    mine = Membership.objects.get(user=legal, client=client_a)
+    today = timezone.localdate()
+
+    delegation.set_delegation(mine, actor=legal, delegate_id=stand_in.pk, start=today, end=today + timedelta(days=3))
+
+    [delegated] = published.named("task.delegated")
+    assert delegated.key == f"task.delegated:task-{held.pk}:v{held.version}:to-{stand_in.pk}"
+    assert (delegated.data["task"], delegated.data["delegate"], delegated.data["on_behalf_of"]) == (
+        held.pk,
+        stand_in.pk,
+        legal.pk,
+    )
+
+
+def test_a_delegation_from_a_later_day_says_nothing_yet(client_a, run, legal, published):
+    stand_in = member(client_a, RoleCode.LEGAL, email="standin@acme.example")
+    review_task(run, "legal", assignee=legal)
+    mine = Membership.objects.get(user=legal, client=client_a)
+    later = timezone.localdate() + timedelta(days=2)
+
+    delegation.set_delegation(mine, actor=legal, delegate_id=stand_in.pk, start=later, end=later + timedelta(days=3))
+
+    assert not published.named("task.delegated")
