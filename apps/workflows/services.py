@@ -224,10 +224,11 @@ def task_event_data(task: Task, **extra) -> dict:
 
 def publish_task_event(name: str, task: Task, *, key: str, actor=None, **extra) -> None:
     """Publish a ``task.*`` event about ``task`` (inside the caller's transaction)."""
-    events.publish(name, key=key, client=run_client(task), data=task_event_data(task, **extra), actor=actor)
+    events.publish(name, key=key, client=_client_of(task), data=task_event_data(task, **extra), actor=actor)
 
 
-def run_client(task: Task):
+def _client_of(task: Task):
+    """The task's client, taken from its run when the caller loaded it (no query)."""
     return task.run.client if WorkflowRun._meta.get_field("client").is_cached(task.run) else task.client
 
 
@@ -246,7 +247,7 @@ def _published_assignment(task: Task, *, version: int, by=None) -> None:
         by=getattr(by, "pk", None),
     )
     now = timezone.now()
-    away = (
+    delegate = (
         Membership.objects.filter(
             user_id=task.assignee_id,
             client_id=task.client_id,
@@ -257,8 +258,7 @@ def _published_assignment(task: Task, *, version: int, by=None) -> None:
         .values_list("delegate_id", flat=True)
         .first()
     )
-    if away is not None:
-        delegate = away
+    if delegate is not None:
         publish_task_event(
             "task.delegated",
             task,
@@ -749,27 +749,28 @@ def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[Rem
         outcomes = [list(pair) for pair in spec.outcomes] if spec else []
         roles = remote.candidate_roles or (list(spec.candidate_groups) if spec else [])
         if local is None:
-            created = Task.objects.create(
-                client_id=run.client_id,
-                run=run,
-                remote_id=remote.remote_id,
-                task_key=remote.task_key or (spec.key if spec else ""),
-                name=remote.name,
-                description=remote.description,
-                candidate_roles=roles,
-                possible_outcomes=outcomes,
-                regions=regions[remote.process_instance_id],
-                assignee=users.get(remote.assignee_email),
-                assignee_email=remote.assignee_email,
-                due_at=remote.due_at or fallback_due,  # every task has a due date: the inbox sorts by it
-                remote_created_at=remote.created_at,
-                claimed_at=remote.claimed_at,
-            )
-            created.run = run
-            if created.assignee_id:  # claimed in OpenText before we first saw it: it is that person's, not open to all
-                _published_assignment(created, version=created.version)
-            else:
-                publish_task_event("task.available", created, key=f"task.available:task-{created.pk}")
+            with transaction.atomic():  # the row and its event together (a listener that fails undoes both)
+                created = Task.objects.create(
+                    client_id=run.client_id,
+                    run=run,
+                    remote_id=remote.remote_id,
+                    task_key=remote.task_key or (spec.key if spec else ""),
+                    name=remote.name,
+                    description=remote.description,
+                    candidate_roles=roles,
+                    possible_outcomes=outcomes,
+                    regions=regions[remote.process_instance_id],
+                    assignee=users.get(remote.assignee_email),
+                    assignee_email=remote.assignee_email,
+                    due_at=remote.due_at or fallback_due,  # every task has a due date: the inbox sorts by it
+                    remote_created_at=remote.created_at,
+                    claimed_at=remote.claimed_at,
+                )
+                created.run = run
+                if created.assignee_id:  # claimed in OpenText before we saw it: that person's, not open to all
+                    _published_assignment(created, version=created.version)
+                else:
+                    publish_task_event("task.available", created, key=f"task.available:task-{created.pk}")
             counts["created"] += 1
             continue
         if local.status != TaskStatus.OPEN or _pending_local_change(local):
@@ -788,15 +789,16 @@ def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[Rem
         if local.possible_outcomes != outcomes:  # rows mirrored before the outcomes came from our BPMN files
             changes["possible_outcomes"] = outcomes
         if changes:
-            Task.objects.filter(pk=local.pk).update(version=F("version") + 1, updated_at=timezone.now(), **changes)
-            counts["updated"] += 1
-            if "assignee_email" in changes:
-                reassigned.append((local, local.assignee_email, remote.assignee_email))
-                if changes["assignee"] is not None:  # claimed or given to a member in OpenText
-                    for name, value in changes.items():
-                        setattr(local, name, value)
-                    local.run = run
-                    _published_assignment(local, version=local.version + 1)
+            with transaction.atomic():  # the change and its event together
+                Task.objects.filter(pk=local.pk).update(version=F("version") + 1, updated_at=timezone.now(), **changes)
+                counts["updated"] += 1
+                if "assignee_email" in changes:
+                    reassigned.append((local, local.assignee_email, remote.assignee_email))
+                    if changes["assignee"] is not None:  # claimed or given to a member in OpenText
+                        for name, value in changes.items():
+                            setattr(local, name, value)
+                        local.run = run
+                        _published_assignment(local, version=local.version + 1)
     if reassigned:
         # who holds a task changed in OpenText (claimed, released or reassigned there): on the task's timeline
         holders = {task.pk: (before, after) for task, before, after in reassigned}
