@@ -124,6 +124,11 @@ def breaker_success(platform: str) -> None:
     CircuitBreaker.objects.filter(platform=platform).update(consecutive_failures=0, open_until=None, probing_until=None)
 
 
+# The platforms whose breaker opening is ``sync.broken`` (the content and workflow platforms; mail has its own
+# breaker, and telling people by mail that mail is down would not reach them).
+SYNCED_PLATFORMS = frozenset({Platform.SMINTIO, Platform.OPENTEXT})
+
+
 def breaker_failure(platform: str, *, client=None) -> None:
     """Count a failed call; at ``BREAKER_THRESHOLD`` in a row the breaker opens (or, failing a probe, opens again).
     The move from closed to open (one conditional UPDATE, so of two workers failing at once one makes it) publishes
@@ -137,7 +142,7 @@ def breaker_failure(platform: str, *, client=None) -> None:
     tripping = CircuitBreaker.objects.filter(platform=platform, consecutive_failures__gte=settings.BREAKER_THRESHOLD)
     with transaction.atomic():
         opened = tripping.filter(open_until__isnull=True).update(open_until=open_until, probing_until=None)
-        if opened:
+        if opened and platform in SYNCED_PLATFORMS:
             events.publish(
                 "sync.broken",
                 key=f"sync.broken:{platform}:breaker-{now:%Y%m%dT%H%M%S.%f}",
@@ -152,6 +157,7 @@ def breaker_failure(platform: str, *, client=None) -> None:
                     ),
                 },
             )
+        if opened:
             return
     tripping.update(open_until=open_until, probing_until=None)
 

@@ -89,7 +89,10 @@ def test_the_breaker_opening_is_published_once_and_again_only_after_it_closed(cl
 
 
 @pytest.mark.django_db
-def test_platforms_without_a_breaker_never_publish_it(client_a, published):
-    for _n in range(20):
-        outbox.breaker_failure("webhook", client=client_a)
+def test_only_the_synced_platforms_breakers_are_sync_broken(client_a, settings, published):
+    CircuitBreaker.objects.get_or_create(platform="mail")
+    for _n in range(settings.BREAKER_THRESHOLD + 1):
+        outbox.breaker_failure("webhook", client=client_a)  # no breaker: one receiver's failures stop no one else
+        outbox.breaker_failure("mail", client=client_a)  # its own breaker opens, but it is not a sync
+    assert CircuitBreaker.objects.get(platform="mail").open_until > timezone.now()
     assert not published.named("sync.broken")
