@@ -265,17 +265,52 @@ def refresh_rights(asset_ids, now: datetime | None = None) -> None:
             Asset.objects.filter(pk__in=ids)
             .exclude(rights_state=state)
             .exclude(rights_state=RightsState.UNKNOWN)
-            .only("id", "client_id", "name", "content_element_uuid", "rights_state")
+            .select_related("client")
+            .only("id", "client", "name", "content_element_uuid", "rights_state", "approval_state")
         )
-        audit.record_many(
-            "assets.asset.rights_change",
-            moved,
-            before_after=lambda asset, state=state: ({"rights_state": asset.rights_state}, {"rights_state": state}),
-        )
-        Asset.objects.filter(pk__in=ids).exclude(rights_state=state, rights_until=until).update(
-            rights_state=state, rights_until=until, updated_at=now
-        )
+        with transaction.atomic():
+            audit.record_many(
+                "assets.asset.rights_change",
+                moved,
+                before_after=lambda asset, state=state: (
+                    {"rights_state": asset.rights_state},
+                    {"rights_state": state},
+                ),
+            )
+            Asset.objects.filter(pk__in=ids).exclude(rights_state=state, rights_until=until).update(
+                rights_state=state, rights_until=until, updated_at=now
+            )
+            _publish_lapsed(moved, state, now)
     settle_recorded_renewals(asset_ids, now)
+
+
+# Why an approved asset whose rights end is out of circulation, by its new rights state.
+LAPSED = {
+    RightsState.EXPIRED: "Its licence expired.",
+    RightsState.WITHDRAWN: "Its licence was cancelled at Smint.io.",
+}
+
+
+def _publish_lapsed(moved: list[Asset], state: str, now: datetime) -> None:
+    """``asset.withdrawn`` for each approved asset whose rights just stopped being in force (expired, or the licence
+    cancelled): it is out of circulation though its approval stands. Said on the move only (``moved`` are the
+    assets whose state this call changed), keyed by the move's state and time."""
+    if state not in LAPSED:
+        return
+    for asset in moved:
+        if asset.approval_state != ApprovalState.APPROVED or asset.rights_state in LAPSED:
+            continue
+        events.publish(
+            "asset.withdrawn",
+            key=f"asset.withdrawn:asset-{asset.pk}:rights-{state}-{now:%Y%m%dT%H%M%S.%f}",
+            client=asset.client,
+            data={
+                "url": asset.get_absolute_url(),
+                "title": asset.name or asset.content_element_uuid,
+                "asset": asset.pk,
+                "reason": LAPSED[state],
+            },
+        )
 
 
 # A renewal recorded to the end of a day (in the recorder's time zone) is met by a Smint.io term ending that day.

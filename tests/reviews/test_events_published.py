@@ -4,10 +4,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from apps.assets import services as assets
 from apps.assets.choices import ApprovalState
+from apps.assets.services import refresh_rights
 from apps.workflows import services as workflows
 from apps.workflows.models import WorkflowRun
 from apps.workflows.services import decide
@@ -86,3 +90,22 @@ def test_an_asset_withdrawn_while_in_review_was_never_approved_so_is_not_withdra
     asset.refresh_from_db()
     assert asset.approval_state == ApprovalState.WITHDRAWN
     assert not published.named("asset.withdrawn")
+
+
+def test_an_approved_asset_whose_rights_expire_is_withdrawn_once(client_a, published):
+    approved = licensed_asset(client_a, name="Fjord at dawn", approval=ApprovalState.APPROVED, valid_days=1)
+    pending = licensed_asset(client_a, approval=ApprovalState.PENDING, valid_days=1)
+    refresh_rights([approved.pk, pending.pk])  # valid: in force
+    later = timezone.now() + timedelta(days=2)
+
+    refresh_rights([approved.pk, pending.pk], later)  # the sweep after the end
+    refresh_rights([approved.pk, pending.pk], later + timedelta(minutes=15))  # and the next one
+
+    [event] = published.named("asset.withdrawn")  # not the pending one: it was never in circulation
+    assert event.key.startswith(f"asset.withdrawn:asset-{approved.pk}:rights-expired-")
+    assert event.data == {
+        "url": f"/assets/{approved.pk}/",
+        "title": "Fjord at dawn",
+        "asset": approved.pk,
+        "reason": "Its licence expired.",
+    }
