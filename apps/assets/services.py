@@ -266,7 +266,7 @@ def refresh_rights(asset_ids, now: datetime | None = None) -> None:
             .exclude(rights_state=state)
             .exclude(rights_state=RightsState.UNKNOWN)
             .select_related("client")
-            .only("id", "client", "name", "content_element_uuid", "rights_state", "approval_state")
+            .only("id", "client", "name", "content_element_uuid", "rights_state", "approval_state", "on_hold")
         )
         with transaction.atomic():
             audit.record_many(
@@ -292,14 +292,14 @@ LAPSED = {
 
 
 def _publish_lapsed(moved: list[Asset], state: str, now: datetime) -> None:
-    """``asset.withdrawn`` for each approved asset whose rights just stopped being in force (expired, or the licence
-    cancelled): it is out of circulation though its approval stands. Said on the move only (``moved`` are the
-    assets whose state this call changed), keyed by the move's state and time."""
+    """``asset.withdrawn`` for each approved asset in circulation (not on hold) whose rights just stopped being in
+    force (expired, or the licence cancelled): it is out of circulation though its approval stands. Said on the move
+    only (``moved`` are the assets whose state this call changed), keyed by the move's state and time."""
     if state not in LAPSED:
         return
     for asset in moved:
-        if asset.approval_state != ApprovalState.APPROVED or asset.rights_state in LAPSED:
-            continue
+        if asset.approval_state != ApprovalState.APPROVED or asset.on_hold or asset.rights_state in LAPSED:
+            continue  # not in circulation before: nothing left it now
         events.publish(
             "asset.withdrawn",
             key=f"asset.withdrawn:asset-{asset.pk}:rights-{state}-{now:%Y%m%dT%H%M%S.%f}",
@@ -418,7 +418,12 @@ def change_approval(asset: Asset, state: str, *, action: str, actor=None, reason
 
     The row is re-read under a lock: the state a flow acts on is the one in the database, not a stale copy."""
     with transaction.atomic():
-        current = Asset.objects.select_for_update().filter(pk=asset.pk).values_list("approval_state", flat=True).get()
+        current, held, rights = (
+            Asset.objects.select_for_update()
+            .filter(pk=asset.pk)
+            .values_list("approval_state", "on_hold", "rights_state")
+            .get()
+        )
         if current == state:
             return False
         if state not in APPROVAL_TRANSITIONS.get(current, set()):
@@ -433,7 +438,8 @@ def change_approval(asset: Asset, state: str, *, action: str, actor=None, reason
             after={"approval_state": state, **(after or {})},
             reason=reason,
         )
-        if current == ApprovalState.APPROVED and state == ApprovalState.WITHDRAWN:
+        in_circulation = not held and rights not in LAPSED  # else it left already, and that was said then
+        if current == ApprovalState.APPROVED and state == ApprovalState.WITHDRAWN and in_circulation:
             # whatever took it out of circulation (a renewal case's take-down or replacement, a remediation's
             # removal): said once, on the move, keyed by the move's audit entry (an asset approved again and
             # withdrawn again is a new occurrence)

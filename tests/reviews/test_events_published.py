@@ -9,8 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from apps.assets import holds
 from apps.assets import services as assets
-from apps.assets.choices import ApprovalState
+from apps.assets.choices import ApprovalState, HoldKind
 from apps.assets.services import refresh_rights
 from apps.workflows import services as workflows
 from apps.workflows.models import WorkflowRun
@@ -109,3 +110,18 @@ def test_an_approved_asset_whose_rights_expire_is_withdrawn_once(client_a, publi
         "asset": approved.pk,
         "reason": "Its licence expired.",
     }
+
+
+def test_a_hold_on_an_approved_asset_withdraws_it_once_and_removing_it_later_says_nothing_more(client_a, published):
+    asset = licensed_asset(client_a, name="Fjord at dawn", approval=ApprovalState.APPROVED)
+    why = "Required metadata missing: keywords."
+
+    assert holds.place(asset, kind=HoldKind.EXCEPTION, reference="exceptions.case:1", reason=why)
+    assert not holds.place(asset, kind=HoldKind.EXCEPTION, reference="exceptions.case:1", reason=why)  # again
+    assert holds.place(asset, kind=HoldKind.EXCEPTION, reference="exceptions.case:2", reason="Another cause")
+    # the exception's removal: out of circulation already, so no second withdrawal
+    assets.change_approval(asset, ApprovalState.WITHDRAWN, action="exceptions.asset.removed", reason="Removed")
+
+    [event] = published.named("asset.withdrawn")
+    assert event.key.startswith(f"asset.withdrawn:asset-{asset.pk}:audit-")
+    assert event.data == {"url": f"/assets/{asset.pk}/", "title": "Fjord at dawn", "asset": asset.pk, "reason": why}
