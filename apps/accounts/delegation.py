@@ -7,6 +7,7 @@ ending a delegation are audited on the membership's client."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
 from django.db import transaction
@@ -20,6 +21,17 @@ from apps.common.roles import SIGNING_ROLES, RoleCode
 from .models import Membership, User
 
 MAX_DAYS = 92
+
+
+# ``listener(membership)`` inside the transaction that set a delegation: the apps above that hold the member's tasks
+# (workflows) say which of them now reach the delegate (``task.delegated``); accounts may not import them.
+_SET_LISTENERS: list[Callable] = []
+
+
+def on_set(listener: Callable) -> Callable:
+    if listener not in _SET_LISTENERS:
+        _SET_LISTENERS.append(listener)
+    return listener
 
 
 class DelegationRefused(Exception):
@@ -104,6 +116,8 @@ def set_delegation(membership: Membership, *, actor: User, delegate_id, start: d
             before=before,
             after=_state(membership, delegate.user.email),
         )
+        for listener in _SET_LISTENERS:
+            listener(membership)
     return membership
 
 

@@ -18,14 +18,21 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from apps.audit import services as audit
+from apps.common import events
 
+from .choices import ApprovalState, RightsState
 from .models import Asset, AssetHold
+
+# Rights no longer in force: such an asset is out of circulation already (``services.LAPSED`` said so).
+LAPSED = (RightsState.EXPIRED, RightsState.WITHDRAWN)
 
 
 def place(asset: Asset, *, kind: str, reference: str, reason: str = "", actor=None) -> bool:
     """Hold ``asset`` for ``reference``; True when a new hold was placed."""
     with transaction.atomic():
-        locked = Asset.objects.select_for_update().only("pk", "on_hold").get(pk=asset.pk)
+        locked = (
+            Asset.objects.select_for_update().only("pk", "on_hold", "approval_state", "rights_state").get(pk=asset.pk)
+        )
         if AssetHold.objects.filter(asset=asset, kind=kind, reference=reference, released_at__isnull=True).exists():
             return False
         try:
@@ -37,7 +44,7 @@ def place(asset: Asset, *, kind: str, reference: str, reason: str = "", actor=No
             return False
         if not locked.on_hold:
             Asset.objects.filter(pk=asset.pk).update(on_hold=True, updated_at=timezone.now())
-        audit.record(
+        entry = audit.record(
             "assets.asset.hold",
             actor=actor,
             client=asset.client,
@@ -46,6 +53,21 @@ def place(asset: Asset, *, kind: str, reference: str, reason: str = "", actor=No
             after={"on_hold": True, "kind": kind, "reference": reference},
             reason=reason,
         )
+        circulating = locked.approval_state == ApprovalState.APPROVED and locked.rights_state not in LAPSED
+        if not locked.on_hold and circulating:
+            # an approved asset in circulation leaves it (a second hold on a held asset is no new withdrawal)
+            events.publish(
+                "asset.withdrawn",
+                key=f"asset.withdrawn:asset-{asset.pk}:audit-{entry.pk}",
+                client=asset.client,
+                data={
+                    "url": asset.get_absolute_url(),
+                    "title": asset.name or asset.content_element_uuid,
+                    "asset": asset.pk,
+                    "reason": reason,
+                },
+                actor=actor,
+            )
     asset.on_hold = True
     return True
 

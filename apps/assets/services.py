@@ -15,8 +15,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.audit import services as audit
+from apps.common import events
 
-from .choices import APPROVAL_TRANSITIONS, LicenseState, RightsState, SignalKind
+from .choices import APPROVAL_TRANSITIONS, ApprovalState, LicenseState, RightsState, SignalKind
 from .models import Asset, AssetSignal, Binary, LicensePurchase, LicenseTerm
 
 ASSET_SYNC_FIELDS = [
@@ -264,17 +265,52 @@ def refresh_rights(asset_ids, now: datetime | None = None) -> None:
             Asset.objects.filter(pk__in=ids)
             .exclude(rights_state=state)
             .exclude(rights_state=RightsState.UNKNOWN)
-            .only("id", "client_id", "name", "content_element_uuid", "rights_state")
+            .select_related("client")
+            .only("id", "client", "name", "content_element_uuid", "rights_state", "approval_state", "on_hold")
         )
-        audit.record_many(
-            "assets.asset.rights_change",
-            moved,
-            before_after=lambda asset, state=state: ({"rights_state": asset.rights_state}, {"rights_state": state}),
-        )
-        Asset.objects.filter(pk__in=ids).exclude(rights_state=state, rights_until=until).update(
-            rights_state=state, rights_until=until, updated_at=now
-        )
+        with transaction.atomic():
+            audit.record_many(
+                "assets.asset.rights_change",
+                moved,
+                before_after=lambda asset, state=state: (
+                    {"rights_state": asset.rights_state},
+                    {"rights_state": state},
+                ),
+            )
+            Asset.objects.filter(pk__in=ids).exclude(rights_state=state, rights_until=until).update(
+                rights_state=state, rights_until=until, updated_at=now
+            )
+            _publish_lapsed(moved, state, now)
     settle_recorded_renewals(asset_ids, now)
+
+
+# Why an approved asset whose rights end is out of circulation, by its new rights state.
+LAPSED = {
+    RightsState.EXPIRED: "Its licence expired.",
+    RightsState.WITHDRAWN: "Its licence was cancelled at Smint.io.",
+}
+
+
+def _publish_lapsed(moved: list[Asset], state: str, now: datetime) -> None:
+    """``asset.withdrawn`` for each approved asset in circulation (not on hold) whose rights just stopped being in
+    force (expired, or the licence cancelled): it is out of circulation though its approval stands. Said on the move
+    only (``moved`` are the assets whose state this call changed), keyed by the move's state and time."""
+    if state not in LAPSED:
+        return
+    for asset in moved:
+        if asset.approval_state != ApprovalState.APPROVED or asset.on_hold or asset.rights_state in LAPSED:
+            continue  # not in circulation before: nothing left it now
+        events.publish(
+            "asset.withdrawn",
+            key=f"asset.withdrawn:asset-{asset.pk}:rights-{state}-{now:%Y%m%dT%H%M%S.%f}",
+            client=asset.client,
+            data={
+                "url": asset.get_absolute_url(),
+                "title": asset.name or asset.content_element_uuid,
+                "asset": asset.pk,
+                "reason": LAPSED[state],
+            },
+        )
 
 
 # A renewal recorded to the end of a day (in the recorder's time zone) is met by a Smint.io term ending that day.
@@ -382,13 +418,18 @@ def change_approval(asset: Asset, state: str, *, action: str, actor=None, reason
 
     The row is re-read under a lock: the state a flow acts on is the one in the database, not a stale copy."""
     with transaction.atomic():
-        current = Asset.objects.select_for_update().filter(pk=asset.pk).values_list("approval_state", flat=True).get()
+        current, held, rights = (
+            Asset.objects.select_for_update()
+            .filter(pk=asset.pk)
+            .values_list("approval_state", "on_hold", "rights_state")
+            .get()
+        )
         if current == state:
             return False
         if state not in APPROVAL_TRANSITIONS.get(current, set()):
             raise InvalidApprovalMove(f"An asset that is {current} cannot become {state}.")
         Asset.objects.filter(pk=asset.pk).update(approval_state=state, updated_at=timezone.now())
-        audit.record(
+        entry = audit.record(
             action,
             actor=actor,
             client=asset.client,
@@ -397,5 +438,22 @@ def change_approval(asset: Asset, state: str, *, action: str, actor=None, reason
             after={"approval_state": state, **(after or {})},
             reason=reason,
         )
+        in_circulation = not held and rights not in LAPSED  # else it left already, and that was said then
+        if current == ApprovalState.APPROVED and state == ApprovalState.WITHDRAWN and in_circulation:
+            # whatever took it out of circulation (a renewal case's take-down or replacement, a remediation's
+            # removal): said once, on the move, keyed by the move's audit entry (an asset approved again and
+            # withdrawn again is a new occurrence)
+            events.publish(
+                "asset.withdrawn",
+                key=f"asset.withdrawn:asset-{asset.pk}:audit-{entry.pk}",
+                client=asset.client,
+                data={
+                    "url": asset.get_absolute_url(),
+                    "title": asset.name or asset.content_element_uuid,
+                    "asset": asset.pk,
+                    "reason": reason,
+                },
+                actor=actor,
+            )
     asset.approval_state = state
     return True

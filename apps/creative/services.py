@@ -18,11 +18,12 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
-from apps.accounts.models import Membership, Notice, User
+from apps.accounts.models import Membership, User
 from apps.assets.models import Asset
 from apps.assets.querysets import available_condition
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
+from apps.common import events as events_bus
 from apps.common.roles import RoleCode
 from apps.common.smintio_vocabulary import USAGES
 from apps.workflows import services as workflows
@@ -296,6 +297,15 @@ def cancel(request: CreativeRequest, *, actor: User, reason: str = "") -> Creati
     )
 
 
+def _request_data(request: CreativeRequest) -> dict:
+    return {
+        "url": request.get_absolute_url(),
+        "title": request.title,
+        "request": request.pk,
+        "requested_by": request.requester_id,
+    }
+
+
 # -- the one writer of a request's state ------------------------------------------------------------------------------
 def _move(request: CreativeRequest, to: str, *, actor=None, action: str, reason: str = "", **fields) -> CreativeRequest:
     """Move ``request`` to ``to`` (a move ``REQUEST_TRANSITIONS`` allows, else ``InvalidTransition``), with the
@@ -312,15 +322,29 @@ def _move(request: CreativeRequest, to: str, *, actor=None, action: str, reason:
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.save(update_fields=["status", "updated_at", *fields])
-        audit.record(
+        person = actor if getattr(actor, "is_authenticated", False) else None
+        entry = audit.record(
             action,
-            actor=actor if getattr(actor, "is_authenticated", False) else None,
+            actor=person,
             client=locked.client,
             obj=locked,
             before={"status": before},
             after={"status": to, **{k: str(v) for k, v in fields.items()}},
             reason=reason,
         )
+        if to != before:  # a move, said once: keyed by its audit entry (a request may pass a status twice)
+            events_bus.publish(
+                "request.status_changed",
+                key=f"request.status_changed:request-{locked.pk}:audit-{entry.pk}",
+                client=locked.client,
+                data={
+                    **_request_data(locked),
+                    "status": to,
+                    "status_label": RequestStatus(to).label,
+                    "reason": reason,
+                },
+                actor=person,
+            )
     for name in ("status", *fields):
         setattr(request, name, getattr(locked, name))
     return locked
@@ -537,6 +561,13 @@ def record_delivery(request: CreativeRequest, assets: list[Asset], *, actor: Use
         },
         reason=note,
     )
+    events_bus.publish(
+        "request.delivered",
+        key=f"request.delivered:delivery-{delivery.pk}",
+        client=request.client,
+        data={**_request_data(request), "assets": [a.pk for a in assets]},
+        actor=actor,
+    )
     return delivery
 
 
@@ -701,8 +732,9 @@ def mirror_started_elsewhere(started) -> WorkflowRun | None:
 # -- escalation (the flow's schedule, as renewal cases escalate: ``exceptions.services.escalate_overdue``) ------------
 def escalate_overdue(now: datetime | None = None) -> int:
     """Open requests with a task past its due date (the client's SLA for creative requests, ``requestDueDate``) are
-    escalated once: each escalation contact of the client who has a login there gets a notice, and the audit event
-    lists every contact and who was told. Returns how many requests were escalated."""
+    escalated once: ``task.escalated`` about the late step, its ``recipients`` the client's escalation contacts who
+    have a login there (the notifications app tells them), and the audit event lists every contact and who was
+    told. Returns how many requests were escalated."""
     now = now or timezone.now()
     late = Task.objects.filter(
         run__subject_type=SUBJECT, run__subject_id=OuterRef("pk"), status=TaskStatus.OPEN, due_at__lt=now
@@ -725,18 +757,26 @@ def escalate_overdue(now: datetime | None = None) -> int:
                 .first()
             )
             why = f"Overdue at “{step.name}” (due {timezone.localtime(step.due_at):%d %b %H:%M})"
-            notify_escalation_contacts(request, why=why)
+            people = _escalation_people(request)
+            workflows.publish_task_event(
+                "task.escalated",
+                step,
+                key=f"task.escalated:request-{request.pk}",
+                recipients=sorted(p.pk for p in people),
+            )
+            _audit_escalation(request, people, why=why)
             escalated += 1
     return escalated
 
 
-def notify_escalation_contacts(request: CreativeRequest, *, why: str) -> list[str]:
-    """Tell the client's escalation contacts who have a login there (a notice each); returns their e-mails."""
+def _escalation_people(request: CreativeRequest) -> list[User]:
+    """The client's escalation contacts who have a login there."""
     contacts = [str(email).lower() for email in request.client.escalation_contacts]
-    people = list(User.objects.filter(email__in=contacts, memberships__client=request.client).distinct())
-    Notice.objects.bulk_create(
-        [Notice(user=person, level="warning", text=f"{why}: request “{request.title}”."[:500]) for person in people]
-    )
+    return list(User.objects.filter(email__in=contacts, memberships__client=request.client).distinct())
+
+
+def _audit_escalation(request: CreativeRequest, people: list[User], *, why: str) -> None:
+    contacts = [str(email).lower() for email in request.client.escalation_contacts]
     audit.record(
         "creative.request.escalate",
         client=request.client,
@@ -744,4 +784,3 @@ def notify_escalation_contacts(request: CreativeRequest, *, why: str) -> list[st
         after={"contacts": contacts, "notified": [p.email for p in people]},
         reason=why,
     )
-    return [p.email for p in people]

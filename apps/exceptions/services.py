@@ -27,6 +27,7 @@ from apps.assets.services import licence_snapshot, refresh_rights
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
+from apps.common import events
 from apps.common.http import whole_number
 from apps.workflows import flows
 from apps.workflows import services as workflows
@@ -176,6 +177,10 @@ def _open(client, asset, *, trigger, key, summary, lapse_at, evidence, now) -> i
     return int(created)
 
 
+def _case_data(case: Case) -> dict:
+    return {"url": case.get_absolute_url(), "title": case.title, "case": case.pk, "asset": case.asset_id}
+
+
 def open_case(
     client, asset, *, kind, process_key, sla, trigger, key, title, summary, evidence, now, lapse_at=None, variables=None
 ) -> tuple[Case, bool]:
@@ -202,6 +207,16 @@ def open_case(
         if not created:
             return case, False
         audit.record("exceptions.case.open", client=client, obj=case, after={"key": key}, reason=summary)
+        events.publish(
+            "case.opened",
+            key=f"case.opened:case-{case.pk}",
+            client=client,
+            data={
+                **_case_data(case),
+                "kind": case.get_kind_display(),
+                "asset_owner": workflows.asset_owner(case.asset_id),
+            },
+        )
         workflows.start_run(
             client=client,
             process_key=process_key,
@@ -377,12 +392,28 @@ def close_case(case: Case, *, run: WorkflowRun, disposition: str, reason: str = 
             after={"state": case.state, "disposition": disposition, "asset": case.asset.content_element_uuid},
             reason=reason,
         )
+        # a case closes once (a closed case is refused above), so this is said once per case
+        events.publish(
+            "case.decided",
+            key=f"case.decided:case-{case.pk}",
+            client=case.client,
+            data={
+                **_case_data(case),
+                "outcome": disposition,
+                "reason": reason,
+                "requested_by": run.started_by_id,
+                "asset_owner": workflows.asset_owner(case.asset_id),
+            },
+            actor=case.closed_by,
+        )
     return case
 
 
 # -- escalation -------------------------------------------------------------------------------------------------------
 def escalate_overdue(now: datetime | None = None) -> int:
-    """Open cases past their due date are escalated once (``notify_escalation_contacts``)."""
+    """Open cases past their due date are escalated once: ``task.escalated`` about the step the case waits at, its
+    ``recipients`` the client's escalation contacts with a login there (the notifications app tells them), and the
+    audit event lists every contact and who was told."""
     now = now or timezone.now()
     escalated = 0
     overdue = Case.objects.filter(state=CaseState.OPEN, due_at__lt=now, escalated_at__isnull=True).select_related(
@@ -395,7 +426,16 @@ def escalate_overdue(now: datetime | None = None) -> int:
             waiting = Task.objects.filter(run__subject_type="exceptions.case", run__subject_id=case.pk)
             open_task = waiting.filter(status=TaskStatus.OPEN).order_by("id").first()
             step = f" at “{open_task.name}”" if open_task else ""
-            notify_escalation_contacts(case, why=f"Overdue{step} (due {case.due_at:%d %b %H:%M})")
+            why = f"Overdue{step} (due {case.due_at:%d %b %H:%M})"
+            people = _escalation_people(case)
+            if open_task is not None:  # the escalation is about the step the case waits at
+                workflows.publish_task_event(
+                    "task.escalated",
+                    open_task,
+                    key=f"task.escalated:case-{case.pk}",
+                    recipients=sorted(p.pk for p in people),
+                )
+            _audit_escalation(case, people, why=why)
             escalated += 1
     return escalated
 
@@ -403,10 +443,21 @@ def escalate_overdue(now: datetime | None = None) -> int:
 def notify_escalation_contacts(case: Case, *, why: str) -> list[str]:
     """Each escalation contact of the client who has a login there gets a notice; the audit event lists every
     contact and who was told. Returns the e-mails notified."""
-    contacts = [str(email).lower() for email in case.client.escalation_contacts]
-    people = list(User.objects.filter(email__in=contacts, memberships__client=case.client).distinct())
+    people = _escalation_people(case)
     for person in people:
         Notice.objects.create(user=person, level="warning", text=f"{why}: {case.title}."[:500])
+    _audit_escalation(case, people, why=why)
+    return [p.email for p in people]
+
+
+def _escalation_people(case: Case) -> list[User]:
+    """The client's escalation contacts who have a login there."""
+    contacts = [str(email).lower() for email in case.client.escalation_contacts]
+    return list(User.objects.filter(email__in=contacts, memberships__client=case.client).distinct())
+
+
+def _audit_escalation(case: Case, people: list[User], *, why: str) -> None:
+    contacts = [str(email).lower() for email in case.client.escalation_contacts]
     audit.record(
         "exceptions.case.escalate",
         client=case.client,
@@ -414,7 +465,6 @@ def notify_escalation_contacts(case: Case, *, why: str) -> list[str]:
         after={"contacts": contacts, "notified": [p.email for p in people]},
         reason=why,
     )
-    return [p.email for p in people]
 
 
 # -- the flow, declared once (registered by ExceptionsConfig.ready) ---------------------------------------------------

@@ -34,6 +34,7 @@ from apps.assets.required import missing_fields
 from apps.assets.services import licence_snapshot
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
+from apps.common import events as events_bus
 from apps.common.roles import RoleCode
 from apps.common.smintio_vocabulary import GEOGRAPHY_LABELS, REGION_COUNTRIES, RELEASE_LABELS, USAGES
 from apps.integrations.smintio.sync import localized_list
@@ -638,6 +639,18 @@ def apply_outcome(run: WorkflowRun) -> None:
     )
     workflows.report_outcome_to_smintio(
         run, asset, status=FLOW.outcome("published").smintio, reason=f"Onboarded and published. {reasons}".strip()
+    )
+    # once: an onboarding closes once (an outcome applied again finds it closed above)
+    events_bus.publish(
+        "onboarding.published",
+        key=f"onboarding.published:onboarding-{onboarding.pk}",
+        client=run.client,
+        data={
+            "url": asset.get_absolute_url(),
+            "title": asset.name or asset.content_element_uuid,
+            "onboarding": onboarding.pk,
+            "asset": asset.pk,
+        },
     )
     if policy_for(asset.client).approval_after:
         events.ready_for_review(asset.client)

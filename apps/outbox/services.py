@@ -34,9 +34,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit import services as audit
+from apps.common import events
 from apps.common.worker_state import stop_requested
 
 from .choices import BLOCKING_STATUSES, UNGUARDED_PLATFORMS, OutboxStatus
@@ -122,13 +124,42 @@ def breaker_success(platform: str) -> None:
     CircuitBreaker.objects.filter(platform=platform).update(consecutive_failures=0, open_until=None, probing_until=None)
 
 
-def breaker_failure(platform: str) -> None:
+# The platforms whose breaker opening is ``sync.broken`` (the content and workflow platforms; mail has its own
+# breaker, and telling people by mail that mail is down would not reach them).
+SYNCED_PLATFORMS = frozenset({Platform.SMINTIO, Platform.OPENTEXT})
+
+
+def breaker_failure(platform: str, *, client=None) -> None:
+    """Count a failed call; at ``BREAKER_THRESHOLD`` in a row the breaker opens (or, failing a probe, opens again).
+    The move from closed to open (one conditional UPDATE, so of two workers failing at once one makes it) publishes
+    ``sync.broken`` about ``client`` (the failed row's: the breaker is the platform's, shared by every client), keyed
+    by the moment it opened; staying open or reopening after a failed probe says nothing more."""
     if platform in UNGUARDED_PLATFORMS:
         return
     CircuitBreaker.objects.filter(platform=platform).update(consecutive_failures=F("consecutive_failures") + 1)
-    CircuitBreaker.objects.filter(platform=platform, consecutive_failures__gte=settings.BREAKER_THRESHOLD).update(
-        open_until=timezone.now() + timedelta(seconds=settings.BREAKER_OPEN_SECONDS), probing_until=None
-    )
+    now = timezone.now()
+    open_until = now + timedelta(seconds=settings.BREAKER_OPEN_SECONDS)
+    tripping = CircuitBreaker.objects.filter(platform=platform, consecutive_failures__gte=settings.BREAKER_THRESHOLD)
+    with transaction.atomic():
+        opened = tripping.filter(open_until__isnull=True).update(open_until=open_until, probing_until=None)
+        if opened and platform in SYNCED_PLATFORMS:
+            events.publish(
+                "sync.broken",
+                key=f"sync.broken:{platform}:breaker-{now:%Y%m%dT%H%M%S.%f}",
+                client=client,
+                data={
+                    "url": reverse("integrations:sync_log"),
+                    "title": f"The connection to {Platform(platform).label}",
+                    "platform": platform,
+                    "reason": (
+                        f"{settings.BREAKER_THRESHOLD} calls in a row failed; calls pause for "
+                        f"{settings.BREAKER_OPEN_SECONDS} seconds, then one call probes whether it is back."
+                    ),
+                },
+            )
+        if opened:
+            return
+    tripping.update(open_until=open_until, probing_until=None)
 
 
 # -- relay ----------------------------------------------------------------------------------------------------
@@ -204,7 +235,7 @@ def deliver(message: OutboxMessage) -> str:
         breaker_success(message.platform)
         return _retry_or_park(message, exc, exc.retry_after, backoff=False)
     except TransientError as exc:
-        breaker_failure(message.platform)
+        breaker_failure(message.platform, client=message.client)
         return _retry_or_park(message, exc, exc.retry_after)
     except PlatformError as exc:
         breaker_success(message.platform)  # the platform answered: it is up, the request was wrong

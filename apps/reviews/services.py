@@ -17,7 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from apps.accounts.models import Notice, Region, User
+from apps.accounts.models import Region, User
 from apps.assets import events, rights
 from apps.assets import services as assets
 from apps.assets.choices import ApprovalState, HoldKind, RightsState
@@ -25,6 +25,7 @@ from apps.assets.models import Asset, AssetHold
 from apps.assets.services import licence_snapshot
 from apps.audit import services as audit
 from apps.clients.choices import TaskKind
+from apps.common import events as events_bus
 from apps.workflows import flows
 from apps.workflows import services as workflows
 from apps.workflows.choices import OPEN_RUN_STATUSES, RunStatus, TaskStatus
@@ -324,6 +325,38 @@ def apply_approval_outcome(run: WorkflowRun) -> None:
     )
     if _move(asset, state, action=f"reviews.asset.{run.outcome}", reason=reasons, after={"run": run.pk}):
         workflows.report_outcome_to_smintio(run, asset, status=declared.smintio, reason=reasons)
+        _publish_outcome(run, asset, reasons)
+
+
+def _publish_outcome(run: WorkflowRun, asset: Asset, reasons: str) -> None:
+    """``asset.approved`` / ``asset.rejected`` for the cycle's end, once (the asset moved: an outcome applied again
+    moves nothing); approved over licence warnings is ``asset.restricted`` with the warnings decided over as its
+    ``restrictions``. Other ends (changes requested, withdrawn during review) are no outcome of these events."""
+    if run.outcome == "approved":
+        warnings = [
+            w for d in run.decisions.applied().order_by("decided_at") if d.outcome == "approved" for w in d.warnings
+        ]
+        name = "asset.restricted" if warnings else "asset.approved"
+    elif run.outcome == "rejected":
+        name, warnings = "asset.rejected", []
+    else:
+        return
+    events_bus.publish(
+        name,
+        key=f"{name}:run-{run.pk}",
+        client=run.client,
+        data={
+            "url": asset.get_absolute_url(),
+            "title": asset.name or asset.content_element_uuid,
+            "asset": asset.pk,
+            "run": run.pk,
+            "outcome": run.outcome,
+            "reason": reasons,
+            "restrictions": list(dict.fromkeys(warnings)) or None,
+            "requested_by": run.started_by_id,
+            "decided_by": workflows.decided_by_label(run),
+        },
+    )
 
 
 def _move(asset: Asset, state: str, **audit_fields) -> bool:
@@ -401,10 +434,10 @@ FLOW = flows.Flow(
 # -- escalation of overdue approval tasks (the flow's schedule; cases and creative requests escalate likewise) ------
 def escalate_overdue(now=None) -> int:
     """Open tasks of running approval cycles past their due date (the client's approval SLA, ``reviewDueDate``) are
-    escalated once each (``ApprovalEscalation``, unique per task): each of the client's escalation contacts who has a
-    login there gets a notice, and the audit event ``reviews.task.escalate`` lists every contact and who was told.
-    A client without escalation contacts is skipped (nothing is recorded: contacts added later still hear of it).
-    Returns how many tasks were escalated."""
+    escalated once each (``ApprovalEscalation``, unique per task): the client's escalation contacts who have a login
+    there are told through ``task.escalated`` (their ids as its ``recipients``), and the audit event
+    ``reviews.task.escalate`` lists every contact and who was told. A client without escalation contacts is skipped
+    (nothing is recorded: contacts added later still hear of it). Returns how many tasks were escalated."""
     now = now or timezone.now()
     done = ApprovalEscalation.objects.filter(task=OuterRef("pk"))
     overdue = (
@@ -435,7 +468,12 @@ def escalate_overdue(now=None) -> int:
                     contacts=contacts,
                     notified=[p.email for p in people],
                 )
-                Notice.objects.bulk_create([Notice(user=p, level="warning", text=f"{why}."[:500]) for p in people])
+                workflows.publish_task_event(
+                    "task.escalated",
+                    task,
+                    key=f"task.escalated:task-{task.pk}",
+                    recipients=sorted(p.pk for p in people),
+                )
                 audit.record(
                     "reviews.task.escalate",
                     client=task.client,

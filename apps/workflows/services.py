@@ -15,10 +15,12 @@ from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from apps.accounts.models import Membership, Notice, User
 from apps.audit import services as audit
+from apps.common import events
 from apps.common.roles import RoleCode
 from apps.outbox import services as outbox
 
@@ -172,6 +174,126 @@ def check_outcome(task: Task, outcome: str) -> None:
         raise UnknownOutcome(f"{what}: one of {', '.join(allowed)}.", allowed)
 
 
+# -- domain events (apps.common.events; docs/events.md) ---------------------------------------------------------------
+# The process key of the asset approval cycle (``apps.reviews``): its starter is the asset's owner in events.
+ASSET_APPROVAL = "asset_approval"
+
+
+def subject_url(run: WorkflowRun) -> str:
+    """The path of the page of ``run``'s subject (where its tasks are decided and its conversation is), for events;
+    "/" when no flow declares the subject's page."""
+    name = flows.subject_page(run.subject_type)
+    try:
+        return reverse(name, args=[run.subject_id]) if name else "/"
+    except NoReverseMatch:
+        return "/"
+
+
+def asset_owner(asset_id: int | None) -> int | None:
+    """The user id of who started the asset's latest approval run (the person who asked for the asset to be
+    approved), or None: events about the asset (a case opened or decided) are for them too."""
+    if asset_id is None:
+        return None
+    return (
+        WorkflowRun.objects.filter(subject_type="assets.asset", subject_id=asset_id, process_key=ASSET_APPROVAL)
+        .order_by("-id")
+        .values_list("started_by_id", flat=True)
+        .first()
+    )
+
+
+def task_event_data(task: Task, **extra) -> dict:
+    """The agreed data of the ``task.*`` events (docs/events.md), plus ``extra``."""
+    run = task.run
+    return {
+        "url": subject_url(run),
+        "title": run.title or str(run),
+        "task": task.pk,
+        "task_name": task.name,
+        "task_key": task.task_key,
+        "roles": list(task.candidate_roles or []),
+        "regions": list(task.regions or []),
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "run": run.pk,
+        "process_key": run.process_key,
+        "subject_type": run.subject_type,
+        "subject_id": run.subject_id,
+        **extra,
+    }
+
+
+def publish_task_event(name: str, task: Task, *, key: str, actor=None, **extra) -> None:
+    """Publish a ``task.*`` event about ``task`` (inside the caller's transaction)."""
+    events.publish(name, key=key, client=_client_of(task), data=task_event_data(task, **extra), actor=actor)
+
+
+def _client_of(task: Task):
+    """The task's client, taken from its run when the caller loaded it (no query)."""
+    return task.run.client if WorkflowRun._meta.get_field("client").is_cached(task.run) else task.client
+
+
+def _published_assignment(task: Task, *, version: int, by=None) -> None:
+    """``task`` was just given to its assignee (a claim here, or one OpenText reports): ``task.assigned``, keyed by
+    the task's version after the change (one per assignment, the same however often the same change is seen), and
+    ``task.delegated`` when the assignee is away with a delegate now (``accounts.delegation``)."""
+    if not task.assignee_id:
+        return
+    publish_task_event(
+        "task.assigned",
+        task,
+        key=f"task.assigned:task-{task.pk}:v{version}",
+        actor=by,
+        assignee=task.assignee_id,
+        by=getattr(by, "pk", None),
+    )
+    now = timezone.now()
+    delegate = (
+        Membership.objects.filter(
+            user_id=task.assignee_id,
+            client_id=task.client_id,
+            delegate__isnull=False,
+            away_from__lte=now,
+            away_until__gt=now,
+        )
+        .values_list("delegate_id", flat=True)
+        .first()
+    )
+    if delegate is not None:
+        publish_task_event(
+            "task.delegated",
+            task,
+            key=f"task.delegated:task-{task.pk}:v{version}:to-{delegate}",
+            delegate=delegate,
+            on_behalf_of=task.assignee_id,
+        )
+
+
+def delegated_now(membership: Membership) -> int:
+    """A delegation was just set (``accounts.delegation.set_delegation``, in its transaction): when it is in effect
+    now, each open task the member holds in that client reaches the delegate (``task.delegated``, keyed as when such
+    a task is assigned, so a task assigned while away and a delegation set again say it once per task version and
+    delegate). A delegation that starts on a later day says nothing now. Returns how many were published."""
+    now = timezone.now()
+    if not membership.delegate_id or not (membership.away_from <= now < membership.away_until):
+        return 0
+    held = (
+        Task.objects.filter(client_id=membership.client_id, assignee_id=membership.user_id, status=TaskStatus.OPEN)
+        .select_related("run", "run__client")
+        .order_by("id")
+    )
+    published = 0
+    for task in held:
+        publish_task_event(
+            "task.delegated",
+            task,
+            key=f"task.delegated:task-{task.pk}:v{task.version}:to-{membership.delegate_id}",
+            delegate=membership.delegate_id,
+            on_behalf_of=membership.user_id,
+        )
+        published += 1
+    return published
+
+
 def _ordering_key(run: WorkflowRun) -> str:
     return f"opentext:run:{run.business_key}"
 
@@ -251,6 +373,7 @@ def claim_task(task: Task, *, actor: User, expected_version: int | None = None) 
         if taking_over:
             _queue_claim(task, None)  # OpenText, like Flowable, claims only a task nobody holds: release it first
         _queue_claim(task, actor.email)
+        _published_assignment(task, version=task.version, by=actor)
     return task
 
 
@@ -626,22 +749,28 @@ def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[Rem
         outcomes = [list(pair) for pair in spec.outcomes] if spec else []
         roles = remote.candidate_roles or (list(spec.candidate_groups) if spec else [])
         if local is None:
-            Task.objects.create(
-                client_id=run.client_id,
-                run=run,
-                remote_id=remote.remote_id,
-                task_key=remote.task_key or (spec.key if spec else ""),
-                name=remote.name,
-                description=remote.description,
-                candidate_roles=roles,
-                possible_outcomes=outcomes,
-                regions=regions[remote.process_instance_id],
-                assignee=users.get(remote.assignee_email),
-                assignee_email=remote.assignee_email,
-                due_at=remote.due_at or fallback_due,  # every task has a due date: the inbox sorts by it
-                remote_created_at=remote.created_at,
-                claimed_at=remote.claimed_at,
-            )
+            with transaction.atomic():  # the row and its event together (a listener that fails undoes both)
+                created = Task.objects.create(
+                    client_id=run.client_id,
+                    run=run,
+                    remote_id=remote.remote_id,
+                    task_key=remote.task_key or (spec.key if spec else ""),
+                    name=remote.name,
+                    description=remote.description,
+                    candidate_roles=roles,
+                    possible_outcomes=outcomes,
+                    regions=regions[remote.process_instance_id],
+                    assignee=users.get(remote.assignee_email),
+                    assignee_email=remote.assignee_email,
+                    due_at=remote.due_at or fallback_due,  # every task has a due date: the inbox sorts by it
+                    remote_created_at=remote.created_at,
+                    claimed_at=remote.claimed_at,
+                )
+                created.run = run
+                if created.assignee_id:  # claimed in OpenText before we saw it: that person's, not open to all
+                    _published_assignment(created, version=created.version)
+                else:
+                    publish_task_event("task.available", created, key=f"task.available:task-{created.pk}")
             counts["created"] += 1
             continue
         if local.status != TaskStatus.OPEN or _pending_local_change(local):
@@ -660,10 +789,16 @@ def apply_remote_tasks(runs_by_instance: dict[str, WorkflowRun], tasks: list[Rem
         if local.possible_outcomes != outcomes:  # rows mirrored before the outcomes came from our BPMN files
             changes["possible_outcomes"] = outcomes
         if changes:
-            Task.objects.filter(pk=local.pk).update(version=F("version") + 1, updated_at=timezone.now(), **changes)
-            counts["updated"] += 1
-            if "assignee_email" in changes:
-                reassigned.append((local, local.assignee_email, remote.assignee_email))
+            with transaction.atomic():  # the change and its event together
+                Task.objects.filter(pk=local.pk).update(version=F("version") + 1, updated_at=timezone.now(), **changes)
+                counts["updated"] += 1
+                if "assignee_email" in changes:
+                    reassigned.append((local, local.assignee_email, remote.assignee_email))
+                    if changes["assignee"] is not None:  # claimed or given to a member in OpenText
+                        for name, value in changes.items():
+                            setattr(local, name, value)
+                        local.run = run
+                        _published_assignment(local, version=local.version + 1)
     if reassigned:
         # who holds a task changed in OpenText (claimed, released or reassigned there): on the task's timeline
         holders = {task.pk: (before, after) for task, before, after in reassigned}
@@ -879,9 +1014,7 @@ def comment(
             client=run.client, run=run, task=task, parent=parent, author=actor, author_label=who, body=body
         )
         note.mentions.set(mentioned)
-        for person in mentioned:
-            if person.pk != getattr(actor, "pk", None):
-                Notice.objects.create(user=person, level="info", text=f"{who} mentioned you: {body[:200]}")
+        _publish_mentions(note, [p for p in mentioned if p.pk != getattr(actor, "pk", None)], actor=actor)
         audit.record(
             "workflows.comment.create",
             actor=actor,
@@ -893,6 +1026,30 @@ def comment(
         if task is not None and task.status == TaskStatus.OPEN:
             queue_task_comment(task, opentext_message(note), comment=note)
     return note
+
+
+def _publish_mentions(note: Comment, people: list[User], *, actor=None) -> None:
+    """``comment.mentioned`` for a comment just kept (written here or pulled from OpenText, once per comment: the
+    comment is new), naming the people it mentions other than its author; nothing when it mentions no one else."""
+    if not people:
+        return
+    run = note.run
+    events.publish(
+        "comment.mentioned",
+        key=f"comment.mentioned:comment-{note.pk}",
+        client=run.client,
+        data={
+            "url": subject_url(run),
+            "title": run.title or str(run),
+            "comment": note.pk,
+            "run": run.pk,
+            "task": note.task_id,
+            "author_label": note.author_label,
+            "excerpt": note.body[:200],
+            "mentioned": sorted(person.pk for person in people),
+        },
+        actor=actor,
+    )
 
 
 def _mentioned(run: WorkflowRun, body: str) -> list[User]:
@@ -1020,13 +1177,7 @@ def apply_remote_comments(run: WorkflowRun, comments: list[RemoteComment], *, ow
                 )
                 mentioned = _mentioned(run, note.body)
                 note.mentions.set(mentioned)
-                for person in mentioned:
-                    if person != author:
-                        Notice.objects.create(
-                            user=person,
-                            level="info",
-                            text=f"{note.author_label} mentioned you in OpenText: {note.body[:200]}",
-                        )
+                _publish_mentions(note, [p for p in mentioned if p != author])
                 audit.record(
                     "workflows.comment.pull",
                     client=run.client,
@@ -1040,17 +1191,21 @@ def apply_remote_comments(run: WorkflowRun, comments: list[RemoteComment], *, ow
     return added
 
 
+def decided_by_label(run: WorkflowRun) -> str:
+    """Who decided ``run`` last: a member's e-mail, a review link holder's, or (every task settled in OpenText)
+    whoever completed the last one there; "" when no one is known (Smint.io's write-back and events say it)."""
+    last = run.decisions.applied().select_related("actor").order_by("-decided_at").first()
+    if last is not None and last.by:
+        return last.by
+    completed = run.tasks.filter(status=TaskStatus.COMPLETED).exclude(assignee_email="")
+    return completed.order_by("-completed_at", "-id").values_list("assignee_email", flat=True).first() or ""
+
+
 def report_outcome_to_smintio(run: WorkflowRun, asset, *, status: str, reason: str | None, restrictions=None) -> None:
     """Queue the Smint.io ``workflow-status`` write-back of a run's outcome for ``asset``: who decided last, when
     the run ended, its business key as the reference. One per run and process: the idempotency key is derived from
     the run, so an outcome applied twice never sends twice."""
-    last = run.decisions.applied().select_related("actor").order_by("-decided_at").first()
-    decided_by = last.by if last else ""  # a member's e-mail, or a review link holder's
-    if (
-        not decided_by
-    ):  # every task settled in OpenText: whoever completed the last one there (Smint.io wants an e-mail)
-        completed = run.tasks.filter(status=TaskStatus.COMPLETED).exclude(assignee_email="")
-        decided_by = completed.order_by("-completed_at", "-id").values_list("assignee_email", flat=True).first() or ""
+    decided_by = decided_by_label(run)
     outbox.enqueue(
         client=run.client,
         platform=outbox.Platform.SMINTIO,

@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.accounts.models import Notice
 from apps.audit.models import AuditEvent
 from apps.common.roles import RoleCode
 from apps.creative import services
@@ -39,7 +38,9 @@ def _submitted(client, people, title="Spring hiking launch", *, due_in_hours: fl
     return request, task
 
 
-def test_a_request_past_its_sla_is_escalated_once_to_the_contacts_with_a_login_there(client_a, people, contacts):
+def test_a_request_past_its_sla_is_escalated_once_to_the_contacts_with_a_login_there(
+    client_a, people, contacts, published
+):
     boss, elsewhere = contacts
     late, task = _submitted(client_a, people, "Late launch", due_in_hours=-2)
     _submitted(client_a, people, "On time", due_in_hours=5)
@@ -47,16 +48,21 @@ def test_a_request_past_its_sla_is_escalated_once_to_the_contacts_with_a_login_t
     assert services.escalate_overdue() == 0  # once
     late.refresh_from_db()
     assert late.escalated_at is not None
-    notice = Notice.objects.get(user=boss)
-    assert notice.text.startswith(f"Overdue at “{task.name}”") and "Late launch" in notice.text
-    assert not Notice.objects.filter(user=elsewhere).exists()  # a contact without a login at this client hears nothing
+    [escalated] = published.named("task.escalated")  # once
+    assert escalated.key == f"task.escalated:request-{late.pk}"
+    assert escalated.client == client_a
+    # a contact without a login at this client hears nothing
+    assert escalated.data["recipients"] == [boss.pk] and elsewhere.pk not in escalated.data["recipients"]
+    assert escalated.data["task"] == task.pk and escalated.data["task_name"] == task.name
+    assert escalated.data["subject_type"] == "creative.creativerequest" and escalated.data["subject_id"] == late.pk
+    assert escalated.data["title"] == "Late launch" and escalated.data["url"] == late.get_absolute_url()
     event = AuditEvent.objects.get(action="creative.request.escalate", object_id=str(late.pk))
     assert event.after["notified"] == ["boss@acme.example"]
     assert "nobody@elsewhere.example" in event.after["contacts"]
     assert CreativeRequest.objects.get(title="On time").escalated_at is None
 
 
-def test_closed_requests_and_decided_tasks_are_not_escalated(client_a, people, contacts):
+def test_closed_requests_and_decided_tasks_are_not_escalated(client_a, people, contacts, published):
     from apps.workflows.choices import TaskStatus
 
     _, task = _submitted(client_a, people, due_in_hours=-2)
@@ -66,7 +72,7 @@ def test_closed_requests_and_decided_tasks_are_not_escalated(client_a, people, c
     declined, _ = _submitted(client_a, people, "Declined one", due_in_hours=-2)
     CreativeRequest.objects.filter(pk=declined.pk).update(status="declined")
     assert services.escalate_overdue() == 0
-    assert not Notice.objects.exists()
+    assert not published.named("task.escalated")
 
 
 def test_the_flow_schedules_the_escalation_every_quarter_hour():

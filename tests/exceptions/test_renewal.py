@@ -8,7 +8,6 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.accounts.models import Notice
 from apps.assets.choices import ApprovalState, RightsState
 from apps.assets.models import Asset
 from apps.audit.models import AuditEvent
@@ -178,14 +177,18 @@ def test_legal_refusing_sends_the_case_back_to_the_owner_who_replaces_it(case, p
     assert not Asset.objects.available().filter(pk=case.asset_id).exists()
 
 
-def test_an_overdue_case_is_escalated_once_to_the_clients_contacts(case, library, people):
+def test_an_overdue_case_is_escalated_once_to_the_clients_contacts(case, library, people, published):
     library.escalation_contacts = ["legal@acme.example", "nobody@elsewhere.example"]
     library.save()
     Case.objects.filter(pk=case.pk).update(due_at=timezone.now() - timedelta(hours=1))
     assert services.escalate_overdue() >= 1
     assert services.escalate_overdue() == 0
-    notice = Notice.objects.get(user=people["legal"])
-    assert "Overdue" in notice.text and case.title in notice.text
+    [escalated] = [e for e in published.named("task.escalated") if e.data["subject_id"] == case.pk]
+    waiting = _task(case, "owner_decision")  # the step the case waits at
+    assert escalated.key == f"task.escalated:case-{case.pk}"
+    assert escalated.data["recipients"] == [people["legal"].pk]
+    assert escalated.data["task"] == waiting.pk and escalated.data["subject_type"] == "exceptions.case"
+    assert escalated.data["url"] == f"/cases/{case.pk}/" and escalated.data["title"] == case.title
     event = AuditEvent.objects.get(action="exceptions.case.escalate", object_id=str(case.pk))
     assert event.after["notified"] == ["legal@acme.example"]
 

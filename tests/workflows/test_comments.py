@@ -7,7 +7,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.accounts.models import Notice
 from apps.assets.models import Asset
 from apps.audit.models import AuditEvent
 from apps.common.roles import RoleCode
@@ -53,14 +52,28 @@ def _ids(response) -> set[int]:
 
 
 # -- the service --------------------------------------------------------------------------------------------------
-def test_a_comment_mentions_notify_people_of_the_client_only(legal_task, legal, client_b, outsider):
+def test_a_comment_mentions_notify_people_of_the_client_only(legal_task, legal, client_b, outsider, published):
     brand = member(legal_task.client, RoleCode.BRAND, email="brand@acme.example")
     note = services.comment(
-        legal_task.run, actor=legal, body="@brand@acme.example and @admin@beta.example: see the logo", task=legal_task
+        legal_task.run,
+        actor=legal,
+        body="@brand@acme.example, @legal@acme.example and @admin@beta.example: see the logo",
+        task=legal_task,
     )
-    assert list(note.mentions.all()) == [brand]
-    assert Notice.objects.filter(user=brand).count() == 1
-    assert not Notice.objects.filter(user=outsider).exists()
+    assert set(note.mentions.all()) == {brand, legal}
+    [event] = published.named("comment.mentioned")  # the author is not told of their own mention, the outsider never
+    assert (event.key, event.client, event.actor) == (f"comment.mentioned:comment-{note.pk}", legal_task.client, legal)
+    assert event.data == {
+        "url": f"/assets/{legal_task.run.subject_id}/",
+        "title": legal_task.run.title,
+        "comment": note.pk,
+        "run": legal_task.run_id,
+        "task": legal_task.pk,
+        "author_label": legal.email,
+        "excerpt": note.body[:200],
+        "mentioned": [brand.pk],
+    }
+    assert outsider.pk not in event.data["mentioned"]
     assert OutboxMessage.objects.get(kind="opentext.comment").payload["message"].endswith("see the logo")
     assert AuditEvent.objects.get(action="workflows.comment.create").object_id == str(note.pk)
 
@@ -106,7 +119,9 @@ def test_a_decision_reason_over_the_limit_is_refused_before_anything_changes(leg
 
 
 # -- the API ------------------------------------------------------------------------------------------------------
-def test_comments_are_listed_and_created_with_mentions(client_a, run, legal, legal_task, regional_reviewer, legal_api):
+def test_comments_are_listed_and_created_with_mentions(
+    client_a, run, legal, legal_task, regional_reviewer, legal_api, published
+):
     created = legal_api.post(
         "/api/v1/comments/",
         {"run": run.pk, "body": "Can you check the EMEA usage, @reviewer@acme.example?"},
@@ -116,7 +131,8 @@ def test_comments_are_listed_and_created_with_mentions(client_a, run, legal, leg
     body = created.json()
     assert body["run"] == run.pk and body["task"] == legal_task.pk and body["parent"] is None
     assert body["author"] == legal.email and body["mentions"] == [regional_reviewer.email]
-    assert Notice.objects.filter(user=regional_reviewer, text__contains="mentioned you").exists()
+    [mentioned] = published.named("comment.mentioned")
+    assert mentioned.data["mentioned"] == [regional_reviewer.pk] and mentioned.data["comment"] == body["id"]
     assert OutboxMessage.objects.filter(kind="opentext.comment", payload__task=legal_task.pk).count() == 1
 
     reply = legal_api.post(
@@ -376,10 +392,15 @@ def test_a_pulled_comment_of_our_own_is_recognised_not_copied(run, legal, legal_
     assert note.remote_id == "c-9" and Comment.objects.count() == 1
 
 
-def test_a_pulled_comment_mentioning_a_member_tells_them(run, legal, client_a):
+def test_a_pulled_comment_mentioning_a_member_tells_them(run, legal, client_a, published):
     brand = member(client_a, RoleCode.BRAND, email="brand@acme.example")
     item = _remote("c-20", "@brand@acme.example and @nobody@else.example: see the crop", "ext@partner.example", 0)
     assert services.apply_remote_comments(run, [item]) == 1
     note = Comment.objects.get(remote_id="c-20")
     assert list(note.mentions.all()) == [brand]
-    assert Notice.objects.get(user=brand).text.startswith("ext@partner.example mentioned you in OpenText: ")
+    [event] = published.named("comment.mentioned")
+    assert event.key == f"comment.mentioned:comment-{note.pk}" and event.actor is None
+    assert event.data["mentioned"] == [brand.pk] and event.data["author_label"] == "ext@partner.example"
+    assert event.data["excerpt"] == note.body and event.data["task"] is None
+    assert services.apply_remote_comments(run, [item]) == 0  # pulled again: kept once, said once
+    assert len(published.named("comment.mentioned")) == 1

@@ -10,10 +10,12 @@ from urllib.parse import urlencode
 
 import requests
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from apps.clients.models import ConnectionStatus, SmintioConnection
+from apps.common import events
 
 from ..http import ONE_ATTEMPT, AuthError, PlatformError, PlatformHttp, RetryPolicy, TransientError
 from . import contract
@@ -165,11 +167,28 @@ class SmintioClient:
         raise TransientError("Smint.io", "another worker's token refresh did not finish")
 
     def _broken(self, connection: SmintioConnection, exc: PlatformError) -> AuthError:
-        """Record that Smint.io refused the refresh token (a person must connect again) and say why."""
+        """Record that Smint.io refused the refresh token (a person must connect again) and say why; on the move
+        from working to broken, ``sync.broken`` (once per connection's token generation: a new connection
+        rotates it)."""
+        was_broken = connection.status == ConnectionStatus.BROKEN
         connection.status = ConnectionStatus.BROKEN
         connection.status_reason = f"Smint.io refused the refresh token: {exc.message}"
         connection.access_token = ""
-        connection.save(update_fields=["status", "status_reason", "access_token", "updated_at"])
+        with transaction.atomic():
+            connection.save(update_fields=["status", "status_reason", "access_token", "updated_at"])
+            if not was_broken:
+                client = connection.client
+                events.publish(
+                    "sync.broken",
+                    key=f"sync.broken:smintio:client-{client.pk}:gen-{connection.token_generation}",
+                    client=client,
+                    data={
+                        "url": client.get_absolute_url(),
+                        "title": f"Smint.io connection of {client.name}",
+                        "platform": "smintio",
+                        "reason": connection.status_reason,
+                    },
+                )
         return AuthError("Smint.io", connection.status_reason, status=exc.status, code=exc.code)
 
     def revoke(self, token: str) -> None:
