@@ -11,6 +11,7 @@ import logging
 from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit import services as audit
@@ -124,6 +125,14 @@ def _describe(event: events.Event) -> tuple[str, str, list[who.Recipient]]:
     raise ValueError(f"No notification for {name}")
 
 
+def _link(event: events.Event) -> str:
+    """Where the notification takes the person: a task's own decision page (any flow's task is decided there), else
+    the subject's page the event names."""
+    if event.name.startswith("task.") and event.data.get("task"):
+        return reverse("reviews:task_decide", args=[event.data["task"]])
+    return event.data.get("url") or ""
+
+
 @events.listen(*EVENT_KINDS)
 def on_event(event: events.Event) -> None:
     """Write one notification per person the event concerns (deduplicated on the event's key)."""
@@ -135,7 +144,7 @@ def on_event(event: events.Event) -> None:
         event_key=event.key,
         title=title or event.data.get("title") or event.name,
         body=body,
-        url=event.data.get("url") or "",
+        url=_link(event),
         actor=event.actor,
     )
 
