@@ -17,12 +17,15 @@ no percentile aggregate, so there the durations alone are fetched and the same i
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.db import connection
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Aggregate, Count, DurationField, ExpressionWrapper, F, FloatField, Min, Q, QuerySet
 from django.db.models.functions import Coalesce, TruncWeek
 from django.utils import timezone
@@ -166,13 +169,16 @@ def _duration_rows(scope: Scope, group: str | None) -> list[dict]:
     return rows
 
 
+def _period_summary(scope: Scope) -> dict:
+    row = _duration_rows(scope, None)[0]
+    row.pop("client_id", None)
+    return row
+
+
 def summary(scope: Scope) -> dict:
     """The KPI tiles: tasks completed in the period, median/p90 waiting for a claim and time to decide, SLA hit rate
     (of the completed tasks that had a due date), and how many are open now."""
-    row = _duration_rows(scope, None)[0]
-    row.pop("client_id", None)
-    row["open"] = scope.open().count()
-    return row
+    return {**_period_summary(scope), "open": scope.open().count()}
 
 
 def stages(scope: Scope) -> list[dict]:
@@ -275,5 +281,41 @@ FIGURES = {
 }
 
 
+# The figures of the tasks open now: cheap (the open tasks are few and indexed), always live.
+CURRENT = ("backlog", "people", "roles")
+
+
+def _period_figures(scope: Scope) -> dict:
+    """The figures of the tasks completed in the period: the costly part (a year of a big client is a million rows
+    to order for the percentiles). On PostgreSQL with enough sort memory for that to stay off disk."""
+    if not _on_postgres():
+        return {"summary": _period_summary(scope), "stages": stages(scope), "throughput": throughput(scope)}
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '64MB'")  # for this transaction only
+        return {"summary": _period_summary(scope), "stages": stages(scope), "throughput": throughput(scope)}
+
+
+def _cache_key(scope: Scope) -> str:
+    parts = [scope.client_id, scope.since.isoformat(), scope.until.isoformat(), *scope_filters(scope)]
+    return "analytics:v1:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def scope_filters(scope: Scope) -> tuple[str, str, str, str]:
+    return (scope.flow, scope.stage, scope.role, scope.region)
+
+
 def all_figures(scope: Scope) -> dict:
-    return {"summary": summary(scope), **{name: func(scope) for name, func in FIGURES.items()}}
+    """Every figure of the page and the API. The period's figures are kept ``ANALYTICS_CACHE_SECONDS`` (default
+    300; 0: never) per client, period and filters: tasks completed a few minutes ago may be missing from them for
+    that long, which the page says; the open tasks' figures are always read live."""
+    seconds = getattr(settings, "ANALYTICS_CACHE_SECONDS", 0)
+    period = cache.get(_cache_key(scope)) if seconds else None
+    if period is None:
+        period = _period_figures(scope)
+        if seconds:
+            cache.set(_cache_key(scope), period, seconds)
+    return {
+        **period,
+        "summary": {**period["summary"], "open": scope.open().count()},
+        **{name: FIGURES[name](scope) for name in CURRENT},
+    }

@@ -3,6 +3,8 @@
 The same tests run on SQLite (durations interpolated in Python) and, with DATABASE_URL set, on PostgreSQL
 (``percentile_cont`` in SQL): both paths must give the same numbers."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 
@@ -132,3 +134,23 @@ def test_an_empty_scope_gives_empty_figures(client_a):
 def test_the_backend_path_in_use(crafted):
     """Which percentile path ran (SQLite: Python; PostgreSQL: SQL), so a run on each backend says so."""
     assert figures._on_postgres() is (connection.vendor == "postgresql")
+
+
+def test_the_period_figures_are_kept_for_a_while_and_the_open_ones_stay_live(crafted, settings):
+    from django.core.cache import cache
+
+    from .factories import NOW, run, task
+
+    settings.ANALYTICS_CACHE_SECONDS = 300
+    cache.clear()
+    s = scope(crafted)
+    first = figures.all_figures(s)
+    more = run(crafted)
+    task(more, "legal_review", available=at(12), completed=at(12, 11))  # completed in the period
+    task(more, "legal_review", available=NOW - timedelta(hours=1))  # open now
+    second = figures.all_figures(s)
+    assert second["summary"]["completed"] == first["summary"]["completed"] == 5  # kept
+    assert second["summary"]["open"] == first["summary"]["open"] + 1  # live
+    assert second["backlog"][0]["open"] == first["backlog"][0]["open"] + 1
+    cache.clear()
+    assert figures.all_figures(s)["summary"]["completed"] == 6
