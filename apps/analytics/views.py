@@ -101,8 +101,9 @@ def bottlenecks(request):
 
 @login_required
 def export(request):
-    """One figure as CSV (``?figure=stages`` and the page's filters): the rows of its table."""
-    name = request.GET.get("figure", "")
+    """One figure as CSV (``?figure=stages`` and the page's filters; the key figures by default): the rows of its
+    table."""
+    name = request.GET.get("figure") or "summary"
     if name not in CSV_COLUMNS:
         raise Http404("No such figure.")
     form, scope = scope_from(request, request.GET)
