@@ -3,6 +3,7 @@ the API (``apps.analytics.api``)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
@@ -95,6 +96,7 @@ def bottlenecks(request):
             "query": query.urlencode(),
             "client": getattr(form, "client", None),
             "scope": scope,
+            "cache_minutes": settings.ANALYTICS_CACHE_SECONDS // 60,
         },
     )
 

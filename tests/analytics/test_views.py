@@ -155,3 +155,9 @@ def test_figures_module_lists_every_csv_figure():
     from apps.analytics.views import CSV_COLUMNS
 
     assert set(CSV_COLUMNS) == {"summary", *figures.FIGURES}
+
+
+def test_the_page_says_how_old_the_completed_figures_may_be(crafted, agency_admin, login, settings):
+    settings.ANALYTICS_CACHE_SECONDS = 300
+    html = login(agency_admin).get("/analytics/", PERIOD).content.decode()
+    assert "Figures of completed tasks may be up to 5 minutes old" in html
