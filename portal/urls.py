@@ -27,6 +27,7 @@ urlpatterns = [
     path("accounts/", include("apps.accounts.urls")),
     path("clients/", include("apps.clients.urls")),
     path("audit/", include("apps.audit.urls")),
+    path("analytics/", include("apps.analytics.urls")),
     path("", include("apps.integrations.urls")),
     path("", include("apps.assets.urls")),
     path("", include("apps.workflows.urls")),

@@ -17,6 +17,8 @@ def _navigation(user) -> dict:
     return {
         "sync": user.is_staff or manages,
         "audit": user.is_staff or bool(codes & set(roles_with(Capability.VIEW_AUDIT))),
+        # the same rule as ``analytics.forms.analytics_clients`` (staff: where they are an internal member)
+        "analytics": (user.is_staff and bool(internal)) or bool(codes & set(roles_with(Capability.VIEW_ANALYTICS))),
         "admin": manages,
         "api_docs": user.is_staff or manages or RoleCode.INTEGRATOR in codes,
         "external_only": bool(user.membership_list) and not internal,

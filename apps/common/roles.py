@@ -32,13 +32,15 @@ class Capability(models.TextChoices):
 
     MANAGE_CLIENT = "manage_client", "Edit the client's policies and people"
     VIEW_AUDIT = "view_audit", "Read the client's audit trail"
+    VIEW_ANALYTICS = "view_analytics", "Read where the client's reviews wait (analytics)"
 
 
 ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
-    RoleCode.AGENCY_ADMIN: frozenset({Capability.MANAGE_CLIENT, Capability.VIEW_AUDIT}),
+    RoleCode.AGENCY_ADMIN: frozenset({Capability.MANAGE_CLIENT, Capability.VIEW_AUDIT, Capability.VIEW_ANALYTICS}),
     RoleCode.COMPLIANCE: frozenset({Capability.VIEW_AUDIT}),
     RoleCode.LEGAL: frozenset({Capability.VIEW_AUDIT}),
-    RoleCode.CONTENT_MANAGER: frozenset({Capability.VIEW_AUDIT}),
+    # the people who run a client's reviews see where they wait
+    RoleCode.CONTENT_MANAGER: frozenset({Capability.VIEW_AUDIT, Capability.VIEW_ANALYTICS}),
 }
 
 

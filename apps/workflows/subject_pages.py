@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from .models import Comment, Decision, Task, WorkflowRun
 from .services import TEXT_LIMIT
-from .timeline import subject_events
+from .timeline import attach_stage_times, subject_events
 
 # The subject's latest audit events shown in its timeline.
 TIMELINE_EVENTS = 30
@@ -123,13 +123,15 @@ def subject_context(request: HttpRequest, subject: models.Model, *, route: str) 
         key=lambda item: item[1],
         reverse=True,
     )
+    now = timezone.now()
+    attach_stage_times(runs, now)
     return {
         "runs": runs,
         "current": runs[0] if runs else None,
         "visible_tasks": visible_tasks,
         "thread": thread,
         "timeline": timeline,
-        "now": timezone.now(),
+        "now": now,
     }
 
 

@@ -126,6 +126,9 @@ BREAKER_OPEN_SECONDS = env_int("BREAKER_OPEN_SECONDS", 30, minimum=1)
 # OpenText writes its history asynchronously: a run whose instance the runtime no longer knows waits for the history
 # to say how it ended; only an instance neither knows for this long is closed as cancelled.
 OPENTEXT_HISTORY_PATIENCE_HOURS = env_int("OPENTEXT_HISTORY_PATIENCE_HOURS", 24, minimum=1)
+# The analytics page keeps the figures of a period's completed tasks this long per client, period and filters (the
+# open tasks' figures are always live); 0 computes them on every request (docs/analytics.md).
+ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 300, minimum=0)
 # The OpenText emulator's asynchronous history: finished tasks and ended instances show in its history only after
 # this many seconds (like the platform, whose models set isasynchistoryenable).
 EMULATOR_OPENTEXT_HISTORY_DELAY_SECONDS = 2.0

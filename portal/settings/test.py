@@ -28,5 +28,7 @@ REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"principal": "100
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 LOGGING_CONFIG = None
+# Figures computed on every request: a test's rows are its own (tests/analytics tests the cache explicitly).
+ANALYTICS_CACHE_SECONDS = 0
 # The OpenText emulator's history lags like the platform's, shorter so tests wait less (the portal must cope).
 EMULATOR_OPENTEXT_HISTORY_DELAY_SECONDS = 0.3

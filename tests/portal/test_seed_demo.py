@@ -45,3 +45,34 @@ def test_seed_demo_refuses_production_without_the_flag(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="allow-production"):
         call_command("seed_demo")
+
+
+def test_seed_demo_gives_northwind_a_history_the_analytics_page_shows(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.analytics import figures
+    from apps.workflows.models import Task
+
+    settings.DEBUG = True
+    call_command("seed_demo", "--quiet-logins")
+    northwind = Client.objects.get(slug="northwind")
+    decided = Task.objects.filter(client=northwind, status="completed", remote_id__startswith="demo-history-")
+    count = decided.count()
+    assert count > 200
+    call_command("seed_demo", "--quiet-logins")
+    assert decided.count() == count  # once
+    admin = User.objects.get(email="client-admin@northwind.example")
+    http = HttpClient()
+    http.force_login(admin)
+    response = http.get("/analytics/", {"client": "northwind"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Where reviews wait: Northwind" in html
+    assert "Marketing review" in html and 'data-chart="throughput"' in html
+    now = timezone.now()
+    scope = figures.Scope(client_id=northwind.pk, since=now - timedelta(days=90), until=now, now=now)
+    stages = figures.stages(scope)
+    assert {s["stage"] for s in stages} >= {"legal_review", "brand_review", "marketing_review", "triage"}
+    assert sum(week["completed"] for week in figures.throughput(scope)) >= count

@@ -19,6 +19,7 @@ from apps.clients.choices import TaskKind
 from apps.clients.models import Client
 from apps.common.roles import RoleCode
 from apps.demo import review_links
+from apps.demo.analytics import seed_history
 from apps.demo.campaigns import seed_campaign, seed_campaign_people
 from apps.demo.creative import seed_requests
 from apps.demo.onboarding import queue_advance, seed_onboarding_policies
@@ -129,6 +130,7 @@ class Command(BaseCommand):
             # The platform stand-ins get the same people and clients (by command name: nothing imports them).
             call_command("seed_emulators", stdout=self.stdout)
         seed_requests(self.stdout)  # once per client; after the emulators, as one request starts in OpenText
+        seed_history(self.stdout)  # issue 16: Northwind's past cycles, so the analytics page shows where they wait
         if settings.EMULATORS:
             queue_advance()  # onboarding runs at each step, exceptions of every cause (apps/demo/onboarding.py)
         seed_campaign(self.stdout)  # flow 5: Northwind's global campaign, once; the worker starts its review
