@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("apps.creative.api.urls")),
     path("", include("apps.onboarding.api.urls")),
     path("", include("apps.campaigns.api.urls")),
+    path("", include("apps.webhooks.api.urls")),
     path("schema/", SchemaView.as_view(api_version="v1"), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -36,6 +36,7 @@ urlpatterns = [
     path("", include("apps.creative.urls")),
     path("", include("apps.onboarding.urls")),
     path("", include("apps.campaigns.urls")),
+    path("", include("apps.webhooks.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
