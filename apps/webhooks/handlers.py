@@ -90,7 +90,8 @@ def deliver(message: OutboxMessage) -> dict:
     status = response.status_code
     _attempt(message, endpoint.pk, started, status=status)
     if 200 <= status < 300:
-        services.record_success(endpoint.pk)
+        if endpoint.consecutive_failures:  # read with the endpoint: no write on the common path
+            services.record_success(endpoint.pk)
         return {"status": status}
     if status >= 500 or status in (408, 429):
         services.record_failure(endpoint.pk, reason=f"HTTP {status}")
