@@ -32,6 +32,7 @@ urlpatterns = [
     path("", include("apps.campaigns.api.urls")),
     path("", include("apps.notifications.api.urls")),
     path("", include("apps.analytics.api.urls")),
+    path("", include("apps.webhooks.api.urls")),
     path("schema/", SchemaView.as_view(api_version="v1"), name="schema"),
     path("docs/", DocsView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("apps.onboarding.urls")),
     path("", include("apps.campaigns.urls")),
     path("", include("apps.notifications.urls")),
+    path("", include("apps.webhooks.urls")),
     path("api/v1/", include("portal.api_urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from .choices import OutboxStatus, Platform
+from .choices import BLOCKING_STATUSES, OutboxStatus, Platform
 from .querysets import OutboxQuerySet
 
 
@@ -50,6 +50,14 @@ class OutboxMessage(models.Model):
                 fields=["next_attempt_at"], name="outbox_due_idx", condition=models.Q(status=OutboxStatus.PENDING)
             ),
             models.Index(fields=["ordering_key", "id"], name="outbox_order_idx"),
+            # The claim asks, for each due row, whether an earlier row of its key still blocks it; over the whole
+            # index that walks every delivered row of the key first (one webhook endpoint's 1,000 queued rows
+            # drained at 9/s). Only blocking rows in the index: 40/s (bench/webhooks.py).
+            models.Index(
+                fields=["ordering_key", "id"],
+                name="outbox_blocking_order_idx",
+                condition=models.Q(status__in=BLOCKING_STATUSES),
+            ),
             models.Index(fields=["client", "status"], name="outbox_client_status_idx"),
         ]
         constraints = [

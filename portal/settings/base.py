@@ -12,7 +12,7 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_str, fernet_keys
+from .env import cidr_list, env_bool, env_int, env_list, env_str, fernet_keys
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -134,6 +134,17 @@ ANALYTICS_CACHE_SECONDS = env_int("ANALYTICS_CACHE_SECONDS", 300, minimum=0)
 EMULATOR_OPENTEXT_HISTORY_DELAY_SECONDS = 2.0
 # Every outbound call has a timeout: (connect, read) seconds.
 PLATFORM_TIMEOUT = (env_int("PLATFORM_CONNECT_TIMEOUT", 3, minimum=1), env_int("PLATFORM_READ_TIMEOUT", 10, minimum=1))
+# Outbound webhooks (docs/webhooks.md): the seconds a receiver has to connect and to answer; an endpoint is disabled
+# after this many failed attempts in a row (its client's admins are told); a rotated secret stays valid this long.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+WEBHOOK_DISABLE_AFTER = env_int("WEBHOOK_DISABLE_AFTER", 20, minimum=1)
+WEBHOOK_SECRET_OVERLAP_HOURS = env_int("WEBHOOK_SECRET_OVERLAP_HOURS", 24, minimum=0)
+# SSRF: no delivery to private, loopback, link-local, multicast, reserved or unspecified addresses unless the operator
+# allows them all (WEBHOOK_ALLOW_PRIVATE_TARGETS) or some networks (WEBHOOK_ALLOWED_CIDRS, comma-separated CIDRs).
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", False)
+WEBHOOK_ALLOWED_CIDRS = cidr_list("WEBHOOK_ALLOWED_CIDRS")
+# Only https:// endpoints unless this is off (development, tests); production forces it on.
+WEBHOOK_REQUIRE_HTTPS = env_bool("WEBHOOK_REQUIRE_HTTPS", not DEBUG)
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

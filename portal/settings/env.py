@@ -87,3 +87,17 @@ def fernet_keys(name: str) -> list[str]:
                 f"{name}: key {position} of {len(keys)} is not a Fernet key ({FERNET_KEY_HINT})."
             ) from None
     return keys
+
+
+def cidr_list(name: str) -> list[str]:
+    """A comma-separated list of networks (``10.0.0.0/8``, ``fd00::/8``; may be empty), refused here when one does not
+    parse, not at the first delivery that reads it."""
+    import ipaddress
+
+    networks = env_list(name, [])
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name}: {network!r} is not a network in CIDR notation: {exc}") from None
+    return networks

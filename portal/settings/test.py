@@ -32,3 +32,5 @@ LOGGING_CONFIG = None
 ANALYTICS_CACHE_SECONDS = 0
 # The OpenText emulator's history lags like the platform's, shorter so tests wait less (the portal must cope).
 EMULATOR_OPENTEXT_HISTORY_DELAY_SECONDS = 0.3
+# The tests' webhook receivers listen on plain http on loopback; tests that check https-only set it back on.
+WEBHOOK_REQUIRE_HTTPS = False

@@ -37,6 +37,7 @@ from apps.onboarding.models import Onboarding, OnboardingPolicy
 from apps.outbox.models import OutboxMessage
 from apps.reviews.models import ReviewLink
 from apps.sharing.models import Share
+from apps.webhooks import services as webhooks
 from apps.workflows.models import Comment, Task, WorkflowRun
 from tests.factories import ClientFactory, RegionFactory, member
 
@@ -122,6 +123,10 @@ def _b_onboarding_policy(objs):
 
 def _b_notification(objs):
     return {"pk": objs["notification_b"].pk}
+
+
+def _b_webhook(objs):
+    return {"pk": objs["webhook_b"].pk}
 
 
 ROUTES: dict[str, Route] = {
@@ -256,6 +261,22 @@ ROUTES: dict[str, Route] = {
     "api:share-detail": Route("api", _b_share),
     "api:share-revoke": Route("api_post", _b_share),
     # onboarding (flow 6): the queue with bulk enrichment, the runs and each client's policy in the API
+    # outbound webhooks (issue 16): a client's admins only; the secret is shown once by create and rotate
+    "webhooks:endpoint_list": Route("html", lists_foreign_rows=True),
+    "webhooks:endpoint_create": Route("html"),
+    "webhooks:endpoint_detail": Route("html", _b_webhook),
+    "webhooks:endpoint_rotate": Route("post", _b_webhook),
+    "webhooks:endpoint_test": Route("post", _b_webhook),
+    "webhooks:endpoint_disable": Route("post", _b_webhook),
+    "webhooks:endpoint_enable": Route("post", _b_webhook),
+    "webhooks:endpoint_delete": Route("post", _b_webhook),
+    "api:webhook-list": Route("api", lists_foreign_rows=True),
+    "api:webhook-detail": Route("api", _b_webhook),
+    "api:webhook-deliveries": Route("api", _b_webhook, names_the_object=False),
+    "api:webhook-rotate": Route("api_post", _b_webhook),
+    "api:webhook-test": Route("api_post", _b_webhook),
+    "api:webhook-disable": Route("api_post", _b_webhook),
+    "api:webhook-enable": Route("api_post", _b_webhook),
     "onboarding:queue": Route("html", lists_foreign_rows=True),
     "api:onboarding-list": Route("api", lists_foreign_rows=True),
     "api:onboarding-detail": Route("api", _b_onboarding),
@@ -427,7 +448,15 @@ def world(db, settings):
         expires_at=timezone.now() + timedelta(days=3),
     )
     review_link_b.assets.set([asset_b])
+    webhook_b = webhooks.create_endpoint(
+        client=client_b,
+        url="https://93.184.215.14/hook",
+        event_types=["asset.approved"],
+        description=f"{MARKER} DAM",
+        actor=insider,
+    ).endpoint
     return {
+        "webhook_b": webhook_b,
         "campaign_b": campaign_b,
         "cell_b": entry_b.cells.get(),
         "review_link_b": review_link_b,
