@@ -15,7 +15,7 @@ from apps.common.roles import RoleCode
 from .factories import PASSWORD, ClientFactory, RegionFactory, member
 
 # Both platforms over HTTP (the emulators in the live server): the ``platforms`` fixture.
-pytest_plugins = ["tests.platform_fixtures", "tests.event_fixtures"]
+pytest_plugins = ["tests.platform_fixtures", "tests.event_fixtures", "tests.mail_fixtures"]
 
 
 def pytest_collection_modifyitems(config, items):

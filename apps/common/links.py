@@ -15,6 +15,8 @@ import secrets
 from django.core import signing
 from django.core.cache import cache
 
+from .http import whole_number
+
 MISS_LIMIT = 20
 MISS_WINDOW = 15 * 60  # seconds
 
@@ -38,7 +40,7 @@ class SignedLinks:
             pk, nonce = signing.Signer(salt=self.salt).unsign(token or "").split(".", 1)
         except (signing.BadSignature, ValueError):
             return None
-        link = queryset.filter(pk=int(pk) if pk.isdigit() and len(pk) < 19 else 0).first()
+        link = queryset.filter(pk=whole_number(pk) or 0).first()
         if link is None or not secrets.compare_digest(link.nonce, nonce) or not link.is_active:
             return None
         return link

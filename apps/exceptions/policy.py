@@ -14,6 +14,7 @@ from django.db import transaction
 from apps.assets.models import Asset, LicensePurchase
 from apps.audit import services as audit
 from apps.clients.models import Client
+from apps.common.http import whole_number
 
 from .choices import Trigger
 from .compliance import can_edit_rules
@@ -73,9 +74,9 @@ def clean_sla(value) -> dict[str, int]:
             raise PolicyRefused(f"“{str(family)[:40]}” is not a cause (one of {known}).", field="sla_hours")
         if raw in (None, ""):
             continue
-        if isinstance(raw, bool) or not isinstance(raw, int | str) or not str(raw).strip().isdigit():
+        number = None if isinstance(raw, bool) or not isinstance(raw, int | str) else whole_number(str(raw).strip())
+        if number is None:
             raise PolicyRefused(f"{Trigger(family).label}: a whole number of hours.", field=f"sla_{family}")
-        number = int(str(raw).strip())
         if not 1 <= number <= MAX_SLA_HOURS:
             raise PolicyRefused(f"{Trigger(family).label}: between 1 and {MAX_SLA_HOURS} hours.", field=f"sla_{family}")
         hours[str(family)] = number

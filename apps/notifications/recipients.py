@@ -68,6 +68,15 @@ def admins(client, why: str) -> list[Recipient]:
     ]
 
 
+def content_owners(client, why: str) -> list[Recipient]:
+    """The client's content owners (internal): they hear of an asset whose approval nobody asked for by hand (a
+    cycle the sync started on its own)."""
+    return [
+        Recipient(m.user, why)
+        for m in _members(client).filter(roles__code=RoleCode.CONTENT_OWNER).exclude(roles__code=RoleCode.EXTERNAL)
+    ]
+
+
 def operators(why: str) -> list[Recipient]:
     """Staff operators (who run the connections for every client)."""
     return [Recipient(u, why) for u in User.objects.filter(is_active=True, is_staff=True)]

@@ -78,8 +78,13 @@ def _describe(event: events.Event) -> tuple[str, str, list[who.Recipient]]:
             body += f" Reason: {data['reason']}"
         if data.get("restrictions"):
             body += " Restrictions: " + "; ".join(str(r) for r in data["restrictions"])
-        why = "You asked for this asset to be approved."
-        return f"{title}: {outcome}", body, who.addressed(client, [data.get("requested_by")], why)
+        if data.get("requested_by"):
+            people = who.addressed(client, [data["requested_by"]], "You asked for this asset to be approved.")
+        else:  # the sync started the cycle on its own: the content's owners hear the outcome
+            people = who.content_owners(
+                client, f"You are a content owner of {client.name}; this approval started when the asset arrived."
+            )
+        return f"{title}: {outcome}", body, people
     if name == "asset.withdrawn":
         owner = who.asset_owner(client, data.get("asset"))
         why = "You asked for this asset to be approved."

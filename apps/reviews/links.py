@@ -21,6 +21,7 @@ from django.utils import timezone
 from apps.assets import rights
 from apps.assets.models import Asset
 from apps.audit import services as audit
+from apps.common.http import whole_number
 from apps.common.links import SignedLinks, new_nonce
 from apps.sharing.services import can_share
 from apps.workflows import services as workflows
@@ -62,7 +63,7 @@ def create_link(*, actor, name: str, email: str, assets, days: int = LINK_DAYS) 
         raise LinkRefused("Give the stakeholder's e-mail address: their decisions carry it.", field="email")
     if not 1 <= days <= MAX_LINK_DAYS:
         raise LinkRefused(f"A link lasts 1 to {MAX_LINK_DAYS} days.", field="days")
-    ids = sorted({int(pk) for pk in assets if str(pk).isdigit() and len(str(pk)) < 19})
+    ids = sorted({n for n in (whole_number(str(pk)) for pk in assets) if n is not None})
     if not ids:
         raise LinkRefused("Choose the assets to send.", field="assets")
     if len(ids) > MAX_ASSETS:
@@ -181,9 +182,8 @@ def _open_steps(asset_ids) -> list[Task]:
 
 def asset_of(link: ReviewLink, asset_id) -> Asset | None:
     """One of the link's assets (``None`` for any other id: the link shows nothing else)."""
-    if not str(asset_id).isdigit():
-        return None
-    return link.assets.filter(pk=int(asset_id)).first()
+    pk = whole_number(str(asset_id))
+    return None if pk is None else link.assets.filter(pk=pk).first()
 
 
 def decide(link: ReviewLink, asset: Asset, *, outcome: str, reason: str, version=None, request_ip: str = ""):

@@ -17,6 +17,7 @@ from django.db import transaction
 from apps.accounts.models import Membership
 from apps.audit import services as audit
 from apps.clients.models import Client
+from apps.common.http import whole_number
 from apps.common.roles import Capability, RoleCode
 
 from .models import ApprovalPolicy, default_roles
@@ -102,9 +103,9 @@ def clean(data: dict, client: Client, *, current: ApprovalPolicy | None = None) 
                 raise PolicyRefused(f"“{str(role)[:40]}” has no review task.", field="quorum")
             if value in (None, ""):
                 continue
-            if isinstance(value, bool) or not str(value).strip().isdigit():
+            number = None if isinstance(value, bool) else whole_number(str(value).strip())
+            if number is None:
                 raise PolicyRefused(f"{label(role)}: a whole number of people, at least 1.", field=field)
-            number = int(str(value).strip())
             if not 1 <= number <= MAX_QUORUM:
                 raise PolicyRefused(f"{label(role)}: between 1 and {MAX_QUORUM} people.", field=field)
             if number > 1 and number > members[role]:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 
 from apps.clients.choices import TaskKind
 from apps.clients.models import Client
+from apps.common.http import whole_number
 
 from . import policy
 
@@ -47,9 +48,9 @@ def _changes_of(values: dict) -> dict:
         if not values[f"signs_{role}"]:
             continue
         order = values[f"order_{role}"].strip()
-        if order and not order.isdigit():
+        if order and whole_number(order) is None:
             raise policy.PolicyRefused(f"{policy.label(role)}: the order is a whole number.", field=f"order_{role}")
-        picked.append((int(order) if order else 100 + position, position, role))
+        picked.append((whole_number(order) if order else 100 + position, position, role))
     roles = [role for _order, _position, role in sorted(picked)]
     return {
         "roles": roles,

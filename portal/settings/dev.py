@@ -26,6 +26,9 @@ os.environ.setdefault("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 os.environ.setdefault("EMULATORS", "true")
 # The demo's mails are kept and read at /mailbox/ (apps.notifications.mailbox); EMAIL_BACKEND overrides it.
 os.environ.setdefault("EMAIL_BACKEND", "apps.notifications.mailbox.MailboxBackend")
+# The demo's webhook endpoint posts to the integrator's receiver emulated in process (/emulators/receiver/...), on
+# loopback: the SSRF guard lets this machine's own addresses through in development only.
+os.environ.setdefault("WEBHOOK_ALLOWED_CIDRS", "127.0.0.0/8,::1/128")
 
 from .base import *  # noqa: E402, F403
 from .base import DATABASES  # noqa: E402

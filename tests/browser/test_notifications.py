@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from apps.common import events
 from apps.notifications.models import MailboxMessage
 from tests.browser.test_accessibility import Findings
-from tests.notifications.conftest import deliver_all
+from tests.mail_fixtures import deliver_all
 from tests.reviews.factories import approval_run, licensed_asset, review_task
 
 pytestmark = pytest.mark.django_db(transaction=True)

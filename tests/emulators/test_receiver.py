@@ -30,7 +30,7 @@ def deliver(client, secret: str, body: dict, msg_id: str = "msg_1"):
 
 
 def test_a_delivery_signed_with_a_held_secret_verifies_and_a_forged_one_is_refused(client):
-    call_command("webhook_receiver", "acme-erp", secret=OLD, stdout=io.StringIO())
+    call_command("emulate_webhook_receiver", "acme-erp", secret=OLD, stdout=io.StringIO())
     assert deliver(client, OLD, {"type": "asset.approved", "data": {}}).status_code == 204
     assert deliver(client, NEW, {"type": "asset.rejected", "data": {}}, "msg_2").status_code == 400
 
@@ -43,8 +43,8 @@ def test_a_delivery_signed_with_a_held_secret_verifies_and_a_forged_one_is_refus
 
 
 def test_during_a_rotation_both_secrets_verify(client):
-    call_command("webhook_receiver", "acme-erp", secret=OLD, stdout=io.StringIO())
-    call_command("webhook_receiver", "acme-erp", secret=NEW, keep=True, stdout=io.StringIO())
+    call_command("emulate_webhook_receiver", "acme-erp", secret=OLD, stdout=io.StringIO())
+    call_command("emulate_webhook_receiver", "acme-erp", secret=NEW, keep=True, stdout=io.StringIO())
     assert deliver(client, OLD, {"type": "webhook.test"}).status_code == 204
     assert deliver(client, NEW, {"type": "webhook.test"}, "msg_2").status_code == 204
 
@@ -52,7 +52,7 @@ def test_during_a_rotation_both_secrets_verify(client):
 def test_a_fault_answers_500_and_still_records_the_delivery(client):
     from apps.emulators.receiver.models import Receiver
 
-    call_command("webhook_receiver", "acme-erp", secret=OLD, stdout=io.StringIO())
+    call_command("emulate_webhook_receiver", "acme-erp", secret=OLD, stdout=io.StringIO())
     Receiver.objects.filter(slug="acme-erp").update(fail_next=1)
     assert deliver(client, OLD, {"type": "webhook.test"}).status_code == 500
     assert deliver(client, OLD, {"type": "webhook.test"}, "msg_2").status_code == 204

@@ -14,8 +14,9 @@ from apps.notifications.models import Notification
 from apps.notifications.services import set_preference
 from apps.outbox.models import OutboxMessage
 from tests.factories import member
+from tests.mail_fixtures import deliver_all, free_port
 
-from .conftest import deliver_all, free_port, publish, task_data
+from .conftest import publish, task_data
 
 pytestmark = pytest.mark.django_db
 

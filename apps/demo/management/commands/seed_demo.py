@@ -24,6 +24,7 @@ from apps.demo.campaigns import seed_campaign, seed_campaign_people
 from apps.demo.creative import seed_requests
 from apps.demo.onboarding import queue_advance, seed_onboarding_policies
 from apps.demo.review_links import queue_demo_link
+from apps.demo.webhooks import seed_webhook
 from apps.exceptions.models import ExceptionPolicy
 
 DEMO_PASSWORD = "greenlight-demo"  # noqa: S105 - printed for the demo; the command refuses to run in production
@@ -135,6 +136,7 @@ class Command(BaseCommand):
             queue_advance()  # onboarding runs at each step, exceptions of every cause (apps/demo/onboarding.py)
         seed_campaign(self.stdout)  # flow 5: Northwind's global campaign, once; the worker starts its review
         queue_demo_link()  # issue 15: Contoso's stakeholder review link, once its assets are there
+        seed_webhook(self.stdout)  # issue 16: Northwind's endpoint, delivering to an emulated integrator's receiver
         if not quiet_logins:
             self.print_logins()
         self.stdout.write(review_links.describe())
