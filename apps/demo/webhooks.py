@@ -28,13 +28,17 @@ def seed_webhook(stdout) -> str:
         return "already"
     url = f"{settings.PORTAL_URL}/emulators/receiver/{RECEIVER}/"
     admin = User.objects.filter(email="client-admin@northwind.example").first()
-    created = services.create_endpoint(
-        client=client,
-        url=url,
-        event_types=list(SUBSCRIBABLE),
-        description="Northwind's ERP (emulated receiver)",
-        actor=admin,
-    )
+    try:
+        created = services.create_endpoint(
+            client=client,
+            url=url,
+            event_types=list(SUBSCRIBABLE),
+            description="Northwind's ERP (emulated receiver)",
+            actor=admin,
+        )
+    except ValueError as refused:  # the SSRF guard: loopback is allowed in development only (portal/settings/dev.py)
+        stdout.write(f"Webhook: no demo endpoint ({refused})")
+        return "refused"
     call_command("emulate_webhook_receiver", RECEIVER, secret=created.secret, stdout=io.StringIO())
     stdout.write(f"Webhook: Northwind's endpoint delivers to {url} (each delivery and its signature shown there).")
     return "created"

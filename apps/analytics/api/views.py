@@ -2,7 +2,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,7 +25,18 @@ _PARAMETERS = [
 class AnalyticsView(APIView):
     """Where one client's reviews wait: the figures of the analytics page, with its filters."""
 
-    @extend_schema(parameters=_PARAMETERS, responses=AnalyticsSerializer, operation_id="analytics_retrieve")
+    @extend_schema(
+        parameters=_PARAMETERS,
+        responses={
+            200: AnalyticsSerializer,
+            400: OpenApiResponse(
+                description="A filter that cannot be read (a malformed date, a period backwards or longer than two "
+                "years, an unknown flow, stage, role or region); `errors` names it."
+            ),
+            404: OpenApiResponse(description="No client of that slug among those whose analytics you read."),
+        },
+        operation_id="analytics_retrieve",
+    )
     def get(self, request):
         form, scope = scope_from(request, request.query_params)
         if scope is None:
