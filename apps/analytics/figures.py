@@ -21,7 +21,7 @@ import hashlib
 import math
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -338,6 +338,26 @@ def _cache_key(scope: Scope) -> str:
 
 def scope_filters(scope: Scope) -> tuple[str, str, str, str]:
     return (scope.flow, scope.stage, scope.role, scope.region)
+
+
+def days_scope(client_id: int, since: date, until: date, **filters) -> Scope:
+    """The scope of whole local days ``since`` .. ``until`` (both included), as the filter form reads them."""
+    zone = timezone.get_current_timezone()
+    return Scope(
+        client_id=client_id,
+        since=datetime.combine(since, time.min, tzinfo=zone),
+        until=datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone),
+        now=timezone.now(),
+        **filters,
+    )
+
+
+def warm(scope: Scope) -> None:
+    """Compute the period's figures now and keep them (the worker does this for the views people open first, so
+    that nobody waits for a year of a big client's percentiles)."""
+    seconds = getattr(settings, "ANALYTICS_CACHE_SECONDS", 0)
+    if seconds:
+        cache.set(_cache_key(scope), _period_figures(scope), seconds)
 
 
 def all_figures(scope: Scope) -> dict:

@@ -3,7 +3,7 @@ aggregates, not a queryset of rows, so a django-filter FilterSet would have noth
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 
 from django import forms
 from django.core.exceptions import PermissionDenied
@@ -15,7 +15,7 @@ from apps.common.active_client import get_active_client
 from apps.common.roles import SIGNING_ROLES, Capability, RoleCode
 from apps.workflows import flows
 
-from .figures import Scope, stage_choices
+from .figures import Scope, days_scope, stage_choices
 
 DEFAULT_DAYS = 90
 MAX_DAYS = 731  # two years: longer periods are a report, not a page
@@ -97,12 +97,10 @@ def scope_from(request, data) -> tuple[AnalyticsFilterForm, Scope | None]:
     client = next(c for c in clients if c.slug == values["client"])
     until = values["until"] or today
     since = values["since"] or until - timedelta(days=DEFAULT_DAYS - 1)
-    zone = timezone.get_current_timezone()
-    scope = Scope(
-        client_id=client.pk,
-        since=datetime.combine(since, time.min, tzinfo=zone),
-        until=datetime.combine(until + timedelta(days=1), time.min, tzinfo=zone),
-        now=timezone.now(),
+    scope = days_scope(
+        client.pk,
+        since,
+        until,
         flow=values["flow"],
         stage=values["stage"],
         role=values["role"],

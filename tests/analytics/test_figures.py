@@ -154,3 +154,37 @@ def test_the_period_figures_are_kept_for_a_while_and_the_open_ones_stay_live(cra
     assert second["backlog"][0]["open"] == first["backlog"][0]["open"] + 1
     cache.clear()
     assert figures.all_figures(s)["summary"]["completed"] == 6
+
+
+def test_the_worker_keeps_each_clients_default_view_and_year_ready(crafted, settings):
+    """A first look is served from figures the worker computed (``tasks.warm_default_views``), not computed in the
+    request; what completes meanwhile shows at the worker's next round."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from apps.analytics import tasks
+
+    from .factories import run, task
+
+    settings.ANALYTICS_CACHE_SECONDS = 300
+    cache.clear()
+    today = timezone.localdate()
+    default = figures.days_scope(crafted.pk, today - timedelta(days=89), today)
+    year = figures.days_scope(crafted.pk, today - timedelta(days=364), today)
+
+    assert tasks.warm_default_views() == 2 * 2  # two views of each client with tasks (the history has A's and B's)
+    before = figures.all_figures(default)["summary"]["completed"]
+    task(run(crafted), "legal_review", available=at(12), completed=at(12, 11))
+    assert figures.all_figures(default)["summary"]["completed"] == before  # from what the worker kept
+    assert figures.all_figures(year)["summary"]["completed"] == before
+
+    tasks.warm_default_views()
+    assert figures.all_figures(default)["summary"]["completed"] == before + 1
+    assert figures.all_figures(year)["summary"]["completed"] == before + 1
+
+
+def test_nothing_is_warmed_when_the_cache_is_off(crafted, settings):
+    from apps.analytics import tasks
+
+    settings.ANALYTICS_CACHE_SECONDS = 0
+    assert tasks.warm_default_views() == 0
