@@ -18,9 +18,9 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from apps.audit import services as audit
-from apps.common import events
 
 from .choices import ApprovalState, RightsState
+from .circulation import announce_withdrawn
 from .models import Asset, AssetHold
 
 # Rights no longer in force: such an asset is out of circulation already (``services.LAPSED`` said so).
@@ -56,18 +56,7 @@ def place(asset: Asset, *, kind: str, reference: str, reason: str = "", actor=No
         circulating = locked.approval_state == ApprovalState.APPROVED and locked.rights_state not in LAPSED
         if not locked.on_hold and circulating:
             # an approved asset in circulation leaves it (a second hold on a held asset is no new withdrawal)
-            events.publish(
-                "asset.withdrawn",
-                key=f"asset.withdrawn:asset-{asset.pk}:audit-{entry.pk}",
-                client=asset.client,
-                data={
-                    "url": asset.get_absolute_url(),
-                    "title": asset.name or asset.content_element_uuid,
-                    "asset": asset.pk,
-                    "reason": reason,
-                },
-                actor=actor,
-            )
+            announce_withdrawn(asset, occurrence=f"audit-{entry.pk}", reason=reason, actor=actor)
     asset.on_hold = True
     return True
 

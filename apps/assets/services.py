@@ -15,9 +15,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.audit import services as audit
-from apps.common import events
 
 from .choices import APPROVAL_TRANSITIONS, ApprovalState, LicenseState, RightsState, SignalKind
+from .circulation import announce_withdrawn
 from .models import Asset, AssetSignal, Binary, LicensePurchase, LicenseTerm
 
 ASSET_SYNC_FIELDS = [
@@ -300,17 +300,7 @@ def _publish_lapsed(moved: list[Asset], state: str, now: datetime) -> None:
     for asset in moved:
         if asset.approval_state != ApprovalState.APPROVED or asset.on_hold or asset.rights_state in LAPSED:
             continue  # not in circulation before: nothing left it now
-        events.publish(
-            "asset.withdrawn",
-            key=f"asset.withdrawn:asset-{asset.pk}:rights-{state}-{now:%Y%m%dT%H%M%S.%f}",
-            client=asset.client,
-            data={
-                "url": asset.get_absolute_url(),
-                "title": asset.name or asset.content_element_uuid,
-                "asset": asset.pk,
-                "reason": LAPSED[state],
-            },
-        )
+        announce_withdrawn(asset, occurrence=f"rights-{state}-{now:%Y%m%dT%H%M%S.%f}", reason=LAPSED[state])
 
 
 # A renewal recorded to the end of a day (in the recorder's time zone) is met by a Smint.io term ending that day.
@@ -443,17 +433,6 @@ def change_approval(asset: Asset, state: str, *, action: str, actor=None, reason
             # whatever took it out of circulation (a renewal case's take-down or replacement, a remediation's
             # removal): said once, on the move, keyed by the move's audit entry (an asset approved again and
             # withdrawn again is a new occurrence)
-            events.publish(
-                "asset.withdrawn",
-                key=f"asset.withdrawn:asset-{asset.pk}:audit-{entry.pk}",
-                client=asset.client,
-                data={
-                    "url": asset.get_absolute_url(),
-                    "title": asset.name or asset.content_element_uuid,
-                    "asset": asset.pk,
-                    "reason": reason,
-                },
-                actor=actor,
-            )
+            announce_withdrawn(asset, occurrence=f"audit-{entry.pk}", reason=reason, actor=actor)
     asset.approval_state = state
     return True

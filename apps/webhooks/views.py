@@ -121,13 +121,12 @@ def _secret_page(request, endpoint, secret: str, *, rotated: bool = False):
 @login_required
 @require_POST
 def endpoint_test(request, pk: int):
-    endpoint = _endpoint(request, pk)
-    try:
-        services.send_test(endpoint, actor=request.user)
-        messages.success(request, "A test event is queued; it shows in the log below once sent.")
-    except ValueError as exc:
-        messages.error(request, str(exc))
-    return redirect(endpoint)
+    return _act(
+        request,
+        pk,
+        lambda endpoint: services.send_test(endpoint, actor=request.user),
+        "A test event is queued; it shows in the log below once sent.",
+    )
 
 
 @login_required
@@ -136,21 +135,32 @@ def endpoint_disable(request, pk: int):
     endpoint = _endpoint(request, pk)
     form = DisableForm(request.POST)
     reason = (form.cleaned_data["reason"] if form.is_valid() else "") or f"Disabled by {request.user.email}."
-    try:
-        services.disable(endpoint, actor=request.user, reason=reason)
-        messages.success(request, "The endpoint is disabled; nothing is sent to it until it is enabled.")
-    except ValueError as exc:
-        messages.error(request, str(exc))
-    return redirect(endpoint)
+    return _act(
+        request,
+        endpoint.pk,
+        lambda endpoint: services.disable(endpoint, actor=request.user, reason=reason),
+        "The endpoint is disabled; nothing is sent to it until it is enabled.",
+    )
 
 
 @login_required
 @require_POST
 def endpoint_enable(request, pk: int):
+    return _act(
+        request,
+        pk,
+        lambda endpoint: services.enable(endpoint, actor=request.user),
+        "The endpoint is enabled; deliveries held back are sent first.",
+    )
+
+
+def _act(request, pk: int, action, done: str):
+    """Carry out one audited action on an endpoint of the person's client; a refusal is said on the endpoint's
+    page, where they acted."""
     endpoint = _endpoint(request, pk)
     try:
-        services.enable(endpoint, actor=request.user)
-        messages.success(request, "The endpoint is enabled; deliveries held back are sent first.")
+        action(endpoint)
+        messages.success(request, done)
     except ValueError as exc:
         messages.error(request, str(exc))
     return redirect(endpoint)
