@@ -68,6 +68,16 @@ def phone_pages(client_a, agency_admin, legal):
         "audit": "/audit/",
         "sync": "/sync/",
         "cases": "/cases/",
+        # issue 15's and 16's pages
+        "campaigns": "/campaigns/",
+        "agency": "/agency/",
+        "delegation": "/accounts/delegation/",
+        "approval policy": f"/clients/{client_a.slug}/approval-policy/",
+        "review links": "/review-links/",
+        "notifications": "/notifications/",
+        "notification preferences": "/notifications/preferences/",
+        "analytics": "/analytics/",
+        "webhooks": "/webhooks/",
     }
 
 
