@@ -8,8 +8,9 @@ EMULATOR_PATHS = ("/emulators/",)
 
 
 class QuietEmulatorRequests(logging.Filter):
-    """Drops runserver's request lines (``django.server``) for the emulators' URLs: thousands of them (Smint.io's
-    sync pages, OpenText's task polling) buried the portal's own lines. ``EMULATOR_REQUEST_LOG=true`` keeps them."""
+    """Drops runserver's request lines (``django.server``) and Django's 4xx warnings (``django.request``) for the
+    emulators' URLs: thousands of them (Smint.io's sync pages, OpenText's task polling and its late history's 404s)
+    buried the portal's own lines. ``EMULATOR_REQUEST_LOG=true`` keeps them."""
 
     def __init__(self, show: bool = False):
         super().__init__()

@@ -60,3 +60,6 @@ LOGGING["loggers"]["django.server"] = {  # noqa: F405
     "propagate": False,
     "filters": ["quiet_emulators"],
 }
+# ... and so are the warnings Django logs for the emulators' own 4xx answers (OpenText's late history answers a new
+# task's comment list with a 404 until it knows the task: the portal waits for it, nothing is wrong).
+LOGGING["loggers"]["django.request"] = {"level": "WARNING", "filters": ["quiet_emulators"]}  # noqa: F405

@@ -31,11 +31,28 @@ def test_the_dev_settings_wire_the_filter_to_runservers_logger():
 
     code = (
         "import portal.settings.dev as d; l = d.LOGGING['loggers']['django.server']; "
-        "print(l['filters'], l['handlers'], d.LOGGING['filters']['quiet_emulators']['show'])"
+        "r = d.LOGGING['loggers']['django.request']['filters']; "
+        "print(l['filters'], l['handlers'], r, d.LOGGING['filters']['quiet_emulators']['show'])"
     )
     env = {k: v for k, v in os.environ.items() if k not in {"EMULATOR_REQUEST_LOG", "DJANGO_SETTINGS_MODULE"}}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["['quiet_emulators']", "['django.server']", "False"]
+    assert out.split() == ["['quiet_emulators']", "['django.server']", "['quiet_emulators']", "False"]
     env["EMULATOR_REQUEST_LOG"] = "true"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
     assert out.split()[-1] == "True"
+
+
+def test_djangos_warnings_about_the_emulators_own_answers_are_dropped_too():
+    """``django.request`` logs each 4xx with the request attached: the emulators' (OpenText's late history answers a
+    new task's comment list with 404s) are dropped, the portal's kept."""
+    from django.test import RequestFactory
+
+    quiet = QuietEmulatorRequests()
+
+    def warning(path: str) -> logging.LogRecord:
+        record = logging.LogRecord("django.request", logging.WARNING, __file__, 1, "Not Found: %s", (path,), None)
+        record.request = RequestFactory().get(path)
+        return record
+
+    assert not quiet.filter(warning("/emulators/opentext/workflow/v1/tasks/x/comments"))
+    assert quiet.filter(warning("/assets/999/"))
