@@ -37,6 +37,15 @@ def _due(data: dict) -> str:
     return f" Due {data['due_at'][:10]}." if data.get("due_at") else ""
 
 
+def _owners(client, owner_id, about: str) -> list[who.Recipient]:
+    """Who hears about an asset: the person who asked for its approval, or, where nobody did by hand (the sync
+    started the cycle when the asset arrived), the client's content owners."""
+    if owner_id:
+        return who.addressed(client, [owner_id], f"You asked for this asset to be approved{about}.")
+    why = f"You are a content owner of {client.name}; this asset's approval started when it arrived{about}."
+    return who.content_owners(client, why)
+
+
 def _describe(event: events.Event) -> tuple[str, str, list[who.Recipient]]:
     """(title, body, recipients) for one event, from its agreed data."""
     data, client, name = event.data, event.client, event.name
@@ -78,21 +87,13 @@ def _describe(event: events.Event) -> tuple[str, str, list[who.Recipient]]:
             body += f" Reason: {data['reason']}"
         if data.get("restrictions"):
             body += " Restrictions: " + "; ".join(str(r) for r in data["restrictions"])
-        if data.get("requested_by"):
-            people = who.addressed(client, [data["requested_by"]], "You asked for this asset to be approved.")
-        else:  # the sync started the cycle on its own: the content's owners hear the outcome
-            people = who.content_owners(
-                client, f"You are a content owner of {client.name}; this approval started when the asset arrived."
-            )
-        return f"{title}: {outcome}", body, people
+        return f"{title}: {outcome}", body, _owners(client, data.get("requested_by"), "")
     if name == "asset.withdrawn":
         owner = who.asset_owner(client, data.get("asset"))
-        why = "You asked for this asset to be approved."
-        return f"{title}: withdrawn", f"Reason: {data.get('reason') or '-'}", who.addressed(client, [owner], why)
+        return f"{title}: withdrawn", f"Reason: {data.get('reason') or '-'}", _owners(client, owner, "")
     if name == "case.opened":
-        why = "You asked for this asset to be approved, and a case was opened for it."
         body = f"A {data.get('kind') or 'case'} was opened."
-        return f"Case opened: {title}", body, who.addressed(client, [data.get("asset_owner")], why)
+        return f"Case opened: {title}", body, _owners(client, data.get("asset_owner"), ", and a case was opened for it")
     if name == "case.decided":
         body = f"Outcome: {data.get('outcome') or '-'}." + (f" Reason: {data['reason']}" if data.get("reason") else "")
         people = who.addressed(client, [data.get("requested_by")], "You opened this case.") + who.addressed(

@@ -126,3 +126,21 @@ def test_an_event_of_one_client_never_reaches_members_of_another(client_a, clien
         data={"url": "/sync/", "title": "OpenText"} | {"platform": "opentext", "reason": "refused"},
     )
     assert _emails("sync.broken:a") == [people["admin"].email]
+
+
+@pytest.mark.parametrize(
+    ("name", "extra"),
+    [
+        ("case.opened", {"case": 5, "kind": "Rights issue", "asset_owner": None}),
+        ("asset.withdrawn", {"reason": "Rights expired"}),
+        ("asset.approved", {"run": 3, "outcome": "approved", "reason": "", "requested_by": None, "decided_by": "L"}),
+    ],
+)
+def test_an_asset_nobody_asked_to_approve_by_hand_reaches_the_clients_content_owners(client_a, people, name, extra):
+    """The sync starts approval cycles on its own: then "my asset" is the content owners' (not an external one)."""
+    owner = member(client_a, RoleCode.CONTENT_OWNER, email="owner@acme.example")
+    member(client_a, RoleCode.CONTENT_OWNER, RoleCode.EXTERNAL, email="ext-owner@acme.example")
+    data = {"url": "/assets/487/", "title": "Alpine hero", "asset": 487} | extra
+    publish(name, key=f"{name}:nobody", client=client_a, data=data)
+    assert _emails(f"{name}:nobody") == [owner.email]
+    assert "content owner of" in Notification.objects.get(event_key=f"{name}:nobody").why
