@@ -64,6 +64,7 @@ class WebhookAttemptSerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookAttempt
         fields = ["status_code", "error", "duration_ms", "attempted_at"]
+        read_only_fields = fields  # (and so no integer bounds, which differ per database backend, in the schema)
 
 
 class WebhookDeliverySerializer(serializers.ModelSerializer):
@@ -86,3 +87,4 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
             "sent_at",
             "attempt_log",
         ]
+        read_only_fields = fields
