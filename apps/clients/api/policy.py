@@ -5,6 +5,7 @@ member, is a 404; a refused change names its field and saves nothing."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 
 from rest_framework import exceptions, serializers
@@ -18,13 +19,15 @@ from apps.clients.models import Client
 class ClientPolicyView(APIView):
     """Subclasses name the ``serializer_class``, the ``policy`` module (``may_edit``, ``update_policy``,
     ``PolicyRefused``, ``as_dict``), what a refusal of a grouped field is reported under (``refused_groups``: field
-    prefix -> body field), and how to read the current policy (``current``) and render it (``body``)."""
+    prefix -> body field), the function that reads the current policy (``current``) and how to render it
+    (``body``)."""
 
     required_scope = {"patch": TokenScope.ADMIN}
     serializer_class: type[serializers.Serializer]
     policy: ModuleType
     what = "policy"  # "approval policy": for the refusal message
     refused_groups: dict[str, str] = {}
+    current: Callable[[Client], object]  # the client's policy as saved (or its defaults): a staticmethod
 
     def initial(self, request, *args, **kwargs):
         self.action = request.method.lower()  # for the token scope the PATCH needs
@@ -36,15 +39,12 @@ class ClientPolicyView(APIView):
             raise exceptions.NotFound()
         return client
 
-    def current(self, client: Client):
-        raise NotImplementedError
-
     def body(self, client: Client, saved) -> dict:
         return {"client": client.slug, **self.policy.as_dict(saved)}
 
     def get(self, request, slug: str):
         client = self.client(slug)
-        return Response(self.body(client, self.current(client)))
+        return Response(self.body(client, type(self).current(client)))
 
     def patch(self, request, slug: str):
         client = self.client(slug)
