@@ -1,11 +1,10 @@
 """P1: list pages and API lists cost the same number of queries for 5 rows as for 50."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from apps.common.roles import RoleCode
 from tests.factories import AuditEventFactory, ClientFactory, MembershipFactory, member
+from tests.queries import page_queries
 
 pytestmark = pytest.mark.django_db
 # 10, plus the Smint.io connection state every page shows in its top bar (one query), plus the navigation's count of
@@ -14,11 +13,7 @@ pytestmark = pytest.mark.django_db
 BUDGET = 13
 
 
-def _queries(http, url, **params):
-    with CaptureQueriesContext(connection) as queries:
-        response = http.get(url, params)
-    assert response.status_code == 200
-    return len(queries)
+_queries = page_queries  # the second of two requests (tests/queries.py)
 
 
 def _grow_clients(user, count):
