@@ -1,4 +1,5 @@
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.db.models.fields.json import KeyTransform
 
 from apps.common.querysets import ClientScopedQuerySet
 from apps.sharing.choices import SubjectType
@@ -28,6 +29,29 @@ def available_condition():
 
 
 class AssetQuerySet(ClientScopedQuerySet):
+    def for_licence_check(self):
+        """The assets with what ``rights.evaluate`` reads and nothing more: their licences and terms, with
+        ``release_details`` extracted by the database from the synced documents (``rights.release_details_of``), so
+        those documents (tens of kB per licence) are neither sent nor decoded. The rights check API and the inbox's
+        "needs a reason" read it."""
+        from .models import LicensePurchase
+
+        licences = (
+            LicensePurchase.objects.defer("raw", "license_text")
+            .annotate(release_json=KeyTransform("release_details", KeyTransform("content_element", "raw")))
+            .prefetch_related("terms")
+        )
+        return (
+            self.defer("metadata", "description", "keywords", "copyright_notices")
+            .annotate(
+                release_json=KeyTransform("release_details", "metadata"),
+                release_in_metadata=ExpressionWrapper(
+                    Q(metadata__has_key="release_details"), output_field=BooleanField()
+                ),
+            )
+            .prefetch_related(Prefetch("license_purchases", queryset=licences))
+        )
+
     def available(self):
         return self.filter(available_condition())
 

@@ -164,6 +164,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
 ]
 
+# Django's, drawing <select> in Python (a filter form's options were one template include each): apps/common/forms.py
+FORM_RENDERER = "apps.common.forms.FormRenderer"
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 ASGI_APPLICATION = "portal.asgi.application"
