@@ -95,9 +95,7 @@ def process_inbound_event(event_id: int) -> str:
     pause = _burst_goes_on(target)
     if pause:
         time.sleep(pause)  # not straight back: a Redis broker would hand the job out again at once
-        from django_q.tasks import async_task
-
-        async_task("apps.integrations.tasks.process_inbound_event", event_id, task_name=f"hint {target}")
+        _queue(event_id, target)
         return "waiting for the burst to end"
     now = timezone.now()
     with transaction.atomic():
@@ -109,9 +107,20 @@ def process_inbound_event(event_id: int) -> str:
         InboundEvent.objects.filter(pk__in=[e.pk for e in taken]).update(processed_at=now)
     if not taken:
         return "already processed"
-    if event.source == Platform.SMINTIO:
-        return _pull_for_hints(taken)
-    return _mirror_for_hints(taken)
+    result = _pull_for_hints(taken) if event.source == Platform.SMINTIO else _mirror_for_hints(taken)
+    # A hint stored while this job took its hints (after the take began, before it committed) saw them untaken and
+    # queued no job of its own (``inbox._enqueue``): without this look it waited for the next hint of its target.
+    left = InboundEvent.objects.filter(target=target, processed_at__isnull=True).order_by("id")
+    left = left.values_list("pk", flat=True).first()
+    if left is not None:
+        _queue(left, target)
+    return result
+
+
+def _queue(event_id: int, target: str) -> None:
+    from django_q.tasks import async_task
+
+    async_task("apps.integrations.tasks.process_inbound_event", event_id, task_name=f"hint {target}")
 
 
 # A job that finds its burst still going looks again after at most this long.
