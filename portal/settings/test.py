@@ -34,3 +34,6 @@ ANALYTICS_CACHE_SECONDS = 0
 EMULATOR_OPENTEXT_HISTORY_DELAY_SECONDS = 0.3
 # The tests' webhook receivers listen on plain http on loopback; tests that check https-only set it back on.
 WEBHOOK_REQUIRE_HTTPS = False
+# Hint jobs act at once (tests call them right after posting); tests/integrations/test_hint_burst.py sets a quiet
+# period to pin what a burst costs.
+HINT_QUIET_SECONDS = 0
