@@ -111,6 +111,10 @@ OT_CLIENT_ID = env_str("OT_CLIENT_ID", _emulator_default("greenlight-portal"))
 OT_CLIENT_SECRET = env_str("OT_CLIENT_SECRET", _emulator_default(_derived_secret("opentext-client")))
 # HMAC secrets for inbound hints; several (comma-separated) during a rotation, the first signs outbound.
 NOTIFY_SECRETS = env_list("NOTIFY_SECRET", [_derived_secret("notify")] if EMULATORS else [])
+# A burst of hints (one OpenText callback per step of many processes) is acted on once it has been quiet this long,
+# or once its first hint has waited HINT_MAX_DELAY_SECONDS: one mirror per run per burst, not one per worker pass.
+HINT_QUIET_SECONDS = env_int("HINT_QUIET_SECONDS", 1, minimum=0)
+HINT_MAX_DELAY_SECONDS = env_int("HINT_MAX_DELAY_SECONDS", 10, minimum=1)
 # Keys (Fernet, comma-separated, newest first) that encrypt connection secrets at rest. Without any, a key is
 # derived from SECRET_KEY (production refuses to start without one, so rotating SECRET_KEY cannot lose tokens).
 FIELD_ENCRYPTION_KEYS = fernet_keys("FIELD_ENCRYPTION_KEYS")

@@ -38,3 +38,6 @@ WEBHOOK_REQUIRE_HTTPS = False
 # tests/conftest.py empties the cache before each test.
 PER_USER_CACHE_SECONDS = 300
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Hint jobs act at once (tests call them right after posting); tests/integrations/test_hint_burst.py sets a quiet
+# period to pin what a burst costs.
+HINT_QUIET_SECONDS = 0
