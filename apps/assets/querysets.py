@@ -1,4 +1,4 @@
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.fields.json import KeyTransform
 
 from apps.common.querysets import ClientScopedQuerySet
@@ -30,26 +30,12 @@ def available_condition():
 
 class AssetQuerySet(ClientScopedQuerySet):
     def for_licence_check(self):
-        """The assets with what ``rights.evaluate`` reads and nothing more: their licences and terms, with
-        ``release_details`` extracted by the database from the synced documents (``rights.release_details_of``), so
-        those documents (tens of kB per licence) are neither sent nor decoded. The rights check API and the inbox's
-        "needs a reason" read it."""
-        from .models import LicensePurchase
-
-        licences = (
-            LicensePurchase.objects.defer("raw", "license_text")
-            .annotate(release_json=KeyTransform("release_details", KeyTransform("content_element", "raw")))
-            .prefetch_related("terms")
-        )
-        return (
-            self.defer("metadata", "description", "keywords", "copyright_notices")
-            .annotate(
-                release_json=KeyTransform("release_details", "metadata"),
-                release_in_metadata=ExpressionWrapper(
-                    Q(metadata__has_key="release_details"), output_field=BooleanField()
-                ),
-            )
-            .prefetch_related(Prefetch("license_purchases", queryset=licences))
+        """The assets with what ``rights.evaluate`` reads of them and nothing more: ``release_details`` extracted by
+        the database from the synced metadata (``rights.release_details_of``), the documents themselves neither
+        sent nor decoded. Their licences come with ``apps.assets.prefetch.with_licences``."""
+        return self.defer("metadata", "description", "keywords", "copyright_notices").annotate(
+            release_json=KeyTransform("release_details", "metadata"),
+            release_in_metadata=ExpressionWrapper(Q(metadata__has_key="release_details"), output_field=BooleanField()),
         )
 
     def available(self):
@@ -60,6 +46,13 @@ class AssetQuerySet(ClientScopedQuerySet):
 
 
 class LicensePurchaseQuerySet(ClientScopedQuerySet):
+    def for_licence_check(self):
+        """The licences with what ``rights.evaluate`` reads: the synced document (tens of kB) left in the database,
+        its ``content_element.release_details`` extracted there."""
+        return self.defer("raw", "license_text").annotate(
+            release_json=KeyTransform("release_details", KeyTransform("content_element", "raw"))
+        )
+
     def shared_with(self, user):
         return Q(asset_id__in=_shared_assets(user))
 

@@ -25,7 +25,9 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.accounts import delegation
-from apps.assets.models import Asset
+from apps.assets import rights
+from apps.assets.models import Asset, LicensePurchase, LicenseTerm
+from apps.assets.prefetch import with_licences
 from apps.common.active_client import get_active_client, params_with_active_client
 from apps.common.http import next_url, whole_number
 from apps.common.paging import ascending_page
@@ -155,7 +157,14 @@ def _annotate_rows(tasks: list[Task]) -> None:
     warns, as ``reviews.services.prepare_decision`` would refuse without one) and the cycle's progress
     (``task.signed`` of ``task.signatures``, from ``_with_progress``)."""
     approvals = [t for t in tasks if t.run.process_key == reviews.APPROVAL and t.run.subject_type == "assets.asset"]
-    assets = Asset.objects.filter(pk__in={t.run.subject_id for t in approvals}).for_licence_check().in_bulk()
+    assets = {
+        asset.pk: asset
+        for asset in with_licences(
+            Asset.objects.filter(pk__in={t.run.subject_id for t in approvals}).for_licence_check(),
+            licences=LicensePurchase.objects.for_licence_check(),
+            terms=LicenseTerm.objects.only(*rights.TERM_FIELDS),
+        )
+    }
     approval_pks = {t.pk for t in approvals}
     for task in tasks:
         task.asset = assets.get(task.run.subject_id) if task.pk in approval_pks else None
