@@ -148,30 +148,34 @@ def _sweep_client(client: Client, now: datetime, *, full: bool) -> dict:
 def _sweep_limits(client: Client, now: datetime, full: bool, counts: dict) -> None:
     """Judge the limits of the client's licences written since the sweep last judged them (``limits_pending``), or,
     with ``full``, also every licence at the threshold that has no case for it: one statement (the pending ones are
-    a handful after a pull and none in the steady state). Then clear ``limits_pending`` of the versions judged: a
+    a handful after a pull and none in the steady state), and one more in a full pass. Then clear ``limits_pending`` of the versions judged: a
     licence a pull wrote again meanwhile stays pending for the next sweep."""
     threshold = client.usage_threshold_percent
     has_case = {
         trigger: _renewal_case(client, OuterRef("asset_id"), Concat(Value(f"{trigger}:"), OuterRef("uuid")))
         for trigger, *_rest in LIMITS
     }
-    wanted = Q(limits_pending=True)
+    counters = [f for _t, current, maximum, _n in LIMITS for f in (current, maximum)]
+    licences = (
+        LicensePurchase.objects.filter(client=client)
+        .annotate(**{f"has_{trigger}": exists for trigger, exists in has_case.items()})
+        .order_by()
+    )
+    shown = [*counters, "id", "uuid", "asset_id", "asset__approval_state", *(f"has_{t}" for t in has_case)]
+    rows = list(licences.filter(limits_pending=True).values(*shown, "version", "state", "limits_pending"))
     if full:
         missing = Q()
         for trigger, current, maximum, _noun in LIMITS:
             # integer division: a superset in SQL (no numeric casts), checked exactly below
             reached = Q(**{f"{maximum}__gt": 0}) & Q(**{f"{current}__gte": F(maximum) * threshold / 100})
             missing |= reached & Q(**{f"has_{trigger}": False})
-        wanted |= Q(state=LicenseState.COMPLETED) & missing
-    fields = ["id", "version", "state", "uuid", "asset_id", "limits_pending", "asset__approval_state"]
-    fields += [f for _t, current, maximum, _n in LIMITS for f in (current, maximum)]
-    rows = list(
-        LicensePurchase.objects.filter(client=client)
-        .annotate(**{f"has_{trigger}": exists for trigger, exists in has_case.items()})
-        .filter(wanted)
-        .order_by()
-        .values(*fields, *(f"has_{trigger}" for trigger in has_case))
-    )
+        # a statement of its own, read from the covering lpt_limits_idx (only its columns)
+        pending = {lpt["id"] for lpt in rows}
+        rows += [
+            {**lpt, "state": LicenseState.COMPLETED, "limits_pending": False}
+            for lpt in licences.filter(missing, state=LicenseState.COMPLETED).values(*shown)
+            if lpt["id"] not in pending
+        ]
     counts["checked"] += len(rows)
     judged: dict[int, list[int]] = {}
     for lpt in rows:
