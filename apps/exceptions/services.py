@@ -148,8 +148,9 @@ def _sweep_client(client: Client, now: datetime, *, full: bool) -> dict:
 def _sweep_limits(client: Client, now: datetime, full: bool, counts: dict) -> None:
     """Judge the limits of the client's licences written since the sweep last judged them (``limits_pending``), or,
     with ``full``, also every licence at the threshold that has no case for it: one statement (the pending ones are
-    a handful after a pull and none in the steady state), and one more in a full pass. Then clear ``limits_pending`` of the versions judged: a
-    licence a pull wrote again meanwhile stays pending for the next sweep."""
+    a handful after a pull and none in the steady state), and one more in a full pass. Then clear
+    ``limits_pending`` of the versions judged: a licence a pull wrote again meanwhile stays pending for the next
+    sweep."""
     threshold = client.usage_threshold_percent
     has_case = {
         trigger: _renewal_case(client, OuterRef("asset_id"), Concat(Value(f"{trigger}:"), OuterRef("uuid")))

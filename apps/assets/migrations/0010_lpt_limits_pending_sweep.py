@@ -21,6 +21,13 @@ def add_index(apps, schema_editor):
         schema_editor.add_index(model, INDEX)
 
 
+def analyze(apps, schema_editor):
+    """Statistics for the new column: without them PostgreSQL guesses thousands of pending rows per client and plans
+    the sweep's read of none as a parallel scan (measured: 67 ms per client on a loaded machine instead of 0.1)."""
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute("ANALYZE assets_licensepurchase (limits_pending)")
+
+
 def remove_index(apps, schema_editor):
     model = apps.get_model("assets", "LicensePurchase")
     if schema_editor.connection.vendor == "postgresql":
@@ -51,4 +58,5 @@ class Migration(migrations.Migration):
             state_operations=[migrations.AddIndex(model_name="licensepurchase", index=INDEX)],
             database_operations=[migrations.RunPython(add_index, remove_index)],
         ),
+        migrations.RunPython(analyze, migrations.RunPython.noop),
     ]
