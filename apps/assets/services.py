@@ -135,7 +135,8 @@ def upsert_license_purchases(client, records: list[LicenseRecord]) -> UpsertResu
         ],
         update_conflicts=True,
         unique_fields=["client", "uuid"],
-        update_fields=[*LPT_SYNC_FIELDS, "asset", "synced_at"],
+        # limits_pending (true on every new instance): the renewal sweep judges this version's limits
+        update_fields=[*LPT_SYNC_FIELDS, "asset", "synced_at", "limits_pending"],
     )
     lpt_ids = dict(
         LicensePurchase.objects.filter(client=client, uuid__in=[r.uuid for r in fresh]).values_list("uuid", "id")
@@ -284,6 +285,8 @@ def refresh_rights(asset_ids, now: datetime | None = None) -> None:
     settle_recorded_renewals(asset_ids, now)
 
 
+# Out of circulation by decision: the renewal sweep opens no case for them (``apps.exceptions.services.SETTLED``).
+SETTLED = {ApprovalState.REJECTED, ApprovalState.WITHDRAWN}
 # Why an approved asset whose rights end is out of circulation, by its new rights state.
 LAPSED = {
     RightsState.EXPIRED: "Its licence expired.",
@@ -419,6 +422,9 @@ def change_approval(asset: Asset, state: str, *, action: str, actor=None, reason
         if state not in APPROVAL_TRANSITIONS.get(current, set()):
             raise InvalidApprovalMove(f"An asset that is {current} cannot become {state}.")
         Asset.objects.filter(pk=asset.pk).update(approval_state=state, updated_at=timezone.now())
+        if current in SETTLED and state not in SETTLED:
+            # back in circulation: the renewal sweep judges its licences' limits again (it skipped them meanwhile)
+            LicensePurchase.objects.filter(asset_id=asset.pk).update(limits_pending=True)
         entry = audit.record(
             action,
             actor=actor,
