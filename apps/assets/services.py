@@ -104,9 +104,9 @@ def upsert_license_purchases(client, records: list[LicenseRecord]) -> UpsertResu
     if not fresh:
         return result
     if pgcopy.available():
-        asset_ids = _write_fresh_copy(client, fresh, result)
+        asset_ids, rights_set = _write_fresh_copy(client, fresh, set(known), result)
     else:
-        asset_ids = _write_fresh_orm(client, fresh, result)
+        asset_ids, rights_set = _write_fresh_orm(client, fresh, result), set()
     for r in fresh:
         if r.uuid in known:
             result.updated += 1
@@ -120,27 +120,50 @@ def upsert_license_purchases(client, records: list[LicenseRecord]) -> UpsertResu
         and known.get(r.uuid, {}).get("state") != LicenseState.CANCELLED
     ]
     result.cancelled = len(newly_cancelled)
-    refresh_rights(asset_ids.values())
+    refresh_rights(set(asset_ids.values()) - rights_set)
     _record_cancellations(client, [(asset_ids[r.content_element_uuid], r) for r in newly_cancelled])
     return result
 
 
-def _write_fresh_copy(client, fresh: list[LicenseRecord], result: UpsertResult) -> dict[str, int]:
+def _write_fresh_copy(
+    client, fresh: list[LicenseRecord], known: set[str], result: UpsertResult
+) -> tuple[dict[str, int], set[int]]:
     """PostgreSQL: assets, licences and terms each staged by COPY and upserted in one statement that returns the
-    ids (and which assets are new), so nothing is selected again. Returns ``{content element uuid: asset id}``."""
+    ids (and which assets are new), so nothing is selected again.
+
+    A new asset whose licences are all new has all its licences and terms in this page: its rights are computed
+    from the records and inserted with it (``refresh_rights`` would read back what was just written, and update
+    every new asset once more). Returns ``{content element uuid: asset id}`` and the ids of the assets whose rights
+    were set so."""
+    now = timezone.now()
+    terms_of = {r.uuid: _unique_terms(r.terms) for r in fresh}
+    held: dict[str, list[tuple[str, list[Dates]]]] = {}
+    for r in fresh:
+        held.setdefault(r.content_element_uuid, []).append(
+            (r.license["state"], [(t["valid_from"], t["valid_until"], t["to_be_used_until"]) for t in terms_of[r.uuid]])
+        )
+    # content elements whose every licence in the page is new: if the asset is new too, these are all its licences
+    from_records = {r.content_element_uuid for r in fresh} - {r.content_element_uuid for r in fresh if r.uuid in known}
     assets_by_uuid = {r.content_element_uuid: r.asset for r in fresh}
+    rows = []
+    for uuid, fields in assets_by_uuid.items():
+        state, until = RightsState.UNKNOWN, None
+        if uuid in from_records:
+            state, until = rights_state_of(held[uuid], now), rights_end(held[uuid], now)
+        rows.append({"content_element_uuid": uuid, **fields, "rights_state": state, "rights_until": until})
     written = pgcopy.upsert(
         Asset,
-        [{"content_element_uuid": uuid, **fields} for uuid, fields in assets_by_uuid.items()],
-        staged=["content_element_uuid", *ASSET_SYNC_FIELDS],
+        rows,
+        staged=["content_element_uuid", *ASSET_SYNC_FIELDS, "rights_state", "rights_until"],
         fixed={"client_id": client.pk},
         conflict=["client", "content_element_uuid"],
-        update=[*ASSET_SYNC_FIELDS, "updated_at"],
+        update=[*ASSET_SYNC_FIELDS, "updated_at"],  # an existing asset's rights: refresh_rights, from all its licences
         returning=["content_element_uuid", "id", "inserted"],
     )
     asset_ids = {uuid: pk for uuid, pk, _inserted in written}
     result.new_asset_ids = {pk for _uuid, pk, inserted in written if inserted}
     result.changed_asset_ids = set(asset_ids.values())
+    rights_set = {pk for uuid, pk, inserted in written if inserted and uuid in from_records}
     written = pgcopy.upsert(
         LicensePurchase,
         [
@@ -157,11 +180,19 @@ def _write_fresh_copy(client, fresh: list[LicenseRecord], result: UpsertResult) 
     term_fields = [f.name for f in LicenseTerm._meta.concrete_fields if f.name not in TERM_UNSTAGED]
     pgcopy.upsert(
         LicenseTerm,
-        [{"license_purchase_id": lpt_ids[r.uuid], **term} for r in fresh for term in r.terms],
+        [{"license_purchase_id": lpt_ids[r.uuid], **term} for r in fresh for term in terms_of[r.uuid]],
         staged=["license_purchase_id", *term_fields],
         conflict=["license_purchase", "sequence_number"],  # terms are immutable snapshots: never rewritten
     )
-    return asset_ids
+    return asset_ids, rights_set
+
+
+def _unique_terms(terms: list[dict]) -> list[dict]:
+    """A record's terms, the first of each sequence number (as the ORM's ``ignore_conflicts`` insert keeps it)."""
+    first: dict[int, dict] = {}
+    for term in terms:
+        first.setdefault(term["sequence_number"], term)
+    return list(first.values())
 
 
 def _write_fresh_orm(client, fresh: list[LicenseRecord], result: UpsertResult) -> dict[str, int]:
