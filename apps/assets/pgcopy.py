@@ -24,7 +24,12 @@ def available() -> bool:
 
 
 def _columns(model: type[models.Model]) -> list[models.Field]:
-    return [f for f in model._meta.concrete_fields if not f.primary_key]
+    """The columns an INSERT names: not the primary key (an identity), nor what the database computes or fills."""
+    return [
+        f
+        for f in model._meta.concrete_fields
+        if not f.primary_key and not getattr(f, "generated", False) and not f.has_db_default()
+    ]
 
 
 def _writer(field: models.Field):
