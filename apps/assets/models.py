@@ -266,7 +266,7 @@ class UsageEvent(models.Model):
 class AssetSignal(models.Model):
     """A fact about an asset for a later flow to act on: a hook of issue 14 (exceptions), kept until it lands.
 
-    Written by the Smint.io sync when a licence purchase turns cancelled (``services._record_cancellation``, also
+    Written by the Smint.io sync when a licence purchase turns cancelled (``services._record_cancellations``, also
     audited on the asset; the rights are withdrawn at once by ``refresh_rights``, whatever becomes of the signal).
     Read by nothing yet: issue 14's exception detection will open an exception case (``CaseKind.EXCEPTION``) per open
     signal and set ``resolved_at`` when the case ends. One open signal per asset, kind and reference (the database
