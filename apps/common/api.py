@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import orjson
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django_guid import get_guid
-from rest_framework import exceptions, pagination, parsers, status, throttling
+from rest_framework import exceptions, pagination, parsers, renderers, status, throttling
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -67,6 +69,22 @@ class JSONParser(parsers.JSONParser):
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON documents (compact, UTF-8), encoded by orjson. Dates and times, and whatever orjson does not
+    know (lazy translations, decimals, ...), go through DRF's own encoder, so values are spelt as before; an
+    ``indent`` asked for in ``Accept`` is DRF's."""
+
+    _default = JSONEncoder().default
+    _options = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        if self.get_indent(accepted_media_type or "", renderer_context or {}):
+            return super().render(data, accepted_media_type, renderer_context)
+        return orjson.dumps(data, default=self._default, option=self._options)
 
 
 class PrincipalRateThrottle(throttling.SimpleRateThrottle):
