@@ -1,5 +1,6 @@
-from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.db.models import BooleanField, Count, ExpressionWrapper, Max, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.fields.json import KeyTransform
+from django.db.models.functions import Now
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -8,9 +9,12 @@ from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
+from apps.common.conditional import ConditionalListMixin
+
 from .. import rights
+from ..choices import LicenseState
 from ..filtersets import AssetFilterSet, UsageEventFilterSet
-from ..models import Asset, LicensePurchase, UsageEvent
+from ..models import Asset, LicensePurchase, LicenseTerm, UsageEvent
 from ..querysets import available_condition
 from ..usage import record_usage
 from .serializers import (
@@ -24,13 +28,63 @@ from .serializers import (
     UsageIngestResultSerializer,
 )
 
+# What a list row shows (``AssetSerializer``): its own columns, and for ``limits`` each licence's state and the terms'
+# dates, territories, usages and editorial flag. Nothing else is read: not the synced JSON (``metadata``, each
+# licence's ``raw``), not the terms' other dozen JSON lists.
+LIST_ASSET_COLUMNS = [
+    "id",
+    "client__slug",
+    "content_element_uuid",
+    "name",
+    "provider",
+    "content_type",
+    "preview_url",
+    "keywords",
+    "approval_state",
+    "rights_state",
+    "rights_until",
+    "renewal_recorded_until",
+    "is_editorial",
+    "updated_at",
+]
+LIST_TERM_COLUMNS = [
+    "id",
+    "license_purchase_id",
+    "allowed_usages",
+    "restricted_usages",
+    "allowed_geographies",
+    "restricted_geographies",
+    "valid_from",
+    "valid_until",
+    "to_be_used_until",
+    "is_editorial_use",
+]
 
-class AssetViewSet(viewsets.ReadOnlyModelViewSet):
+
+def _per_asset(queryset, asset: str, value):
+    """One aggregate of ``queryset`` (the rows of the outer asset, found by ``asset``) as a subquery."""
+    return Subquery(queryset.order_by().values(asset).annotate(value=value).values("value")[:1])
+
+
+class AssetViewSet(ConditionalListMixin, viewsets.ReadOnlyModelViewSet):
     """The caller's clients' assets, newest first; ``?available=true`` is what creatives may use. The detail adds
     the licences with their terms; ``rights/`` checks an intended use against them."""
 
     filterset_class = AssetFilterSet
     ordering = "-id"
+    # A row changes with the asset (``updated_at``: every write of an asset sets it), its licences (``synced_at``:
+    # each upsert; terms are never rewritten, only added), which terms are in force now (``limits``), whether it is
+    # available now, and its client's slug and vocabulary (the Smint.io connection's ``updated_at``).
+    etag_fields = (
+        "updated_at",
+        "available_now",
+        "client__slug",
+        "client__smintio_connection__updated_at",
+        "licences_seen",
+        "licences_count",
+        "terms_in_force",
+        "terms_in_force_ids",
+    )
 
     def get_queryset(self):
         # ``available`` comes from the one definition of it (``available_condition``), computed by the database.
@@ -39,7 +93,9 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
             .select_related("client")
             .annotate(available_now=ExpressionWrapper(available_condition(), output_field=BooleanField()))
         )
-        if self.action in ("retrieve", "list"):  # the licences and terms: the detail's, and everyone's limits
+        if self.action == "list":  # the page is loaded by ``page_queryset`` once its ETag is known
+            return assets
+        if self.action == "retrieve":  # the licences and terms, all of them
             licences = LicensePurchase.objects.prefetch_related("terms")
             assets = assets.prefetch_related(Prefetch("license_purchases", queryset=licences))
         elif self.action == "rights":
@@ -61,6 +117,29 @@ class AssetViewSet(viewsets.ReadOnlyModelViewSet):
                 .prefetch_related(Prefetch("license_purchases", queryset=licences))
             )
         return assets
+
+    def etag_queryset(self, queryset):
+        licences = LicensePurchase.objects.filter(asset=OuterRef("pk"))
+        in_force = LicenseTerm.objects.filter(
+            Q(valid_from__isnull=True) | Q(valid_from__lte=Now()),
+            Q(valid_until__isnull=True) | Q(valid_until__gt=Now()),
+            Q(to_be_used_until__isnull=True) | Q(to_be_used_until__gt=Now()),
+            license_purchase__asset=OuterRef("pk"),
+            license_purchase__state=LicenseState.COMPLETED,
+        )
+        return queryset.annotate(
+            licences_seen=_per_asset(licences, "asset", Max("synced_at")),
+            licences_count=_per_asset(licences, "asset", Count("id")),
+            terms_in_force=_per_asset(in_force, "license_purchase__asset", Count("id")),
+            terms_in_force_ids=_per_asset(in_force, "license_purchase__asset", Sum("id")),
+        )
+
+    def page_queryset(self, queryset):
+        terms = LicenseTerm.objects.only(*LIST_TERM_COLUMNS)
+        licences = LicensePurchase.objects.only("id", "asset_id", "state").prefetch_related(
+            Prefetch("terms", queryset=terms)
+        )
+        return queryset.only(*LIST_ASSET_COLUMNS).prefetch_related(Prefetch("license_purchases", queryset=licences))
 
     def get_serializer_class(self):
         if self.action == "rights":

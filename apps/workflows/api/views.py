@@ -4,6 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.common.api import problem
+from apps.common.conditional import ConditionalListMixin
 
 from .. import flows, services
 from ..choices import TaskStatus
@@ -30,16 +31,41 @@ NOT_A_SIGNER = OpenApiResponse(
 )
 
 
-class TaskViewSet(viewsets.ReadOnlyModelViewSet):
+# What a list row shows (``TaskSerializer``): not the task's description, nor its run's variables.
+LIST_TASK_COLUMNS = [
+    "id",
+    "client__slug",
+    "run__title",
+    "name",
+    "task_key",
+    "candidate_roles",
+    "regions",
+    "possible_outcomes",
+    "status",
+    "outcome",
+    "assignee_email",
+    "due_at",
+    "version",
+    "claimed_at",
+    "completed_at",
+]
+
+
+class TaskViewSet(ConditionalListMixin, viewsets.ReadOnlyModelViewSet):
     """Tasks the caller may see (their own, and those for their roles in their regions), oldest first. Claiming,
     releasing and deciding are POST actions; a task someone else acted on first answers 409 with its fresh state."""
 
     serializer_class = TaskSerializer
     filterset_class = TaskApiFilterSet
     ordering = "id"
+    # every change of a task raises its version (and sets updated_at); the title is its run's, the slug its client's
+    etag_fields = ("version", "updated_at", "run__title", "client__slug")
 
     def get_queryset(self):
         return Task.objects.visible_to(self.request.user).select_related("run", "client")
+
+    def page_queryset(self, queryset):
+        return queryset.only(*LIST_TASK_COLUMNS)
 
     def _conflict(self, task: Task, exc: services.StaleTask) -> Response:
         task = Task.objects.select_related("run", "client").get(pk=task.pk)
