@@ -404,7 +404,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_THROTTLE_CLASSES": ["apps.common.api.PrincipalRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {"principal": env_str("API_THROTTLE_RATE", "1200/min")},
+    "DEFAULT_THROTTLE_RATES": {"principal": env_str("API_THROTTLE_RATE", "6000/min")},
     "DEFAULT_RENDERER_CLASSES": ["apps.common.api.JSONRenderer"],  # DRF's documents, encoded by orjson
     "DEFAULT_PARSER_CLASSES": [
         "apps.common.api.JSONParser",  # DRF's, with over-deep nesting a 400 rather than a RecursionError

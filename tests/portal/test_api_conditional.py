@@ -224,3 +224,34 @@ def test_limits_are_the_limits_serializers_document(client_a, legal_api):
     ).data
     assert row["limits"] == dict(expected)
     assert row["limits"]["countries"] == ["AT", "CH", "DE"] and row["limits"]["editorial_only"] is True
+
+
+# -- the throttle ---------------------------------------------------------------------------------------------------
+def test_the_throttle_budget_slides_over_the_last_period_and_refusals_are_not_counted(monkeypatch):
+    from types import SimpleNamespace
+
+    from django.core.cache import cache
+    from rest_framework.throttling import SimpleRateThrottle
+
+    from apps.common.api import PrincipalRateThrottle
+
+    cache.clear()
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"principal": "3/min"})
+    clock = [600.0]  # the start of a clock minute
+    monkeypatch.setattr(PrincipalRateThrottle, "timer", lambda self: clock[0])
+    request = SimpleNamespace(auth=SimpleNamespace(pk=4242), user=None)
+
+    def ask(at: float) -> tuple[bool, float | None]:
+        clock[0] = at
+        throttle = PrincipalRateThrottle()
+        return throttle.allow_request(request, None), throttle.wait()
+
+    assert [ask(600 + n)[0] for n in range(3)] == [True, True, True]
+    assert ask(630) == (False, 30)  # this minute's budget is spent: wait for the next one
+    assert ask(631)[0] is False  # refusals did not add to the count
+    # The next minute starts with the last one's three requests still inside the sliding minute: a third of them
+    # must slide out (20 s) before one more fits.
+    assert ask(660) == (False, 20)
+    assert ask(680)[0] is True
+    assert ask(681)[0] is False
+    cache.clear()
