@@ -1,6 +1,7 @@
-from django.db.models import BooleanField, Count, ExpressionWrapper, Max, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db import connection
+from django.db.models import BooleanField, ExpressionWrapper, Prefetch, Q
+from django.db.models.expressions import RawSQL
 from django.db.models.fields.json import KeyTransform
-from django.db.models.functions import Now
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -61,9 +62,19 @@ LIST_TERM_COLUMNS = [
 ]
 
 
-def _per_asset(queryset, asset: str, value):
-    """One aggregate of ``queryset`` (the rows of the outer asset, found by ``asset``) as a subquery."""
-    return Subquery(queryset.order_by().values(asset).annotate(value=value).values("value")[:1])
+# An asset's licences as its list row shows them, in one value: how many, when the newest was last synced, and which
+# terms of its completed licences are in force now (their number and the sum of their ids; a term passing its end
+# changes them). PostgreSQL and SQLite alike.
+# (Table names from the models, values bound as parameters.)
+LICENCES_TAG_SQL = f"""
+    SELECT COUNT(DISTINCT l.id) || ':' || COALESCE(CAST(MAX(l.synced_at) AS TEXT), '') || ':' || COUNT(t.id) || ':'
+           || COALESCE(SUM(t.id), 0)
+    FROM {LicensePurchase._meta.db_table} l
+    LEFT JOIN {LicenseTerm._meta.db_table} t ON t.license_purchase_id = l.id
+         AND (t.valid_from IS NULL OR t.valid_from <= %s) AND (t.valid_until IS NULL OR t.valid_until > %s)
+         AND (t.to_be_used_until IS NULL OR t.to_be_used_until > %s) AND l.state = %s
+    WHERE l.asset_id = {Asset._meta.db_table}.id
+"""  # noqa: S608
 
 
 class AssetViewSet(ConditionalListMixin, viewsets.ReadOnlyModelViewSet):
@@ -80,10 +91,7 @@ class AssetViewSet(ConditionalListMixin, viewsets.ReadOnlyModelViewSet):
         "available_now",
         "client__slug",
         "client__smintio_connection__updated_at",
-        "licences_seen",
-        "licences_count",
-        "terms_in_force",
-        "terms_in_force_ids",
+        "licences_tag",
     )
 
     def get_queryset(self):
@@ -119,20 +127,11 @@ class AssetViewSet(ConditionalListMixin, viewsets.ReadOnlyModelViewSet):
         return assets
 
     def etag_queryset(self, queryset):
-        licences = LicensePurchase.objects.filter(asset=OuterRef("pk"))
-        in_force = LicenseTerm.objects.filter(
-            Q(valid_from__isnull=True) | Q(valid_from__lte=Now()),
-            Q(valid_until__isnull=True) | Q(valid_until__gt=Now()),
-            Q(to_be_used_until__isnull=True) | Q(to_be_used_until__gt=Now()),
-            license_purchase__asset=OuterRef("pk"),
-            license_purchase__state=LicenseState.COMPLETED,
-        )
-        return queryset.annotate(
-            licences_seen=_per_asset(licences, "asset", Max("synced_at")),
-            licences_count=_per_asset(licences, "asset", Count("id")),
-            terms_in_force=_per_asset(in_force, "license_purchase__asset", Count("id")),
-            terms_in_force_ids=_per_asset(in_force, "license_purchase__asset", Sum("id")),
-        )
+        # One correlated subquery per row, in plain SQL: the ORM spent more building four subqueries than the
+        # database spends running this one.
+        now = connection.ops.adapt_datetimefield_value(timezone.now())
+        tag = RawSQL(LICENCES_TAG_SQL, [now, now, now, LicenseState.COMPLETED])  # noqa: S611 - constant SQL
+        return queryset.annotate(licences_tag=tag)
 
     def page_queryset(self, queryset):
         terms = LicenseTerm.objects.only(*LIST_TERM_COLUMNS)
