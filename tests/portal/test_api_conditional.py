@@ -255,3 +255,21 @@ def test_the_throttle_budget_slides_over_the_last_period_and_refusals_are_not_co
     assert ask(680)[0] is True
     assert ask(681)[0] is False
     cache.clear()
+
+
+def test_the_planned_list_serializer_gives_drfs_documents(client_a):
+    from rest_framework import serializers
+
+    from apps.workflows.api.serializers import TaskSerializer
+    from apps.workflows.models import Task
+
+    run = approval_run(licensed_asset(client_a, approval=ApprovalState.APPROVED))
+    review_task(run, "legal")
+    review_task(run, "brand", assignee=member(client_a, RoleCode.BRAND, email="brand@example.com"))
+    assets = Asset.objects.annotate(available_now=Value(True)).prefetch_related("license_purchases__terms")
+    tasks = Task.objects.select_related("run", "client")
+    for serializer, rows in [(AssetSerializer, assets), (TaskSerializer, tasks)]:
+        planned = serializer(rows, many=True).data
+        assert type(serializer(many=True)).__name__ == "PlannedListSerializer"
+        assert planned == serializers.ListSerializer(rows, child=serializer()).data
+        assert len(planned) == rows.count() > 0

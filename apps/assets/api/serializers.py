@@ -2,6 +2,8 @@ from django_countries import countries
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from apps.common.serializers import PlannedListSerializer
+
 from .. import rights, vocabulary
 from ..models import Asset, LicensePurchase, LicenseTerm, UsageEvent
 from ..usage import UsageEventInSerializer
@@ -104,6 +106,7 @@ class AssetSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        list_serializer_class = PlannedListSerializer
 
     @extend_schema_field(LimitsSerializer)
     def get_limits(self, asset) -> dict:
