@@ -402,7 +402,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "apps.common.api.CursorPagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["apps.common.filters.FilterBackend"],  # django-filter's, skipped when nothing filters
     "DEFAULT_THROTTLE_CLASSES": ["apps.common.api.PrincipalRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"principal": env_str("API_THROTTLE_RATE", "6000/min")},
     "DEFAULT_RENDERER_CLASSES": ["apps.common.api.JSONRenderer"],  # DRF's documents, encoded by orjson
