@@ -52,9 +52,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
     def authenticate_key(self, key: str):
         key_hash = ApiToken.hash_key(key)
         seconds = settings.API_TOKEN_CACHE_SECONDS
-        # The lookup (token, user, client, whether the user is external anywhere) is cached for a short while under
-        # the key's hash: an integrator polling a list pays no query for it. Expiry is checked on every request;
-        # revoking or changing the token, its user or their memberships forgets the entry (``forget_tokens``).
+        # The lookup (token, user, client, whether the user is external anywhere, their memberships with roles and
+        # regions) is cached for a short while under the key's hash: an integrator polling a list pays no query for
+        # it. Expiry is checked on every request; revoking or changing the token, its user, their memberships, or a
+        # client or region of theirs forgets the entry (``signals``).
         token = cache.get(token_cache_key(key_hash)) if seconds else None
         if token is None:
             external = Membership.objects.filter(user=OuterRef("user"), roles__code=RoleCode.EXTERNAL)
@@ -65,6 +66,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
                 .first()
             )
             if token is not None and seconds:
+                if token.is_active and token.user.is_active:
+                    # the memberships (roles, regions: task visibility reads them) are cached with the token
+                    token.user.token_client_id = token.client_id
+                    token.user.membership_list  # noqa: B018 - evaluated for the cache
                 cache.set(token_cache_key(key_hash), token, seconds)
         # One message for every refusal, so a caller learns nothing about which keys exist.
         if token is None or not token.is_active or not token.user.is_active:

@@ -273,3 +273,18 @@ def test_the_planned_list_serializer_gives_drfs_documents(client_a):
         assert type(serializer(many=True)).__name__ == "PlannedListSerializer"
         assert planned == serializers.ListSerializer(rows, child=serializer()).data
         assert len(planned) == rows.count() > 0
+
+
+def test_a_reviewers_new_region_shows_in_their_task_list_at_once(client_a, emea, api_token, api):
+    """The memberships (roles, regions) are cached with the token; changing them is seen from the next request."""
+    from apps.accounts.models import Region
+
+    reviewer = member(client_a, RoleCode.LEGAL, email="scoped@example.com", regions=[emea])
+    amer = Region.objects.create(code="amer", name="Americas", countries=["US"])
+    run = approval_run(licensed_asset(client_a), region="amer")
+    task = review_task(run, "legal")
+    caller = api(api_token(reviewer))
+    assert caller.get(TASKS).json()["results"] == []  # now cached: EMEA only
+    reviewer.memberships.get().regions.add(amer)
+    assert [row["id"] for row in caller.get(TASKS).json()["results"]] == [task.pk]
+    assert _token_queries(caller, TASKS) == 0
