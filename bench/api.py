@@ -66,6 +66,8 @@ def start_worker(database_url: str, port: int, code: Path) -> tuple[subprocess.P
         "DATABASE_URL": database_url,
         "DJANGO_SETTINGS_MODULE": "bench.settings",
         "BENCH_API_THROTTLE": "1",
+        # one connection for the whole run (production's 60 s would reconnect mid-case: a new backend to count)
+        "DB_CONN_MAX_AGE": "3600",
         "PYTHONPATH": str(code),
     }
     master = subprocess.Popen(

@@ -37,7 +37,7 @@ class ConditionalListMixin:
 
     ``etag_fields`` names the columns (``values()`` names, relations allowed) that, with the row's ``id``, decide
     its representation; ``etag_queryset(queryset)`` may annotate more (add their names to ``etag_fields``). The page
-    is then loaded with ``page_queryset(queryset)`` (default: the view's queryset) by the ids found.
+    is then loaded by the ids found with ``load_page`` (default: ``page_queryset(queryset)``, the view's queryset).
     """
 
     etag_fields: tuple[str, ...] = ()
@@ -47,6 +47,11 @@ class ConditionalListMixin:
 
     def page_queryset(self, queryset):
         return queryset
+
+    def load_page(self, queryset, ids: list) -> list:
+        """The page's rows, in the order of ``ids`` (one deleted meanwhile is left out)."""
+        found = {obj.pk: obj for obj in self.page_queryset(queryset).filter(pk__in=ids).order_by()}
+        return [found[pk] for pk in ids if pk in found]
 
     def _etag_salt(self) -> str:
         serializer = self.get_serializer_class()
@@ -73,10 +78,7 @@ class ConditionalListMixin:
             response["ETag"] = tag
             patch_vary_headers(response, ["Authorization"])
             return response
-        ids = [row["id"] for row in rows]
-        found = {obj.pk: obj for obj in self.page_queryset(queryset).filter(pk__in=ids).order_by()}
-        objects = [found[pk] for pk in ids if pk in found]
-        data = self.get_serializer(objects, many=True).data
+        data = self.get_serializer(self.load_page(queryset, [row["id"] for row in rows]), many=True).data
         response = self.get_paginated_response(data) if page is not None else Response(data)
         response["ETag"] = tag
         patch_vary_headers(response, ["Authorization"])
