@@ -288,3 +288,21 @@ def test_a_reviewers_new_region_shows_in_their_task_list_at_once(client_a, emea,
     reviewer.memberships.get().regions.add(amer)
     assert [row["id"] for row in caller.get(TASKS).json()["results"]] == [task.pk]
     assert _token_queries(caller, TASKS) == 0
+
+
+def test_task_list_rows_are_what_the_serializer_gives_for_the_whole_task(client_a, legal, legal_api, emea):
+    """The task page is loaded as plain rows: each is what the serializer makes of the full task."""
+    from apps.accounts.models import Region
+    from apps.workflows.api.serializers import TaskSerializer
+    from apps.workflows.models import Task
+
+    Region.objects.create(code="amer", name="Americas", countries=["US"])
+    one = approval_run(licensed_asset(client_a), region="emea")
+    several = approval_run(licensed_asset(client_a), regions=["emea", "amer"])
+    review_task(one, "legal", assignee=legal)
+    review_task(several, "legal")
+    review_task(approval_run(licensed_asset(client_a)), "legal")
+    body = legal_api.get(TASKS).json()["results"]
+    full = Task.objects.select_related("run", "client").order_by("id")
+    assert body == [dict(row) for row in TaskSerializer(full, many=True).data]
+    assert {row["region"] for row in body} == {"emea", ""} and len(body) == 3

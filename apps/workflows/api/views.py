@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
@@ -64,8 +66,18 @@ class TaskViewSet(ConditionalListMixin, viewsets.ReadOnlyModelViewSet):
     def get_queryset(self):
         return Task.objects.visible_to(self.request.user).select_related("run", "client")
 
-    def page_queryset(self, queryset):
-        return queryset.only(*LIST_TASK_COLUMNS)
+    def load_page(self, queryset, ids: list) -> list:
+        """The page as plain rows (``values()``, no model instances: a task, its run and client per row were a
+        quarter of the page's CPU) with the attributes ``TaskSerializer`` reads: ``client`` (slug), ``run`` (pk,
+        title) and ``region`` (``Task.region``'s own rule)."""
+        found = {}
+        for values in queryset.filter(pk__in=ids).order_by().values(*LIST_TASK_COLUMNS, "run_id"):
+            client = SimpleNamespace(slug=values.pop("client__slug"))
+            run = SimpleNamespace(pk=values.pop("run_id"), title=values.pop("run__title"))
+            row = SimpleNamespace(**values, client=client, run=run)
+            row.region = Task.region.fget(row)
+            found[row.id] = row
+        return [found[pk] for pk in ids if pk in found]
 
     def _conflict(self, task: Task, exc: services.StaleTask) -> Response:
         task = Task.objects.select_related("run", "client").get(pk=task.pk)
