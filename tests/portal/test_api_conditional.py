@@ -143,6 +143,20 @@ def test_other_pages_and_filters_have_their_own_tags(client_a, legal_api):
 
 def test_list_rows_are_what_the_serializer_gives_for_the_whole_row(assets, legal_api):
     """The page loads only the columns a row shows: each row is what the serializer makes of the full asset."""
+    for n, (state, geographies) in enumerate(
+        [(LicenseState.COMPLETED, ["geography_united_states_us"]), (LicenseState.CANCELLED, ["geography_dach"])]
+    ):
+        lpt = LicensePurchase.objects.create(
+            client=assets[0].client, asset=assets[0], uuid=f"lpt-more-{n}", state=state, version=1
+        )
+        for sequence, usages in enumerate([["usage_print"], ["usage_web", "usage_broadcast"]], start=1):
+            LicenseTerm.objects.create(
+                license_purchase=lpt,
+                sequence_number=sequence,
+                allowed_geographies=geographies,
+                allowed_usages=usages,
+                restricted_geographies=["geography_dach"] if sequence == 2 else [],
+            )
     body = legal_api.get(ASSETS).json()["results"]
     full = (
         Asset.objects.filter(pk__in=[a.pk for a in assets])
@@ -152,6 +166,7 @@ def test_list_rows_are_what_the_serializer_gives_for_the_whole_row(assets, legal
     )
     expected = AssetSerializer(full, many=True).data
     assert [dict(row) for row in expected] == body
+    assert body[-1]["limits"]["usages"] == ["usage_print", "usage_web", "usage_broadcast"]  # newest licence first
 
 
 # -- tasks ------------------------------------------------------------------------------------------------------------
