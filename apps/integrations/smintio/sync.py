@@ -298,7 +298,10 @@ def pull(
     try:
         if full:
             metadata = api.generic_metadata()
-            SmintioConnection.objects.filter(pk=connection.pk).update(generic_metadata=metadata)
+            # updated_at too: the API's asset list pages tag their limits with it (the vocabulary reads them)
+            SmintioConnection.objects.filter(pk=connection.pk).update(
+                generic_metadata=metadata, updated_at=timezone.now()
+            )
         with _phase(report, "licences"):
             _pull_licenses(
                 connection,
