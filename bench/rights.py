@@ -7,10 +7,14 @@
    while anyone is connected to the template) and migrated. The template itself is never written to. The sweep's
    first run changes the copy (cases, runs, outbox rows, expired rights): ``--recreate`` drops the copy and makes it
    again from the template, so the next run is a first run again.
-2. Sweep: ``apps.exceptions.services.sweep_rights()`` over all clients, a first run (opens the cases) and an
-   immediate second run (opens none: the steady state, compared with the aim "under 5 s"). Baseline: the raw
+2. Sweep: ``apps.exceptions.services.sweep_rights()`` over all clients, a first run (opens the cases) and then
+   ``--repeat`` steady-state runs (open none; their median is compared with the aim "under 1 s", issue 17 aim 4).
+   With ``--steady-only`` (the cases exist already) the first of them is reported apart when it read every
+   client's limits in full (the first sweep after ``assets.0010``, or after a threshold changed). Baselines: the raw
    indexed range scan that finds the same lapsing assets, client by client, on ``asset_client_rights_until_idx``
-   (wall clock and ``EXPLAIN ANALYZE``), and the raw limits query. A slow second run is profiled (cProfile).
+   (wall clock and ``EXPLAIN ANALYZE``), the raw limits query (every licence at the threshold, what the sweep read
+   each run before issue 17) and the raw pending-licences query (``lpt_limits_pending_idx``, what it reads now).
+   A slow steady-state run is profiled (cProfile).
 3. Rights check: ``GET /api/v1/assets/{id}/rights/?countries=DE,FR&usage=web&date=...`` over real HTTP against
    gunicorn (2 sync workers) with an API token, one request per asset over a random sample of one client's assets,
    next to the bare view in the same run; server time from ``Server-Timing``, queries from ``X-Query-Count``.
@@ -42,7 +46,7 @@ from bench.harness import DEFAULT_URL, free_port, setup_django, start_server, wa
 
 RIGHTS_URL = DEFAULT_URL.rsplit("/", 1)[0] + "/greenlight_bench_rights"
 REVIEW_LEGAL = "review-legal@bench.example"  # a person of bench/review.py's measured client, present in the template
-AIM_SWEEP_S = 5.0
+AIM_SWEEP_S = 1.0  # issue 17, aim 4 (issue 5 asked for 5 s)
 AIM_RIGHTS_P95_MS = 20.0
 
 
@@ -144,10 +148,11 @@ def run_sweep(label: str) -> dict:
         "queries": counter.queries,
         "sql_seconds": counter.seconds,
         "ms_per_case": seconds * 1000 / counts["opened"] if counts["opened"] else None,
+        "load": os.getloadavg()[0],
     }
     print(
-        f"sweep, {label}: {seconds:.1f} s, {counts}, made {made}, {counter.queries:,} queries "
-        f"({counter.seconds:.1f} s in SQL)",
+        f"sweep, {label}: {seconds:.2f} s (load {result['load']:.1f}), {counts}, made {made}, "
+        f"{counter.queries:,} queries ({counter.seconds:.2f} s in SQL)",
         flush=True,
     )
     return result
@@ -179,6 +184,57 @@ LIMITS_SQL = (
     " OR (l.max_users > 0 AND l.current_users * 100 >= l.max_users * %s)"
     " OR (l.max_reuses > 0 AND l.current_reuses * 100 >= l.max_reuses * %s))"
 )
+# What the sweep reads of the licences since issue 17: those written since it last judged them.
+PENDING_SQL = (
+    "SELECT l.id, l.version FROM assets_licensepurchase l JOIN assets_asset a ON a.id = l.asset_id "
+    "WHERE l.client_id = %s AND l.limits_pending"
+)
+
+
+# the limit cases a first run opens (key <trigger>:<licence uuid>)
+LIMIT_CASES_SQL = """INSERT INTO exceptions_case (client_id, kind, asset_id, key, trigger, title, summary, state,
+        lapse_at, due_at, evidence, disposition, opened_at)
+    SELECT l.client_id, 'renewal', l.asset_id, 'TRIGGER:' || l.uuid, 'TRIGGER', 'Renew or replace (seeded)',
+        'seeded by bench/rights.py --seed-cases', 'open', a.rights_until, now() + interval '3 days', '{}', '', now()
+    FROM assets_licensepurchase l JOIN assets_asset a ON a.id = l.asset_id
+        JOIN clients_client c ON c.id = l.client_id
+    WHERE l.state = 'completed' AND l.max_TRIGGER > 0
+      AND l.current_TRIGGER * 100 >= l.max_TRIGGER * c.usage_threshold_percent
+      AND a.approval_state NOT IN ('rejected', 'withdrawn')
+    ON CONFLICT DO NOTHING"""
+SEED_CASES_SQL = [
+    # the lapse cases a first run opens (key lapse:<day>, the day in UTC, the portal's TIME_ZONE)
+    """INSERT INTO exceptions_case (client_id, kind, asset_id, key, trigger, title, summary, state, lapse_at, due_at,
+        evidence, disposition, opened_at)
+    SELECT a.client_id, 'renewal', a.id, 'lapse:' || to_char(a.rights_until AT TIME ZONE 'UTC', 'YYYY-MM-DD'), 'lapse',
+        'Renew or replace (seeded)', 'seeded by bench/rights.py --seed-cases', 'open', a.rights_until, a.rights_until,
+        '{}', '', now()
+    FROM assets_asset a JOIN clients_client c ON c.id = a.client_id
+    WHERE a.rights_state = 'valid' AND a.rights_until > now()
+      AND a.rights_until <= now() + make_interval(days => c.rights_warning_days)
+      AND a.approval_state NOT IN ('rejected', 'withdrawn')
+    ON CONFLICT DO NOTHING""",
+    *[
+        LIMIT_CASES_SQL.replace("TRIGGER", trigger)
+        for trigger in ("downloads", "users", "reuses")  # the key's prefix is the column's suffix
+    ],
+]
+
+
+def seed_cases() -> int:
+    """Open by SQL, without their runs, outbox rows and audit events, the renewal cases a first run opens (the
+    steady-state sweep reads only the cases, by their keys). A first run through ``open_case`` costs ~85 ms per case
+    on a loaded machine since ``case.opened`` names the asset's owner (a scan of the workflow runs per case): hours
+    for 76k cases."""
+    from django.db import connection
+
+    made = 0
+    with connection.cursor() as cursor:
+        for sql in SEED_CASES_SQL:
+            cursor.execute(sql)
+            made += cursor.rowcount
+        cursor.execute("ANALYZE exceptions_case")
+    return made
 
 
 def sql_baseline() -> dict:
@@ -196,6 +252,7 @@ def sql_baseline() -> dict:
         for name, sql, params_of in [
             ("lapsing range scan", LAPSING_SQL, lambda c: [c[0], now, now + timedelta(days=c[1])]),
             ("limits query", LIMITS_SQL, lambda c: [c[0], c[2], c[2], c[2]]),
+            ("pending licences query", PENDING_SQL, lambda c: [c[0]]),
         ]:
             for c in clients[:3]:  # warm the plan cache and the buffers as the sweep found them
                 cursor.execute(sql, params_of(c))
@@ -364,6 +421,16 @@ def main() -> None:
         "--steady-only", action="store_true", help="the cases exist already: only the steady-state run, no first run"
     )
     parser.add_argument("--skip-http", action="store_true")
+    parser.add_argument("--repeat", type=int, default=3, help="steady-state sweeps (their median meets the aim)")
+    parser.add_argument(
+        "--after-pull",
+        type=int,
+        default=1000,
+        help="then mark this many random licences written (as a pull does) and time the sweep that judges them",
+    )
+    parser.add_argument(
+        "--seed-cases", action="store_true", help="open the first run's cases by SQL (no runs), then --steady-only"
+    )
     args = parser.parse_args()
 
     log: list[str] = []
@@ -385,6 +452,11 @@ def main() -> None:
         raise SystemExit("fewer than 1,000,000 licence terms: build greenlight_bench with bench/review.py first")
 
     sweep: dict = {}
+    if args.seed_cases:
+        started = time.perf_counter()
+        log.append(f"seeded {seed_cases():,} cases by SQL in {time.perf_counter() - started:.1f} s (no runs)")
+        print(log[-1], flush=True)
+        args.steady_only = True
     if not args.skip_sweep:
         before = _state()
         sweep["state_before"] = before
@@ -397,8 +469,26 @@ def main() -> None:
         if not args.steady_only:
             wait_quiet("sweep, first run", args.max_wait, log)
             sweep["first"] = run_sweep("first run")
-        wait_quiet("sweep, second run", args.max_wait, log)
-        sweep["second"] = run_sweep("second run")
+        runs = []
+        for number in range(max(args.repeat, 1)):
+            wait_quiet(f"sweep, steady state {number + 1}", args.max_wait, log)
+            result = run_sweep(f"steady state {number + 1}")
+            if result["counts"].get("full") and args.steady_only and not runs and "full_pass" not in sweep:
+                sweep["full_pass"] = result  # the first sweep of this code: every client's limits read once
+                result = run_sweep(f"steady state {number + 1} (after the full pass)")
+            runs.append(result)
+        sweep["steady_runs"] = runs
+        if args.after_pull:
+            with connection.cursor() as cursor:  # what the upsert of a pull sets on every licence it writes
+                cursor.execute(
+                    "UPDATE assets_licensepurchase SET limits_pending = true WHERE id IN "
+                    "(SELECT id FROM assets_licensepurchase TABLESAMPLE SYSTEM (1) ORDER BY random() LIMIT %s)",
+                    [args.after_pull],
+                )
+                marked = cursor.rowcount
+            wait_quiet("sweep after a pull", args.max_wait, log)
+            sweep["after_pull"] = run_sweep(f"after a pull wrote {marked:,} licences")
+        sweep["second"] = sorted(runs, key=lambda r: r["seconds"])[len(runs) // 2]  # the median run
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE assets_asset")  # what autovacuum would do after the first run's writes
         wait_quiet("SQL baseline", args.max_wait, log)
@@ -422,14 +512,18 @@ def main() -> None:
         print(line)
     if sweep:
         first, second, baseline = sweep.get("first"), sweep["second"], sweep["baseline"]
-        print(f"\n{'sweep':<44} {'seconds':>9} {'queries':>9} {'SQL s':>7} {'opened':>8} {'x baseline':>11}")
-        base_s = sum(b["wall_ms"] for b in baseline.values()) / 1000
-        for name, r in [("first run", first), ("second run (steady state)", second)]:
+        print(f"\n{'sweep':<44} {'seconds':>9} {'queries':>9} {'SQL s':>7} {'opened':>8} {'x same SQL':>11} load")
+        # the raw SQL of what the sweep reads now: the lapsing range scan and the pending licences
+        base_s = sum(baseline[name]["wall_ms"] for name in ("lapsing range scan", "pending licences query")) / 1000
+        named = [("first run", first), ("first run of this code (full pass)", sweep.get("full_pass"))]
+        named += [(f"steady state {n + 1}", r) for n, r in enumerate(sweep["steady_runs"])]
+        named += [("steady state, median", second), ("after a pull wrote licences", sweep.get("after_pull"))]
+        for name, r in named:
             if r is None:
                 continue
             print(
                 f"{name:<44} {r['seconds']:>9.2f} {r['queries']:>9,} {r['sql_seconds']:>7.1f} "
-                f"{r['counts']['opened']:>8,} {r['seconds'] / base_s:>11.0f}"
+                f"{r['counts']['opened']:>8,} {r['seconds'] / base_s:>11.1f} {r['load']:.1f}"
             )
         for name, b in baseline.items():
             print(
@@ -439,7 +533,10 @@ def main() -> None:
         if first and first["ms_per_case"]:
             print(f"first run: {first['ms_per_case']:.1f} ms per case opened; made {first['made']}")
         verdict = "met" if second["seconds"] < AIM_SWEEP_S else "NOT met"
-        print(f"aim 'sweep under {AIM_SWEEP_S:g} s' (steady state): {verdict} ({second['seconds']:.1f} s)")
+        print(
+            f"aim 'sweep under {AIM_SWEEP_S:g} s' (steady state, median of {len(sweep['steady_runs'])}): {verdict} "
+            f"({second['seconds']:.2f} s; {second['seconds'] / base_s:.1f}x the raw SQL of the same reads)"
+        )
     if rights:
         results = rights["results"]
         baseline = results["bare view, anonymous (baseline)"]["server_p50"]

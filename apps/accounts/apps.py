@@ -6,4 +6,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from . import signals  # noqa: F401  (the per-person cache forgets on these models' changes)
+        from . import signals
+
+        signals.connect()  # token lookups; the per-person cache's receivers connect on import

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -16,6 +18,20 @@ from .models import ApiToken, Membership
 # last_used_at is informational; writing it at most once a minute keeps a busy integration from turning every
 # read into a write.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def token_cache_key(key_hash: str) -> str:
+    """The cache entry of a token's lookup, named by the key's SHA-256 (the plain key is never stored anywhere)."""
+    return f"apitoken:{key_hash}"
+
+
+def forget_tokens(key_hashes) -> None:
+    """Drop the cached lookups of these tokens (revoked, changed, their user or memberships changed): the next
+    request reads the database. A shared cache (Redis) forgets for every worker at once; a local-memory cache only
+    in this process, the others within ``API_TOKEN_CACHE_SECONDS``."""
+    keys = [token_cache_key(key_hash) for key_hash in key_hashes]
+    if keys:
+        cache.delete_many(keys)
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -34,19 +50,36 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         return self.authenticate_key(key)
 
     def authenticate_key(self, key: str):
-        external = Membership.objects.filter(user=OuterRef("user"), roles__code=RoleCode.EXTERNAL)
-        token = (
-            ApiToken.objects.select_related("user", "client")
-            .annotate(user_is_external=Exists(external))
-            .filter(key_hash=ApiToken.hash_key(key))
-            .first()
-        )
+        key_hash = ApiToken.hash_key(key)
+        seconds = settings.API_TOKEN_CACHE_SECONDS
+        # The lookup (token, user, client, whether the user is external anywhere, their memberships with roles and
+        # regions) is cached for a short while under the key's hash: an integrator polling a list pays no query for
+        # it. Expiry is checked on every request; revoking or changing the token, its user, their memberships, or a
+        # client or region of theirs forgets the entry (``signals``).
+        token = cache.get(token_cache_key(key_hash)) if seconds else None
+        if token is None:
+            external = Membership.objects.filter(user=OuterRef("user"), roles__code=RoleCode.EXTERNAL)
+            token = (
+                ApiToken.objects.select_related("user", "client")
+                .annotate(user_is_external=Exists(external))
+                .filter(key_hash=key_hash)
+                .first()
+            )
+            if token is not None and seconds:
+                if token.is_active and token.user.is_active:
+                    # the memberships (roles, regions: task visibility reads them) are cached with the token
+                    token.user.token_client_id = token.client_id
+                    token.user.membership_list  # noqa: B018 - evaluated for the cache
+                cache.set(token_cache_key(key_hash), token, seconds)
         # One message for every refusal, so a caller learns nothing about which keys exist.
         if token is None or not token.is_active or not token.user.is_active:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            if seconds:
+                token.last_used_at = now
+                cache.set(token_cache_key(key_hash), token, seconds)
         user = token.user
         user.token_client_id = token.client_id
         if not token.user_is_external:

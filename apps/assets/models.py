@@ -119,6 +119,13 @@ class LicensePurchase(models.Model):
     )
     raw = BulkInsertJSONField(default=dict, blank=True, help_text="The LPT as last synced.")
     synced_at = models.DateTimeField(auto_now=True)
+    # The renewal sweep judges a licence's limits only when they may have changed (bench/README.md, "Rights
+    # sweep"): every write of a licence (the sync's upsert, ``save()``) sets this, the sweep clears it once it has
+    # judged that version. Rows written before the column existed are false: the sweep's first pass per client reads
+    # all of a client's limits anyway (``exceptions.LimitsSweep``).
+    limits_pending = models.BooleanField(
+        default=True, help_text="Written since the renewal sweep last judged its download, user and re-use limits."
+    )
 
     objects = LicensePurchaseQuerySet.as_manager()
 
@@ -144,11 +151,21 @@ class LicensePurchase(models.Model):
                 condition=models.Q(state="completed")
                 & (models.Q(max_downloads__gt=0) | models.Q(max_users__gt=0) | models.Q(max_reuses__gt=0)),
                 name="lpt_limits_idx",
-            )
+            ),
+            # The licences the renewal sweep has still to judge: a handful after a pull, none in the steady state.
+            models.Index(fields=["client"], condition=models.Q(limits_pending=True), name="lpt_limits_pending_idx"),
         ]
 
     def __str__(self) -> str:
         return f"LPT {self.uuid} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        """A licence written through the model (not the sync's bulk upsert, which sets it itself) is judged again by
+        the next renewal sweep."""
+        self.limits_pending = True
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "limits_pending"}
+        super().save(*args, **kwargs)
 
 
 class LicenseTerm(models.Model):
@@ -249,7 +266,7 @@ class UsageEvent(models.Model):
 class AssetSignal(models.Model):
     """A fact about an asset for a later flow to act on: a hook of issue 14 (exceptions), kept until it lands.
 
-    Written by the Smint.io sync when a licence purchase turns cancelled (``services._record_cancellation``, also
+    Written by the Smint.io sync when a licence purchase turns cancelled (``services._record_cancellations``, also
     audited on the asset; the rights are withdrawn at once by ``refresh_rights``, whatever becomes of the signal).
     Read by nothing yet: issue 14's exception detection will open an exception case (``CaseKind.EXCEPTION``) per open
     signal and set ``resolved_at`` when the case ends. One open signal per asset, kind and reference (the database

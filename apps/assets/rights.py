@@ -445,6 +445,19 @@ class Limits:
         return f"{self.where} · {self.what} · {until}"
 
 
+def _licences_of(asset):
+    """The asset's licences: a list prefetched ``to_attr="licence_list"`` (an API list page: no queryset built per
+    asset), else its related manager's (prefetched or read)."""
+    found = getattr(asset, "licence_list", None)
+    return asset.license_purchases.all() if found is None else found
+
+
+def _terms_of(lpt):
+    """A licence's terms: a list prefetched ``to_attr="term_list"``, else its related manager's."""
+    found = getattr(lpt, "term_list", None)
+    return lpt.terms.all() if found is None else found
+
+
 def limits_of(asset, *, vocabulary: Vocabulary | None = None, now: datetime | None = None) -> Limits:
     """The asset's :class:`Limits` (``until``: its rights end, or the renewal procurement recorded while Smint.io
     has not sent the new term yet, marked so)."""
@@ -452,9 +465,9 @@ def limits_of(asset, *, vocabulary: Vocabulary | None = None, now: datetime | No
     now = now or timezone.now()
     terms = [
         term
-        for lpt in asset.license_purchases.all()
+        for lpt in _licences_of(asset)
         if lpt.state == LicenseState.COMPLETED
-        for term in lpt.terms.all()
+        for term in _terms_of(lpt)
         if (term.valid_from is None or term.valid_from <= now)
         and (term.valid_until is None or term.valid_until > now)
         and (term.to_be_used_until is None or term.to_be_used_until > now)

@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from apps.audit import services as audit
 
+from . import pgcopy
 from .choices import APPROVAL_TRANSITIONS, ApprovalState, LicenseState, RightsState, SignalKind
 from .circulation import announce_withdrawn
 from .models import Asset, AssetSignal, Binary, LicensePurchase, LicenseTerm
@@ -51,6 +52,7 @@ LPT_SYNC_FIELDS = [
     "remote_updated_at",
     "raw",
 ]
+TERM_UNSTAGED = {"id", "license_purchase", "created_at"}
 BINARY_SYNC_FIELDS = [
     "version",
     "content_type",
@@ -101,7 +103,101 @@ def upsert_license_purchases(client, records: list[LicenseRecord]) -> UpsertResu
     result.unchanged = len(records) - len(fresh)
     if not fresh:
         return result
+    if pgcopy.available():
+        asset_ids, rights_set = _write_fresh_copy(client, fresh, set(known), result)
+    else:
+        asset_ids, rights_set = _write_fresh_orm(client, fresh, result), set()
+    for r in fresh:
+        if r.uuid in known:
+            result.updated += 1
+        else:
+            result.created += 1
 
+    newly_cancelled = [
+        r
+        for r in fresh
+        if r.license.get("state") == LicenseState.CANCELLED
+        and known.get(r.uuid, {}).get("state") != LicenseState.CANCELLED
+    ]
+    result.cancelled = len(newly_cancelled)
+    refresh_rights(set(asset_ids.values()) - rights_set)
+    _record_cancellations(client, [(asset_ids[r.content_element_uuid], r) for r in newly_cancelled])
+    return result
+
+
+def _write_fresh_copy(
+    client, fresh: list[LicenseRecord], known: set[str], result: UpsertResult
+) -> tuple[dict[str, int], set[int]]:
+    """PostgreSQL: assets, licences and terms each staged by COPY and upserted in one statement that returns the
+    ids (and which assets are new), so nothing is selected again.
+
+    A new asset whose licences are all new has all its licences and terms in this page: its rights are computed
+    from the records and inserted with it (``refresh_rights`` would read back what was just written, and update
+    every new asset once more). Returns ``{content element uuid: asset id}`` and the ids of the assets whose rights
+    were set so."""
+    now = timezone.now()
+    terms_of = {r.uuid: _unique_terms(r.terms) for r in fresh}
+    held: dict[str, list[tuple[str, list[Dates]]]] = {}
+    for r in fresh:
+        held.setdefault(r.content_element_uuid, []).append(
+            (r.license["state"], [(t["valid_from"], t["valid_until"], t["to_be_used_until"]) for t in terms_of[r.uuid]])
+        )
+    # content elements whose every licence in the page is new: if the asset is new too, these are all its licences
+    from_records = {r.content_element_uuid for r in fresh} - {r.content_element_uuid for r in fresh if r.uuid in known}
+    assets_by_uuid = {r.content_element_uuid: r.asset for r in fresh}
+    rows = []
+    for uuid, fields in assets_by_uuid.items():
+        state, until = RightsState.UNKNOWN, None
+        if uuid in from_records:
+            state, until = rights_state_of(held[uuid], now), rights_end(held[uuid], now)
+        rows.append({"content_element_uuid": uuid, **fields, "rights_state": state, "rights_until": until})
+    written = pgcopy.upsert(
+        Asset,
+        rows,
+        staged=["content_element_uuid", *ASSET_SYNC_FIELDS, "rights_state", "rights_until"],
+        fixed={"client_id": client.pk},
+        conflict=["client", "content_element_uuid"],
+        update=[*ASSET_SYNC_FIELDS, "updated_at"],  # an existing asset's rights: refresh_rights, from all its licences
+        returning=["content_element_uuid", "id", "inserted"],
+    )
+    asset_ids = {uuid: pk for uuid, pk, _inserted in written}
+    result.new_asset_ids = {pk for _uuid, pk, inserted in written if inserted}
+    result.changed_asset_ids = set(asset_ids.values())
+    rights_set = {pk for uuid, pk, inserted in written if inserted and uuid in from_records}
+    written = pgcopy.upsert(
+        LicensePurchase,
+        [
+            {**r.license, "uuid": r.uuid, "version": r.version, "asset_id": asset_ids[r.content_element_uuid]}
+            for r in fresh
+        ],
+        staged=["uuid", "asset_id", *LPT_SYNC_FIELDS],
+        fixed={"client_id": client.pk},
+        conflict=["client", "uuid"],
+        # limits_pending: the renewal sweep judges this version's limits (new rows get it from the field default)
+        update=[*LPT_SYNC_FIELDS, "asset", "synced_at", "limits_pending"],
+        returning=["uuid", "id"],
+    )
+    lpt_ids = dict(written)
+    term_fields = [f.name for f in LicenseTerm._meta.concrete_fields if f.name not in TERM_UNSTAGED]
+    pgcopy.upsert(
+        LicenseTerm,
+        [{"license_purchase_id": lpt_ids[r.uuid], **term} for r in fresh for term in terms_of[r.uuid]],
+        staged=["license_purchase_id", *term_fields],
+        conflict=["license_purchase", "sequence_number"],  # terms are immutable snapshots: never rewritten
+    )
+    return asset_ids, rights_set
+
+
+def _unique_terms(terms: list[dict]) -> list[dict]:
+    """A record's terms, the first of each sequence number (as the ORM's ``ignore_conflicts`` insert keeps it)."""
+    first: dict[int, dict] = {}
+    for term in terms:
+        first.setdefault(term["sequence_number"], term)
+    return list(first.values())
+
+
+def _write_fresh_orm(client, fresh: list[LicenseRecord], result: UpsertResult) -> dict[str, int]:
+    """Other databases (SQLite, small data): the same writes through the ORM."""
     existing_assets = set(
         Asset.objects.filter(
             client=client, content_element_uuid__in={r.content_element_uuid for r in fresh}
@@ -135,7 +231,8 @@ def upsert_license_purchases(client, records: list[LicenseRecord]) -> UpsertResu
         ],
         update_conflicts=True,
         unique_fields=["client", "uuid"],
-        update_fields=[*LPT_SYNC_FIELDS, "asset", "synced_at"],
+        # limits_pending (true on every new instance): the renewal sweep judges this version's limits
+        update_fields=[*LPT_SYNC_FIELDS, "asset", "synced_at", "limits_pending"],
     )
     lpt_ids = dict(
         LicensePurchase.objects.filter(client=client, uuid__in=[r.uuid for r in fresh]).values_list("uuid", "id")
@@ -144,46 +241,39 @@ def upsert_license_purchases(client, records: list[LicenseRecord]) -> UpsertResu
         [LicenseTerm(license_purchase_id=lpt_ids[r.uuid], **term) for r in fresh for term in r.terms],
         ignore_conflicts=True,  # terms are immutable snapshots: a known sequence number is never rewritten
     )
-    for r in fresh:
-        if r.uuid in known:
-            result.updated += 1
-        else:
-            result.created += 1
-
-    newly_cancelled = [
-        r
-        for r in fresh
-        if r.license.get("state") == LicenseState.CANCELLED
-        and known.get(r.uuid, {}).get("state") != LicenseState.CANCELLED
-    ]
-    result.cancelled = len(newly_cancelled)
-    refresh_rights(asset_ids.values())
-    for r in newly_cancelled:
-        _record_cancellation(client, asset_ids[r.content_element_uuid], r)
-    return result
+    return asset_ids
 
 
-def _record_cancellation(client, asset_id: int, record: LicenseRecord) -> None:
-    """A cancelled licence: the asset's rights are already withdrawn (``refresh_rights``); open a signal for the
-    exceptions flow (once per licence, enforced by the database) and audit it."""
-    asset = Asset.objects.get(pk=asset_id)
+def _record_cancellations(client, cancelled: list[tuple[int, LicenseRecord]]) -> None:
+    """Cancelled licences (``(asset id, record)``): the assets' rights are already withdrawn (``refresh_rights``);
+    open a signal for the exceptions flow (once per licence, enforced by the database) and audit each, all in three
+    queries whatever their number."""
+    if not cancelled:
+        return
+    assets = Asset.objects.in_bulk({asset_id for asset_id, _record in cancelled})
     AssetSignal.objects.bulk_create(
         [
             AssetSignal(
                 client=client,
-                asset=asset,
+                asset=assets[asset_id],
                 kind=SignalKind.LICENSE_CANCELLED,
                 reference=record.uuid,
                 details={"version": record.version},
             )
+            for asset_id, record in cancelled
         ],
         ignore_conflicts=True,
     )
-    audit.record(
+    # One event per licence, in order (an asset may lose two licences in one page): ``before_after`` is called once
+    # per object, in the order given.
+    afters = iter(
+        {"license_purchase": record.uuid, "version": record.version, "rights_state": assets[asset_id].rights_state}
+        for asset_id, record in cancelled
+    )
+    audit.record_many(
         "assets.license.cancel",
-        client=client,
-        obj=asset,
-        after={"license_purchase": record.uuid, "version": record.version, "rights_state": asset.rights_state},
+        [assets[asset_id] for asset_id, _record in cancelled],
+        before_after=lambda _asset: (None, next(afters)),
         reason="Smint.io reported the licence purchase as cancelled.",
     )
 
@@ -239,8 +329,9 @@ def rights_end(licenses: list[tuple[str, list[Dates]]], now: datetime) -> dateti
 
 
 def refresh_rights(asset_ids, now: datetime | None = None) -> None:
-    """Recompute ``rights_state`` and ``rights_until`` of these assets from their licences and terms (two queries to
-    read, one update per distinct result)."""
+    """Recompute ``rights_state`` and ``rights_until`` of these assets from their licences and terms: three queries
+    to read (licences, terms, the assets' current values), one UPDATE for the assets whose values changed, and the
+    assets whose known state moved read again for their audit event and ``asset.withdrawn``."""
     asset_ids = list(asset_ids)
     if not asset_ids:
         return
@@ -255,33 +346,66 @@ def refresh_rights(asset_ids, now: datetime | None = None) -> None:
         license_purchase_id__in=list(lpt_to_asset)
     ).values_list("license_purchase_id", "valid_from", "valid_until", "to_be_used_until"):
         licenses[lpt_to_asset[lpt_id]][lpt_id][1].append((valid_from, valid_until, use_until))
-    by_state: dict[tuple[str, datetime | None], list[int]] = {}
-    for asset_id, lpts in licenses.items():
-        held = list(lpts.values())
-        by_state.setdefault((rights_state_of(held, now), rights_end(held, now)), []).append(asset_id)
-    for (state, until), ids in by_state.items():
+    changed: dict[int, tuple[str, datetime | None]] = {}
+    moved_ids: dict[str, list[int]] = {}
+    for asset_id, state, until in Asset.objects.filter(pk__in=asset_ids).values_list(
+        "id", "rights_state", "rights_until"
+    ):
+        held = list(licenses[asset_id].values())
+        new = (rights_state_of(held, now), rights_end(held, now))
+        if (state, until) == new:
+            continue
+        changed[asset_id] = new
         # a change of a known state is on the asset's timeline (the first reading of a new asset is not a change)
-        moved = list(
-            Asset.objects.filter(pk__in=ids)
-            .exclude(rights_state=state)
-            .exclude(rights_state=RightsState.UNKNOWN)
-            .select_related("client")
-            .only("id", "client", "name", "content_element_uuid", "rights_state", "approval_state", "on_hold")
-        )
-        with transaction.atomic():
-            audit.record_many(
-                "assets.asset.rights_change",
-                moved,
-                before_after=lambda asset, state=state: (
-                    {"rights_state": asset.rights_state},
-                    {"rights_state": state},
-                ),
-            )
-            Asset.objects.filter(pk__in=ids).exclude(rights_state=state, rights_until=until).update(
-                rights_state=state, rights_until=until, updated_at=now
-            )
-            _publish_lapsed(moved, state, now)
+        if state != new[0] and state != RightsState.UNKNOWN:
+            moved_ids.setdefault(new[0], []).append(asset_id)
+    if changed:
+        with transaction.atomic(savepoint=False):
+            moved_by_state = {
+                state: list(
+                    Asset.objects.filter(pk__in=ids)
+                    .select_related("client")
+                    .only("id", "client", "name", "content_element_uuid", "rights_state", "approval_state", "on_hold")
+                )
+                for state, ids in moved_ids.items()
+            }
+            for state, moved in moved_by_state.items():
+                audit.record_many(
+                    "assets.asset.rights_change",
+                    moved,
+                    before_after=lambda asset, state=state: (
+                        {"rights_state": asset.rights_state},
+                        {"rights_state": state},
+                    ),
+                )
+            _update_rights(changed, now)
+            for state, moved in moved_by_state.items():
+                _publish_lapsed(moved, state, now)
     settle_recorded_renewals(asset_ids, now)
+
+
+def _update_rights(changed: dict[int, tuple[str, datetime | None]], now: datetime) -> None:
+    """Write the new ``(rights_state, rights_until)`` of each asset: on PostgreSQL one UPDATE from arrays; elsewhere
+    (SQLite, small data) one UPDATE per distinct value."""
+    if connection.vendor == "postgresql":
+        ids, states, untils = zip(*((pk, state, until) for pk, (state, until) in changed.items()), strict=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Asset._meta.db_table} AS a SET rights_state = v.state, rights_until = v.until, "  # noqa: S608
+                "updated_at = %s FROM unnest(%s::bigint[], %s::text[], %s::timestamptz[]) AS v(id, state, until) "
+                "WHERE a.id = v.id",
+                [now, list(ids), list(states), list(untils)],
+            )
+        return
+    by_value: dict[tuple[str, datetime | None], list[int]] = {}
+    for pk, value in changed.items():
+        by_value.setdefault(value, []).append(pk)
+    for (state, until), ids in by_value.items():
+        Asset.objects.filter(pk__in=ids).update(rights_state=state, rights_until=until, updated_at=now)
+
+
+# Out of circulation by decision: the renewal sweep opens no case for them (``apps.exceptions.services.SETTLED``).
+SETTLED = {ApprovalState.REJECTED, ApprovalState.WITHDRAWN}
 
 
 # Why an approved asset whose rights end is out of circulation, by its new rights state.
@@ -419,6 +543,9 @@ def change_approval(asset: Asset, state: str, *, action: str, actor=None, reason
         if state not in APPROVAL_TRANSITIONS.get(current, set()):
             raise InvalidApprovalMove(f"An asset that is {current} cannot become {state}.")
         Asset.objects.filter(pk=asset.pk).update(approval_state=state, updated_at=timezone.now())
+        if current in SETTLED and state not in SETTLED:
+            # back in circulation: the renewal sweep judges its licences' limits again (it skipped them meanwhile)
+            LicensePurchase.objects.filter(asset_id=asset.pk).update(limits_pending=True)
         entry = audit.record(
             action,
             actor=actor,

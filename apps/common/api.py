@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import orjson
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django_guid import get_guid
-from rest_framework import exceptions, pagination, parsers, status, throttling
+from rest_framework import exceptions, pagination, parsers, renderers, status, throttling
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
@@ -69,14 +71,63 @@ class JSONParser(parsers.JSONParser):
             raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
 
 
+class JSONRenderer(renderers.JSONRenderer):
+    """DRF's JSON documents (compact, UTF-8), encoded by orjson. Dates and times, and whatever orjson does not
+    know (lazy translations, decimals, ...), go through DRF's own encoder, so values are spelt as before; an
+    ``indent`` asked for in ``Accept`` is DRF's."""
+
+    _default = JSONEncoder().default
+    _options = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if data is None:
+            return b""
+        if self.get_indent(accepted_media_type or "", renderer_context or {}):
+            return super().render(data, accepted_media_type, renderer_context)
+        return orjson.dumps(data, default=self._default, option=self._options)
+
+
 class PrincipalRateThrottle(throttling.SimpleRateThrottle):
     """One budget per API token (so two integrations of one user do not starve each other), else per user.
 
-    DRF throttles count in the cache with a read-modify-write, so they smooth load; they are not a security
-    control (login attempts are limited atomically elsewhere).
+    Counted with two cache counters, this period's and the last one's (a clock minute each for ``/min``), weighted
+    by how much of the last period still lies within the sliding one (the "sliding window counter"): O(1) per
+    request, where DRF's own keeps every request's time of the last period in one cache entry and rewrites it on
+    each request (at 6,000/min, 6,000 floats pickled per request: ~0.3 ms). A refused request is not counted. It
+    smooths load; it is not a security control (login attempts are limited atomically elsewhere).
     """
 
     scope = "principal"
+    _wait = None
+
+    def allow_request(self, request, view):
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        now = self.timer()
+        window, elapsed = divmod(now, self.duration)
+        current, previous = f"{self.key}:{int(window)}", f"{self.key}:{int(window) - 1}"
+        self.cache.add(current, 0, 2 * self.duration + 1)
+        try:
+            count = self.cache.incr(current)
+        except ValueError:  # the counter expired between add and incr
+            self.cache.set(current, 1, 2 * self.duration + 1)
+            count = 1
+        before = self.cache.get(previous, 0)
+        share = 1 - elapsed / self.duration  # of the last period, still within the sliding one
+        if before * share + count <= self.num_requests:
+            return True
+        self.cache.decr(current)
+        if count > self.num_requests or not before:
+            self._wait = self.duration - elapsed
+        else:  # until enough of the last period has slid out
+            self._wait = (before * share + count - self.num_requests) / before * self.duration
+        return False
+
+    def wait(self):
+        return self._wait
 
     def get_cache_key(self, request, view):
         token = getattr(request, "auth", None)

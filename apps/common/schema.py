@@ -7,9 +7,28 @@ Its own module: drf-spectacular's AutoSchema imports DRF's views, which read the
 from __future__ import annotations
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
 
 from .api import PROBLEM_CONTENT_TYPE
+from .conditional import ConditionalListMixin
+
+CONDITIONAL_PARAMETERS = [
+    OpenApiParameter(
+        "If-None-Match",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="The `ETag` of this page as you last read it: unchanged, it answers 304 with no body.",
+    ),
+    OpenApiParameter(
+        "ETag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=["200", "304"],
+        description='A weak tag of this page for this caller (`W/"..."`); send it back in `If-None-Match`.',
+    ),
+]
 
 
 class ProblemSerializer(serializers.Serializer):
@@ -40,8 +59,20 @@ class ProblemAutoSchema(AutoSchema):
         "429": "Too many requests; retry after `Retry-After` seconds.",
     }
 
+    def _is_conditional_list(self) -> bool:
+        return isinstance(self.view, ConditionalListMixin) and self._is_list_view() and self.method == "GET"
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        return [*parameters, *CONDITIONAL_PARAMETERS] if self._is_conditional_list() else parameters
+
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
+        if self._is_conditional_list():
+            responses["304"] = {
+                "description": "Not modified: the page is as the `ETag` in `If-None-Match` says (no body).",
+                "headers": self._get_response_headers_for_code("304", direction),
+            }
         codes = ["401", "403", "429"]
         if "{" in self.path:
             codes.append("404")

@@ -122,6 +122,24 @@ class ComplianceCursor(models.Model):
         return f"{self.client}: usage events up to {self.last_event_id}"
 
 
+class LimitsSweep(models.Model):
+    """The usage threshold at which the renewal sweep last judged **all** of a client's licence limits.
+
+    Between two such full passes the sweep reads only the licences written since it last judged them
+    (``LicensePurchase.limits_pending``). A client without a row, or whose ``usage_threshold_percent`` differs from
+    the one here, gets a full pass (after this table came, and after the threshold changed): licences below the old
+    threshold may have reached the new one without being written."""
+
+    client = models.OneToOneField("clients.Client", on_delete=models.CASCADE, related_name="+")
+    threshold_percent = models.PositiveSmallIntegerField()
+    judged_at = models.DateTimeField()
+
+    objects = ClientScopedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"{self.client}: limits judged at {self.threshold_percent} %"
+
+
 class CalendarFeed(models.Model):
     """A person's rights-calendar feed: the secret URL a calendar application reads (``/cases/calendar.ics``).
 

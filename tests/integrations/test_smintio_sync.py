@@ -294,3 +294,51 @@ def test_the_usage_sync_checks_each_event_like_the_api_and_tells_the_usage_liste
     connection.refresh_from_db()
     assert connection.usage_cursor  # the page's cursor moved on: the invalid events do not stall the feed
     assert pull(connection).usage_events == 0
+
+
+# -- issue 17, aim 3: the fast pull (PostgreSQL: COPY upserts, rights of new assets from the page, the next page
+# fetched while one is stored) ends where the plain one does ---------------------------------------------------------
+def test_the_rights_a_pull_writes_are_those_derived_again_from_the_stored_licences_and_terms(platforms, client_a):
+    from apps.assets.services import refresh_rights
+
+    connection = platforms.smintio_tenant(client_a, count=60)
+    pull(connection, full=True, page_size=10)
+    assets = Asset.objects.filter(client=client_a)
+    written = dict(assets.values_list("pk", "rights_state"))
+    ends = dict(assets.values_list("pk", "rights_until"))
+    assert {RightsState.VALID, RightsState.EXPIRED} <= set(written.values())
+    refresh_rights(written)
+    assert dict(assets.values_list("pk", "rights_state")) == written
+    assert dict(assets.values_list("pk", "rights_until")) == ends
+
+
+def test_a_page_that_fails_to_store_leaves_the_cursor_after_the_last_stored_page_and_the_next_pull_resumes(
+    platforms, client_a, monkeypatch
+):
+    """A crash while page 2 is written (page 3 may already be fetched): page 1 and its cursor stay, nothing of
+    pages 2 and 3 is kept, and the next pull brings everything without duplicates."""
+    from apps.assets import services
+
+    connection = platforms.smintio_tenant(client_a, count=40)
+    upsert = services.upsert_license_purchases
+    calls = []
+
+    def failing_on_the_second_page(client, records):
+        calls.append(len(records))
+        if len(calls) == 2:
+            upsert(client, records)  # written, then the transaction is rolled back by the crash
+            raise RuntimeError("the worker died mid-page")
+        return upsert(client, records)
+
+    monkeypatch.setattr(services, "upsert_license_purchases", failing_on_the_second_page)
+    with pytest.raises(RuntimeError):
+        pull(connection, full=True, page_size=10)
+    connection.refresh_from_db()
+    first_page = SmintioClient(connection).license_purchase_transactions("", limit=10)
+    assert connection.lpt_cursor == first_page["continuation_uuid"]
+    stored = set(LicensePurchase.objects.filter(client=client_a).values_list("uuid", flat=True))
+    assert stored == {item["uuid"] for item in first_page["license_purchase_transactions"]}
+    assert not connection.lease_owner  # the crashed pull gave its lease back
+    monkeypatch.setattr(services, "upsert_license_purchases", upsert)
+    pull(connection, page_size=10)
+    assert LicensePurchase.objects.filter(client=client_a).count() == _emulator_counts(client_a.slug)["lpts"]

@@ -2,6 +2,8 @@ from django_countries import countries
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema_field
 from rest_framework import serializers
 
+from apps.common.serializers import PlannedListSerializer
+
 from .. import rights, vocabulary
 from ..models import Asset, LicensePurchase, LicenseTerm, UsageEvent
 from ..usage import UsageEventInSerializer
@@ -104,6 +106,7 @@ class AssetSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+        list_serializer_class = PlannedListSerializer
 
     @extend_schema_field(LimitsSerializer)
     def get_limits(self, asset) -> dict:
@@ -111,18 +114,21 @@ class AssetSerializer(serializers.ModelSerializer):
         if asset.client_id not in words:
             words[asset.client_id] = rights.vocabulary_for(asset.client)
         found = rights.limits_of(asset, vocabulary=words[asset.client_id])
-        return LimitsSerializer(
-            {
-                "countries": list(found.countries) if found.countries is not None else None,
-                "territories": list(found.territories),
-                "except_territories": list(found.except_territories),
-                "usages": list(found.usages),
-                "except_usages": list(found.except_usages),
-                "editorial_only": found.editorial_only,
-                "until": found.until,
-                "until_awaits_smintio": found.until_awaits_smintio,
-            }
-        ).data
+        # LimitsSerializer's document, built directly: a serializer per row cost more than the rest of the row
+        # (its fields are lists of strings and booleans; only ``until`` needs a field's formatting).
+        return {
+            "countries": list(found.countries) if found.countries is not None else None,
+            "territories": list(found.territories),
+            "except_territories": list(found.except_territories),
+            "usages": list(found.usages),
+            "except_usages": list(found.except_usages),
+            "editorial_only": found.editorial_only,
+            "until": _UNTIL.to_representation(found.until) if found.until is not None else None,
+            "until_awaits_smintio": found.until_awaits_smintio,
+        }
+
+
+_UNTIL = LimitsSerializer().fields["until"]
 
 
 class AssetDetailSerializer(AssetSerializer):

@@ -19,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 
+from django.db import connection as django_connection
 from django.db import connections, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -297,7 +298,10 @@ def pull(
     try:
         if full:
             metadata = api.generic_metadata()
-            SmintioConnection.objects.filter(pk=connection.pk).update(generic_metadata=metadata)
+            # updated_at too: the API's asset list pages tag their limits with it (the vocabulary reads them)
+            SmintioConnection.objects.filter(pk=connection.pk).update(
+                generic_metadata=metadata, updated_at=timezone.now()
+            )
         with _phase(report, "licences"):
             _pull_licenses(
                 connection,
@@ -347,36 +351,91 @@ def _pull_licenses(
     connection, api: SmintioClient, owner: str, report: PullReport, *, cursor: str, progress, page_size: int
 ) -> None:
     client = connection.client
-    while True:
-        page = api.license_purchase_transactions(cursor, limit=page_size)
+    with _PageReader(api, page_size, ahead=fetch_ahead()) as reader:
+        reader.start(cursor)
+        while True:
+            items, records, next_cursor = reader.next_page()
+            next_cursor = next_cursor or cursor
+            if items:
+                reader.start(next_cursor)  # the next page is fetched (and mapped) while this one is stored
+            with transaction.atomic():
+                result = assets.upsert_license_purchases(client, records)
+                newest = max(
+                    (r.license["remote_updated_at"] for r in records if r.license["remote_updated_at"]), default=None
+                )
+                _save_position(
+                    connection,
+                    owner,
+                    lpt_cursor=next_cursor,
+                    **({"last_change_seen_at": newest} if newest else {}),
+                )
+            report.pages += 1
+            report.received += len(items)
+            report.created += result.created
+            report.updated += result.updated
+            report.unchanged += result.unchanged
+            report.cancelled += result.cancelled
+            report.new_asset_ids |= result.new_asset_ids
+            report.changed_asset_ids |= result.changed_asset_ids
+            if progress:
+                progress(report)
+            cursor = next_cursor
+            if not items:
+                return
+            _stop_if_asked()
+
+
+def fetch_ahead() -> bool:
+    """Whether the next licence page is fetched while one is stored. PostgreSQL only: the fetching thread may refresh
+    the access token (a write on the connection row) while the page's transaction is open, which PostgreSQL
+    serializes on the row lock; SQLite (the embedded default) would refuse the second writer."""
+    return django_connection.vendor == "postgresql"
+
+
+class _PageReader:
+    """Reads and maps the licence feed one page ahead in one background thread (a queue of one page): HTTP only
+    there, and no call in the calling thread during the licence phase, so the shared ``requests`` session is used by
+    one thread at a time. A failed fetch raises in the caller when it asks for that page, after the pages before it
+    were committed, as a sequential read would. Without ``ahead``, each page is fetched when it is asked for."""
+
+    def __init__(self, api: SmintioClient, page_size: int, *, ahead: bool):
+        self.api = api
+        self.page_size = page_size
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="smintio-pages") if ahead else None
+        self.pending = None
+        self.cursor = ""
+
+    def _read(self, cursor: str) -> tuple[list[dict], list[assets.LicenseRecord], str]:
+        """One page: its items, their records, and the cursor that follows (empty if the platform sent none)."""
+        page = self.api.license_purchase_transactions(cursor, limit=self.page_size)
         items = page.get("license_purchase_transactions") or []
-        next_cursor = page.get("continuation_uuid") or cursor
-        records = [map_lpt(item) for item in items]
-        with transaction.atomic():
-            result = assets.upsert_license_purchases(client, records)
-            newest = max(
-                (r.license["remote_updated_at"] for r in records if r.license["remote_updated_at"]), default=None
-            )
-            _save_position(
-                connection,
-                owner,
-                lpt_cursor=next_cursor,
-                **({"last_change_seen_at": newest} if newest else {}),
-            )
-        report.pages += 1
-        report.received += len(items)
-        report.created += result.created
-        report.updated += result.updated
-        report.unchanged += result.unchanged
-        report.cancelled += result.cancelled
-        report.new_asset_ids |= result.new_asset_ids
-        report.changed_asset_ids |= result.changed_asset_ids
-        if progress:
-            progress(report)
-        cursor = next_cursor
-        if not items:
-            return
-        _stop_if_asked()
+        return items, [map_lpt(item) for item in items], page.get("continuation_uuid") or ""
+
+    def _fetch(self, cursor: str):
+        try:
+            return self._read(cursor)
+        finally:
+            connections.close_all()  # this thread's database connection, if a token refresh opened one
+
+    def start(self, cursor: str) -> None:
+        self.cursor = cursor
+        if self.pool is not None:
+            self.pending = self.pool.submit(self._fetch, cursor)
+
+    def next_page(self) -> tuple[list[dict], list[assets.LicenseRecord], str]:
+        if self.pending is None:
+            return self._read(self.cursor)
+        pending, self.pending = self.pending, None
+        return pending.result()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.pool is not None:
+            # A page fetched ahead and not stored is dropped (its cursor was never saved); wait for the call in
+            # flight so no thread outlives the pull.
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _fetch_missing_binaries(connection, api: SmintioClient, report: PullReport) -> None:

@@ -1,6 +1,8 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.common.serializers import PlannedListSerializer
+
 from ..models import Comment, CommentSource, Decision, Task, WorkflowRun
 from ..services import TEXT_LIMIT
 
@@ -57,6 +59,7 @@ class TaskSerializer(PossibleOutcomesMixin, serializers.ModelSerializer):
             "completed_at",
         ]
         read_only_fields = fields
+        list_serializer_class = PlannedListSerializer
 
 
 class SubjectTaskSerializer(PossibleOutcomesMixin, serializers.ModelSerializer):
