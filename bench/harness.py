@@ -87,3 +87,32 @@ def start_server(database_url: str, port: int, workers: int = 2) -> subprocess.P
             time.sleep(0.2)
     server.kill()
     raise SystemExit("gunicorn did not start")
+
+
+def cpu_seconds(database: str) -> dict[str, float]:
+    """CPU seconds (user + system) used so far by the portal's gunicorn processes, by PostgreSQL's backends serving
+    ``database``, by this process (the load generator) and by the whole machine (``/proc/stat``, all CPUs): read
+    before and after a measurement, the differences divided by the requests give each one's CPU per request."""
+    tick = os.sysconf("SC_CLK_TCK")
+    used = {"web": 0.0, "postgres": 0.0, "client": 0.0}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as handle:
+                command = handle.read().replace(b"\0", b" ").decode(errors="replace")
+            with open(f"/proc/{entry}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        seconds = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+        if int(entry) == os.getpid():
+            used["client"] += seconds
+        elif "gunicorn" in command and "portal.wsgi" in command:
+            used["web"] += seconds
+        elif command.startswith("postgres:") and f" {database} " in command:
+            used["postgres"] += seconds
+    with open("/proc/stat") as handle:
+        values = [int(v) for v in handle.readline().split()[1:]]
+    used["machine"] = (sum(values) - values[3] - values[4]) / tick  # all but idle and iowait
+    return used

@@ -40,6 +40,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import harness  # noqa: E402
 from bench.harness import DEFAULT_URL, ensure_database, free_port, setup_django, start_server  # noqa: E402
 from bench.run import login, measure, print_table  # noqa: E402
 
@@ -692,6 +693,8 @@ def _held_load(rate: float, seconds: int, data: dict, base: str, sessions: dict)
             plan.append(("decide", f"/tasks/{task}/decide/") if task else ("list", rng.choice(lists)))
     print(f"held load: {total} requests at {rate:g}/s for {seconds} s (lists 60 %, asset page 25 %, decide 15 %)")
     futures, late = [], 0
+    database = os.environ["DATABASE_URL"].rsplit("/", 1)[1]
+    cpu_before = harness.cpu_seconds(database)
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=64) as pool:
         for n, (kind, path) in enumerate(plan):
@@ -704,6 +707,8 @@ def _held_load(rate: float, seconds: int, data: dict, base: str, sessions: dict)
             futures.append(pool.submit(one, kind, path))
         outcomes = [future.result() for future in futures]
     elapsed = time.perf_counter() - started
+    cpu_after = harness.cpu_seconds(database)
+    per_request = {key: (cpu_after[key] - cpu_before[key]) * 1000 / len(outcomes) for key in cpu_before}
 
     def pct(values, q):
         return statistics.quantiles(values, n=100)[q - 1] if len(values) > 1 else (values or [0])[0]
@@ -724,6 +729,14 @@ def _held_load(rate: float, seconds: int, data: dict, base: str, sessions: dict)
             f"  {kind:<7} n={len(rows):<5} status {statuses} errors {errors}  server p50 {pct(server, 50):.1f} ms "
             f"p95 {pct(server, 95):.1f} ms  client p50 {pct(client, 50):.1f} ms p95 {pct(client, 95):.1f} ms"
         )
+    serving = per_request["web"] + per_request["postgres"]
+    cores = os.cpu_count() or 1
+    lines.append(
+        f"  CPU per request: web {per_request['web']:.1f} ms + PostgreSQL {per_request['postgres']:.1f} ms = "
+        f"{serving:.1f} ms (load generator {per_request['client']:.1f} ms; whole machine {per_request['machine']:.1f} "
+        f"ms) -> {cores} cores serve at most {cores * 1000 / serving:.0f}/s with nothing else running, "
+        f"{cores * 1000 / (serving + per_request['client']):.0f}/s beside this load generator"
+    )
     for line in lines:
         print(line, flush=True)
     return lines

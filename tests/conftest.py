@@ -18,6 +18,15 @@ from .factories import PASSWORD, ClientFactory, RegionFactory, member
 pytest_plugins = ["tests.platform_fixtures", "tests.event_fixtures", "tests.mail_fixtures"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: what the per-person cache (apps/common/user_cache.py), throttles or
+    figures kept belongs to another test's rows (ids are reused after a rollback)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests (row locks, SKIP LOCKED, real concurrency) run where DATABASE_URL points to it."""
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))

@@ -8,4 +8,4 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from . import signals
 
-        signals.connect()
+        signals.connect()  # token lookups; the per-person cache's receivers connect on import

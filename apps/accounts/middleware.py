@@ -14,6 +14,10 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 from django_htmx.http import HttpResponseClientRedirect
 
+from apps.common import user_cache
+
+from .signals import NOTICES
+
 LOGIN_AT = "greenlight_login_at"
 LAST_SEEN = "greenlight_last_seen"
 # Refresh the idle clock at most once a minute so that reading pages does not write the session every time.
@@ -83,7 +87,8 @@ class UserTimezoneMiddleware:
 
 
 class NoticeMiddleware:
-    """Turn a signed-in person's unread notices into toasts on their next full page (one indexed query)."""
+    """Turn a signed-in person's unread notices into toasts on their next full page (one indexed query, or none:
+    "nothing unread" is kept in the per-person cache until a notice is written for them, ``Notice.save``)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -95,10 +100,11 @@ class NoticeMiddleware:
 
             from .models import Notice
 
-            unread = list(Notice.objects.filter(user=user, read_at__isnull=True)[:10])
+            unread = user_cache.remember(NOTICES, user.pk, lambda: list(Notice.objects.unread_for(user)))
             if unread:
                 for notice in unread:
                     level = django_messages.WARNING if notice.level == "warning" else django_messages.INFO
                     django_messages.add_message(request, level, notice.text)
                 Notice.objects.filter(pk__in=[n.pk for n in unread]).update(read_at=timezone.now())
+                user_cache.forget(NOTICES, [user.pk])
         return self.get_response(request)

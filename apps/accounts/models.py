@@ -224,9 +224,19 @@ class Membership(models.Model):
     def __str__(self) -> str:
         return f"{self.user} in {self.client}"
 
+    def _related(self, name: str):
+        """The prefetched rows of ``name`` as they are (a related manager's ``all()`` clones a queryset on every call:
+        the inbox asks each membership of every row), else a query."""
+        prefetched = getattr(self, "_prefetched_objects_cache", {}).get(name)
+        return prefetched if prefetched is not None else getattr(self, name).all()
+
     @property
     def role_codes(self) -> list[str]:
-        return [role.code for role in self.roles.all()]
+        return [role.code for role in self._related("roles")]
+
+    @property
+    def region_codes(self) -> list[str]:
+        return [region.code for region in self._related("regions")]
 
     @property
     def away_last_day(self):
@@ -305,6 +315,12 @@ class LoginThrottle(models.Model):
         return f"{self.key}: {self.count}"
 
 
+class NoticeQuerySet(models.QuerySet):
+    def unread_for(self, user) -> NoticeQuerySet:
+        """The (at most 10) notices ``user`` has not seen yet, oldest first."""
+        return self.filter(user=user, read_at__isnull=True)[:10]
+
+
 class Notice(models.Model):
     """Something a person must hear about that happened out of their sight (e.g. a claim lost to someone acting in
     OpenText). Shown once as a toast on their next page, then marked read."""
@@ -314,6 +330,8 @@ class Notice(models.Model):
     text = models.CharField(max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+
+    objects = NoticeQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

@@ -1,12 +1,21 @@
-"""Cached token lookups (``authentication.authenticate_key``) are forgotten when what they hold changes: the token,
-its user, the user's memberships (roles, regions, delegate) and the clients and regions those name."""
+"""What makes the caches of the signed-in forget.
+
+- Cached token lookups (``authentication.authenticate_key``): the token, its user, the user's memberships (roles,
+  regions, delegate) and the clients and regions those name (``connect``).
+- The per-person cache (``apps.common.user_cache``): the signed-in person's row and memberships
+  (``backends.PRINCIPAL``), and whatever else is kept per person and moves with them (the receivers below).
+"""
 
 from __future__ import annotations
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.dispatch import receiver
+
+from apps.common import user_cache
 
 from .authentication import forget_tokens
-from .models import ApiToken, Membership, Region, User
+from .backends import PRINCIPAL
+from .models import ApiToken, Membership, Notice, Region, Role, User
 
 
 def _forget_token(sender, instance: ApiToken, **kwargs) -> None:
@@ -60,3 +69,49 @@ def connect() -> None:
     post_save.connect(_client_saved, sender="clients.Client", dispatch_uid="apitoken-cache-client")
     post_save.connect(_region_changed, sender=Region, dispatch_uid="apitoken-cache-region-save")
     pre_delete.connect(_region_changed, sender=Region, dispatch_uid="apitoken-cache-region-delete")
+
+
+# -- the per-person cache ----------------------------------------------------------------------------------------
+
+
+NOTICES = "accounts.notices"  # a person's unread notices (accounts.middleware.NoticeMiddleware)
+
+# kept per person and read through their memberships: forgotten with them
+WITH_MEMBERSHIPS = (PRINCIPAL, "notifications.unread", "onboarding.open")
+
+
+def forget_person(user_id) -> None:
+    for name in WITH_MEMBERSHIPS:
+        user_cache.forget(name, [user_id])
+
+
+@receiver([post_save, post_delete], sender=User, dispatch_uid="user_cache_user")
+def _person_changed(sender, instance, **kwargs):
+    forget_person(instance.pk)
+
+
+@receiver([post_save, post_delete], sender=Membership, dispatch_uid="user_cache_membership")
+def _person_membership_changed(sender, instance, **kwargs):
+    forget_person(instance.user_id)
+
+
+@receiver(m2m_changed, sender=Membership.roles.through, dispatch_uid="user_cache_membership_roles")
+@receiver(m2m_changed, sender=Membership.regions.through, dispatch_uid="user_cache_membership_regions")
+def _person_grants_changed(sender, instance, action, reverse, **kwargs):
+    if not action.startswith("post_"):
+        return
+    if isinstance(instance, Membership):
+        forget_person(instance.user_id)
+    else:  # a role's or region's memberships changed from its side
+        user_cache.forget_everyone()
+
+
+@receiver([post_save, post_delete], sender=Role, dispatch_uid="user_cache_role")
+@receiver([post_save, post_delete], sender=Region, dispatch_uid="user_cache_region")
+def _everyones_changed(sender, **kwargs):
+    user_cache.forget_everyone()
+
+
+@receiver(post_save, sender=Notice, dispatch_uid="user_cache_notice")
+def _notice_written(sender, instance, **kwargs):
+    user_cache.forget(NOTICES, [instance.user_id])

@@ -1,4 +1,5 @@
-from django.db.models import Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models.fields.json import KeyTransform
 
 from apps.common.querysets import ClientScopedQuerySet
 from apps.sharing.choices import SubjectType
@@ -28,6 +29,15 @@ def available_condition():
 
 
 class AssetQuerySet(ClientScopedQuerySet):
+    def for_licence_check(self):
+        """The assets with what ``rights.evaluate`` reads of them and nothing more: ``release_details`` extracted by
+        the database from the synced metadata (``rights.release_details_of``), the documents themselves neither
+        sent nor decoded. Their licences come with ``apps.assets.prefetch.with_licences``."""
+        return self.defer("metadata", "description", "keywords", "copyright_notices").annotate(
+            release_json=KeyTransform("release_details", "metadata"),
+            release_in_metadata=ExpressionWrapper(Q(metadata__has_key="release_details"), output_field=BooleanField()),
+        )
+
     def available(self):
         return self.filter(available_condition())
 
@@ -36,6 +46,13 @@ class AssetQuerySet(ClientScopedQuerySet):
 
 
 class LicensePurchaseQuerySet(ClientScopedQuerySet):
+    def for_licence_check(self):
+        """The licences with what ``rights.evaluate`` reads: the synced document (tens of kB) left in the database,
+        its ``content_element.release_details`` extracted there."""
+        return self.defer("raw", "license_text").annotate(
+            release_json=KeyTransform("release_details", KeyTransform("content_element", "raw"))
+        )
+
     def shared_with(self, user):
         return Q(asset_id__in=_shared_assets(user))
 

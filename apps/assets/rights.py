@@ -133,6 +133,24 @@ _LIMITS = (
 )
 
 
+# What the evaluation and the limits read of a licence term (the other lists, 8 JSON documents, are not needed):
+# ``LicenseTerm.objects.only(*TERM_FIELDS)`` where terms are loaded only to be evaluated.
+TERM_FIELDS = (
+    "id",
+    "license_purchase_id",
+    "sequence_number",
+    "name",
+    "allowed_geographies",
+    "restricted_geographies",
+    "allowed_usages",
+    "restricted_usages",
+    "valid_from",
+    "valid_until",
+    "to_be_used_until",
+    "is_editorial_use",
+)
+
+
 def evaluate_license(
     lpt,
     terms,

@@ -17,7 +17,8 @@ from apps.common.paging import keyset_page
 
 from . import pages, rights
 from .filtersets import AssetFilterSet
-from .models import Asset, LicensePurchase
+from .models import Asset, LicensePurchase, LicenseTerm
+from .prefetch import with_licences
 
 
 @login_required
@@ -30,9 +31,15 @@ def asset_list(request):
     )
     page = None
     if filterset.is_valid():
-        licences = Prefetch("license_purchases", queryset=LicensePurchase.objects.prefetch_related("terms"))
-        page = keyset_page(filterset.qs.prefetch_related(licences), params, size=48)
-        rights.attach_limits(page.items)  # "Available" always says where, for what, until when
+        page = keyset_page(filterset.qs, params, size=48)
+        # "Available" always says where, for what, until when: from the licences' terms in force (two statements;
+        # Django's prefetch cloned a queryset per asset and licence, 40 % of the page's time)
+        with_licences(
+            page.items,
+            licences=LicensePurchase.objects.defer("raw", "license_text"),
+            terms=LicenseTerm.objects.only(*rights.TERM_FIELDS),
+        )
+        rights.attach_limits(page.items)
     query = params.copy()
     query.pop("before", None)
     template = "assets/asset_list.html"

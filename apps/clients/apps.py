@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class ClientsConfig(AppConfig):
     name = "apps.clients"
     verbose_name = "Clients"
+
+    def ready(self):
+        from django.db.models.signals import post_delete, post_save
+
+        from apps.common import user_cache
+
+        from .models import Client
+
+        def forget(sender, **kwargs):
+            # every member's membership list carries its client (name, slug, settings): apps.accounts.backends
+            user_cache.forget_everyone()
+
+        post_save.connect(forget, sender=Client, dispatch_uid="user_cache_client_saved", weak=False)
+        post_delete.connect(forget, sender=Client, dispatch_uid="user_cache_client_deleted", weak=False)

@@ -43,7 +43,6 @@ from django.db.models import (
     IntegerField,
     JSONField,
     Q,
-    QuerySet,
     Value,
     When,
 )
@@ -56,6 +55,7 @@ from django.utils import timezone
 from apps.assets import rights
 from apps.assets import vocabulary as _vocabulary
 from apps.assets.models import Asset, LicensePurchase, LicenseTerm
+from apps.assets.prefetch import answered
 
 FULL, PARTIAL = "full", "partial"
 
@@ -86,21 +86,7 @@ _FILLER = (
 _STOPWORDS = frozenset(_FILLER.split())
 MAX_WORDS = 16
 
-# What the rights evaluation and the limits read of a term (the other lists are not loaded: 8 JSON documents less).
-TERM_FIELDS = (
-    "id",
-    "license_purchase_id",
-    "sequence_number",
-    "name",
-    "allowed_geographies",
-    "restricted_geographies",
-    "allowed_usages",
-    "restricted_usages",
-    "valid_from",
-    "valid_until",
-    "to_be_used_until",
-    "is_editorial_use",
-)
+TERM_FIELDS = rights.TERM_FIELDS
 
 # A term as the evaluation reads it (``rights`` reads fields, never the model's methods or relations).
 Term = namedtuple("Term", TERM_FIELDS)
@@ -305,15 +291,9 @@ def _prefetched(asset) -> Asset:
     partial ones), not for every candidate."""
     if "license_purchases" not in getattr(asset, "_prefetched_objects_cache", {}):
         for lpt, terms, _ in asset.held:
-            lpt._prefetched_objects_cache = {"terms": _answered(LicenseTerm, terms)}
-        asset._prefetched_objects_cache = {"license_purchases": _answered(LicensePurchase, [h[0] for h in asset.held])}
+            lpt._prefetched_objects_cache = {"terms": answered(LicenseTerm, terms)}
+        asset._prefetched_objects_cache = {"license_purchases": answered(LicensePurchase, [h[0] for h in asset.held])}
     return asset
-
-
-def _answered(model, rows: list) -> QuerySet:
-    cached = QuerySet(model=model)
-    cached._result_cache, cached._prefetch_done = rows, True
-    return cached
 
 
 # -- one asset ----------------------------------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from apps.audit import services as audit
-from apps.common import events
+from apps.common import events, user_cache
 from apps.outbox import services as outbox
 from apps.outbox.services import Platform
 
@@ -191,6 +191,7 @@ def notify(
         if mode == Mode.IMMEDIATE and kind != Kind.TASK_AVAILABLE:  # available tasks go out in batches
             queue_mail([notification], user=person.user, idempotency_key=f"mail:notification:{notification.pk}")
         written.append(notification)
+    user_cache.forget(UNREAD, [n.user_id for n in written])
     return written
 
 
@@ -220,11 +221,15 @@ def mark_read(user, notification_ids=None) -> int:
     rows = Notification.objects.visible_to(user).unread()
     if notification_ids is not None:
         rows = rows.filter(pk__in=list(notification_ids))
+    user_cache.forget(UNREAD, [user.pk])
     return rows.update(read_at=timezone.now())
 
 
+UNREAD = "notifications.unread"  # the top bar's badge, per person (forgotten with their memberships too)
+
+
 def unread_count(user) -> int:
-    return Notification.objects.visible_to(user).unread().count()
+    return user_cache.remember(UNREAD, user.pk, lambda: Notification.objects.visible_to(user).unread().count())
 
 
 # -- preferences ------------------------------------------------------------------------------------------------

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 from functools import cached_property
 
+from apps.common import user_cache
 from apps.common.roles import RoleCode
 
 from .choices import OnboardingState
 from .models import Onboarding
 
+OPEN_COUNT = "onboarding.open"  # forgotten with the person's memberships too (apps.accounts.signals)
 WORKERS = frozenset({RoleCode.CONTENT_MANAGER, RoleCode.LEGAL, RoleCode.AGENCY_ADMIN})
 
 
@@ -31,11 +33,23 @@ class OnboardingLink:
 
     @cached_property
     def open(self) -> int:
-        return (
-            Onboarding.objects.visible_to(self.user)
-            .filter(client_id__in=self.clients, state=OnboardingState.OPEN)
-            .count()
+        return user_cache.remember(
+            OPEN_COUNT,
+            self.user.pk,
+            lambda: (
+                Onboarding.objects.visible_to(self.user)
+                .filter(client_id__in=self.clients, state=OnboardingState.OPEN)
+                .count()
+            ),
         )
+
+
+def forget_open_counts(sender, instance, **kwargs) -> None:
+    """An onboarding opened or finished: its client's members count again (one query, on a rare write)."""
+    from apps.accounts.models import Membership
+
+    members = Membership.objects.filter(client_id=instance.client_id).values_list("user_id", flat=True)
+    user_cache.forget(OPEN_COUNT, list(members))
 
 
 def onboarding_nav(request) -> dict:

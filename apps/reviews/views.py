@@ -25,11 +25,13 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 
 from apps.accounts import delegation
-from apps.assets.models import Asset
+from apps.assets import rights
+from apps.assets.models import Asset, LicensePurchase, LicenseTerm
+from apps.assets.prefetch import with_licences
 from apps.common.active_client import get_active_client, params_with_active_client
 from apps.common.http import next_url, whole_number
 from apps.common.paging import ascending_page
-from apps.reviews import overview
+from apps.reviews import overview, rows
 from apps.reviews import services as reviews
 from apps.workflows import flows
 from apps.workflows import services as workflows
@@ -115,8 +117,11 @@ def dashboard(request):
     page = ascending_page(listed, params, field="due_at") if context["valid"] else None
     items = page.items if page else []
     _annotate_rows(items)
+    shown = rows.rows(items, request.user, timezone.now())
     context.update(
         page=page,
+        rows=shown,
+        any_signs=any(row["signs"] for row in shown),
         now=timezone.now(),
         **_columns(items, request.user),
         needing_a_reason=sum(1 for task in items if task.needs_reason),
@@ -129,7 +134,7 @@ def dashboard(request):
 
 
 def _holder(task: Task, user) -> str:
-    """The "Held by" cell's words (as reviews/partials/task_row.html says them)."""
+    """The "Held by" cell's words (as reviews/dashboard.html#task-row says them)."""
     return "you" if task.assignee_id == user.pk else (task.assignee_email or "nobody")
 
 
@@ -152,11 +157,14 @@ def _annotate_rows(tasks: list[Task]) -> None:
     warns, as ``reviews.services.prepare_decision`` would refuse without one) and the cycle's progress
     (``task.signed`` of ``task.signatures``, from ``_with_progress``)."""
     approvals = [t for t in tasks if t.run.process_key == reviews.APPROVAL and t.run.subject_type == "assets.asset"]
-    assets = (
-        Asset.objects.filter(pk__in={t.run.subject_id for t in approvals})
-        .prefetch_related("license_purchases__terms")
-        .in_bulk()
-    )
+    assets = {
+        asset.pk: asset
+        for asset in with_licences(
+            Asset.objects.filter(pk__in={t.run.subject_id for t in approvals}).for_licence_check(),
+            licences=LicensePurchase.objects.for_licence_check(),
+            terms=LicenseTerm.objects.only(*rights.TERM_FIELDS),
+        )
+    }
     approval_pks = {t.pk for t in approvals}
     for task in tasks:
         task.asset = assets.get(task.run.subject_id) if task.pk in approval_pks else None
@@ -196,10 +204,12 @@ def _row(request, task: Task, *, status: int = 200, note: str = ""):
     """The task's row as it stands now (htmx), or back to where the person came from."""
     if request.htmx:
         task.refresh_from_db()
-        row = render_to_string(
-            "reviews/partials/task_row.html", {"task": task, "now": timezone.now(), "note": note}, request
+        html = render_to_string(
+            "reviews/dashboard.html#task-row",
+            {"row": rows.row(task, request.user, timezone.now()), "note": note},
+            request,
         )
-        return HttpResponse(row + _tabs_as_seen(request), status=status)
+        return HttpResponse(html + _tabs_as_seen(request), status=status)
     if note:
         (messages.error if status >= 400 else messages.success)(request, note)
     return redirect(next_url(request))

@@ -55,7 +55,12 @@ class WorkflowRun(models.Model):
                 name="run_one_open_per_subject_and_process",
             )
         ]
-        indexes = [models.Index(fields=["status"], name="run_status_idx")]
+        indexes = [
+            models.Index(fields=["status"], name="run_status_idx"),
+            # a subject's runs (the asset page's timeline and conversation, the case page): the unique constraint
+            # above covers open runs only, so without it every subject page scanned all runs
+            models.Index(fields=["subject_type", "subject_id"], name="run_subject_idx"),
+        ]
 
     def __str__(self) -> str:
         # What the run is about (the asset's name) is what the audit trail and people read.

@@ -94,7 +94,7 @@ def signing_refusal(task: Task, user) -> str:
     if membership is None or not wanted & set(membership.role_codes):
         labels = " or ".join(sorted(RoleCode(r).label if r in RoleCode.values else r for r in wanted))
         return f"Only {labels} may sign “{task.name}”, and you do not hold that role here. You can still see it."
-    regions = sorted(region.code for region in membership.regions.all())
+    regions = sorted(membership.region_codes)
     if regions and task.region and task.region not in regions:
         return f"“{task.name}” is for {task.region.upper()}; you sign for {', '.join(regions).upper()} only."
     if membership.away():  # out of office: their tasks are with their delegate (accounts.delegation)

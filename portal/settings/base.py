@@ -168,6 +168,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
 ]
 
+# Django's, drawing <select> in Python (a filter form's options were one template include each): apps/common/forms.py
+FORM_RENDERER = "apps.common.forms.FormRenderer"
 ROOT_URLCONF = "portal.urls"
 WSGI_APPLICATION = "portal.wsgi.application"
 ASGI_APPLICATION = "portal.asgi.application"
@@ -229,6 +231,11 @@ if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# What every signed-in page reads again (the session, the person and their memberships, the unread badge) is kept in
+# the cache only when every process shares it (apps/common/user_cache.py): a per-process memory cache could not
+# forget a change made by the worker or another web process.
+PER_USER_CACHE_SECONDS = env_int("PER_USER_CACHE_SECONDS", 300 if REDIS_URL else 0, minimum=0)
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db" if REDIS_URL else "django.contrib.sessions.backends.db"
 
 # django-q2. The ORM broker (default) writes queue rows through the default connection, so a task enqueued inside
 # a transaction is rolled back with it. Redis has no delivery receipts, which is why remote effects go through our
@@ -259,7 +266,8 @@ WORKER_HEARTBEAT_STALE_SECONDS = env_int("WORKER_HEARTBEAT_STALE_SECONDS", 180, 
 
 # --- Authentication and sessions ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+# Django's, reading the signed-in person and their memberships from the per-person cache (apps/accounts/backends.py)
+AUTHENTICATION_BACKENDS = ["apps.accounts.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"

@@ -34,6 +34,10 @@ ANALYTICS_CACHE_SECONDS = 0
 EMULATOR_OPENTEXT_HISTORY_DELAY_SECONDS = 0.3
 # The tests' webhook receivers listen on plain http on loopback; tests that check https-only set it back on.
 WEBHOOK_REQUIRE_HTTPS = False
+# The per-person cache and cached sessions on, as in production (one process: the test's changes reach its cache);
+# tests/conftest.py empties the cache before each test.
+PER_USER_CACHE_SECONDS = 300
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 # Hint jobs act at once (tests call them right after posting); tests/integrations/test_hint_burst.py sets a quiet
 # period to pin what a burst costs.
 HINT_QUIET_SECONDS = 0

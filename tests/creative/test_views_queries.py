@@ -4,12 +4,11 @@ matches as the creative picks, and the inbox holding creative requests' tasks.""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from apps.creative import services
 from apps.creative.choices import RequestStatus
 from apps.creative.models import CreativeRequest
+from tests.queries import page_queries
 
 from . import helpers
 from .conftest import intake
@@ -18,11 +17,7 @@ from .test_matching import cleared
 pytestmark = pytest.mark.django_db
 
 
-def _queries(browser, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = browser.get(url)
-    assert response.status_code == 200
-    return len(queries)
+_queries = page_queries  # the second of two requests (tests/queries.py)
 
 
 def _picking(client, people) -> CreativeRequest:

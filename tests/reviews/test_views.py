@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from apps.assets.choices import ApprovalState
 from apps.common.roles import RoleCode
@@ -13,17 +11,14 @@ from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Decision
 from apps.workflows.services import decide
 from tests.factories import RegionFactory, member
+from tests.queries import page_queries
 
 from .factories import approval_run, licensed_asset, review_task
 
 pytestmark = pytest.mark.django_db
 
 
-def _queries(http, url, **params) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        response = http.get(url, params)
-    assert response.status_code == 200
-    return len(queries)
+_queries = page_queries  # the second of two requests (tests/queries.py)
 
 
 def test_the_inbox_shows_my_tasks_and_my_roles_unassigned_tasks_with_counts(client_a, legal, login):

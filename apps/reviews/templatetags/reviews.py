@@ -65,12 +65,6 @@ def role_labels(codes) -> str:
 
 
 @register.filter
-def signs_any(tasks, user) -> bool:
-    """Whether ``user`` signs any of ``tasks`` (the inbox offers bulk approve only then)."""
-    return any(workflows.may_sign(task, user) for task in tasks)
-
-
-@register.filter
 def role_label(code: str) -> str:
     """``"content_owner"`` → "Content owner": a role's name, never its code."""
     return RoleCode(code).label if code in RoleCode.values else words(code)

@@ -1,0 +1,77 @@
+"""Per-person values every page reads, kept in the shared cache between the changes that move them.
+
+Each signed-in page used to pay for the same reads again: the session, the user row and their memberships (clients,
+roles, regions: three statements), whether notices wait, the unread badge, the count of open onboarding runs. None of
+them changes between two clicks of one person unless something writes it, so they are kept in the cache under the
+person's id, and the code that writes them forgets them (``forget``), once at once and once more when its
+transaction commits (a page that read the old rows between the two does not keep them).
+
+Only where the cache is shared by every process (``PER_USER_CACHE_SECONDS`` > 0: Redis in production; the tests'
+single process): with a per-process memory cache, a change made by the worker or another web process could not make
+this process forget, so development without Redis reads the database every time. ``PER_USER_CACHE_SECONDS`` also
+bounds how long a value written behind the code's back (a raw SQL update, a shell) can be seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+
+T = TypeVar("T")
+PREFIX = "gl:user"
+EVERYONE = f"{PREFIX}:generation"  # bumped by changes that touch everyone's values (a client renamed, a role)
+
+
+def seconds() -> int:
+    return getattr(settings, "PER_USER_CACHE_SECONDS", 0)
+
+
+def _key(name: str, user_id) -> str:
+    return f"{PREFIX}:{name}:{user_id}"
+
+
+def remember(name: str, user_id, compute: Callable[[], T]) -> T:
+    """``compute()``, or what it gave last time for this person since the last ``forget`` (``None`` is never kept)."""
+    lifetime = seconds()
+    if not lifetime or user_id is None:
+        return compute()
+    key = _key(name, user_id)
+    found = cache.get_many([EVERYONE, key])
+    generation = found.get(EVERYONE, 0)
+    kept = found.get(key)
+    if kept is not None and kept[0] == generation:
+        return kept[1]
+    value = compute()
+    if value is not None:
+        cache.set(key, (generation, value), lifetime)
+    return value
+
+
+def forget(name: str, user_ids: Iterable) -> None:
+    """Drop ``name`` of these people now and again when the current transaction commits."""
+    if not seconds():
+        return
+    keys = [_key(name, user_id) for user_id in set(user_ids) if user_id is not None]
+    if keys:
+        cache.delete_many(keys)
+        transaction.on_commit(lambda: cache.delete_many(keys))
+
+
+def forget_everyone() -> None:
+    """Drop every person's values (a change many of them read: a client, a role, a region)."""
+    if not seconds():
+        return
+
+    def bump():
+        cache.add(EVERYONE, 0, None)
+        try:
+            cache.incr(EVERYONE)
+        except ValueError:  # evicted between add and incr
+            cache.set(EVERYONE, 1, None)
+
+    bump()
+    transaction.on_commit(bump)
