@@ -35,13 +35,13 @@ import pstats
 import signal
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import harness  # noqa: E402
 from bench.harness import free_port, setup_django  # noqa: E402
 from bench.review import LEGAL  # noqa: E402
 
@@ -59,7 +59,6 @@ def cpu_seconds(pid: int) -> float:
 def start_worker(database_url: str, port: int, code: Path, name: str) -> tuple[subprocess.Popen, int]:
     """gunicorn with one sync worker serving ``code``, its connection named ``name`` (PostgreSQL's
     ``application_name``); returns the master and the worker's pid."""
-    import requests
 
     env = {
         **os.environ,
@@ -78,16 +77,7 @@ def start_worker(database_url: str, port: int, code: Path, name: str) -> tuple[s
         cwd=code,
         env=env,
     )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/bench/bare/", timeout=5).status_code == 200:
-                break
-        except requests.RequestException:
-            time.sleep(0.2)
-    else:
-        master.kill()
-        raise SystemExit("gunicorn did not start")
+    harness.wait_serving(master, port)
     children = Path(f"/proc/{master.pid}/task/{master.pid}/children").read_text().split()
     if len(children) != 1:
         master.kill()

@@ -76,9 +76,14 @@ def start_server(database_url: str, port: int, workers: int = 2) -> subprocess.P
         cwd=ROOT,
         env=env,
     )
+    return wait_serving(server, port)
+
+
+def wait_serving(server: subprocess.Popen, port: int, seconds: int = 60) -> subprocess.Popen:
+    """``server`` once its bare view answers on ``port``; killed (and the benchmark stopped) if it does not."""
     import requests
 
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             if requests.get(f"http://127.0.0.1:{port}/bench/bare/", timeout=5).status_code == 200:

@@ -10,15 +10,9 @@ hence a non-atomic migration.
 
 from django.db import migrations, models
 
+from apps.common.migration_ops import add_index_concurrently
+
 INDEX = models.Index(fields=["client"], condition=models.Q(limits_pending=True), name="lpt_limits_pending_idx")
-
-
-def add_index(apps, schema_editor):
-    model = apps.get_model("assets", "LicensePurchase")
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.add_index(model, INDEX, concurrently=True)
-    else:
-        schema_editor.add_index(model, INDEX)
 
 
 def analyze(apps, schema_editor):
@@ -26,14 +20,6 @@ def analyze(apps, schema_editor):
     the sweep's read of none as a parallel scan (measured: 67 ms per client on a loaded machine instead of 0.1)."""
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute("ANALYZE assets_licensepurchase (limits_pending)")
-
-
-def remove_index(apps, schema_editor):
-    model = apps.get_model("assets", "LicensePurchase")
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.remove_index(model, INDEX, concurrently=True)
-    else:
-        schema_editor.remove_index(model, INDEX)
 
 
 class Migration(migrations.Migration):
@@ -54,9 +40,6 @@ class Migration(migrations.Migration):
                 help_text="Written since the renewal sweep last judged its download, user and re-use limits.",
             ),
         ),
-        migrations.SeparateDatabaseAndState(
-            state_operations=[migrations.AddIndex(model_name="licensepurchase", index=INDEX)],
-            database_operations=[migrations.RunPython(add_index, remove_index)],
-        ),
+        add_index_concurrently("assets", "licensepurchase", INDEX),
         migrations.RunPython(analyze, migrations.RunPython.noop),
     ]

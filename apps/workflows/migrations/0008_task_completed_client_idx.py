@@ -9,6 +9,8 @@ SQLite gets the plain partial index (it ignores ``INCLUDE``).
 
 from django.db import migrations, models
 
+from apps.common.migration_ops import add_index_concurrently
+
 INDEX = models.Index(
     fields=["client", "completed_at"],
     name="task_completed_client_idx",
@@ -17,28 +19,7 @@ INDEX = models.Index(
 )
 
 
-def create(apps, schema_editor):
-    task = apps.get_model("workflows", "Task")
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(INDEX.create_sql(task, schema_editor, concurrently=True))
-    else:
-        schema_editor.add_index(task, INDEX)
-
-
-def drop(apps, schema_editor):
-    task = apps.get_model("workflows", "Task")
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(INDEX.remove_sql(task, schema_editor, concurrently=True))
-    else:
-        schema_editor.remove_index(task, INDEX)
-
-
 class Migration(migrations.Migration):
     atomic = False
     dependencies = [("workflows", "0007_decision_by_link_holder")]
-    operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[migrations.AddIndex(model_name="task", index=INDEX)],
-            database_operations=[migrations.RunPython(create, drop)],
-        )
-    ]
+    operations = [add_index_concurrently("workflows", "task", INDEX)]

@@ -8,31 +8,12 @@ with this index). Built ``CONCURRENTLY`` on PostgreSQL (no write lock on a large
 
 from django.db import migrations, models
 
+from apps.common.migration_ops import add_index_concurrently
+
 INDEX = models.Index(fields=["subject_type", "subject_id"], name="run_subject_idx")
-
-
-def create(apps, schema_editor):
-    run = apps.get_model("workflows", "WorkflowRun")
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(INDEX.create_sql(run, schema_editor, concurrently=True))
-    else:
-        schema_editor.add_index(run, INDEX)
-
-
-def drop(apps, schema_editor):
-    run = apps.get_model("workflows", "WorkflowRun")
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(INDEX.remove_sql(run, schema_editor, concurrently=True))
-    else:
-        schema_editor.remove_index(run, INDEX)
 
 
 class Migration(migrations.Migration):
     atomic = False
     dependencies = [("workflows", "0008_task_completed_client_idx")]
-    operations = [
-        migrations.SeparateDatabaseAndState(
-            state_operations=[migrations.AddIndex(model_name="workflowrun", index=INDEX)],
-            database_operations=[migrations.RunPython(create, drop)],
-        )
-    ]
+    operations = [add_index_concurrently("workflows", "workflowrun", INDEX)]
