@@ -30,10 +30,13 @@ OPERATORS = {RoleCode.CONTENT_MANAGER, RoleCode.AGENCY_ADMIN}
 
 
 def _internal_roles(user, client) -> set[str]:
-    """The person's roles at ``client`` (one query); none for an external member or a non-member."""
+    """The person's roles at ``client`` (from the membership list the request holds: no query); none for an external
+    member or a non-member."""
     if not user.is_authenticated:
         return set()
-    codes = set(user.memberships.filter(client=client).values_list("roles__code", flat=True)) - {None}
+    client_id = getattr(client, "pk", client)
+    membership = next((m for m in user.membership_list if m.client_id == client_id), None)
+    codes = set(membership.role_codes) if membership is not None else set()
     return set() if RoleCode.EXTERNAL in codes else codes
 
 
