@@ -23,6 +23,15 @@ from rest_framework.response import Response
 ETAG_VERSION = "1"  # raise when a representation changes without a field being added or removed
 
 
+def own_columns(serializer_class) -> list[str]:
+    """The fields of ``serializer_class`` that are its model's own columns (not relations, not computed): what a
+    ``load_page`` reads with ``values()`` for them, so the columns follow the serializer instead of a copy of its
+    field list."""
+    model = serializer_class.Meta.model
+    columns = {f.name for f in model._meta.concrete_fields if not f.is_relation}
+    return [name for name in serializer_class.Meta.fields if name in columns]
+
+
 def _matches(header: str, tag: str) -> bool:
     """RFC 9110 weak comparison of ``If-None-Match`` (a list of tags, or ``*``) with ``tag``."""
     if header.strip() == "*":

@@ -14,21 +14,14 @@ def add_index_concurrently(app_label: str, model_name: str, index: models.Index)
     """``AddIndex(model_name, index)`` in the migration state; in the database, ``CREATE INDEX CONCURRENTLY`` on
     PostgreSQL (``DROP INDEX CONCURRENTLY`` backwards) and a plain ``CREATE INDEX`` elsewhere."""
 
-    def create(apps, schema_editor):
-        model = apps.get_model(app_label, model_name)
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.add_index(model, index, concurrently=True)
-        else:
-            schema_editor.add_index(model, index)
+    def run(method: str):
+        def apply(apps, schema_editor):
+            concurrently = {"concurrently": True} if schema_editor.connection.vendor == "postgresql" else {}
+            getattr(schema_editor, method)(apps.get_model(app_label, model_name), index, **concurrently)
 
-    def drop(apps, schema_editor):
-        model = apps.get_model(app_label, model_name)
-        if schema_editor.connection.vendor == "postgresql":
-            schema_editor.remove_index(model, index, concurrently=True)
-        else:
-            schema_editor.remove_index(model, index)
+        return apply
 
     return migrations.SeparateDatabaseAndState(
         state_operations=[migrations.AddIndex(model_name=model_name, index=index)],
-        database_operations=[migrations.RunPython(create, drop)],
+        database_operations=[migrations.RunPython(run("add_index"), run("remove_index"))],
     )

@@ -13,7 +13,7 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from apps.clients.models import Client
-from apps.common.conditional import ConditionalListMixin
+from apps.common.conditional import ConditionalListMixin, own_columns
 
 from .. import rights
 from ..choices import LicenseState
@@ -32,37 +32,12 @@ from .serializers import (
     UsageIngestResultSerializer,
 )
 
-# What a list row shows (``AssetSerializer``): its own columns, and for ``limits`` each licence's state and the terms'
-# dates, territories, usages and editorial flag. Nothing else is read: not the synced JSON (``metadata``, each
-# licence's ``raw``), not the terms' other dozen JSON lists.
-LIST_ASSET_COLUMNS = [
-    "id",
-    "client__slug",
-    "content_element_uuid",
-    "name",
-    "provider",
-    "content_type",
-    "preview_url",
-    "keywords",
-    "approval_state",
-    "rights_state",
-    "rights_until",
-    "renewal_recorded_until",
-    "is_editorial",
-    "updated_at",
-]
-LIST_TERM_COLUMNS = [
-    "id",
-    "license_purchase_id",
-    "allowed_usages",
-    "restricted_usages",
-    "allowed_geographies",
-    "restricted_geographies",
-    "valid_from",
-    "valid_until",
-    "to_be_used_until",
-    "is_editorial_use",
-]
+# What a list row shows (``AssetSerializer``'s own columns), plus what ``available`` and ``limits`` read: the client's
+# slug, the rights' end, and for ``limits`` each licence's state and the terms' fields the evaluation reads
+# (``rights.TERM_FIELDS``). Nothing else: not the synced JSON (``metadata``, each licence's ``raw``), not the terms'
+# other JSON lists.
+LIST_ASSET_COLUMNS = [*own_columns(AssetSerializer), "client__slug", "rights_until", "renewal_recorded_until"]
+LIST_TERM_COLUMNS = rights.TERM_FIELDS
 
 
 # An asset's licences as its list row shows them, in one value: how many, when the newest was last synced, and which

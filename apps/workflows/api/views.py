@@ -6,7 +6,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.common.api import problem
-from apps.common.conditional import ConditionalListMixin
+from apps.common.conditional import ConditionalListMixin, own_columns
 
 from .. import flows, services
 from ..choices import TaskStatus
@@ -33,24 +33,9 @@ NOT_A_SIGNER = OpenApiResponse(
 )
 
 
-# What a list row shows (``TaskSerializer``): not the task's description, nor its run's variables.
-LIST_TASK_COLUMNS = [
-    "id",
-    "client__slug",
-    "run__title",
-    "name",
-    "task_key",
-    "candidate_roles",
-    "regions",
-    "possible_outcomes",
-    "status",
-    "outcome",
-    "assignee_email",
-    "due_at",
-    "version",
-    "claimed_at",
-    "completed_at",
-]
+# What a list row shows (``TaskSerializer``'s own columns, its client's slug and its run's title): not the task's
+# description, nor its run's variables.
+LIST_TASK_COLUMNS = [*own_columns(TaskSerializer), "client__slug", "run__title"]
 
 
 class TaskViewSet(ConditionalListMixin, viewsets.ReadOnlyModelViewSet):
