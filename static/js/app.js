@@ -269,7 +269,34 @@
     }
   });
 
-  document.addEventListener("DOMContentLoaded", function () { armAll(document); focusFirstInvalid(); focusSummaryAction(); });
+  // A list whose filter form answers as the person types (hx-trigger "change ...") may have been edited before the
+  // page's scripts ran: typed into while a slow page was still loading, or filled in again by the browser on "back".
+  // Its list would not match what the fields say and no further keystroke may come, so it is asked for once now.
+  // (htmx listens from its own DOMContentLoaded handler, which runs before this one: nothing typed falls between.)
+  function edited(field) {
+    if (field.disabled || field.type === "hidden") return false;
+    if (field.type === "checkbox" || field.type === "radio") return field.checked !== field.defaultChecked;
+    if (field.type === "select-one") {
+      var chosen = 0;
+      for (var i = 0; i < field.options.length; i++) if (field.options[i].defaultSelected) chosen = i;
+      return field.options.length > 0 && field.selectedIndex !== chosen;
+    }
+    if (field.type === "select-multiple") {
+      return Array.prototype.some.call(field.options, function (o) { return o.selected !== o.defaultSelected; });
+    }
+    return "defaultValue" in field && field.value !== field.defaultValue;
+  }
+
+  function catchUpEditedFilters() {
+    if (!window.htmx) return;
+    document.querySelectorAll("form[hx-get][hx-trigger*=change]").forEach(function (form) {
+      if (Array.prototype.some.call(form.elements, edited)) window.htmx.trigger(form, "submit");
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    armAll(document); focusFirstInvalid(); focusSummaryAction(); catchUpEditedFilters();
+  });
   document.addEventListener("htmx:afterSettle", function () { armAll(document); });
   document.addEventListener("htmx:oobAfterSwap", function () { armAll(document); });
 })();

@@ -5,6 +5,7 @@ skipped, except when GREENLIGHT_REQUIRE_BROWSER=1 (CI), where that is an error.
 """
 
 import os
+from collections import deque
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -31,6 +32,19 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.browser)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed browser test says what its pages asked and got (a flake's only witness is often the request that
+    never left, or an answer that was an error)."""
+    report = yield
+    if report.failed and call.when == "call":
+        for name in ("page", "other"):
+            watch = getattr(item.funcargs.get(name), "watch", None)
+            if watch is not None:
+                report.sections.append((f"{name}: requests and console", watch.report()))
+    return report
+
+
 @pytest.fixture(scope="session")
 def chromium():
     if not CHROMIUM.exists():
@@ -52,7 +66,10 @@ class PageWatch:
     def __init__(self, page, origin):
         self.console_errors = []
         self.foreign_requests = []
+        self.exchanges = deque(maxlen=40)  # the last requests and their answers, printed when a test fails
         page.on("console", lambda msg: msg.type == "error" and self.console_errors.append(msg.text))
+        page.on("response", lambda resp: self.exchanges.append(f"{resp.request.method} {resp.url} -> {resp.status}"))
+        page.on("requestfailed", lambda req: self.exchanges.append(f"{req.method} {req.url} -> {req.failure}"))
         page.on("pageerror", lambda exc: self.console_errors.append(str(exc)))
         page.on(
             "request",
@@ -62,6 +79,9 @@ class PageWatch:
                 and self.foreign_requests.append(req.url)
             ),
         )
+
+    def report(self):
+        return "\n".join([*self.exchanges, *(f"console: {text}" for text in self.console_errors)])
 
     def assert_clean(self):
         assert self.console_errors == [], self.console_errors
@@ -86,8 +106,10 @@ def sign_in(page):
         page.goto(next_path)
         page.get_by_label("E-mail address").fill(user.email)
         page.get_by_label("Password").fill(PASSWORD)
-        page.get_by_role("button", name="Sign in").click()
-        page.wait_for_load_state("domcontentloaded")
+        # The page signing in leads to, with its scripts run: what a test does next is what a person does on a page
+        # that has finished loading. (Acting before that is tested where it matters, e.g. test_inbox_tabs.py.)
+        with page.expect_navigation(wait_until="load"):
+            page.get_by_role("button", name="Sign in").click()
         return page
 
     return _sign_in

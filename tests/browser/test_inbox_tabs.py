@@ -57,6 +57,26 @@ def test_a_tab_clicked_right_after_typing_is_not_lost(page, sign_in, inbox, lega
     page.watch.assert_clean()
 
 
+def test_a_search_typed_before_the_page_is_ready_is_not_lost(page, sign_in, inbox, legal):
+    """Typed while htmx is still on its way (a slow page, a busy machine): the list follows once the scripts run."""
+    sign_in(legal)
+    held = []
+    page.route("**/htmx.min.js*", lambda route: held.append(route))  # the page shows; its scripts wait for htmx
+    page.goto("/?tab=team", wait_until="commit")
+    page.get_by_label("Search").fill("glacier")
+    rows = page.locator("#inbox table.tasks tbody tr")
+    expect(rows).to_have_count(3)
+    for _ in range(100):
+        if held:
+            break
+        page.wait_for_timeout(50)
+    held[0].continue_()
+    expect(rows).to_have_count(2)
+    expect(page).to_have_url(re.compile(r"q=glacier"))
+    expect(_tab(page, "Unassigned for my roles")).to_have_attribute("aria-current", "page")
+    page.watch.assert_clean()
+
+
 def test_the_tab_counts_follow_a_claim_and_a_release(page, sign_in, client_a, inbox, legal):
     member(client_a, RoleCode.LEGAL, email="colleague@acme.example")
     sign_in(legal, "/?tab=team")
