@@ -15,7 +15,7 @@ from django.views.decorators.vary import vary_on_headers
 from apps.common.active_client import params_with_active_client
 from apps.common.paging import keyset_page
 
-from . import pages, rights
+from . import pages, rights, vocabulary
 from .filtersets import AssetFilterSet
 from .models import Asset, LicensePurchase, LicenseTerm
 from .prefetch import with_licences
@@ -59,9 +59,9 @@ def asset_page(request, pk: int, *, extra: dict | None = None, status: int = 200
     """The asset page, with ``extra`` keys beside the providers' (a refused decision taken on it: the form that was
     used, what was typed, the message); the apps above show their refusals here (``Flow.refusal_page``)."""
     asset = get_object_or_404(
-        Asset.objects.visible_to(request.user)
-        .select_related("client")
-        .prefetch_related(Prefetch("license_purchases", queryset=LicensePurchase.objects.prefetch_related("terms"))),
+        vocabulary.with_vocabulary(Asset.objects.visible_to(request.user).select_related("client")).prefetch_related(
+            Prefetch("license_purchases", queryset=LicensePurchase.objects.prefetch_related("terms"))
+        ),
         pk=pk,
     )
     rights.attach_limits([asset])

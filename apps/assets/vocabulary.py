@@ -273,6 +273,19 @@ def _made_readable(key: str) -> str:
 DEFAULT = Vocabulary()
 
 
+def with_vocabulary(queryset, client: str = "client"):
+    """``queryset`` with its rows' client's Smint.io connection selected in the same statement, but only its
+    vocabularies (``generic_metadata``): ``vocabulary_for`` then reads no more, and none of the connection's
+    credentials is loaded or decrypted. ``client`` is the path to the client from the queryset's model."""
+    from apps.clients.models import SmintioConnection
+
+    path = f"{client}__smintio_connection"
+    kept = {"id", "client", "generic_metadata"}
+    return queryset.select_related(path).defer(
+        *(f"{path}__{field.name}" for field in SmintioConnection._meta.concrete_fields if field.name not in kept)
+    )
+
+
 def vocabulary_for(client) -> Vocabulary:
     """The client's vocabulary: its Smint.io connection's generic metadata over the built-in tables, or the
     built-in vocabulary when the client has no connection or nothing was synced yet. Kept on the client instance,

@@ -44,6 +44,9 @@ class SmintioState:
         self.assets_so_far = connection.client.assets.count() if self.first_sync else None
 
 
+STATE_FIELDS = ("id", "client_id", "status", "lease_until", "last_pull_ok", "last_pull_finished_at")
+
+
 def _smintio_states(request) -> list[SmintioState]:
     user = request.user
     client = get_active_client(request)
@@ -53,7 +56,12 @@ def _smintio_states(request) -> list[SmintioState]:
     if not internal_ids:
         return []
     now = timezone.now()
-    connections = SmintioConnection.objects.filter(client_id__in=internal_ids).select_related("client")
+    # only what ``SmintioState`` reads: not the credentials (decrypted on load) nor the vocabularies
+    connections = (
+        SmintioConnection.objects.filter(client_id__in=internal_ids)
+        .select_related("client")
+        .only(*STATE_FIELDS, "client__id", "client__name", "client__slug")
+    )
     return [SmintioState(connection, now) for connection in connections.order_by("client__name")]
 
 

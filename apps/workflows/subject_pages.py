@@ -19,7 +19,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db import models
-from django.db.models import Count, Max, Prefetch
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -36,13 +36,18 @@ def _label(subject: models.Model) -> str:
     return subject._meta.label_lower
 
 
-def runs_of(subject: models.Model) -> list[WorkflowRun]:
-    """The subject's runs, newest first, with their tasks (and holders) and decisions (with who and which task)."""
+def runs_of(subject: models.Model, viewer=None) -> list[WorkflowRun]:
+    """The subject's runs, newest first, with their tasks (and holders) and decisions (with who and which task).
+    With ``viewer``, each task says whether they may see it, hence act on it (``viewer_sees``: the condition of
+    ``Task.objects.visible_to``, asked in the same statement)."""
+    tasks = Task.objects.select_related("assignee").order_by("id")
+    if viewer is not None:
+        tasks = tasks.annotate(viewer_sees=Exists(Task.objects.visible_to(viewer).filter(pk=OuterRef("pk"))))
     return list(
         WorkflowRun.objects.filter(subject_type=_label(subject), subject_id=subject.pk)
         .order_by("-id")
         .prefetch_related(
-            Prefetch("tasks", queryset=Task.objects.select_related("assignee").order_by("id")),
+            Prefetch("tasks", queryset=tasks),
             Prefetch("decisions", queryset=Decision.objects.select_related("actor", "task")),
         )
     )
@@ -109,10 +114,8 @@ def subject_context(request: HttpRequest, subject: models.Model, *, route: str) 
     ``visible_tasks`` (ids of the tasks the viewer may see, hence act on), ``thread`` (a ``Thread``; ``route`` names
     its URLs), ``timeline`` (``(kind, when, item)`` newest first: ``decision``, ``comment``, ``event``, ``run``) and
     ``now``. Tenancy is the caller's: ``subject`` is one the viewer may see."""
-    runs = runs_of(subject)
-    visible_tasks = (
-        set(Task.objects.visible_to(request.user).filter(run__in=runs).values_list("pk", flat=True)) if runs else set()
-    )
+    runs = runs_of(subject, viewer=request.user)
+    visible_tasks = {task.pk for run in runs for task in run.tasks.all() if task.viewer_sees}
     thread = Thread(subject, route=route, can_post=bool(runs), notes=None if runs else [])
     events = subject_events(request.user, subject, runs, limit=TIMELINE_EVENTS)
     timeline = sorted(
