@@ -277,14 +277,24 @@ def record(client, asset, finding: Finding, *, now=None, known=None, actor=None)
     if case is not None:
         _update(case, finding, now)
         return False
-    generation = Case.objects.filter(
-        client=client, kind=CaseKind.EXCEPTION, asset=asset, key__startswith=f"{finding.cause}#"
-    ).count()
     trigger, team = FAMILIES[finding.family]
     name = asset.name or asset.content_element_uuid
     hours = (policy_for(client).sla_hours or {}).get(trigger)
     evidence = {"cause": finding.cause, "finding": finding.summary, **finding.evidence, "seen_at": now.isoformat()}
     with transaction.atomic():
+        # Two sweeps at once (a pull's and the scheduled one) both find the cause with no case in what they read at
+        # their start. The asset's row is the lock: under it the open case is looked up again, so the second one
+        # takes the first one's case instead of opening the cause's next generation beside it.
+        list(Asset.objects.select_for_update().filter(pk=asset.pk).values_list("pk", flat=True))
+        of_cause = Case.objects.filter(
+            client=client, kind=CaseKind.EXCEPTION, asset=asset, key__startswith=f"{finding.cause}#"
+        )
+        case = of_cause.filter(state=CaseState.OPEN).order_by("-pk").first()
+        if case is not None:
+            known[(asset.pk, finding.cause)] = case
+            _update(case, finding, now)
+            return False
+        generation = of_cause.count()
         case, created = open_case(
             client,
             asset,

@@ -256,6 +256,19 @@ def test_detection_runs_after_every_pull(client_a):
     assert Case.objects.get(asset=asset, kind=CaseKind.EXCEPTION).key == "metadata#1"
 
 
+def test_a_sweep_that_read_the_open_cases_before_another_opened_one_takes_that_case(strict):
+    """The race CI once caught (6 cases for 5 assets): sweep B reads the open cases, sweep A opens the asset's case
+    and commits, then B reaches the asset. B must take A's case, not open the cause's next generation beside it."""
+    asset = clean(strict, keywords=[])
+    (finding,) = detection.findings_for(asset, detection.Context(strict))
+    read_by_b = {}  # what sweep B read at its start: no open case
+    assert detection.record(strict, asset, finding, known={}) is True  # sweep A
+    assert detection.record(strict, asset, finding, known=read_by_b) is False  # sweep B
+    assert list(Case.objects.filter(asset=asset).values_list("key", flat=True)) == ["metadata#1"]
+    assert AssetHold.objects.filter(asset=asset, released_at__isnull=True).count() == 1
+    assert read_by_b[(asset.pk, finding.cause)].key == "metadata#1"
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_open_each_case_once(strict):
