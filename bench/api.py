@@ -8,6 +8,8 @@ The data is ``bench/review.py``'s (1,000,000 assets, 100,000 open tasks over 50 
 review benchmark's legal reviewer of ``bench-012`` reads:
 
 - the bare view (``/bench/bare/``: the middleware stack, no database), the baseline;
+- the API floor (``/bench/api-floor/``: the same, then DRF with the project's token authentication, scope permission,
+  throttle and renderer, answering 304 without reading a row): what no API answer can cost less than;
 - ``/api/v1/assets/`` (page 1, 50 assets with their limits) and ``/api/v1/tasks/?status=open`` (50 tasks);
 - the same two pages again with ``If-None-Match`` set to the ``ETag`` they answered: the 304 of a poller.
 
@@ -152,7 +154,7 @@ def profile(path: str, user, headers: dict, count: int = 50) -> str:
     """cProfile of ``count`` in-process requests (Django test client) on the same database, top by own time."""
     from django.test import Client
 
-    client = Client(headers=headers)
+    client = Client(headers=headers, SERVER_NAME="127.0.0.1")  # an ALLOWED_HOSTS name (not "testserver")
     for _ in range(5):
         client.get(path)
     profiler = cProfile.Profile()
@@ -190,6 +192,7 @@ def main() -> None:
     try:
         cases = [
             ("bare view (baseline)", "/bench/bare/", False, None),
+            ("API floor: token, scope, throttle, 304", "/bench/api-floor/", True, None),
             ("API assets, page 1", "/api/v1/assets/", True, None),
             ("API tasks, status=open", "/api/v1/tasks/?status=open", True, None),
         ]
@@ -236,7 +239,7 @@ def main() -> None:
             f"{'x aim':>6} {'x bare':>7} {'x other':>8} {'queries':>8}"
         )
         for name, r in mine.items():
-            aim = AIMS["304"] if "304" in name else None if name.startswith("bare") else AIMS["list"]
+            aim = None if name.startswith(("bare", "API floor")) else AIMS["304"] if "304" in name else AIMS["list"]
             versus = other.get(name, {}).get("per_core")
             print(
                 f"{name:<44} {r['web_cpu_ms']:>10.2f} {r['db_cpu_ms']:>9.2f} {r['per_core']:>10.0f} "

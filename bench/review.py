@@ -230,7 +230,7 @@ def _load_assets(clients: list, missing: int, now: datetime) -> None:
                 "reused_license_purchase_transaction_uuid, state, version, purchased_at, license_type, license_text, "
                 "max_downloads, max_users, max_reuses, current_downloads, current_users, current_reuses, "
                 "can_be_synced, has_potentially_restrictive_terms, remote_updated_at, binaries_version, raw, "
-                "synced_at) FROM STDIN"
+                "synced_at, limits_pending) FROM STDIN"
             ) as copy:
                 for asset_id, lpt_id, client_id, template, _, _, rights, _, lpt, cart, created in rows:
                     lic = template["license"]
@@ -260,6 +260,7 @@ def _load_assets(clients: list, missing: int, now: datetime) -> None:
                             1,
                             raw,
                             created,
+                            True,  # written, not yet judged by the renewal sweep (as the sync leaves it)
                         )
                     )
             columns = ", ".join(TERM_LIST_FIELDS)

@@ -18,7 +18,7 @@ ROOT_URLCONF = "bench.urls"
 # (apps/common/user_cache.py); the queue stays on the ORM broker (the benchmarks measure pages, not the worker).
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "apps.common.redis_cache.RedisCache",
         "LOCATION": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5"),
     }
 }

@@ -162,5 +162,5 @@ def test_redis_url_switches_the_broker_and_the_cache(prod_env):
     broker = out["report"]["body"]["checks"]["broker"]
     assert broker["ok"] is True
     assert "redis" in broker["broker"].lower()
-    assert out["report"]["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert out["report"]["cache"] == "apps.common.redis_cache.RedisCache"
     assert out["report"]["q2"] is True
