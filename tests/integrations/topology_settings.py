@@ -22,8 +22,6 @@ _REDIS_URL = os.environ["REDIS_URL"]
 
 Q_CLUSTER = {**Q_CLUSTER, "name": _RUN, "redis": _REDIS_URL}
 Q_CLUSTER.pop("orm", None)
-CACHES = {
-    "default": {"BACKEND": "apps.common.redis_cache.RedisCache", "LOCATION": _REDIS_URL, "KEY_PREFIX": _RUN}
-}
+CACHES = {"default": {"BACKEND": "apps.common.redis_cache.RedisCache", "LOCATION": _REDIS_URL, "KEY_PREFIX": _RUN}}
 DATABASES["default"]["CONN_MAX_AGE"] = 60  # as in production (DB_CONN_MAX_AGE); the test settings use 0
 OUTBOX_LEASE_SECONDS = int(os.environ.get("GREENLIGHT_TOPOLOGY_LEASE_SECONDS", "120"))
