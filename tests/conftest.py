@@ -27,6 +27,17 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _urls_drawn_with_the_test_settings(django_test_environment):
+    """Django reads the URLconf once per process, when a URL is first used, and ``portal.urls`` draws the emulators'
+    routes only when ``EMULATORS`` is on (the test settings turn it on). A test that turns it off for what it calls
+    (``seed_demo`` without the emulators' own seed) must not be the first to use a URL: every later test of the
+    process would find the emulators gone, their platform calls answered by the portal's 404 page."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 - imported now, with the test settings
+
+
 def pytest_collection_modifyitems(config, items):
     """PostgreSQL-only tests (row locks, SKIP LOCKED, real concurrency) run where DATABASE_URL points to it."""
     on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
