@@ -6,14 +6,12 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from apps.common.roles import RoleCode
-
-from .models import ApiToken, Membership
+from .backends import principal
+from .models import ApiToken
 
 # last_used_at is informational; writing it at most once a minute keeps a busy integration from turning every
 # read into a write.
@@ -26,8 +24,8 @@ def token_cache_key(key_hash: str) -> str:
 
 
 def forget_tokens(key_hashes) -> None:
-    """Drop the cached lookups of these tokens (revoked, changed, their user or memberships changed): the next
-    request reads the database. A shared cache (Redis) forgets for every worker at once; a local-memory cache only
+    """Drop the cached lookups of these tokens (revoked, changed, their client changed): the next request reads the
+    database. A shared cache (Redis) forgets for every worker at once; a local-memory cache only
     in this process, the others within ``API_TOKEN_CACHE_SECONDS``."""
     keys = [token_cache_key(key_hash) for key_hash in key_hashes]
     if keys:
@@ -52,27 +50,18 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
     def authenticate_key(self, key: str):
         key_hash = ApiToken.hash_key(key)
         seconds = settings.API_TOKEN_CACHE_SECONDS
-        # The lookup (token, user, client, whether the user is external anywhere, their memberships with roles and
-        # regions) is cached for a short while under the key's hash: an integrator polling a list pays no query for
-        # it. Expiry is checked on every request; revoking or changing the token, its user, their memberships, or a
-        # client or region of theirs forgets the entry (``signals``).
+        # The token row (with its client) is cached for a short while under the key's hash: an integrator polling a
+        # list pays no query for it. Expiry is checked on every request; revoking or changing the token forgets the
+        # entry (``signals``). The person behind it (their row and memberships with roles and regions) comes from
+        # the per-person cache, as for a signed-in page, and is forgotten by the same changes.
         token = cache.get(token_cache_key(key_hash)) if seconds else None
         if token is None:
-            external = Membership.objects.filter(user=OuterRef("user"), roles__code=RoleCode.EXTERNAL)
-            token = (
-                ApiToken.objects.select_related("user", "client")
-                .annotate(user_is_external=Exists(external))
-                .filter(key_hash=key_hash)
-                .first()
-            )
+            token = ApiToken.objects.select_related("client").filter(key_hash=key_hash).first()
             if token is not None and seconds:
-                if token.is_active and token.user.is_active:
-                    # the memberships (roles, regions: task visibility reads them) are cached with the token
-                    token.user.token_client_id = token.client_id
-                    token.user.membership_list  # noqa: B018 - evaluated for the cache
                 cache.set(token_cache_key(key_hash), token, seconds)
+        found = principal(token.user_id) if token is not None else None
         # One message for every refusal, so a caller learns nothing about which keys exist.
-        if token is None or not token.is_active or not token.user.is_active:
+        if found is None or not token.is_active or not found[0].is_active:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
@@ -80,11 +69,12 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             if seconds:
                 token.last_used_at = now
                 cache.set(token_cache_key(key_hash), token, seconds)
-        user = token.user
+        user, memberships = found
         user.token_client_id = token.client_id
-        if not token.user_is_external:
-            # known from the same query: every client of theirs is seen whole, no membership list to read for it
-            user.__dict__["external_client_id_list"] = []
+        if token.client_id is not None:  # a token bound to one client acts in that client only
+            memberships = [m for m in memberships if m.client_id == token.client_id]
+        user.__dict__["membership_list"] = memberships  # the cached_property's own slot
+        token.user = user
         return user, token
 
     def authenticate_header(self, request) -> str:

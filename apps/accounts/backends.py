@@ -25,9 +25,15 @@ def _principal(user_id) -> tuple[User, list] | None:
     return user, list(user.membership_list)
 
 
+def principal(user_id) -> tuple[User, list] | None:
+    """The person and all their memberships (with clients, roles, regions), from the per-person cache: what a
+    signed-in page and an API token's request both start from. ``None``: no such user."""
+    return user_cache.remember(PRINCIPAL, user_id, lambda: _principal(user_id))
+
+
 class ModelBackend(backends.ModelBackend):
     def get_user(self, user_id):
-        found = user_cache.remember(PRINCIPAL, user_id, lambda: _principal(user_id))
+        found = principal(user_id)
         if found is None:
             return None
         user, memberships = found

@@ -332,8 +332,8 @@ NOTIFICATIONS_BATCH_MINUTES = env_int("NOTIFICATIONS_BATCH_MINUTES", 15, minimum
 
 # API tokens default to 90 days unless created with another expiry.
 API_TOKEN_DEFAULT_DAYS = env_int("API_TOKEN_DEFAULT_DAYS", 90, minimum=1)
-# Seconds a token's lookup is cached (0: read on every request). Revoking or changing a token, its user or their
-# memberships forgets it at once in a shared cache (Redis); with the local-memory cache, in other workers within this.
+# Seconds a token's row is cached (0: read on every request). Revoking or changing a token forgets it at once in a
+# shared cache (Redis); with the local-memory cache, in other workers within this. Its person: the per-person cache.
 API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 30, minimum=0)
 
 # --- Security headers -----------------------------------------------------------------------------------------
