@@ -18,9 +18,17 @@ from .models import ApiToken
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
+# key hash -> user id of the tokens this process has served (at most TOKEN_USERS_KEPT): what a token's person is
+# cached under, known before the token's own entry is read.
+_TOKEN_USERS: dict[str, int] = {}
+TOKEN_USERS_KEPT = 10_000
+
+
 def token_cache_key(key_hash: str) -> str:
     """The cache entry of a token's lookup, named by the key's SHA-256 (the plain key is never stored anywhere)."""
-    return f"apitoken:{key_hash}"
+    # "2": the entry holds the token row only (the person is the per-person cache's). Another shape, another name:
+    # during a rolling deploy, workers of the version before read their own entries, never these.
+    return f"apitoken2:{key_hash}"
 
 
 def forget_tokens(key_hashes) -> None:
@@ -54,14 +62,21 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         # list pays no query for it. Expiry is checked on every request; revoking or changing the token forgets the
         # entry (``signals``). The person behind it (their row and memberships with roles and regions) comes from
         # the per-person cache, as for a signed-in page, and is forgotten by the same changes.
-        token = cache.get(token_cache_key(key_hash)) if seconds else None
+        # A token never changes hands, so once this process has seen its user both entries come in one round trip.
+        user_id = _TOKEN_USERS.get(key_hash) if seconds else None
+        token, found = principal(user_id, beside=token_cache_key(key_hash)) if user_id else (None, None)
+        if token is None and seconds:
+            token = cache.get(token_cache_key(key_hash))
         if token is None:
             token = ApiToken.objects.select_related("client").filter(key_hash=key_hash).first()
             if token is not None and seconds:
                 cache.set(token_cache_key(key_hash), token, seconds)
-        found = principal(token.user_id) if token is not None else None
+        if token is not None and token.user_id != user_id:  # first seen here (or a stale map: checked, never trusted)
+            found = principal(token.user_id)
+            if seconds and len(_TOKEN_USERS) < TOKEN_USERS_KEPT:
+                _TOKEN_USERS[key_hash] = token.user_id
         # One message for every refusal, so a caller learns nothing about which keys exist.
-        if found is None or not token.is_active or not found[0].is_active:
+        if token is None or found is None or not token.is_active or not found[0].is_active:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked token.")
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:

@@ -36,19 +36,25 @@ def _key(name: str, user_id) -> str:
 
 def remember(name: str, user_id, compute: Callable[[], T]) -> T:
     """``compute()``, or what it gave last time for this person since the last ``forget`` (``None`` is never kept)."""
+    return remember_beside(None, name, user_id, compute)[1]
+
+
+def remember_beside(other: str | None, name: str, user_id, compute: Callable[[], T]) -> tuple:
+    """``(the cache entry other, remember(name, user_id, compute))``, read in one round trip to the cache (an API
+    token's entry beside its person's)."""
     lifetime = seconds()
     if not lifetime or user_id is None:
-        return compute()
+        return (cache.get(other) if other else None), compute()
     key = _key(name, user_id)
-    found = cache.get_many([EVERYONE, key])
+    found = cache.get_many([EVERYONE, key, *([other] if other else [])])
     generation = found.get(EVERYONE, 0)
     kept = found.get(key)
     if kept is not None and kept[0] == generation:
-        return kept[1]
+        return found.get(other), kept[1]
     value = compute()
     if value is not None:
         cache.set(key, (generation, value), lifetime)
-    return value
+    return found.get(other), value
 
 
 def forget(name: str, user_ids: Iterable) -> None:

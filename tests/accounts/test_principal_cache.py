@@ -83,3 +83,22 @@ def test_a_delegate_changed_is_seen_by_those_they_stand_in_for(client_a, legal):
     with CaptureQueriesContext(connection) as queries:
         deputy.save(update_fields=["last_login"])  # a sign-in: nobody else's entry is touched
     assert not any("accounts_membership" in query["sql"] for query in queries)
+
+
+def test_a_wrong_user_remembered_for_a_token_is_never_trusted(client_a, client_b, legal, outsider, api_token, api):
+    """The process remembers which user a token's hash belongs to, to read both cache entries at once; a wrong
+    entry there (ids are reused after a database is reset) is checked against the token and corrected."""
+    from apps.accounts import authentication
+    from apps.accounts.models import ApiToken
+
+    licensed_asset(client_b, name="B's asset", approval=ApprovalState.APPROVED)
+    key = api_token(legal)
+    caller = api(key)
+    assert caller.get(ASSETS).status_code == 200
+    key_hash = ApiToken.hash_key(key)
+    assert authentication._TOKEN_USERS[key_hash] == legal.pk
+    authentication._TOKEN_USERS[key_hash] = outsider.pk  # client_b's member
+    principal(outsider.pk)  # and their entry is in the cache
+    assert caller.get("/api/v1/me/").json()["email"] == legal.email
+    assert "B's asset" not in _names(caller.get(ASSETS))
+    assert authentication._TOKEN_USERS[key_hash] == legal.pk
