@@ -10,7 +10,7 @@ from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 
-from .backends import principal
+from .backends import principal, principal_beside
 from .models import ApiToken
 
 # last_used_at is informational; writing it at most once a minute keeps a busy integration from turning every
@@ -64,7 +64,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         # the per-person cache, as for a signed-in page, and is forgotten by the same changes.
         # A token never changes hands, so once this process has seen its user both entries come in one round trip.
         user_id = _TOKEN_USERS.get(key_hash) if seconds else None
-        token, found = principal(user_id, beside=token_cache_key(key_hash)) if user_id else (None, None)
+        token, found = principal_beside(token_cache_key(key_hash), user_id) if user_id else (None, None)
         if token is None and seconds:
             token = cache.get(token_cache_key(key_hash))
         if token is None:

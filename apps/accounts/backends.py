@@ -25,12 +25,15 @@ def _principal(user_id) -> tuple[User, list] | None:
     return user, list(user.membership_list)
 
 
-def principal(user_id, *, beside: str | None = None):
+def principal(user_id) -> tuple[User, list] | None:
     """The person and all their memberships (with clients, roles, regions), from the per-person cache: what a
-    signed-in page and an API token's request both start from. ``None``: no such user. With ``beside`` (a cache
-    key), ``(that entry, the person)`` from one round trip to the cache."""
-    found = user_cache.remember_beside(beside, PRINCIPAL, user_id, lambda: _principal(user_id))
-    return found if beside else found[1]
+    signed-in page and an API token's request both start from. ``None``: no such user."""
+    return principal_beside(None, user_id)[1]
+
+
+def principal_beside(other: str | None, user_id) -> tuple:
+    """``(the cache entry other, principal(user_id))`` in one round trip to the cache (an API token's entry)."""
+    return user_cache.remember_beside(other, PRINCIPAL, user_id, lambda: _principal(user_id))
 
 
 class ModelBackend(backends.ModelBackend):
