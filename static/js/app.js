@@ -52,7 +52,8 @@
 
   // Focus follows the swap: when the element that held the focus is replaced (a row after Claim, the decision
   // panel after a refusal), the focus goes to what the answer marks with data-autofocus, else to its first control,
-  // never to <body>.
+  // never to <body>. Only a focus the swap took away is moved: one the person put elsewhere while the answer was on
+  // its way (Tab, a link) stays there, or their next Enter would press a button they never chose.
   var FIELDS = "input:not([type=hidden]), select, textarea";
   var FOCUSABLE = FIELDS + ", button, a[href]";
   var heldFocus = null;
@@ -75,6 +76,11 @@
     return null;
   }
 
+  function focusWasLost() {
+    var active = document.activeElement;
+    return !active || active === document.body || !document.contains(active);
+  }
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var target = event.detail.target;
     heldFocus = target && target.id && target.contains(document.activeElement) ? target.id : null;
@@ -84,7 +90,7 @@
     if (!heldFocus) return;
     var swapped = document.getElementById(heldFocus);
     heldFocus = null;
-    if (!swapped || swapped.contains(document.activeElement)) return;
+    if (!swapped || swapped.contains(document.activeElement) || !focusWasLost()) return;
     var next = firstFocusable(swapped);
     if (next) next.focus();
   });
