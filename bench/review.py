@@ -401,9 +401,10 @@ def populate(args) -> dict:
 
     from apps.accounts.models import Membership, Region, Role, User
     from apps.assets.models import Asset
-    from apps.clients.models import Client
+    from apps.clients.models import Client, ConnectionStatus, SmintioConnection
     from apps.common.roles import RoleCode
     from apps.demo.management.commands.seed_demo import REGIONS
+    from apps.emulators.smintio import payloads as smintio_payloads
     from apps.workflows.models import Task
 
     call_command("migrate", verbosity=0)
@@ -411,6 +412,22 @@ def populate(args) -> dict:
         Client.objects.get_or_create(slug=f"bench-{n:03d}", defaults={"name": f"Bench client {n:03d}"})[0]
         for n in range(args.clients)
     ]
+    # Each client connected to Smint.io as a first full sync leaves it: with the vocabularies (generic metadata,
+    # ~17 kB of JSON) that every licence check and every "limits" reads. Without them the figures would leave out
+    # what reading a vocabulary costs.
+    metadata = smintio_payloads.generic_metadata()
+    for client in clients:
+        SmintioConnection.objects.get_or_create(
+            client=client,
+            defaults={
+                "tenant": client.slug,
+                "status": ConnectionStatus.CONNECTED,
+                "connected_at": timezone.now(),
+                "last_pull_ok": True,
+                "last_pull_finished_at": timezone.now(),
+                "generic_metadata": metadata,
+            },
+        )
     measured = Client.objects.get(slug=args.client)
     regions = {
         code: Region.objects.get_or_create(code=code, defaults={"name": name, "countries": countries.split()})[0]

@@ -20,11 +20,14 @@ pytest_plugins = ["tests.platform_fixtures", "tests.event_fixtures", "tests.mail
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """Each test starts with an empty cache: what the per-person cache (apps/common/user_cache.py), throttles or
+    """Each test starts with empty caches: what the per-person cache (apps/common/user_cache.py), throttles or
     figures kept belongs to another test's rows (ids are reused after a rollback)."""
     from django.core.cache import cache
 
+    from apps.assets import vocabulary
+
     cache.clear()
+    vocabulary._KNOWN.clear()  # the vocabularies this process built, by client id and version: the same ids too
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -10,6 +10,7 @@ what is attached, without a query, as after a prefetch.
 from __future__ import annotations
 
 from collections import defaultdict
+from types import SimpleNamespace
 
 from django.db.models import QuerySet
 
@@ -42,3 +43,19 @@ def with_licences(assets, *, licences: QuerySet | None = None, terms: QuerySet |
             "license_purchases": answered(LicensePurchase, licences_of[asset.pk]),
         }
     return assets
+
+
+def plain_with_licences(assets: QuerySet, *, licences: QuerySet, terms: QuerySet) -> dict[int, SimpleNamespace]:
+    """``assets`` (a ``values()`` queryset with ``id``) as plain objects by id, each with ``licence_list``: its
+    licences (``licences``: ``values()`` with ``id`` and ``asset_id``), each with ``term_list`` (``terms``: ``values()``
+    with ``license_purchase_id``), in the models' order. That is what ``rights`` reads (its ``_licences_of`` and
+    ``_terms_of``) without a model instance: an inbox page of 50 approvals built ~300 of them, more CPU than reading
+    their rows."""
+    found = {row["id"]: SimpleNamespace(**row, licence_list=[]) for row in assets}
+    of_id = {}
+    for row in licences.filter(asset_id__in=list(found)) if found else []:
+        licence = of_id[row["id"]] = SimpleNamespace(**row, term_list=[])
+        found[row["asset_id"]].licence_list.append(licence)
+    for row in terms.filter(license_purchase_id__in=list(of_id)) if of_id else []:
+        of_id[row["license_purchase_id"]].term_list.append(SimpleNamespace(**row))
+    return found

@@ -151,6 +151,11 @@ TERM_FIELDS = (
 )
 
 
+# What ``evaluate_license`` reads of a licence besides its terms (``release_json`` too, when the query extracts it):
+# the columns a page that checks many licences loads (``prefetch.plain_with_licences``).
+LICENCE_FIELDS = ("id", "asset_id", "state", *(name for counter, limit, *_ in _LIMITS for name in (counter, limit)))
+
+
 def evaluate_license(
     lpt,
     terms,
@@ -333,7 +338,7 @@ def countries_in_reach(asset, countries: Iterable[str], *, vocabulary: Vocabular
     With no term on record nothing is ruled out (unknown is not false)."""
     vocabulary = vocabulary or _vocabulary.DEFAULT
     wanted = frozenset(countries)
-    terms = [term for lpt in asset.license_purchases.all() for term in lpt.terms.all()]
+    terms = [term for lpt in _licences_of(asset) for term in _terms_of(lpt)]
     if not terms:
         return wanted
     reach: set[str] = set()
@@ -376,14 +381,14 @@ def evaluate_each(
             lpt,
             evaluate_license(
                 lpt,
-                list(lpt.terms.all()),
+                list(_terms_of(lpt)),
                 use,
                 threshold_percent=threshold_percent,
                 release_details=release_details_of(asset, lpt),
                 vocabulary=vocabulary,
             ),
         )
-        for lpt in asset.license_purchases.all()
+        for lpt in _licences_of(asset)
     ]
 
 
@@ -446,8 +451,8 @@ class Limits:
 
 
 def _licences_of(asset):
-    """The asset's licences: a list prefetched ``to_attr="licence_list"`` (an API list page: no queryset built per
-    asset), else its related manager's (prefetched or read)."""
+    """The asset's licences: a list attached as ``licence_list`` (an API list page, the inbox: plain rows, see
+    ``prefetch.plain_with_licences``), else its related manager's (prefetched or read)."""
     found = getattr(asset, "licence_list", None)
     return asset.license_purchases.all() if found is None else found
 

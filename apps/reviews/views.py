@@ -27,7 +27,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from apps.accounts import delegation
 from apps.assets import rights
 from apps.assets.models import Asset, LicensePurchase, LicenseTerm
-from apps.assets.prefetch import with_licences
+from apps.assets.prefetch import plain_with_licences
 from apps.common.active_client import get_active_client, params_with_active_client
 from apps.common.http import next_url, whole_number
 from apps.common.paging import ascending_page
@@ -62,7 +62,7 @@ def _tasks(user):
             "client__name",
             "client__slug",
             "client__usage_threshold_percent",
-            "client__smintio_connection__generic_metadata",  # its vocabulary, not its credentials
+            "client__smintio_connection__updated_at",  # its vocabulary's version (vocabulary_for), no credentials
             "assignee__email",
         )
     )
@@ -157,19 +157,19 @@ def _annotate_rows(tasks: list[Task]) -> None:
     warns, as ``reviews.services.prepare_decision`` would refuse without one) and the cycle's progress
     (``task.signed`` of ``task.signatures``, from ``_with_progress``)."""
     approvals = [t for t in tasks if t.run.process_key == reviews.APPROVAL and t.run.subject_type == "assets.asset"]
-    assets = {
-        asset.pk: asset
-        for asset in with_licences(
-            Asset.objects.filter(pk__in={t.run.subject_id for t in approvals}).for_licence_check(),
-            licences=LicensePurchase.objects.for_licence_check(),
-            terms=LicenseTerm.objects.only(*rights.TERM_FIELDS),
-        )
-    }
+    # plain rows, no model instances: what the row shows (the preview) and what the licence check reads
+    assets = plain_with_licences(
+        Asset.objects.filter(pk__in={t.run.subject_id for t in approvals})
+        .for_licence_check()
+        .values("id", "preview_url", "release_json", "release_in_metadata"),
+        licences=LicensePurchase.objects.for_licence_check().values(*rights.LICENCE_FIELDS, "release_json"),
+        terms=LicenseTerm.objects.values(*rights.TERM_FIELDS),
+    )
     approval_pks = {t.pk for t in approvals}
     for task in tasks:
         task.asset = assets.get(task.run.subject_id) if task.pk in approval_pks else None
         if task.asset is not None:
-            task.asset.client = task.client  # selected with its Smint.io vocabulary: nothing more to read
+            task.asset.client = task.client  # selected with its vocabulary's version: nothing more to read
         task.needs_reason = bool(task.asset and reviews.licence_check(task.asset, task.run).warnings)
 
 

@@ -4,9 +4,11 @@ evaluation makes of keys it can and cannot read."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from django_countries.data import COUNTRIES
 
 from apps.assets import rights, vocabulary
+from apps.assets.models import Asset
 from apps.assets.vocabulary import DEFAULT, Vocabulary, vocabulary_for
 from apps.clients.models import Client, SmintioConnection
 from apps.emulators.smintio import contract as emulator_contract
@@ -293,6 +295,45 @@ def test_a_clients_connection_metadata_is_its_vocabulary(client_a, django_assert
     selected = Client.objects.select_related("smintio_connection").get(pk=client_a.pk)
     with django_assert_num_queries(0):
         assert vocabulary_for(selected).labels == words.labels
+
+
+def test_a_vocabulary_is_built_once_per_version_of_the_connection(client_a, django_assert_num_queries, monkeypatch):
+    """Another request (another ``Client`` object) reads the connection's version only, and builds nothing while
+    the version is the one this process built; a sync that writes new vocabularies is seen on the next read."""
+    connection = SmintioConnection.objects.create(
+        client=client_a, tenant="acme", generic_metadata=metadata(license_geographies=[("geography_x", "Isles")])
+    )
+    built = []
+    monkeypatch.setattr(Vocabulary, "from_generic_metadata", _counting(Vocabulary.from_generic_metadata, built))
+    first = vocabulary_for(Client.objects.get(pk=client_a.pk))
+    again = Client.objects.get(pk=client_a.pk)
+    with django_assert_num_queries(1) as seen:
+        assert vocabulary_for(again) is first
+    assert "generic_metadata" not in seen.captured_queries[0]["sql"]  # the version, not the ~17 kB document
+    licensed_asset(client_a)
+    assets = vocabulary.with_vocabulary(Asset.objects.filter(client=client_a).select_related("client"))
+    with django_assert_num_queries(1) as seen:  # the assets' own statement: the version comes with them
+        assert [vocabulary_for(asset.client) for asset in assets] == [first]
+    assert "generic_metadata" not in seen.captured_queries[0]["sql"]
+    assert len(built) == 1
+
+    # as the sync writes them (apps.integrations.smintio.sync.pull): no save(), updated_at set with the document
+    SmintioConnection.objects.filter(pk=connection.pk).update(
+        generic_metadata=metadata(license_geographies=[("geography_x", "Islands")]), updated_at=timezone.now()
+    )
+    assert vocabulary_for(Client.objects.get(pk=client_a.pk)).named("geography_x") == "Islands (geography_x)"
+    assert vocabulary_for(assets.get().client).named("geography_x") == "Islands (geography_x)"
+    assert len(built) == 2
+    connection.delete()
+    assert vocabulary_for(Client.objects.get(pk=client_a.pk)) is DEFAULT
+
+
+def _counting(build, calls: list):
+    def counted(*args, **kwargs):
+        calls.append(args)
+        return build(*args, **kwargs)
+
+    return counted
 
 
 @pytest.mark.django_db

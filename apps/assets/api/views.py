@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from apps.clients.models import Client
 from apps.common.conditional import ConditionalListMixin, own_columns
 
-from .. import rights
+from .. import rights, vocabulary
 from ..choices import LicenseState
 from ..filtersets import AssetFilterSet, UsageEventFilterSet
 from ..models import Asset, LicensePurchase, LicenseTerm, UsageEvent
@@ -115,13 +115,17 @@ class AssetViewSet(ConditionalListMixin, viewsets.ReadOnlyModelViewSet):
         """The page as plain rows (``values()``, no model instances: building ~200 per page was a third of its CPU)
         with the attributes ``AssetSerializer`` and ``rights.limits_of`` read: the shown columns, ``client`` (its
         id and slug), ``licence_list`` (each licence with terms: its ``state`` and ``term_list``)."""
-        assets = queryset.filter(pk__in=ids).order_by().values(*LIST_ASSET_COLUMNS, "client_id", "available_now")
+        version = "client__smintio_connection__updated_at"  # its vocabulary's (``limits`` reads it)
+        assets = (
+            queryset.filter(pk__in=ids).order_by().values(*LIST_ASSET_COLUMNS, "client_id", "available_now", version)
+        )
         found, clients = {}, {}
         for values in assets:
-            slug = values.pop("client__slug")
+            slug, updated_at = values.pop("client__slug"), values.pop(version)
             client = clients.get(values["client_id"])
             if client is None:
                 client = clients[values["client_id"]] = Client(pk=values["client_id"], slug=slug)
+                vocabulary.vocabulary_at(client, updated_at)  # kept on the client for ``limits``
             found[values["id"]] = SimpleNamespace(**values, client=client, licence_list=[])
         # The terms with their licence's asset and state, in one query, in the order a prefetch gave them (licences
         # newest first, terms by sequence): a licence without terms adds nothing to ``limits``.
