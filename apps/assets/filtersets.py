@@ -6,18 +6,13 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from apps.clients.models import Client
-from apps.common.filters import MomentFilter
+from apps.common.filters import MemberClientFilter, MomentFilter
 
 from .choices import ApprovalState, RightsState, UsageKind
 from .models import Asset, UsageEvent
 from .querysets import available_condition
 
 ELEMENT_ID = re.compile(r"(?=.*\d)[\w:.-]+")  # no spaces, at least one digit
-
-
-def _visible_clients(request):
-    return Client.objects.none() if request is None else Client.objects.visible_to(request.user)
 
 
 def _visible_assets(request):
@@ -27,9 +22,7 @@ def _visible_assets(request):
 class AssetFilterSet(django_filters.FilterSet):
     """One filterset for the asset library and ``/api/v1/assets/``."""
 
-    client = django_filters.ModelChoiceFilter(
-        queryset=_visible_clients, to_field_name="slug", empty_label="All my clients"
-    )
+    client = MemberClientFilter(empty_label="All my clients")
     status = django_filters.ChoiceFilter(
         field_name="approval_state", choices=ApprovalState.choices, empty_label="Any approval state"
     )
@@ -78,7 +71,7 @@ class AssetFilterSet(django_filters.FilterSet):
 class UsageEventFilterSet(django_filters.FilterSet):
     """``/api/v1/usage-events/``: download history per asset (``asset``) and per person (``user_email``)."""
 
-    client = django_filters.ModelChoiceFilter(queryset=_visible_clients, to_field_name="slug")
+    client = MemberClientFilter()
     asset = django_filters.ModelChoiceFilter(queryset=_visible_assets, label="Asset id")
     user_email = django_filters.CharFilter(field_name="user_email", lookup_expr="iexact", label="User e-mail")
     event = django_filters.ChoiceFilter(choices=UsageKind.choices)

@@ -2,27 +2,16 @@ import django_filters
 from django import forms
 from django.db.models import Q
 
-from apps.common.filters import MomentFilter
+from apps.common.filters import MemberClientFilter, MomentFilter
 
 from .labels import action_choices
 from .models import AuditEvent
 
 
-def _visible_clients(request):
-    """The clients the user may see, to filter by: the model the trail's own ``client`` foreign key names, read
-    through that field, so the audit app imports nothing above it (docs/architecture.md, "Layers")."""
-    clients = AuditEvent._meta.get_field("client").related_model
-    if request is None:
-        return clients.objects.none()
-    return clients.objects.visible_to(request.user)
-
-
 class AuditEventFilterSet(django_filters.FilterSet):
     """One filterset for the audit page, its CSV export and the API."""
 
-    client = django_filters.ModelChoiceFilter(
-        queryset=_visible_clients, to_field_name="slug", empty_label="All my clients"
-    )
+    client = MemberClientFilter(empty_label="All my clients")
     action = django_filters.CharFilter(
         field_name="action",
         lookup_expr="startswith",

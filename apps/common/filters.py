@@ -8,6 +8,8 @@ import django_filters
 from django import forms
 from django_filters.fields import IsoDateTimeField
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 
 class MomentField(IsoDateTimeField):
@@ -28,6 +30,51 @@ class MomentField(IsoDateTimeField):
 
 class MomentFilter(django_filters.IsoDateTimeFilter):
     field_class = MomentField
+
+
+class MemberClientField(forms.ChoiceField):
+    """One of ``clients`` by its slug, cleaned to that client (as ``ModelChoiceField(to_field_name="slug")`` would,
+    without a query: the clients are the person's own, already read)."""
+
+    default_error_messages = {
+        "invalid_choice": "Select a valid choice. That choice is not one of the available choices.",
+    }
+
+    def __init__(self, *, clients=(), empty_label="---------", **kwargs):
+        self.clients = {client.slug: client for client in clients}
+        kwargs.pop("to_field_name", None)
+        super().__init__(choices=[("", empty_label), *((c.slug, c.name) for c in clients)], **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        found = self.clients.get(str(value))
+        if found is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return found
+
+    def validate(self, value):
+        if value is None and self.required:
+            raise forms.ValidationError(self.error_messages["required"], code="required")
+
+
+@extend_schema_field(OpenApiTypes.STR)  # a client's slug
+class MemberClientFilter(django_filters.Filter):
+    """``?client=<slug>``: one of the clients the person is a member of (their membership list, which the per-person
+    cache holds and every page reads for its navigation), the same clients as ``Client.objects.visible_to(user)``
+    (both read the user's memberships, a token's client only when it is bound to one). A ``ModelChoiceFilter`` over
+    that queryset read the clients twice a request: once to check the value, once to draw the options."""
+
+    field_class = MemberClientField
+
+    @property
+    def field(self):
+        if not hasattr(self, "_field"):
+            request = getattr(self.parent, "request", None)
+            user = getattr(request, "user", None)
+            members = user.membership_list if getattr(user, "is_authenticated", False) and user.is_active else []
+            self.extra["clients"] = [membership.client for membership in members]
+        return super().field
 
 
 class FilterBackend(DjangoFilterBackend):

@@ -6,7 +6,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import normalize_email
-from apps.clients.models import Client
+from apps.common.filters import MemberClientFilter
 from apps.workflows.choices import TaskStatus
 from apps.workflows.models import Task
 
@@ -16,16 +16,10 @@ from .models import Case
 DUE_CHOICES = [("overdue", "Overdue"), ("week", "Due within a week"), ("month", "Due within a month")]
 
 
-def _visible_clients(request):
-    return Client.objects.none() if request is None else Client.objects.visible_to(request.user)
-
-
 class CaseFilterSet(django_filters.FilterSet):
     """The case list's filters (and later ``/api/v1/cases/``)."""
 
-    client = django_filters.ModelChoiceFilter(
-        queryset=_visible_clients, to_field_name="slug", empty_label="All my clients"
-    )
+    client = MemberClientFilter(empty_label="All my clients")
     kind = django_filters.ChoiceFilter(choices=CaseKind.choices, empty_label="Any kind")
     state = django_filters.ChoiceFilter(choices=CaseState.choices, empty_label="Open and closed")
     trigger = django_filters.ChoiceFilter(choices=Trigger.choices, empty_label="Any cause", label="Cause")

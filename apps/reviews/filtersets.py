@@ -3,7 +3,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
 from apps.assets.models import Asset
-from apps.clients.models import Client
+from apps.common.filters import MemberClientFilter
 from apps.workflows.choices import RunStatus
 from apps.workflows.models import WorkflowRun
 
@@ -18,7 +18,7 @@ def _visible(model):
 class ReviewCycleFilterSet(django_filters.FilterSet):
     """``/api/v1/review-cycles/``: by client, status and asset."""
 
-    client = django_filters.ModelChoiceFilter(queryset=_visible(Client), to_field_name="slug")
+    client = MemberClientFilter()
     status = django_filters.ChoiceFilter(choices=RunStatus.choices)
     asset = django_filters.ModelChoiceFilter(queryset=_visible(Asset), method="by_asset", label="Asset id")
 

@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from apps.accounts.models import Region
 from apps.assets.models import Asset
-from apps.clients.models import Client
+from apps.common.filters import MemberClientFilter
 from apps.common.roles import RoleCode
 
 from . import flows
@@ -27,16 +27,10 @@ def process_choices() -> list[tuple[str, str]]:
 ASSIGNED_CHOICES = [("me", "Assigned to me"), ("unassigned", "Unassigned")]
 
 
-def _visible_clients(request):
-    return Client.objects.none() if request is None else Client.objects.visible_to(request.user)
-
-
 class TaskFilterSet(django_filters.FilterSet):
     """One filterset for the review dashboard, its fragments and ``/api/v1/tasks/``."""
 
-    client = django_filters.ModelChoiceFilter(
-        queryset=_visible_clients, to_field_name="slug", empty_label="All my clients"
-    )
+    client = MemberClientFilter(empty_label="All my clients")
     region = django_filters.ModelChoiceFilter(
         queryset=Region.objects.order_by("code"),
         to_field_name="code",
