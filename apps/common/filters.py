@@ -42,7 +42,6 @@ class MemberClientField(forms.ChoiceField):
 
     def __init__(self, *, clients=(), empty_label="---------", **kwargs):
         self.clients = {client.slug: client for client in clients}
-        kwargs.pop("to_field_name", None)
         super().__init__(choices=[("", empty_label), *((c.slug, c.name) for c in clients)], **kwargs)
 
     def to_python(self, value):
