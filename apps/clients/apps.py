@@ -10,11 +10,19 @@ class ClientsConfig(AppConfig):
 
         from apps.common import user_cache
 
-        from .models import Client
+        from . import topbar
+        from .models import Client, SmintioConnection
 
         def forget(sender, **kwargs):
-            # every member's membership list carries its client (name, slug, settings): apps.accounts.backends
+            # every member's membership list carries its client (name, slug, settings): apps.accounts.backends;
+            # the top bar's Smint.io state its name
             user_cache.forget_everyone()
+            topbar.forget()
+
+        def forget_connection(sender, **kwargs):
+            topbar.forget()
 
         post_save.connect(forget, sender=Client, dispatch_uid="user_cache_client_saved", weak=False)
         post_delete.connect(forget, sender=Client, dispatch_uid="user_cache_client_deleted", weak=False)
+        post_save.connect(forget_connection, sender=SmintioConnection, dispatch_uid="topbar_saved", weak=False)
+        post_delete.connect(forget_connection, sender=SmintioConnection, dispatch_uid="topbar_deleted", weak=False)

@@ -4,7 +4,8 @@ from django.utils.functional import SimpleLazyObject
 from apps.common.active_client import get_active_client
 from apps.common.roles import Capability, RoleCode, is_agency_staff, roles_with
 
-from .models import ConnectionStatus, SmintioConnection
+from . import topbar
+from .models import Client, ConnectionStatus
 
 
 def _navigation(user) -> dict:
@@ -31,20 +32,19 @@ def _navigation(user) -> dict:
 class SmintioState:
     """The Smint.io connection of the client the person works in (or of each of their clients), as everyone may
     know it: connected or not, and whether the first sync is still running (with how many assets it brought so
-    far). Never the tenant, cursor or errors: those are the sync log's, for operators."""
+    far). Never the tenant, cursor or errors: those are the sync log's, for operators. Made from a row of
+    ``topbar.states`` (kept in the shared cache)."""
 
-    def __init__(self, connection: SmintioConnection, now):
-        self.client = connection.client
-        self.status = connection.status
-        self.status_label = connection.get_status_display()
-        self.connected = connection.status == ConnectionStatus.CONNECTED
-        running = bool(connection.lease_until and connection.lease_until > now)
-        self.first_sync = self.connected and running and connection.last_pull_ok is not True
-        self.last_pull_finished_at = connection.last_pull_finished_at
-        self.assets_so_far = connection.client.assets.count() if self.first_sync else None
-
-
-STATE_FIELDS = ("id", "client_id", "status", "lease_until", "last_pull_ok", "last_pull_finished_at")
+    def __init__(self, row: dict, now):
+        self.client = Client(pk=row["client_id"], name=row["client__name"], slug=row["client__slug"])
+        self.status = row["status"]
+        self.status_label = ConnectionStatus(self.status).label
+        self.connected = self.status == ConnectionStatus.CONNECTED
+        lease_until = row["lease_until"]
+        running = bool(lease_until and lease_until > now)
+        self.first_sync = self.connected and running and row["last_pull_ok"] is not True
+        self.last_pull_finished_at = row["last_pull_finished_at"]
+        self.assets_so_far = self.client.assets.count() if self.first_sync else None
 
 
 def _smintio_states(request) -> list[SmintioState]:
@@ -56,18 +56,12 @@ def _smintio_states(request) -> list[SmintioState]:
     if not internal_ids:
         return []
     now = timezone.now()
-    # only what ``SmintioState`` reads: not the credentials (decrypted on load) nor the vocabularies
-    connections = (
-        SmintioConnection.objects.filter(client_id__in=internal_ids)
-        .select_related("client")
-        .only(*STATE_FIELDS, "client__id", "client__name", "client__slug")
-    )
-    return [SmintioState(connection, now) for connection in connections.order_by("client__name")]
+    return [SmintioState(row, now) for row in topbar.states(internal_ids)]
 
 
 def active_client(request) -> dict:
-    """The client switcher's data. Memberships come from the user's cached list, so this costs one query; the
-    Smint.io state (the top bar, the first-sync banner) one more, only when a template reads it."""
+    """The client switcher's data. Memberships come from the user's cached list, the Smint.io state (the top bar,
+    the first-sync banner) from the shared cache (``topbar``) when a template reads it: no query once warm."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}

@@ -12,7 +12,7 @@ from apps.common.crypto import EncryptedTextField
 from apps.common.querysets import ClientScopedQuerySet
 
 from .choices import DEFAULT_SLA_HOURS, TaskKind
-from .querysets import ClientQuerySet
+from .querysets import ClientQuerySet, ConnectionQuerySet
 
 
 class Client(models.Model):
@@ -134,7 +134,7 @@ class SmintioConnection(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = ClientScopedQuerySet.as_manager()
+    objects = ConnectionQuerySet.as_manager()
 
     class Meta:
         ordering = ["client__name"]

@@ -4,6 +4,8 @@ from typing import Self
 
 from django.db import models
 
+from apps.common.querysets import ClientScopedQuerySet
+
 
 class ClientQuerySet(models.QuerySet):
     """Clients are the tenants themselves: a user sees the clients they are a member of."""
@@ -25,3 +27,16 @@ class ClientQuerySet(models.QuerySet):
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
         return self.filter(pk__in=user.client_ids_with(capability))
+
+
+class ConnectionQuerySet(ClientScopedQuerySet):
+    """Smint.io connections: an ``update()`` of a column the top bar shows makes every page read it again
+    (``topbar.forget``); the sync moves them with ``update()`` (lease, start and end of a pull)."""
+
+    def update(self, **kwargs) -> int:
+        from . import topbar
+
+        updated = super().update(**kwargs)
+        if updated and kwargs.keys() & set(topbar.FIELDS):
+            topbar.forget()
+        return updated

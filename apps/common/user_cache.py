@@ -69,15 +69,21 @@ def forget(name: str, user_ids: Iterable) -> None:
 
 def forget_everyone() -> None:
     """Drop every person's values (a change many of them read: a client, a role, a region)."""
+    bump_generation(EVERYONE)
+
+
+def bump_generation(key: str) -> None:
+    """Raise the generation counter ``key`` now and again when the current transaction commits (a value read from
+    the database between the two is stored under the first bump's generation, which the second makes stale)."""
     if not seconds():
         return
 
     def bump():
-        cache.add(EVERYONE, 0, None)
+        cache.add(key, 0, None)
         try:
-            cache.incr(EVERYONE)
+            cache.incr(key)
         except ValueError:  # evicted between add and incr
-            cache.set(EVERYONE, 1, None)
+            cache.set(key, 1, None)
 
     bump()
     transaction.on_commit(bump)

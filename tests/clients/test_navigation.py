@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from apps.clients.models import ConnectionStatus, SmintioConnection
 from apps.common.roles import RoleCode
-from tests.factories import UserFactory, member
+from tests.factories import MembershipFactory, UserFactory, member
 
 pytestmark = pytest.mark.django_db
 
@@ -83,3 +83,56 @@ def test_an_external_member_cannot_reach_the_clients_own_pages(client_a, externa
     token = api(api_token(external))
     assert token.get("/api/v1/clients/acme/").status_code == 404
     assert token.get("/api/v1/clients/").json()["results"] == []
+
+
+def _connection_reads(http, url="/"):
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(db) as captured:
+        page = http.get(url).content.decode()
+    # statements that read the connections themselves (the inbox joins a task's connection for its vocabulary)
+    return page, sum('FROM "clients_smintioconnection"' in query["sql"] for query in captured)
+
+
+def test_the_top_bar_reads_the_connection_once_and_again_after_each_write_that_moves_it(client_a, login):
+    """Every page shows the Smint.io state: it is kept in the shared cache (apps/clients/topbar.py) and read again
+    after the sync's lease and pull writes, a save, or a renamed client."""
+    from apps.integrations.smintio import sync
+
+    connection = SmintioConnection.objects.create(client=client_a, tenant="acme", status=ConnectionStatus.CONNECTED)
+    http = login(member(client_a, RoleCode.REVIEWER, email="r@acme.example"))
+    assert _connection_reads(http)[1] == 1
+    page, reads = _connection_reads(http, "/assets/")
+    assert reads == 0 and "Smint.io connected" in page
+
+    assert sync.acquire_lease(connection, "worker-1")  # a first pull starts: the banner
+    page, reads = _connection_reads(http)
+    assert reads == 1 and "Syncing with Smint.io: 0 assets so far." in page
+    # a write the top bar does not show keeps the entry
+    SmintioConnection.objects.filter(pk=connection.pk).update(last_pull_started_at=timezone.now())
+    assert _connection_reads(http)[1] == 0
+
+    SmintioConnection.objects.filter(pk=connection.pk).update(last_pull_ok=True)
+    sync.release_lease(connection, "worker-1")
+    page, reads = _connection_reads(http)
+    assert reads == 1 and "Syncing with Smint.io" not in page and "Smint.io connected" in page
+
+    connection.refresh_from_db()
+    connection.status = ConnectionStatus.BROKEN
+    connection.save()
+    page, reads = _connection_reads(http)
+    assert reads == 1 and "Smint.io broken" in page
+
+
+def test_a_renamed_client_is_named_in_the_top_bar(client_a, client_b, login):
+    for tenant_client in (client_a, client_b):
+        SmintioConnection.objects.create(client=tenant_client, tenant=tenant_client.slug, status="connected")
+    user = member(client_a, RoleCode.REVIEWER, email="r@acme.example")
+    MembershipFactory(user=user, client=client_b, roles=[RoleCode.REVIEWER])
+    http = login(user)
+    assert "Acme Outdoor: Smint.io connected" in http.get("/").content.decode()
+    client_a.name = "Acme Renamed"
+    client_a.save()
+    page, reads = _connection_reads(http)
+    assert reads == 1 and "Acme Renamed: Smint.io connected" in page

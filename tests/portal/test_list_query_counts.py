@@ -33,27 +33,28 @@ _n = itertools.count(1)
 
 # Queries per request, the same at 5 and at 50 rows (measured 2026-12-07 on SQLite and PostgreSQL). The pages' counts
 # are a warm request's: the session, the person, their memberships (3), notices, the unread badge and the onboarding
-# count come from the per-person cache (apps/common/user_cache.py), 8 queries fewer than a cold one.
+# count come from the per-person cache (apps/common/user_cache.py), 8 queries fewer than a cold one; the top bar's
+# Smint.io state from the shared cache too (apps/clients/topbar.py: one query fewer on every page since 2026-12-07).
 PINNED = {
     # pages
-    "inbox, team": 7,  # the client filter reads the cached membership list (apps.common.filters), not the clients
-    "inbox, mine": 7,
-    "assets": 5,
-    "cases": 3,
-    "rights calendar": 7,
-    "creative requests": 2,
-    "campaigns": 4,
-    "onboarding": 2,
-    "audit": 2,
-    "notifications": 2,
-    "mailbox": 2,
-    "webhooks": 3,
-    "sync log": 11,
-    "clients": 2,
-    "review links": 4,
-    "agency overview": 8,
-    "delegation": 4,
-    "profile (tokens)": 2,
+    "inbox, team": 6,  # the client filter reads the cached membership list (apps.common.filters), not the clients
+    "inbox, mine": 6,
+    "assets": 4,
+    "cases": 2,
+    "rights calendar": 6,
+    "creative requests": 1,
+    "campaigns": 3,
+    "onboarding": 1,
+    "audit": 1,
+    "notifications": 1,
+    "mailbox": 1,
+    "webhooks": 2,
+    "sync log": 10,
+    "clients": 1,
+    "review links": 3,
+    "agency overview": 7,
+    "delegation": 3,
+    "profile (tokens)": 1,
     # API (a warm token: its lookup, with the user's memberships, comes from the cache, apps/accounts/authentication.py)
     "api clients": 1,
     "api audit events": 1,
