@@ -25,9 +25,11 @@ def _empty_cache():
     from django.core.cache import cache
 
     from apps.assets import vocabulary
+    from apps.reviews import rows
 
     cache.clear()
     vocabulary._KNOWN.clear()  # the vocabularies this process built, by client id and version: the same ids too
+    rows._DRAWN.clear()  # the inbox rows drawn, by content
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -6,10 +6,18 @@ answer in 50 (bench/review.py). Here each row is a dict whose keys the template 
 template engine's first and cheapest try), the action URLs are filled into one reversed pattern per page, and the
 due badge, role labels and "who may sign" are decided here once. ``reviews/dashboard.html#task-row`` renders it,
 for the whole list and for one row after a claim or a release.
+
+A row's HTML is a function of its dict alone (the CSRF token aside), and most rows look the same on the next load
+of the inbox (a team polls the same unassigned tasks): ``html`` keeps each process's last ``KEEP`` renderings by the
+row's content, with a slot for the token that ``with_csrf`` fills once per page. A row whose task, cycle, licence
+verdict, holder or due label moved has another dict, so it is drawn again.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from apps.common.roles import RoleCode
@@ -95,3 +103,31 @@ def row(task, user, now, urls: Urls | None = None) -> dict:
 def rows(tasks, user, now) -> list[dict]:
     urls = Urls()
     return [row(task, user, now, urls) for task in tasks]
+
+
+ROW_TEMPLATE = "reviews/dashboard.html#task-row"
+CSRF_SLOT = "greenlight-csrf-slot"  # in a kept row's HTML; ``with_csrf`` puts the page's token there
+KEEP = 4096  # rows per process (about 2 kB each)
+_DRAWN: dict[str, str] = {}
+
+
+def html(shown: list[dict]) -> list[str]:
+    """Each row of ``shown`` drawn by ``#task-row``, from this process's last renderings when its content is the same
+    (not under ``DEBUG``, where templates change under a running process)."""
+    drawn = []
+    for row in shown:
+        key = repr(row)
+        found = None if settings.DEBUG else _DRAWN.get(key)
+        if found is None:
+            found = render_to_string(ROW_TEMPLATE, {"row": row, "csrf_token": CSRF_SLOT})
+            if len(_DRAWN) >= KEEP:
+                _DRAWN.clear()
+            _DRAWN[key] = found
+        drawn.append(found)
+    return drawn
+
+
+def with_csrf(response, request):
+    """``response`` with the page's CSRF token in the rows' slots."""
+    response.content = response.content.replace(CSRF_SLOT.encode(), get_token(request).encode())
+    return response

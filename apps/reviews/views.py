@@ -139,10 +139,11 @@ def dashboard(request):
         needing_a_reason=sum(1 for task in items if task.needs_reason),
         text_limit=workflows.TEXT_LIMIT,
     )
+    context["row_html"] = rows.html(shown)
     template = "reviews/dashboard.html"
     if request.htmx and not request.htmx.boosted:
         template += "#inbox"
-    return render(request, template, context)
+    return rows.with_csrf(render(request, template, context), request)
 
 
 def _holder(task: Task, user) -> str:

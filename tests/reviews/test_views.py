@@ -232,3 +232,40 @@ def test_people_read_role_and_outcome_names_never_their_keys(client_a, login):
     WorkflowRun.objects.filter(pk=run.pk).update(status="completed", outcome="changes_requested")
     page = browser.get(f"/assets/{asset.pk}/").content.decode()
     assert "changes_requested" not in page
+
+
+def test_inbox_rows_are_drawn_once_per_content_and_each_page_signs_its_forms(client_a, legal, login, monkeypatch):
+    """``apps.reviews.rows.html`` keeps a drawn row by its content: the next load draws none again, a task whose
+    row changed is drawn anew, and the rows' forms carry the page's own CSRF token (a claim posted from the second
+    page goes through with CSRF checks on)."""
+    import re
+
+    from apps.reviews import rows
+
+    first = review_task(approval_run(licensed_asset(client_a, name="Glacier lake")), "legal")
+    second = review_task(approval_run(licensed_asset(client_a, name="Desert road")), "legal")
+    http = login(legal, enforce_csrf_checks=True)
+    drawn = []
+    draw = rows.render_to_string
+
+    def counting(name, context, *args, **kwargs):
+        drawn.append(context["row"]["pk"])
+        return draw(name, context, *args, **kwargs)
+
+    monkeypatch.setattr(rows, "render_to_string", counting)
+    http.get("/", {"tab": "team"})
+    assert sorted(drawn) == sorted([first.pk, second.pk])
+    drawn.clear()
+    page = http.get("/", {"tab": "team"}).content.decode()
+    assert drawn == []  # both rows as they were
+    workflows.claim_task(second, actor=legal)
+    mine = http.get("/").content.decode()
+    assert drawn == [second.pk] and "Release" in mine  # held by me now: another row
+
+    assert rows.CSRF_SLOT not in page and rows.CSRF_SLOT not in mine
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+    version = re.search(rf'action="/tasks/{first.pk}/claim/".*?name="version" value="(\d+)"', page, re.S).group(1)
+    response = http.post(f"/tasks/{first.pk}/claim/", {"csrfmiddlewaretoken": token, "version": version})
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.assignee == legal
