@@ -13,6 +13,7 @@ from django.dispatch import receiver
 
 from apps.common import user_cache
 
+from . import delegation
 from .authentication import forget_tokens
 from .backends import PRINCIPAL
 from .models import ApiToken, Membership, Notice, Region, Role, User
@@ -60,6 +61,7 @@ def _person_changed(sender, instance, update_fields=None, **kwargs):
 @receiver([post_save, post_delete], sender=Membership, dispatch_uid="user_cache_membership")
 def _person_membership_changed(sender, instance, **kwargs):
     forget_person(instance.user_id)
+    delegation.forget_windows()  # who stands in for whom, and when (``delegation.may_stand_in``)
 
 
 @receiver(m2m_changed, sender=Membership.roles.through, dispatch_uid="user_cache_membership_roles")

@@ -67,6 +67,13 @@ def forget(name: str, user_ids: Iterable) -> None:
         transaction.on_commit(lambda: cache.delete_many(keys))
 
 
+def forget_shared(key: str) -> None:
+    """Drop the shared entry ``key`` (not a person's) now and again when the current transaction commits."""
+    if seconds():
+        cache.delete(key)
+        transaction.on_commit(lambda: cache.delete(key))
+
+
 def forget_everyone() -> None:
     """Drop every person's values (a change many of them read: a client, a role, a region)."""
     bump_generation(EVERYONE)

@@ -82,8 +82,11 @@ def _listing(request, params) -> dict:
     """The inbox's filter, the current tab and each tab's count for ``params`` (the page's query)."""
     tab = params.get("tab") if params.get("tab") in {*TABS, ALL_TAB[0]} else "mine"
     shown = {**TABS, **dict([ALL_TAB])} if tab == ALL_TAB[0] else TABS
-    # the tasks held by members away with this person as their delegate are theirs too (a subquery, no query here)
-    mine = Q(assignee=request.user) | Q(assignee_id__in=delegation.away_with(request.user))
+    # the tasks held by members away with this person as their delegate are theirs too (a subquery, no query here),
+    # for those who may stand in for someone now (``delegation.may_stand_in``: from the shared cache)
+    mine = Q(assignee=request.user)
+    if delegation.may_stand_in(request.user):
+        mine |= Q(assignee_id__in=delegation.away_with(request.user))
     scopes = {"mine": mine, "team": Q(assignee__isnull=True), "all": Q()}
     scopes = {key: scopes[key] for key in shown}
     filterset = TaskFilterSet(params, queryset=_tasks(request.user), request=request)
@@ -113,9 +116,9 @@ def _page(request, context, params):
     keys = context["filter"].qs.filter(context["scope"]).select_related(None).only("pk", "due_at")
     page = ascending_page(keys, params, field="due_at")
     ids = [task.pk for task in page.items]
-    listed = _with_progress(_tasks(request.user).filter(pk__in=ids)).annotate(
-        for_whom=delegation.stood_in_for(request.user)
-    )
+    listed = _with_progress(_tasks(request.user).filter(pk__in=ids))
+    if delegation.may_stand_in(request.user):  # the rows "for" an away member (two subqueries)
+        listed = listed.annotate(for_whom=delegation.stood_in_for(request.user))
     found = {task.pk: task for task in listed.order_by()} if ids else {}
     return dataclasses.replace(page, items=[found[pk] for pk in ids if pk in found])
 

@@ -149,6 +149,35 @@ def test_the_inbox_shows_the_delegate_the_reviewers_tasks_marked_for_them(client
     assert held.pk != open_one.pk
 
 
+def test_the_inbox_reads_delegations_only_for_someone_who_stands_in_now(client_a, team, login):
+    """Few people stand in for anyone at a time: the others' inbox statements leave the delegation out (the periods
+    come from the shared cache, ``delegation.may_stand_in``). Setting, and ending, a delegation shows at once."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    lena, lars = team["lena"], team["lars"]
+    review_task(approval_run(licensed_asset(client_a, name="Held harbour")), "legal", assignee=lena)
+    http = login(lars)
+
+    def inbox():
+        http.get("/?tab=mine")
+        with CaptureQueriesContext(connection) as captured:
+            page = http.get("/?tab=mine").content.decode()
+        return page, sum("away_until" in query["sql"] for query in captured)
+
+    page, reads = inbox()
+    assert reads == 0 and "Held harbour" not in page
+    _away(lena, client_a, lars)
+    page, reads = inbox()
+    assert reads > 0 and "Held harbour" in page and f"For {lena.email}" in page
+    delegation.end_delegation(_membership(lena, client_a), actor=lena)
+    page, reads = inbox()
+    assert reads == 0 and "Held harbour" not in page
+    _away(lena, client_a, lars, days=(1, 5))  # from tomorrow: nothing yet
+    page, reads = inbox()
+    assert reads == 0 and "Held harbour" not in page
+
+
 def test_the_page_refuses_in_place_and_ending_is_audited(client_a, team, login):
     lena = team["lena"]
     http = login(lena)
