@@ -39,6 +39,12 @@ def remember(name: str, user_id, compute: Callable[[], T]) -> T:
     return remember_beside(None, name, user_id, compute)[1]
 
 
+def remember_shared(name: str, compute: Callable[[], T]) -> T:
+    """``compute()`` for a value everyone reads alike (the regions), kept until a change bumps everyone's generation
+    (``forget_everyone``)."""
+    return remember(name, "everyone", compute)
+
+
 def remember_beside(other: str | None, name: str, user_id, compute: Callable[[], T]) -> tuple:
     """``(the cache entry other, remember(name, user_id, compute))``, read in one round trip to the cache (an API
     token's entry beside its person's)."""

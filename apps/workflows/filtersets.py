@@ -9,6 +9,7 @@ from drf_spectacular.utils import extend_schema_field
 
 from apps.accounts.models import Region
 from apps.assets.models import Asset
+from apps.common import user_cache
 from apps.common.filters import MemberClientFilter
 from apps.common.roles import RoleCode
 
@@ -17,6 +18,14 @@ from .choices import TaskStatus
 from .models import Comment, Task, WorkflowRun
 
 DUE_CHOICES = [("overdue", "Overdue"), ("today", "Due today"), ("week", "Due this week")]
+
+
+def region_choices() -> list[tuple[str, str]]:
+    """Every region by its code, for the region filter: kept for everyone in the shared cache (a region saved or
+    deleted makes everyone read them again, ``accounts.signals``)."""
+    return user_cache.remember_shared(
+        "accounts.regions", lambda: [(region.code, str(region)) for region in Region.objects.order_by("code")]
+    )
 
 
 def process_choices() -> list[tuple[str, str]]:
@@ -31,9 +40,8 @@ class TaskFilterSet(django_filters.FilterSet):
     """One filterset for the review dashboard, its fragments and ``/api/v1/tasks/``."""
 
     client = MemberClientFilter(empty_label="All my clients")
-    region = django_filters.ModelChoiceFilter(
-        queryset=Region.objects.order_by("code"),
-        to_field_name="code",
+    region = django_filters.ChoiceFilter(
+        choices=region_choices,  # called per form: from the shared cache, not a query per page
         empty_label="Any region",
         method="by_region",
         label="Region",
@@ -67,7 +75,7 @@ class TaskFilterSet(django_filters.FilterSet):
     @extend_schema_field(OpenApiTypes.STR)  # a region code
     def by_region(self, queryset, name, value):
         """Tasks whose work is for the region (among others, or alone); not the tasks for no region."""
-        return queryset.filter(regions_key__contains=f",{value.code},")
+        return queryset.filter(regions_key__contains=f",{value},")
 
     def by_role(self, queryset, name, value):
         return queryset.filter(roles_key__contains=f",{value},")

@@ -269,3 +269,20 @@ def test_inbox_rows_are_drawn_once_per_content_and_each_page_signs_its_forms(cli
     assert response.status_code == 302
     first.refresh_from_db()
     assert first.assignee == legal
+
+
+def test_the_region_filter_offers_the_regions_as_they_are_now_and_refuses_an_unknown_one(client_a, legal, login):
+    """Its options come from the shared cache (``workflows.filtersets.region_choices``): a region added is offered
+    on the next page, and the filter narrows by code as before."""
+    RegionFactory(code="emea", name="EMEA", countries=["DE"])
+    review_task(approval_run(licensed_asset(client_a, name="Berlin wall art")), "legal", region="emea")
+    review_task(approval_run(licensed_asset(client_a, name="Sydney bridge")), "legal")
+    http = login(legal)
+    page = http.get("/", {"tab": "team"}).content.decode()
+    assert '<option value="emea">EMEA</option>' in page and "APAC" not in page
+    RegionFactory(code="apac", name="APAC", countries=["JP"])
+    page = http.get("/", {"tab": "team", "region": "emea"}).content.decode()
+    assert '<option value="apac">APAC</option>' in page
+    assert "Berlin wall art" in page and "Sydney bridge" not in page
+    refused = http.get("/", {"tab": "team", "region": "nowhere"}).content.decode()
+    assert "not one of the available choices" in refused and "Berlin wall art" not in refused
