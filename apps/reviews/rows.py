@@ -106,7 +106,9 @@ def rows(tasks, user, now) -> list[dict]:
 
 
 ROW_TEMPLATE = "reviews/dashboard.html#task-row"
-CSRF_SLOT = "greenlight-csrf-slot"  # in a kept row's HTML; ``with_csrf`` puts the page's token there
+# in a kept row's HTML, where ``with_csrf`` puts the page's token: with NUL characters, which no stored text holds
+# (PostgreSQL refuses them in text), so a title can never be taken for it
+CSRF_SLOT = "\x00greenlight-csrf\x00"
 KEEP = 4096  # rows per process (about 2 kB each)
 _DRAWN: dict[str, str] = {}
 
