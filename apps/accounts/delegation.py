@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Case, CharField, Exists, F, OuterRef, Subquery, Value, When
 from django.db.models.functions import Coalesce, Concat, StrIndex
@@ -151,31 +150,31 @@ WINDOWS = "gl:delegations"  # {delegate id: [(away_from, away_until), ...]} of t
 
 def forget_windows() -> None:
     """A membership changed (``accounts.signals``): its delegation may have been set, moved or ended."""
-    user_cache.forget_shared(WINDOWS)
+    user_cache.forget_key(WINDOWS)
 
 
 def may_stand_in(user, now=None) -> bool:
     """Whether a member may be away now with ``user`` as their delegate. Few people stand in for anyone at a time,
     so the inbox leaves the delegation out of its statements for the others: the periods not yet over are kept in
     the shared cache (forgotten whenever a membership changes). Without a shared cache the answer is "maybe"."""
-    lifetime = user_cache.seconds()
-    if not lifetime:
+    if not user_cache.seconds():
         return True
     if now is None and hasattr(user, "_greenlight_may_stand_in"):  # asked again in the same request
         return user._greenlight_may_stand_in
-    answer = user._greenlight_may_stand_in = _stands_in(user, now or timezone.now(), lifetime)
+    now = now or timezone.now()
+    windows = user_cache.remember_key(WINDOWS, lambda: _windows(now))
+    answer = any(start <= now < end for start, end in windows.get(user.pk, ()) if start and end)
+    user._greenlight_may_stand_in = answer
     return answer
 
 
-def _stands_in(user, now, lifetime) -> bool:
-    windows = cache.get(WINDOWS)
-    if windows is None:
-        windows = {}
-        ongoing = Membership.objects.filter(delegate__isnull=False, away_until__gt=now)
-        for delegate_id, start, end in ongoing.values_list("delegate_id", "away_from", "away_until"):
-            windows.setdefault(delegate_id, []).append((start, end))
-        cache.set(WINDOWS, windows, lifetime)
-    return any(start <= now < end for start, end in windows.get(user.pk, ()) if start and end)
+def _windows(now) -> dict:
+    """{delegate id: [(away_from, away_until), ...]} of the delegations not over at ``now``."""
+    windows = {}
+    ongoing = Membership.objects.filter(delegate__isnull=False, away_until__gt=now)
+    for delegate_id, start, end in ongoing.values_list("delegate_id", "away_from", "away_until"):
+        windows.setdefault(delegate_id, []).append((start, end))
+    return windows
 
 
 def away_with(user, now=None):

@@ -39,10 +39,23 @@ def remember(name: str, user_id, compute: Callable[[], T]) -> T:
     return remember_beside(None, name, user_id, compute)[1]
 
 
-def remember_shared(name: str, compute: Callable[[], T]) -> T:
+def remember_for_everyone(name: str, compute: Callable[[], T]) -> T:
     """``compute()`` for a value everyone reads alike (the regions), kept until a change bumps everyone's generation
     (``forget_everyone``)."""
     return remember(name, "everyone", compute)
+
+
+def remember_key(key: str, compute: Callable[[], T]) -> T:
+    """``compute()``, or what it gave last time under the shared entry ``key`` since ``forget_key(key)``: for a value
+    that moves on its own writes, not with everyone's generation (the delegation periods)."""
+    lifetime = seconds()
+    if not lifetime:
+        return compute()
+    kept = cache.get(key)
+    if kept is None:
+        kept = compute()
+        cache.set(key, kept, lifetime)
+    return kept
 
 
 def remember_beside(other: str | None, name: str, user_id, compute: Callable[[], T]) -> tuple:
@@ -73,8 +86,8 @@ def forget(name: str, user_ids: Iterable) -> None:
         transaction.on_commit(lambda: cache.delete_many(keys))
 
 
-def forget_shared(key: str) -> None:
-    """Drop the shared entry ``key`` (not a person's) now and again when the current transaction commits."""
+def forget_key(key: str) -> None:
+    """Drop the shared entry ``key`` (``remember_key``) now and again when the current transaction commits."""
     if seconds():
         cache.delete(key)
         transaction.on_commit(lambda: cache.delete(key))

@@ -23,7 +23,7 @@ DUE_CHOICES = [("overdue", "Overdue"), ("today", "Due today"), ("week", "Due thi
 def region_choices() -> list[tuple[str, str]]:
     """Every region by its code, for the region filter: kept for everyone in the shared cache (a region saved or
     deleted makes everyone read them again, ``accounts.signals``)."""
-    return user_cache.remember_shared(
+    return user_cache.remember_for_everyone(
         "accounts.regions", lambda: [(region.code, str(region)) for region in Region.objects.order_by("code")]
     )
 
