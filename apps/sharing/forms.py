@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import cached_property
 
 from django import forms
 from django.utils import timezone
@@ -37,3 +38,15 @@ class ShareForm(forms.Form):
         self.fields["until"].widget.attrs.update(
             min=today.isoformat(), max=(today + timedelta(days=services.MAX_DAYS)).isoformat()
         )
+
+    @cached_property
+    def offered(self) -> list[User]:
+        """The external members the picker offers, read once: the page asks whether there are any, then draws the
+        picker from the same list (the field alone would read them again to draw its options)."""
+        field = self.fields["user"]
+        members = list(field.queryset)
+        field.choices = [
+            ("", field.empty_label),
+            *((field.prepare_value(m), field.label_from_instance(m)) for m in members),
+        ]
+        return members

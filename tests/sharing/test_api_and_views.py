@@ -5,11 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.template import Context, Template
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from apps.common.roles import RoleCode
 from apps.sharing.models import Share
+from tests.factories import member
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +163,17 @@ def test_the_control_for_the_asset_page_shows_each_viewer_what_concerns_them(wor
     assert "Shared with you until" in _control(external, world["shared"])
     assert "Unshare" not in _control(external, world["shared"])
     assert _control(outsider, world["shared"]).strip() == ""
+
+
+def test_the_control_reads_the_external_members_once_to_offer_them(world, legal, external, client_a):
+    """Whether there is anyone to share with and the picker's options come from one read of the external members
+    (the field alone read them again to draw its options)."""
+    later = member(client_a, RoleCode.EXTERNAL, email="zoe-external@acme.example")
+    with CaptureQueriesContext(connection) as captured:
+        html = _control(legal, world["shared"])
+    picker = html[html.index('name="user"') :]
+    assert picker.index(external.email) < picker.index(later.email)  # both offered, by e-mail
+    assert "Choose an external member" in picker
+    reads = [q["sql"] for q in captured if 'FROM "accounts_user"' in q["sql"].split(" WHERE ")[0]]
+    assert len(reads) == 1, reads
+    assert "no external members to share with" not in html
