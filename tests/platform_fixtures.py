@@ -94,7 +94,9 @@ def platforms(live_server, settings):
     from apps.integrations.opentext import client as ot_client
 
     ot_client._tokens.clear()  # tokens of an earlier test's (flushed) emulator tenant
-    return Platforms(live_server.url)
+    platforms = Platforms(live_server.url)
+    yield platforms
+    platforms.http.close()
 
 
 def settle(rounds: int = 40, pause: float = 0.1) -> None:

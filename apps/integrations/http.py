@@ -85,6 +85,15 @@ def pooled_session(key: str) -> requests.Session:
         return session
 
 
+def close_sessions() -> None:
+    """Close every pooled session and its kept-alive connections (tests: each test's tenants are new keys, and a
+    server thread holding an idle connection holds its database connection too)."""
+    with _sessions_lock:
+        for session in _sessions.values():
+            session.close()
+        _sessions.clear()
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Seconds from a ``Retry-After`` header given as seconds or as an HTTP date; None when absent or garbled."""
     if not value:

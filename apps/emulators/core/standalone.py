@@ -6,6 +6,8 @@ import socket
 import socketserver
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
+from apps.common.servers import SendAtOnceMixin
+
 from .faults import DROP_HEADER
 
 
@@ -46,7 +48,7 @@ class _Handler(WSGIRequestHandler):
             self.close_connection = True
 
 
-class ThreadedWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+class ThreadedWSGIServer(SendAtOnceMixin, socketserver.ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
 
