@@ -33,6 +33,9 @@ os.environ.setdefault("WEBHOOK_ALLOWED_CIDRS", "127.0.0.0/8,::1/128")
 from .base import *  # noqa: E402, F403
 from .base import DATABASES  # noqa: E402
 
+# runserver answering at once (apps/common/devserver): before WhiteNoise's runserver, which it wraps.
+INSTALLED_APPS.insert(INSTALLED_APPS.index("whitenoise.runserver_nostatic"), "apps.common.devserver")  # noqa: F405
+
 # runserver serves each request on a new thread, and a persistent connection belongs to its thread: with
 # DB_CONN_MAX_AGE=60, 100 requests left 53 PostgreSQL connections open until they aged out, and a burst exhausted
 # the server. Development closes each request's connection (DB_CONN_MAX_AGE is not read here).
