@@ -4,7 +4,10 @@ Two tenants: ``client_a`` (Acme Outdoor) and ``client_b`` (Beta Brands). Persona
 unless their name says otherwise; ``outsider`` is a member of client B only.
 """
 
+import contextlib
 import os
+import socket
+import threading
 
 import pytest
 from django.core.servers.basehttp import ThreadedWSGIServer
@@ -20,7 +23,36 @@ from .factories import PASSWORD, ClientFactory, RegionFactory, member
 
 class _LiveServer(SendAtOnceMixin, ThreadedWSGIServer):
     """pytest-django's live server (the emulators, the browser tests' portal) answering without the 40 ms stall of
-    each small response (apps/common/servers.py): the emulators' calls took 60-80 ms each, 23-36 ms with it."""
+    each small response (apps/common/servers.py): the emulators' calls took 60-80 ms each, 23-36 ms with it.
+
+    Each kept-alive connection's thread keeps its database connection until the HTTP connection closes
+    (portal/settings/test.py); when the server closes, it closes the connections still open and waits for their
+    threads to let go of theirs, so the test databases can be dropped."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._open: set[socket.socket] = set()
+        self._open_changed = threading.Condition()
+
+    def get_request(self):
+        connection, address = super().get_request()
+        with self._open_changed:
+            self._open.add(connection)
+        return connection, address
+
+    def shutdown_request(self, request):
+        super().shutdown_request(request)  # closes the thread's database connection too (close_request)
+        with self._open_changed:
+            self._open.discard(request)
+            self._open_changed.notify_all()
+
+    def server_close(self):
+        super().server_close()
+        with self._open_changed:
+            for connection in self._open:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+            self._open_changed.wait_for(lambda: not self._open, timeout=10)
 
 
 LiveServerThread.server_class = _LiveServer

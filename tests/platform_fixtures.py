@@ -39,6 +39,13 @@ class Platforms:
     def fault(self, emulator: str, **fault) -> None:
         self.control(emulator, "faults", fault)
 
+    @staticmethod
+    def wait_for_held_calls() -> None:
+        """Until every call held by a delay fault has been answered (what it stores is stored)."""
+        from apps.emulators.core import faults
+
+        assert faults.wait_for_held_calls(), "a call held by a delay fault is still unanswered after 15 s"
+
     def clear_faults(self, emulator: str) -> None:
         if emulator == "smintio":
             self.control("smintio", "faults/clear")
@@ -97,6 +104,7 @@ def platforms(live_server, settings):
     platforms = Platforms(live_server.url)
     yield platforms
     platforms.http.close()
+    platforms.wait_for_held_calls()  # answered after the test, it would write into the next test's rows
 
 
 def settle(rounds: int = 40, pause: float = 0.1) -> None:

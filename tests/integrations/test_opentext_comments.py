@@ -38,6 +38,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 SECRET = "test-notify-secret-0123456789"
 
 
+@pytest.fixture
+def cycle(cycle):
+    """The cycle (tests/platform_fixtures.py) once OpenText's history knows its tasks: a task's comments are read
+    through its history, so a task younger than the history lag has none to read yet (a 404) and a comment sent
+    to it waits. The tests here are about comments, not the lag (one sets a lag of its own)."""
+    time.sleep(settings.EMULATOR_OPENTEXT_HISTORY_DELAY_SECONDS)
+    return cycle
+
+
 def comment_in_opentext(platforms, user: str, message: str, *, task: Task | None = None, instance: str = "") -> dict:
     """Someone writing a comment in OpenText's own task application, not through Greenlight."""
     where = {"task": task.remote_id} if task is not None else {"instance": instance}
@@ -137,6 +146,7 @@ def test_a_reason_whose_completion_failed_is_sent_once_after_the_late_history_kn
     assert row.status == OutboxStatus.PENDING and "not readable yet" in row.last_error
     assert at_opentext_runtime(platforms, task)  # still open at OpenText: not completed, not taken for gone
     platforms.control("opentext", f"tenants/{settings.OT_TENANT_ID}/settings", {"history_delay_seconds": 0})
+    platforms.wait_for_held_calls()  # the first attempt's comment is stored
     settle()
     assert at_opentext(task).count("No model release") == 1
     assert OutboxMessage.objects.get(pk=row.pk).status == OutboxStatus.DONE
@@ -152,7 +162,7 @@ def test_a_portal_comment_reaches_opentext_once_when_the_answer_is_lost_after_it
     drain_now()  # OpenText stores it, but our client gave up waiting
     row = OutboxMessage.objects.get(kind="opentext.comment")
     assert row.status == OutboxStatus.PENDING and row.attempts == 1
-    time.sleep(1.5)  # the delayed POST has been stored meanwhile
+    platforms.wait_for_held_calls()  # the delayed POST has been stored meanwhile
     settle()
     assert at_opentext(task) == ["legal@acme.example: Checked the release."]
     note.refresh_from_db()
@@ -169,7 +179,7 @@ def test_a_pull_before_the_retry_keeps_our_comment_once(platforms, cycle, review
     platforms.fault("opentext", kind="delay", delay_seconds=3, path_contains="/comments", method="POST")
     note = workflows.comment(cycle, actor=reviewers["brand"], body="Please check the crop.", task=task)
     drain_now()
-    time.sleep(1.5)
+    platforms.wait_for_held_calls()  # the delayed POST has been stored meanwhile
     opentext_sync.reconcile()
     note.refresh_from_db()
     assert note.remote_id and not pulled(cycle)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
+import threading
 import time
 
 from django.db import transaction
@@ -25,6 +27,31 @@ def drop_response() -> HttpResponse:
     response = HttpResponse(status=502)
     response[DROP_HEADER] = "1"
     return response
+
+
+# Calls held by a delay fault and not yet answered, in this process: a test waits for them before it looks at what
+# they did or ends (a held call answered after the test would write into the next test's rows).
+_held = 0
+_held_changed = threading.Condition()
+
+
+def wait_for_held_calls(timeout: float = 15.0) -> bool:
+    """Wait until every call a delay fault holds in this process has been answered; False if some still are."""
+    with _held_changed:
+        return _held_changed.wait_for(lambda: _held == 0, timeout)
+
+
+@contextlib.contextmanager
+def _held_call():
+    global _held
+    with _held_changed:
+        _held += 1
+    try:
+        yield
+    finally:
+        with _held_changed:
+            _held -= 1
+            _held_changed.notify_all()
 
 
 def take_fault(emulator: str, path: str, method: str = "") -> Fault | None:
@@ -55,7 +82,11 @@ def emulated(emulator: str, *, error_body=None):
             if fault is not None:
                 fault_kind = fault.kind
                 if fault.kind == Fault.Kind.DELAY:
-                    time.sleep(fault.delay_seconds)
+                    with _held_call():
+                        time.sleep(fault.delay_seconds)
+                        response = view(request, *args, **kwargs)
+                        _log(emulator, request, response.status_code, fault_kind)
+                    return response
                 elif fault.kind == Fault.Kind.DROP:
                     _log(emulator, request, 0, fault_kind)
                     return drop_response()
