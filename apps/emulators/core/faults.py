@@ -31,26 +31,28 @@ def drop_response() -> HttpResponse:
 
 # Calls held by a delay fault and not yet answered, in this process: a test waits for them before it looks at what
 # they did or ends (a held call answered after the test would write into the next test's rows).
-_held = 0
+_held_calls = 0
 _held_changed = threading.Condition()
 
 
 def wait_for_held_calls(timeout: float = 15.0) -> bool:
     """Wait until every call a delay fault holds in this process has been answered; False if some still are."""
     with _held_changed:
-        return _held_changed.wait_for(lambda: _held == 0, timeout)
+        return _held_changed.wait_for(lambda: _held_calls == 0, timeout)
 
 
 @contextlib.contextmanager
-def _held_call():
-    global _held
+def _held(seconds: float):
+    """Hold the call ``seconds`` (a delay fault), then let the caller answer it; counted until it has."""
+    global _held_calls
     with _held_changed:
-        _held += 1
+        _held_calls += 1
     try:
+        time.sleep(seconds)
         yield
     finally:
         with _held_changed:
-            _held -= 1
+            _held_calls -= 1
             _held_changed.notify_all()
 
 
@@ -78,27 +80,20 @@ def emulated(emulator: str, *, error_body=None):
         @functools.wraps(view)
         def wrapper(request, *args, **kwargs):
             fault = take_fault(emulator, request.path, request.method)
-            fault_kind = ""
-            if fault is not None:
-                fault_kind = fault.kind
-                if fault.kind == Fault.Kind.DELAY:
-                    with _held_call():
-                        time.sleep(fault.delay_seconds)
-                        response = view(request, *args, **kwargs)
-                        _log(emulator, request, response.status_code, fault_kind)
-                    return response
-                elif fault.kind == Fault.Kind.DROP:
-                    _log(emulator, request, 0, fault_kind)
-                    return drop_response()
-                elif fault.kind == Fault.Kind.STATUS:
-                    body = error_body(fault.status_code) if error_body else {"error": "injected"}
-                    response = JsonResponse(body, status=fault.status_code)
-                    if fault.retry_after is not None:
-                        response["Retry-After"] = str(fault.retry_after)
-                    _log(emulator, request, response.status_code, fault_kind)
-                    return response
-            response = view(request, *args, **kwargs)
-            _log(emulator, request, response.status_code, fault_kind)
+            fault_kind = fault.kind if fault is not None else ""
+            if fault_kind == Fault.Kind.DROP:
+                _log(emulator, request, 0, fault_kind)
+                return drop_response()
+            if fault_kind == Fault.Kind.STATUS:
+                body = error_body(fault.status_code) if error_body else {"error": "injected"}
+                response = JsonResponse(body, status=fault.status_code)
+                if fault.retry_after is not None:
+                    response["Retry-After"] = str(fault.retry_after)
+                _log(emulator, request, response.status_code, fault_kind)
+                return response
+            with _held(fault.delay_seconds) if fault_kind == Fault.Kind.DELAY else contextlib.nullcontext():
+                response = view(request, *args, **kwargs)
+                _log(emulator, request, response.status_code, fault_kind)
             return response
 
         return wrapper
