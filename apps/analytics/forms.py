@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.accounts.models import Region
 from apps.common.active_client import get_active_client
+from apps.common.forms import DateInput
 from apps.common.roles import SIGNING_ROLES, Capability, RoleCode
 from apps.workflows import flows
 
@@ -41,8 +42,8 @@ class AnalyticsFilterForm(forms.Form):
     """Which client, period (dates, both ends included), flow, stage, role and region the figures are about."""
 
     client = forms.ChoiceField(label="Client", required=False)
-    since = forms.DateField(label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(label="From", required=False, widget=DateInput())
+    until = forms.DateField(label="To", required=False, widget=DateInput())
     flow = forms.ChoiceField(label="Flow", required=False)
     stage = forms.ChoiceField(label="Stage", required=False)
     role = forms.ChoiceField(label="Role", required=False)

@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from apps.common.filters import MemberClientFilter, MomentFilter
+from apps.common.forms import DateInput
 
 from .choices import ApprovalState, RightsState, UsageKind
 from .models import Asset, UsageEvent
@@ -39,7 +40,7 @@ class AssetFilterSet(django_filters.FilterSet):
         method="by_expiry",
         label="Rights end before",
         help_text="Assets whose rights in force end before this day.",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateInput(),
     )
     q = django_filters.CharFilter(
         method="search", label="Search", widget=forms.TextInput(attrs={"type": "search", "placeholder": "name"})

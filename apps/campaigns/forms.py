@@ -5,16 +5,10 @@ from __future__ import annotations
 
 from django import forms
 
+from apps.common.forms import DateInput
 from apps.common.smintio_vocabulary import USAGES
 
 from . import services
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class OfferedChoices(forms.MultipleChoiceField):

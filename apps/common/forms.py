@@ -8,9 +8,21 @@ templates give; every other widget is drawn by Django's templates as before.
 
 from __future__ import annotations
 
+from django import forms
 from django.forms.renderers import DjangoTemplates
 from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
+
+
+class DateInput(forms.DateInput):
+    """A browser's date picker (``type="date"``), given its value as ``YYYY-MM-DD``, the only form it accepts:
+    with the locale's format a default or kept date showed as an empty field."""
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
 
 SELECT = "django/forms/widgets/select.html"
 OPTION = "django/forms/widgets/select_option.html"

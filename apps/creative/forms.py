@@ -6,15 +6,10 @@ from __future__ import annotations
 from django import forms
 from django_countries import countries
 
+from apps.common.forms import DateInput
+
 from . import services
 from .models import CampaignType, Format
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, **kwargs):
-        super().__init__(format="%Y-%m-%d", **kwargs)
 
 
 class OfferedChoices(forms.MultipleChoiceField):

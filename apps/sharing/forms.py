@@ -7,6 +7,7 @@ from django import forms
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.common.forms import DateInput
 
 from . import services
 from .choices import SubjectType
@@ -24,7 +25,7 @@ class ShareForm(forms.Form):
         empty_label="Choose an external member",
         help_text="External members see only what is shared with them.",
     )
-    until = forms.DateField(label="Until", widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive.")
+    until = forms.DateField(label="Until", widget=DateInput(), help_text="Inclusive.")
 
     def __init__(self, *args, subject=None, **kwargs):
         super().__init__(*args, **kwargs)
